@@ -1,0 +1,473 @@
+"""The questionnaire as data: load and check an instrument file.
+
+An instrument is a YAML file that describes a survey: its parts, its questions (id, wording, type,
+raw column, options or scale, missing codes, bins, codebook) and how the raw export is laid out.
+Everything downstream (reading, validation, cleaning, scoring, the notebooks) is driven by it, so a
+second, unrelated survey only needs another instrument file. The format is documented in
+``docs/instrument-format.md``.
+
+Spec files are validated with pydantic; every error is turned into an :class:`InstrumentError`
+that names the file, the key path and the fix, e.g.::
+
+    instruments/x.yaml: questions.B1.scale: unknown scale 'importance7'; defined scales: importance5
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from giftreview.errors import InstrumentError
+
+QuestionType = Literal["single", "rating", "count", "multi", "open", "list"]
+#: question types with a fixed set of answers (scored by ``giftreview.score``)
+CLOSED_TYPES: tuple[str, ...] = ("single", "rating", "count", "multi")
+#: question types answered in free text (coded by ``giftreview.coding`` / ``giftreview.lists``)
+TEXT_TYPES: tuple[str, ...] = ("open", "list")
+
+_ID_RE = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Model):
+    """One answer option of a single/multiple choice question or one level of a scale."""
+
+    code: Annotated[str | int, Field(description="stable code stored in the clean data")]
+    label: str = Field(description="label as printed in the report")
+    aliases: list[str] = Field(
+        default_factory=list, description="other spellings accepted in raw data"
+    )
+
+    @field_validator("label")
+    @classmethod
+    def _label_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("label is blank; give the label printed in the report")
+        return v
+
+
+class MissingCode(_Model):
+    """An answer that means 'no substantive answer' (excluded from bases, counted on its own)."""
+
+    label: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Scale(_Model):
+    """An ordered rating scale: levels from lowest to highest."""
+
+    levels: list[Option] = Field(min_length=2)
+    neutral: str | int | None = Field(
+        default=None, description="code of the middle level (diverging charts centre on it)"
+    )
+    top_box: list[str | int] = Field(
+        default_factory=list, description="codes counted in the top-box share (e.g. the top two)"
+    )
+
+    @model_validator(mode="after")
+    def _codes_known(self) -> Scale:
+        codes = [lv.code for lv in self.levels]
+        if len(set(map(str, codes))) != len(codes):
+            raise ValueError(f"level codes repeat: {codes}; give each level its own code")
+        for name, values in (
+            ("neutral", [self.neutral] if self.neutral is not None else []),
+            ("top_box", self.top_box),
+        ):
+            for v in values:
+                if str(v) not in map(str, codes):
+                    raise ValueError(f"{name} code {v!r} is not a level code; level codes: {codes}")
+        return self
+
+
+class Bin(_Model):
+    """A reporting bin for a count: ``min <= value <= max`` (``max`` omitted = no upper bound)."""
+
+    label: str
+    min: float
+    max: float | None = None
+
+
+class Question(_Model):
+    """One question of the instrument."""
+
+    id: str = Field(pattern=_ID_RE)
+    part: str
+    number: int | None = Field(default=None, description="number printed before the heading")
+    text: str = Field(description="the question wording, used as heading and chart title")
+    type: QuestionType
+    column: str | None = Field(default=None, description="raw column holding the answer")
+    required: bool = False
+    options: list[Option] = Field(default_factory=list)
+    scale: str | None = None
+    missing: list[MissingCode] | None = Field(
+        default=None, description="missing codes; defaults to the instrument's missing_codes"
+    )
+    separator: str = Field(default=";", description="multi: separator between chosen options")
+    other_column: str | None = Field(
+        default=None, description="multi: raw column of 'Other (specify)'"
+    )
+    other_label: str = "Other (specify)"
+    bins: list[Bin] = Field(default_factory=list, description="count: reporting bins")
+    number_words: dict[str, float] = Field(
+        default_factory=dict, description="count: words read as numbers, e.g. none: 0"
+    )
+    codebook: str | None = Field(
+        default=None, description="open: codebook file (relative to the instrument)"
+    )
+    comparable_with: str | None = Field(
+        default=None,
+        description="id of the same question in an earlier wave's instrument, if renamed",
+    )
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> Question:
+        t = self.type
+        if t in ("single", "multi") and not self.options:
+            raise ValueError(f"type '{t}' needs 'options' (a list of code/label pairs)")
+        if t == "rating" and not self.scale:
+            raise ValueError("type 'rating' needs 'scale' (the name of an entry under 'scales')")
+        if t == "count" and not self.bins:
+            raise ValueError("type 'count' needs 'bins' (label, min, max) for the report")
+        if self.options:
+            codes = [str(o.code) for o in self.options]
+            dup = sorted({c for c in codes if codes.count(c) > 1})
+            if dup:
+                raise ValueError(f"option codes repeat: {dup}; give each option its own code")
+        return self
+
+    @property
+    def raw_column(self) -> str:
+        """The raw column of the answer (defaults to the question id)."""
+        return self.column or self.id
+
+
+class Section(_Model):
+    """A rendered report section: one executed notebook holding some questions."""
+
+    id: str = Field(pattern=_ID_RE)
+    title: str
+    part: str | None = None
+    questions: list[str] = Field(min_length=1)
+    intro: str | None = None
+
+
+class Part(_Model):
+    id: str
+    title: str
+
+
+class RawLayout(_Model):
+    """How the raw export is laid out."""
+
+    header_rows: int = Field(default=1, ge=1, le=5, description="rows of header in the export")
+    name_row: int = Field(default=1, ge=1, description="which header row holds the column names")
+    sheet: str | int | None = Field(default=None, description="XLSX sheet name or index")
+    respondent_id: str = "respondent_id"
+    organization: str | None = "organization"
+    submitted: str | None = "submitted"
+
+    @model_validator(mode="after")
+    def _name_row_in_header(self) -> RawLayout:
+        if self.name_row > self.header_rows:
+            raise ValueError(
+                f"name_row {self.name_row} is beyond header_rows {self.header_rows}; "
+                "name_row counts from 1 within the header rows"
+            )
+        return self
+
+
+class Survey(_Model):
+    id: str = Field(pattern=_ID_RE)
+    title: str
+    organization: str | None = None
+    introduction: str = ""
+    running_header: str | None = None
+
+
+class Instrument(_Model):
+    """A whole instrument file (see ``docs/instrument-format.md``)."""
+
+    format_version: Literal[1] = 1
+    survey: Survey
+    raw: RawLayout = Field(default_factory=RawLayout)
+    group_by: str | None = Field(default=None, description="question id of the default grouping")
+    missing_codes: list[MissingCode] = Field(default_factory=list)
+    scales: dict[str, Scale] = Field(default_factory=dict)
+    parts: list[Part] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1)
+    sections: list[Section] = Field(default_factory=list)
+    contacted: dict[str, int] | None = Field(
+        default=None,
+        description="organizations contacted per option code of group_by (post-stratification totals)",
+    )
+    path: Path | None = Field(default=None, exclude=True)
+
+    # ---- cross-references -------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _cross_references(self) -> Instrument:
+        part_ids = [p.id for p in self.parts]
+        ids = [q.id for q in self.questions]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"questions: ids repeat: {dup}; give each question its own id")
+        cols = [q.raw_column for q in self.questions]
+        dupc = sorted({c for c in cols if cols.count(c) > 1})
+        if dupc:
+            raise ValueError(
+                f"questions: raw columns repeat: {dupc}; each question reads its own column"
+            )
+        for q in self.questions:
+            if q.part not in part_ids:
+                raise ValueError(
+                    f"questions.{q.id}.part: unknown part {q.part!r}; parts: {part_ids}"
+                )
+            if q.scale is not None and q.scale not in self.scales:
+                raise ValueError(
+                    f"questions.{q.id}.scale: unknown scale {q.scale!r}; "
+                    f"defined scales: {', '.join(self.scales) or '(none)'}"
+                )
+        if self.group_by is not None:
+            q = self._find(self.group_by)
+            if q is None:
+                raise ValueError(
+                    f"group_by: unknown question {self.group_by!r}; {_suggest(self.group_by, ids)}"
+                )
+            if q.type not in ("single", "rating"):
+                raise ValueError(
+                    f"group_by: question {q.id} is '{q.type}'; group by a single-choice question"
+                )
+        for s in self.sections:
+            for qid in s.questions:
+                if qid not in ids:
+                    raise ValueError(
+                        f"sections.{s.id}.questions: unknown question {qid!r}; {_suggest(qid, ids)}"
+                    )
+        if self.contacted is not None:
+            if self.group_by is None:
+                raise ValueError(
+                    "contacted: needs group_by (the question whose options are the strata)"
+                )
+            codes = [str(o.code) for o in self._find(self.group_by).options]
+            for k in self.contacted:
+                if str(k) not in codes:
+                    raise ValueError(
+                        f"contacted.{k}: not an option code of {self.group_by}; codes: {codes}"
+                    )
+        return self
+
+    def _find(self, qid: str) -> Question | None:
+        return next((q for q in self.questions if q.id == qid), None)
+
+    # ---- convenience ------------------------------------------------------------------------
+    def question(self, qid: str) -> Question:
+        """The question with id ``qid`` (raises :class:`InstrumentError` naming the known ids)."""
+        q = self._find(qid)
+        if q is None:
+            raise InstrumentError(
+                f"unknown question {qid!r}; {_suggest(qid, [x.id for x in self.questions])}",
+                path=self.path,
+            )
+        return q
+
+    def questions_of_type(self, *types: str) -> list[Question]:
+        return [q for q in self.questions if q.type in types]
+
+    def questions_in_part(self, part: str) -> list[Question]:
+        return [q for q in self.questions if q.part == part]
+
+    def part_title(self, part: str) -> str:
+        return next((p.title for p in self.parts if p.id == part), part)
+
+    def scale_of(self, qid: str) -> Scale:
+        q = self.question(qid)
+        if q.scale is None:
+            raise InstrumentError(f"question {qid} has no scale (type {q.type})", path=self.path)
+        return self.scales[q.scale]
+
+    def missing_of(self, qid: str) -> list[MissingCode]:
+        """Missing codes that apply to question ``qid``."""
+        q = self.question(qid)
+        return list(q.missing) if q.missing is not None else list(self.missing_codes)
+
+    def levels_of(self, qid: str) -> list[Option]:
+        """Answer options (single/multi) or scale levels (rating) of ``qid``, in order."""
+        q = self.question(qid)
+        if q.type == "rating":
+            return list(self.scales[q.scale].levels)
+        return list(q.options)
+
+    def report_sections(self) -> list[Section]:
+        """The sections to render: as declared, or one per part holding all its questions."""
+        if self.sections:
+            return list(self.sections)
+        out = []
+        for p in self.parts:
+            qs = [q.id for q in self.questions_in_part(p.id)]
+            if qs:
+                out.append(
+                    Section(id=f"part_{_slug(p.id)}", title=p.title, part=p.id, questions=qs)
+                )
+        return out
+
+    def codebook_path(self, qid: str) -> Path | None:
+        """Absolute path of the codebook of open question ``qid`` (or None)."""
+        q = self.question(qid)
+        if q.codebook is None:
+            return None
+        base = self.path.parent if self.path is not None else Path.cwd()
+        return (base / q.codebook).resolve()
+
+    @property
+    def sha256(self) -> str | None:
+        return file_sha256(self.path) if self.path is not None else None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _suggest(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(value), [str(k) for k in known], n=3)
+    if close:
+        return f"did you mean {', '.join(close)}? known: {', '.join(map(str, known))}"
+    return f"known: {', '.join(map(str, known))}"
+
+
+def file_sha256(path: Path | str) -> str:
+    """Hex sha256 of a file's bytes (used for provenance and caching)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _format_loc(loc: tuple[Any, ...], data: dict) -> str:
+    """Turn a pydantic error location into a readable key path (question ids instead of indexes)."""
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list):
+            elem = node[item] if item < len(node) else None
+            if isinstance(elem, dict) and "id" in elem:
+                parts.append(str(elem["id"]))
+            elif isinstance(elem, dict) and "label" in elem:
+                parts.append(str(elem["label"]))
+            else:
+                parts.append(str(item))
+            node = elem
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _readable(err: dict, data: dict) -> str:
+    loc = tuple(
+        x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-after"))
+    )
+    key = _format_loc(loc, data)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key; remove it or check its spelling (see docs/instrument-format.md)"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    return f"{key}: {msg}" if key else msg
+
+
+def parse_instrument(data: Any, path: Path | str | None = None) -> Instrument:
+    """Validate an already-parsed instrument mapping (raises :class:`InstrumentError`)."""
+    if not isinstance(data, dict):
+        raise InstrumentError(
+            "the file does not hold a mapping; an instrument starts with keys such as "
+            "'survey:', 'parts:' and 'questions:'",
+            path=path,
+        )
+    try:
+        inst = Instrument.model_validate({**data, "path": Path(path).resolve() if path else None})
+    except ValidationError as exc:
+        lines = [_readable(e, data) for e in exc.errors()]
+        raise InstrumentError(
+            "; ".join(lines) + (" (see docs/instrument-format.md)" if len(lines) > 1 else ""),
+            path=path,
+        ) from None
+    for q in inst.questions_of_type("open"):
+        cb = inst.codebook_path(q.id)
+        if cb is not None and not cb.exists():
+            raise InstrumentError(
+                f"codebook file {q.codebook!r} not found (looked in {cb.parent}); "
+                "fix the path, relative to the instrument file",
+                path=path,
+                key=f"questions.{q.id}.codebook",
+            )
+    return inst
+
+
+def load_instrument(path: Path | str | None = None) -> Instrument:
+    """Read and validate an instrument YAML file.
+
+    Parameters
+    ----------
+    path
+        The instrument file; default ``instruments/ungift_partner_survey.yaml``.
+
+    Returns
+    -------
+    Instrument
+        The validated instrument (immutable).
+
+    Raises
+    ------
+    InstrumentError
+        When the file is missing, is not YAML, or breaks a rule; the message names the file, the
+        key path and the fix.
+    """
+    from giftreview.paths import DEFAULT_INSTRUMENT
+
+    path = Path(path) if path is not None else DEFAULT_INSTRUMENT
+    if not path.exists():
+        raise InstrumentError(
+            "instrument file not found; pass --instrument PATH to an existing file", path=path
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InstrumentError(
+            f"not valid YAML ({exc}); fix the syntax at the position shown", path=path
+        ) from None
+    return parse_instrument(data, path)
+
+
+# ---- names of columns in the clean table (see docs/data-contract.md) ----------------------------
+MISSING_SUFFIX = "__missing"
+BIN_SUFFIX = "__bin"
+OTHER_SUFFIX = "__other"
+
+
+def missing_column(qid: str) -> str:
+    """Clean column holding the missing-code label of ``qid`` ("Don't know", "N/A" or NA)."""
+    return f"{qid}{MISSING_SUFFIX}"
+
+
+def bin_column(qid: str) -> str:
+    """Clean column holding the reporting bin of count question ``qid``."""
+    return f"{qid}{BIN_SUFFIX}"
+
+
+def option_column(qid: str, code: str | int) -> str:
+    """Clean boolean column: did the respondent choose option ``code`` of multi question ``qid``."""
+    return f"{qid}__{code}"
+
+
+def other_column(qid: str) -> str:
+    """Clean column holding the 'Other (specify)' text of multi question ``qid``."""
+    return f"{qid}{OTHER_SUFFIX}"
