@@ -1,0 +1,112 @@
+"""Tests of giftreview.instrument: the bundled instrument loads, and spec errors name file, key and fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from giftreview.errors import InstrumentError
+from giftreview.instrument import load_instrument, parse_instrument
+from giftreview.paths import DEFAULT_INSTRUMENT
+
+
+@pytest.fixture
+def raw_spec() -> dict:
+    return yaml.safe_load(DEFAULT_INSTRUMENT.read_text(encoding="utf-8"))
+
+
+def test_bundled_instrument_covers_every_seed_question(instrument):
+    # The seed (shared/seed) has Part A questions 1-3 and Part B questions 1-9.
+    ids = [q.id for q in instrument.questions]
+    assert ids == ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9"]
+    assert [q.type for q in instrument.questions] == [
+        "single",
+        "rating",
+        "count",
+        "rating",
+        "open",
+        "open",
+        "open",
+        "open",
+        "multi",
+        "open",
+        "list",
+        "list",
+    ]
+
+
+def test_sectors_are_those_the_seed_names(instrument):
+    labels = [o.label for o in instrument.question("A1").options]
+    assert labels == [
+        "Governments",
+        "United Nations system",
+        "Other international and regional organizations",
+        "Civil society / NGOs",
+        "Private sector",
+        "Academia and research",
+        "Other",
+    ]
+
+
+def test_unknown_scale_names_file_key_and_defined_scales(raw_spec):
+    spec = copy.deepcopy(raw_spec)
+    next(q for q in spec["questions"] if q["id"] == "B1")["scale"] = "importance7"
+    with pytest.raises(
+        InstrumentError,
+        match=r"bad\.yaml: questions\.B1\.scale: unknown scale 'importance7'; defined scales: importance5",
+    ):
+        parse_instrument(spec, "bad.yaml")
+
+
+def test_unknown_key_is_reported_with_its_path(raw_spec):
+    spec = copy.deepcopy(raw_spec)
+    spec["questions"][0]["colour"] = "red"
+    with pytest.raises(InstrumentError, match=r"questions\.A1\.colour: unknown key"):
+        parse_instrument(spec, "bad.yaml")
+
+
+def test_rating_without_scale_says_what_is_needed(raw_spec):
+    spec = copy.deepcopy(raw_spec)
+    del next(q for q in spec["questions"] if q["id"] == "A2")["scale"]
+    with pytest.raises(InstrumentError, match=r"questions\.A2: .*type 'rating' needs 'scale'"):
+        parse_instrument(spec, "bad.yaml")
+
+
+def test_group_by_unknown_question_suggests_close_ids(raw_spec):
+    spec = copy.deepcopy(raw_spec)
+    spec["group_by"] = "A11"
+    with pytest.raises(InstrumentError, match=r"group_by: unknown question 'A11'; did you mean A1"):
+        parse_instrument(spec, "bad.yaml")
+
+
+def test_missing_codebook_file_is_named(raw_spec, tmp_path):
+    spec = copy.deepcopy(raw_spec)
+    next(q for q in spec["questions"] if q["id"] == "B2")["codebook"] = "codebooks/nope.yaml"
+    path = tmp_path / "inst.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with pytest.raises(
+        InstrumentError,
+        match=r"questions\.B2\.codebook: codebook file 'codebooks/nope.yaml' not found",
+    ):
+        load_instrument(path)
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(InstrumentError, match="instrument file not found; pass --instrument"):
+        load_instrument(tmp_path / "absent.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("survey: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InstrumentError, match="not valid YAML"):
+        load_instrument(bad)
+
+
+def test_default_sections_follow_parts(raw_spec):
+    spec = copy.deepcopy(raw_spec)
+    spec.pop("sections")
+    inst = parse_instrument(spec, DEFAULT_INSTRUMENT)
+    assert [(s.id, s.questions[0]) for s in inst.report_sections()] == [
+        ("part_a", "A1"),
+        ("part_b", "B1"),
+    ]
