@@ -1,0 +1,391 @@
+"""Tests of giftreview.compare: known answers from independent references, properties, comparability.
+
+Every expected value says where it comes from. No R is available here: values are R's printed
+output as published (help pages, package examples) or hand calculations written out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from giftreview.compare import (
+    comparable_questions,
+    compare_waves,
+    independent_change_test,
+    institution_change,
+    matched_pairs,
+    newcombe_difference,
+    paired_change_test,
+    paired_table_test,
+    share_change,
+    theme_change,
+)
+from giftreview.errors import ArgumentError
+from giftreview.instrument import parse_instrument
+
+
+def _stack(a, b, name="x", ids_a=None, ids_b=None) -> pd.DataFrame:
+    ids_a = ids_a if ids_a is not None else [f"a{i}" for i in range(len(a))]
+    ids_b = ids_b if ids_b is not None else [f"b{i}" for i in range(len(b))]
+    return pd.DataFrame(
+        {
+            "respondent_id": list(ids_a) + list(ids_b),
+            "wave": ["A"] * len(a) + ["B"] * len(b),
+            name: list(a) + list(b),
+        }
+    )
+
+
+# ---- Newcombe interval ---------------------------------------------------------------------------
+def test_newcombe_example_d_matches_published_limits():
+    # Newcombe (1998) Stat Med 17:873, example (d): 5/56 vs 0/29, method 10 limits -0.0381, 0.1926;
+    # the same values are asserted in R package ratesci's tests (tests/testthat/test3.R,
+    # moverci(x1 = 5, x2 = 0, n1 = 56, n2 = 29, type = "wilson")).
+    diff, low, high = newcombe_difference(x_a=0, n_a=29, x_b=5, n_b=56)
+    assert round(diff, 4) == round(5 / 56, 4)
+    assert (round(low, 4), round(high, 4)) == (-0.0381, 0.1926)
+
+
+def test_newcombe_example_a():
+    # Newcombe (1998) Table II, example (a): 56/70 vs 48/80, difference 0.2000,
+    # method 10 (score, no continuity correction) 0.0524 to 0.3339.
+    diff, low, high = newcombe_difference(x_a=48, n_a=80, x_b=56, n_b=70)
+    assert round(diff, 4) == 0.2
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+
+
+def test_newcombe_empty_base_is_nan():
+    assert all(np.isnan(v) for v in newcombe_difference(0, 0, 3, 10))
+
+
+# ---- independent tests ---------------------------------------------------------------------------
+def test_chi_square_matches_r_chisq_test_help_example():
+    # R ?chisq.test: M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477)))  (Agresti 2007,
+    # party identification by gender); chisq.test(M) -> X-squared = 30.07, df = 2, p = 2.954e-07.
+    # Here the two rows are the two "waves".
+    a = ["D"] * 762 + ["I"] * 327 + ["R"] * 468
+    b = ["D"] * 484 + ["I"] * 239 + ["R"] * 477
+    out = independent_change_test(_stack(a, b), "x", kind="categorical").iloc[0]
+    assert out.test == "Pearson chi-square"
+    assert round(out.statistic, 2) == 30.07
+    assert out.df == 2
+    assert out.p_value == pytest.approx(2.954e-07, rel=1e-3)
+    assert (out.n_a, out.n_b) == (1557, 1200)
+
+
+def test_small_2x2_uses_fisher_matching_r_tea_tasting():
+    # R ?fisher.test, TeaTasting <- matrix(c(3, 1, 1, 3), nrow = 2): p-value = 0.4857
+    a = ["milk"] * 3 + ["tea"] * 1
+    b = ["milk"] * 1 + ["tea"] * 3
+    out = independent_change_test(_stack(a, b), "x", kind="categorical").iloc[0]
+    assert out.test == "Fisher exact"
+    assert round(out.p_value, 4) == 0.4857
+    assert "Cochran" in out.reason
+
+
+def test_small_larger_table_uses_seeded_monte_carlo():
+    a = ["p"] * 3 + ["q"] * 1 + ["r"] * 2
+    b = ["p"] * 1 + ["q"] * 4 + ["r"] * 0
+    first = independent_change_test(_stack(a, b), "x", kind="categorical").iloc[0]
+    again = independent_change_test(_stack(a, b), "x", kind="categorical").iloc[0]
+    assert first.test.startswith("Fisher-Freeman-Halton (Monte-Carlo, 10000 draws")
+    assert first.p_value == again.p_value
+    assert 0 < first.p_value <= 1
+
+
+def test_mann_whitney_matches_r_wilcox_test_with_ties():
+    # endmemo.com/r/wilcoxon.php prints R's output:
+    # x <- c(1,5,9,24,56,21,3,7,21,4); y <- c(12,15,5,9,9,14,56,22,3,7,32,5); wilcox.test(x, y)
+    # -> W = 51.5, p-value = 0.5966 (continuity correction, ties). R's W is U of the first
+    # sample, which here is wave B (the statistic is U_B).
+    x = [1, 5, 9, 24, 56, 21, 3, 7, 21, 4]
+    y = [12, 15, 5, 9, 9, 14, 56, 22, 3, 7, 32, 5]
+    out = independent_change_test(_stack(y, x), "x", kind="ordinal").iloc[0]
+    assert out.test == "Mann-Whitney U"
+    assert out.statistic == 51.5
+    assert round(out.p_value, 4) == 0.5966
+    assert out.effect_size == pytest.approx(51.5 / (10 * 12))
+
+
+def test_mann_whitney_on_ordered_categories_uses_level_order():
+    levels = ["Low", "Mid", "High"]
+    a = pd.Categorical(["Low", "Low", "Mid", "High"], categories=levels, ordered=True)
+    b = pd.Categorical(["High", "High", "Mid", "High"], categories=levels, ordered=True)
+    data = _stack(list(a), list(b))
+    data["x"] = pd.Categorical(data["x"], categories=levels, ordered=True)
+    out = independent_change_test(data, "x", kind="ordinal").iloc[0]
+    # hand count of (b, a) pairs: each of the 3 "High" in B beats Low, Low, Mid and ties High
+    # (3.5 each = 10.5); the "Mid" in B beats Low, Low and ties Mid (2.5): U_B = 13 of 16.
+    assert out.statistic == 13
+
+
+# ---- paired tests --------------------------------------------------------------------------------
+def test_mcnemar_presidential_approval():
+    # R ?mcnemar.test: Agresti (1990) p. 350, Performance <- matrix(c(794, 86, 150, 570), nrow = 2)
+    # discordant cells 150 and 86. Hand: (|150 - 86| - 1)^2 / (150 + 86) = 63^2 / 236 = 16.818;
+    # R prints "McNemar's chi-squared = 16.818, df = 1, p-value = 4.115e-05" for a table with the
+    # same discordant counts (selva86.github.io, McNemars-Test-in-R).
+    out = paired_table_test(np.array([[794, 150], [86, 570]]))
+    assert out["test"] == "McNemar chi-square (corrected)"
+    assert round(out["statistic"], 3) == 16.818
+    assert out["p_value"] == pytest.approx(4.115e-05, rel=1e-3)
+
+
+def test_mcnemar_few_discordant_pairs_is_exact():
+    # 1 vs 6 discordant pairs: exact two-sided binomial p = 2 * P(X <= 1 | n = 7, 1/2)
+    # = 2 * (1 + 7) / 128 = 0.125 (hand calculation)
+    out = paired_table_test(np.array([[10, 1], [6, 12]]))
+    assert out["test"] == "McNemar exact (binomial)"
+    assert out["p_value"] == pytest.approx(0.125)
+
+
+def test_stuart_maxwell_matches_published_r_output():
+    # R package nonpar, ?stuart.maxwell example, printed output on rdrr.io:
+    # stuart.maxwell(matrix(c(12, 30, 13, 7, 70, 34, 3, 20, 32), 3, 3))
+    # -> Test Statistic = 23.5709322524609, Degrees of Freedom = 2, p-value 7.61442467334117e-06
+    table = np.array([[12, 7, 3], [30, 70, 20], [13, 34, 32]])
+    out = paired_table_test(table)
+    assert out["test"] == "Stuart-Maxwell"
+    assert out["statistic"] == pytest.approx(23.5709322524609, rel=1e-9)
+    assert out["df"] == 2
+    assert out["p_value"] == pytest.approx(7.61442467334117e-06, rel=1e-6)
+
+
+def test_stuart_maxwell_from_paired_data_frame():
+    table = np.array([[12, 7, 3], [30, 70, 20], [13, 34, 32]])
+    levels = ["l1", "l2", "l3"]
+    a, b = [], []
+    for i, j in np.ndindex(3, 3):
+        a += [levels[i]] * table[i, j]
+        b += [levels[j]] * table[i, j]
+    ids = [f"o{k}" for k in range(len(a))]
+    data = _stack(a, b, ids_a=ids, ids_b=ids)
+    data["x"] = pd.Categorical(data["x"], categories=levels)
+    out = paired_change_test(data, "x", kind="categorical").iloc[0]
+    assert out.n_pairs == table.sum()
+    assert out.statistic == pytest.approx(23.5709322524609, rel=1e-9)
+
+
+def test_wilcoxon_signed_rank_depression_data():
+    # R ?wilcox.test, Hollander & Wolfe (1973) p. 29 depression data;
+    # wilcox.test(x, y, paired = TRUE, alternative = "greater") -> V = 40, p-value = 0.01953.
+    # Hand: 9 non-zero distinct differences, 8 positive; V = 45 - 5 = 40. Exact null: subsets of
+    # {1..9} with rank sum <= 5 are 10 of 512, so one-sided p = 10/512 and two-sided 20/512.
+    x = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
+    y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
+    ids = [f"p{i}" for i in range(9)]
+    data = _stack(y, x, ids_a=ids, ids_b=ids)  # wave A = y (second measure), B = x
+    out = paired_change_test(data, "x", kind="ordinal").iloc[0]
+    assert out.test == "Wilcoxon signed-rank"
+    assert out.statistic == 40
+    assert out.p_value == pytest.approx(20 / 512)
+    assert out.n_pairs == 9
+
+
+def test_paired_uses_only_complete_pairs_and_reports_n():
+    data = _stack(
+        [1, 2, 3, None, 5],
+        [2, 3, 4, 4, None, 9],
+        ids_a=["o1", "o2", "o3", "o4", "o5"],
+        ids_b=["o1", "o2", "o3", "o4", "o5", "o9"],
+    )
+    pairs = matched_pairs(data, "x")
+    assert list(pairs.id) == ["o1", "o2", "o3"]
+    assert paired_change_test(data, "x", kind="ordinal").iloc[0].n_pairs == 3
+
+
+def test_paired_rejects_duplicate_ids_within_a_wave():
+    data = _stack([1, 2], [1, 2], ids_a=["o1", "o1"], ids_b=["o1", "o2"])
+    with pytest.raises(ArgumentError, match="`respondent_id` repeats within wave 'A'"):
+        paired_change_test(data, "x", kind="ordinal")
+
+
+def test_no_change_gives_no_test_with_reason():
+    data = _stack([1, 2, 3], [1, 2, 3], ids_a=["a", "b", "c"], ids_b=["a", "b", "c"])
+    out = paired_change_test(data, "x", kind="ordinal").iloc[0]
+    assert out.test == "none" and "changed" in out.reason and np.isnan(out.p_value)
+
+
+# ---- argument errors -----------------------------------------------------------------------------
+def test_unknown_column_is_named():
+    with pytest.raises(ArgumentError, match="Could not interpret value `y` for `column`"):
+        share_change(_stack([1], [2]), "y")
+
+
+def test_unknown_wave_is_named():
+    with pytest.raises(ArgumentError, match="`C` for `waves`.*waves present: A, B"):
+        share_change(_stack([1], [2]), "x", waves=("A", "C"))
+
+
+def test_bad_kind_and_confidence():
+    with pytest.raises(ArgumentError, match="`kind` must be"):
+        independent_change_test(_stack([1], [2]), "x", kind="nominal")
+    with pytest.raises(ArgumentError, match="`confidence` must lie between 0 and 1"):
+        share_change(_stack([1], [2]), "x", confidence=95)
+
+
+# ---- properties ----------------------------------------------------------------------------------
+answers = st.lists(st.sampled_from(["p", "q", "r", None]), min_size=1, max_size=40)
+
+
+@given(a=answers, b=answers, seed=st.integers(0, 1000))
+def test_share_change_properties(a, b, seed):
+    data = _stack(a, b)
+    data["x"] = pd.Categorical(data["x"], categories=["p", "q", "r"])
+    before = data.copy()
+    out = share_change(data, "x")
+    pd.testing.assert_frame_equal(data, before)  # input untouched
+    for w in ("a", "b"):
+        if out[f"base_{w}"].iloc[0] > 0:
+            assert out[f"share_{w}"].sum() == pytest.approx(1.0)
+    ok = out.dropna(subset=["difference"])
+    assert ((ok.ci_low <= ok.difference + 1e-12) & (ok.difference <= ok.ci_high + 1e-12)).all()
+    assert ((ok.ci_low >= -1) & (ok.ci_high <= 1)).all()
+    shuffled = data.sample(frac=1, random_state=seed)
+    pd.testing.assert_frame_equal(share_change(shuffled, "x"), out)
+
+
+@given(table=st.lists(st.integers(0, 30), min_size=9, max_size=9))
+def test_paired_test_symmetric_in_waves(table):
+    t = np.array(table).reshape(3, 3)
+    one, other = paired_table_test(t), paired_table_test(t.T)
+    assert one["test"] == other["test"]
+    if "p_value" in one and not np.isnan(one["p_value"]):
+        assert one["p_value"] == pytest.approx(other["p_value"], rel=1e-9, abs=1e-12)
+
+
+# ---- themes and institutions ---------------------------------------------------------------------
+def test_theme_change_one_row_per_theme():
+    coded = pd.DataFrame(
+        {
+            "wave": ["A"] * 4 + ["B"] * 5,
+            "coordination": [True, True, False, False, True, True, True, True, False],
+            "awareness": [False] * 4 + [True] + [False] * 4,
+        }
+    )
+    out = theme_change(coded, ["coordination", "awareness"])
+    assert list(out.theme) == ["coordination", "awareness"]
+    row = out.iloc[0]
+    assert (row.n_a, row.base_a, row.n_b, row.base_b) == (2, 4, 4, 5)
+    assert row.difference == pytest.approx(4 / 5 - 2 / 4)
+    assert row.test == "Fisher exact"
+
+
+def test_institution_change_status():
+    mentions = pd.DataFrame(
+        {
+            "respondent_id": ["o1", "o1", "o2", "o3", "o3", "o4"],
+            "wave": ["A", "A", "A", "B", "B", "B"],
+            "institution": ["UNODC", "IOM", "UNODC", "UNODC", "ILO", "ILO"],
+        }
+    )
+    out = institution_change(mentions).set_index("institution")
+    assert out.loc["ILO"].tolist() == [0, 2, "newly named"]
+    assert out.loc["IOM"].tolist() == [1, 0, "no longer named"]
+    assert out.loc["UNODC"].tolist() == [2, 1, "named in both"]
+
+
+# ---- comparability -------------------------------------------------------------------------------
+def _mini(questions: list[dict], scale_levels: int = 4):
+    data = {
+        "survey": {"id": "mini", "title": "Mini"},
+        "scales": {
+            "agree": {"levels": [{"code": i, "label": f"L{i}"} for i in range(1, scale_levels + 1)]}
+        },
+        "parts": [{"id": "P", "title": "Part"}],
+        "questions": questions,
+    }
+    return parse_instrument(data)
+
+
+SECTOR = {
+    "id": "S1",
+    "part": "P",
+    "text": "Sector",
+    "type": "single",
+    "options": [{"code": "gov", "label": "Government"}, {"code": "ngo", "label": "NGO"}],
+}
+RATE = {"id": "R1", "part": "P", "text": "Rate us", "type": "rating", "scale": "agree"}
+
+
+def test_comparable_questions_covers_every_change():
+    a = _mini([SECTOR, RATE, {**RATE, "id": "R2", "text": "Dropped later"}])
+    renamed = {
+        **SECTOR,
+        "options": [SECTOR["options"][0], {"code": "ngo", "label": "Civil society"}],
+    }
+    b = _mini(
+        [
+            renamed,
+            {**RATE, "id": "R1b", "comparable_with": "R1"},
+            {**RATE, "id": "R9", "text": "New question"},
+        ]
+    )
+    out = comparable_questions(a, b).set_index("question")
+    assert out.loc["S1", "comparable"] and "'NGO' -> 'Civil society'" in out.loc["S1", "reason"]
+    assert out.loc["R1b", "comparable"] and out.loc["R1b", "question_a"] == "R1"
+    assert not out.loc["R9", "comparable"] and "new in wave B" in out.loc["R9", "reason"]
+    assert not out.loc["R2", "comparable"] and out.loc["R2", "reason"] == "not asked in wave B"
+    assert len(out) == 4  # nothing dropped
+
+
+def test_comparable_questions_option_added_or_scale_changed():
+    a = _mini([SECTOR, RATE])
+    added = {**SECTOR, "options": [*SECTOR["options"], {"code": "un", "label": "UN"}]}
+    b = _mini([added, RATE], scale_levels=5)
+    out = comparable_questions(a, b).set_index("question")
+    assert not out.loc["S1", "comparable"]
+    assert out.loc["S1", "reason"] == "options differ: added ['un'], removed none"
+    assert not out.loc["R1", "comparable"] and "scale levels differ" in out.loc["R1", "reason"]
+
+
+def test_comparable_questions_type_change():
+    a = _mini([SECTOR, RATE])
+    b = _mini([SECTOR, {**RATE, "type": "single", "scale": None, "options": SECTOR["options"]}])
+    out = comparable_questions(a, b).set_index("question")
+    assert out.loc["R1", "reason"] == "type changed from rating to single"
+
+
+# ---- whole comparison ----------------------------------------------------------------------------
+def _clean(inst, wave, rng, ids, relabel=None):
+    n = len(ids)
+    sector = rng.choice(["Government", "NGO"], size=n)
+    if relabel:
+        sector = [relabel.get(s, s) for s in sector]
+    labels = [lv.label for lv in inst.scales["agree"].levels]
+    rate = rng.choice(labels, size=n)
+    return pd.DataFrame(
+        {
+            "respondent_id": pd.array(ids, dtype="string"),
+            "wave": wave,
+            "S1": pd.Categorical(sector, categories=[o.label for o in inst.question("S1").options]),
+            "R1": pd.Categorical(rate, categories=labels, ordered=True),
+        }
+    )
+
+
+def test_compare_waves_end_to_end_with_renamed_label(rng):
+    a_inst = _mini([SECTOR, RATE])
+    renamed = {
+        **SECTOR,
+        "options": [SECTOR["options"][0], {"code": "ngo", "label": "Civil society"}],
+    }
+    b_inst = _mini([renamed, RATE])
+    a = _clean(a_inst, "w1", rng, [f"o{i}" for i in range(40)])
+    b = _clean(b_inst, "w2", rng, [f"o{i}" for i in range(20, 70)], {"NGO": "Civil society"})
+    res = compare_waves(a, b, a_inst, b_inst)
+    assert res.waves == ("w1", "w2")
+    assert res.n_matched == 20
+    s1 = res.changes[res.changes.question == "S1"]
+    assert list(s1.level) == ["Government", "Civil society"]
+    assert s1.n_a.sum() == 40 and s1.n_b.sum() == 50  # old label mapped onto the new one
+    designs = res.tests.groupby("question").design.apply(list)
+    assert designs["S1"] == ["independent waves", "paired (organizations in both waves)"]
+    paired = res.tests[res.tests.design.str.startswith("paired")]
+    assert (paired.n_pairs == 20).all()
+    assert (res.tests.p_adjusted.dropna() >= res.tests.p_value.dropna()).all()
+    assert res.tests.loc[res.tests.question == "R1", "test"].tolist()[0] == "Mann-Whitney U"
