@@ -36,6 +36,7 @@ from giftreview.instrument import (
     bin_column,
     option_column,
 )
+from giftreview.stats import adjust_pvalues, table_test
 
 Missing = Literal["exclude", "as_level"]
 Kind = Literal["categorical", "ordinal"]
@@ -229,50 +230,16 @@ def _test_row(**values) -> pd.DataFrame:
     return pd.DataFrame([row], columns=_TEST_COLUMNS)
 
 
-def _cochran_ok(expected: np.ndarray) -> bool:
-    """Cochran's rule: no expected count below 1 and at most 20% below 5."""
-    return bool(expected.min() >= 1 and (expected < 5).mean() <= 0.2)
+def categorical_test(table: np.ndarray) -> dict[str, object]:
+    """Test of change for a levels x waves table, chosen by :func:`giftreview.stats.table_test`.
 
-
-def categorical_test(
-    table: np.ndarray, *, draws: int = 10_000, seed: int = 20100301
-) -> dict[str, object]:
-    """Test of independence for a levels x waves table: chi-square, or exact when counts are small.
-
-    Pearson's chi-square (Yates-corrected for 2x2, as R's ``chisq.test``) when Cochran's rule
-    holds (no expected count below 1, at most 20% below 5); otherwise Fisher's exact test (2x2)
-    or a seeded Monte-Carlo Fisher-Freeman-Halton test with ``draws`` tables (larger tables; in R
-    ``fisher.test(x, simulate.p.value = TRUE, B = draws)``). Cramer's V is the effect size.
+    Pearson chi-square (Yates for 2x2, as R's ``chisq.test``) when Cochran's rule holds,
+    otherwise Fisher's exact test (2x2) or the seeded Monte-Carlo Fisher-Freeman-Halton test;
+    bias-corrected Cramer's V as the effect size.
     """
-    table = np.asarray(table, dtype=np.int64)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    if table.shape[0] < 2 or table.shape[1] < 2:
-        return {"test": "none", "reason": "only one answer level or one wave has answers"}
-    chi2, p, dof, expected = sps.chi2_contingency(table)
-    effect = float(sps.contingency.association(table, method="cramer"))
-    out = {"effect_size": effect, "effect_measure": "Cramer's V"}
-    if _cochran_ok(expected):
-        return out | {
-            "test": "Pearson chi-square" + (" (Yates)" if dof == 1 else ""),
-            "statistic": float(chi2),
-            "df": float(dof),
-            "p_value": float(p),
-            "reason": "expected counts meet Cochran's rule (none < 1, at most 20% < 5)",
-        }
-    if table.shape == (2, 2):
-        res = sps.fisher_exact(table)
-        return out | {
-            "test": "Fisher exact",
-            "p_value": float(res.pvalue),
-            "reason": "expected counts too small for chi-square (Cochran's rule); 2x2 table",
-        }
-    method = sps.MonteCarloMethod(n_resamples=draws, rng=np.random.default_rng(seed))
-    res = sps.fisher_exact(table, method=method)
-    return out | {
-        "test": f"Fisher-Freeman-Halton (Monte-Carlo, {draws} draws, seed {seed})",
-        "p_value": float(res.pvalue),
-        "reason": "expected counts too small for chi-square (Cochran's rule)",
-    }
+    res = table_test(table)
+    keys = ("test", "statistic", "df", "p_value", "effect_size", "effect_measure", "reason")
+    return {k: res[k] for k in keys if k in res}
 
 
 def independent_change_test(
@@ -791,7 +758,7 @@ def compare_waves(
         changes += ch
         tests += te
     tests_df = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=_TEST_COLUMNS)
-    tests_df = _adjust(tests_df)
+    tests_df = adjust_pvalues(tests_df, "fdr_bh")
     lead = ["question", "level"]
     changes_df = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame()
     if len(changes_df):
@@ -808,15 +775,3 @@ def _wave_of(clean: pd.DataFrame, name: str) -> str:
     if len(labels) != 1:
         raise ArgumentError(f"`{name}` must hold one wave; its `wave` column has {list(labels)}")
     return str(labels[0])
-
-
-def _adjust(tests: pd.DataFrame) -> pd.DataFrame:
-    """Benjamini-Hochberg adjusted p over every test that produced a p-value."""
-    from statsmodels.stats.multitest import multipletests
-
-    out = tests.copy()
-    out["p_adjusted"] = np.nan
-    ok = out["p_value"].notna()
-    if ok.any():
-        out.loc[ok, "p_adjusted"] = multipletests(out.loc[ok, "p_value"], method="fdr_bh")[1]
-    return out
