@@ -1,0 +1,794 @@
+"""Codebooks and coding of open answers: auto-coding, human coding sheets, theme frequencies.
+
+A *codebook* is a YAML file per open question (``instruments/codebooks/*.yaml``, referenced from
+the instrument). Each theme has an id, a label, a description, inclusion and exclusion patterns
+(Python regular expressions, case-insensitive, word-bounded), an example answer and the sentence
+stem the narrative draft uses. The format is documented in ``docs/coding.md``.
+
+Auto-coding is multi-label and sentence-based: an answer is split into sentences; a theme is coded
+when one of its inclusion patterns matches a sentence in which none of its exclusion patterns
+matches. The first matching span is kept as evidence. Answers that match nothing are listed as
+uncoded, never dropped.
+
+Human coding round trip: :func:`export_sheet` writes a coding sheet (XLSX or CSV, one column per
+theme, auto codes pre-filled, cells neutralised against spreadsheet formulas);
+:func:`import_sheets` reads one edited sheet per coder and reports unknown theme ids, changed
+answer text and missing rows. Human codes take precedence over auto codes for every answer a human
+coded, and every count says which source it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from giftreview.errors import ArgumentError, InputFileError, InstrumentError, check_column
+from giftreview.instrument import _format_loc
+from giftreview.safety import neutralise_frame
+
+_ID_RE = r"^[a-z][a-z0-9_]*$"
+#: columns of the long table of codes
+CODE_COLUMNS = ["respondent_id", "theme", "source", "evidence", "start", "end"]
+#: fixed (non-theme) columns of a coding sheet
+SHEET_FIXED = ["respondent_id", "question", "answer", "coder", "notes"]
+_TRUE = {"1", "1.0", "x", "yes", "y", "true", "t"}
+_FALSE = {"", "0", "0.0", "no", "n", "false", "f", "nan", "none"}
+_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ---- the codebook model ------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a codebook pattern: case-insensitive and word-bounded at both ends."""
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for i, p in enumerate(patterns):
+        if not p.strip():
+            raise ValueError(f"pattern [{i}] is blank; remove it")
+        try:
+            compile_pattern(p)
+        except re.error as exc:
+            raise ValueError(
+                f"pattern [{i}] {p!r} is not a valid regular expression ({exc.msg} at position "
+                f"{exc.pos}); fix it, e.g. close every '(' and escape a literal ( ) [ ] . + ? "
+                "with a backslash"
+            ) from None
+    return patterns
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Theme(_Model):
+    """One theme (code) of a codebook."""
+
+    id: str = Field(pattern=_ID_RE, description="stable id, lower case, used in sheets and data")
+    label: str = Field(min_length=1, description="short label printed in tables")
+    description: str = Field(min_length=1, description="the idea the theme stands for")
+    include: list[str] = Field(min_length=1, description="inclusion patterns (any one codes)")
+    exclude: list[str] = Field(default_factory=list, description="exclusion patterns")
+    example: str = Field(min_length=1, description="an answer that should be coded with it")
+    stem: str = Field(min_length=1, description="sentence stem for the narrative draft")
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _valid_patterns(cls, v: list[str]) -> list[str]:
+        return _check_patterns(v)
+
+    def find(self, sentence: str) -> re.Match[str] | None:
+        """The first inclusion match in ``sentence`` unless an exclusion pattern matches it."""
+        if any(compile_pattern(p).search(sentence) for p in self.exclude):
+            return None
+        hits = [m for p in self.include if (m := compile_pattern(p).search(sentence))]
+        return min(hits, key=lambda m: m.start()) if hits else None
+
+
+class Codebook(_Model):
+    """A codebook: the themes of one open question (see ``docs/coding.md``)."""
+
+    question: str = Field(description="id of the open question in the instrument")
+    title: str
+    version: int = 1
+    themes: list[Theme] = Field(min_length=1)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Codebook:
+        ids = [t.id for t in self.themes]
+        for tid in dict.fromkeys(ids):
+            where = [i + 1 for i, x in enumerate(ids) if x == tid]
+            if len(where) > 1:
+                raise ValueError(
+                    f"theme id {tid!r} repeats (themes number {where}); give each theme its own "
+                    "id or merge the two themes"
+                )
+        return self
+
+    @property
+    def ids(self) -> list[str]:
+        """Theme ids in codebook order."""
+        return [t.id for t in self.themes]
+
+    def theme(self, theme_id: str) -> Theme:
+        """The theme with id ``theme_id`` (raises :class:`ArgumentError` naming the known ids)."""
+        for t in self.themes:
+            if t.id == theme_id:
+                return t
+        raise ArgumentError(
+            f"unknown theme {theme_id!r} in codebook {self.question}; {_suggest(theme_id, self.ids)}"
+        )
+
+    def labels(self) -> dict[str, str]:
+        """Mapping theme id -> label."""
+        return {t.id: t.label for t in self.themes}
+
+
+def _suggest(value: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(value), list(known), n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return f"{hint}known: {', '.join(known)}"
+
+
+def _codebook_message(err: dict, data: dict) -> str:
+    key = _format_loc(err["loc"], data)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        name = str(err["loc"][-1])
+        fields = Theme.model_fields if len(err["loc"]) > 1 else Codebook.model_fields
+        msg = f"unknown key; {_suggest(name, [f for f in fields if f != 'path'])}"
+        msg += " (remove it or fix its spelling; see docs/coding.md)"
+    elif err["type"] == "missing":
+        msg = "required key is missing; add it (see docs/coding.md)"
+    return f"{key}: {msg}"
+
+
+def parse_codebook(data: object, path: Path | str | None = None) -> Codebook:
+    """Validate an already-parsed codebook mapping (raises :class:`InstrumentError`)."""
+    if not isinstance(data, dict):
+        raise InstrumentError(
+            "a codebook holds a mapping with keys 'question', 'title' and 'themes'", path=path
+        )
+    try:
+        return Codebook.model_validate({**data, "path": Path(path) if path else None})
+    except ValidationError as exc:
+        lines = [_codebook_message(e, data) for e in exc.errors()]
+        raise InstrumentError("; ".join(lines), path=path) from None
+
+
+def load_codebook(path: Path | str) -> Codebook:
+    """Read and validate a codebook YAML file.
+
+    Parameters
+    ----------
+    path
+        The codebook file, e.g. ``instruments/codebooks/B2_added_value.yaml``.
+
+    Returns
+    -------
+    Codebook
+        The validated codebook (immutable).
+
+    Raises
+    ------
+    InstrumentError
+        When the file is missing or not YAML, a pattern is not a valid regular expression, a theme
+        id repeats or a key is unknown; the message names the file, the theme and the fix, e.g.
+        ``B2.yaml: themes.coordination.include: pattern [0] '(coord' is not a valid regular
+        expression (missing ), unterminated subpattern at position 0); fix it ...``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InstrumentError("codebook file not found; check the path", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InstrumentError(f"not valid YAML ({exc}); fix the syntax", path=path) from None
+    return parse_codebook(data, path)
+
+
+def codebook_for(instrument, qid: str) -> Codebook:
+    """The codebook the instrument names for open question ``qid``."""
+    q = instrument.question(qid)
+    cb = instrument.codebook_path(qid) if q.type == "open" else None
+    if cb is None:
+        raise ArgumentError(
+            f"question {qid} is '{q.type}' and names no codebook; code an open question "
+            f"({', '.join(x.id for x in instrument.questions_of_type('open'))})"
+        )
+    return load_codebook(cb)
+
+
+# ---- auto-coding -------------------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the sentences of ``text``.
+
+    A sentence ends at ``. ! ? ;`` followed by white space, or at a line break; a dot inside a word
+    (``UN.GIFT``) does not end a sentence.
+    """
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def auto_code(answers: pd.Series, codebook: Codebook) -> pd.DataFrame:
+    """Code answers with the codebook's patterns (multi-label, one row per answer and theme).
+
+    Parameters
+    ----------
+    answers
+        Answer texts indexed by respondent id (NA and blank answers are skipped).
+    codebook
+        The codebook.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``respondent_id, theme, source ("auto"), evidence, start, end``: the first
+        matching span of each theme in each answer, as character offsets into the answer.
+    """
+    rows = []
+    for rid, text in answers.items():
+        if not isinstance(text, str) or not text.strip():
+            continue
+        spans = sentences(text)
+        for theme in codebook.themes:
+            for s, e in spans:
+                m = theme.find(text[s:e])
+                if m is not None:
+                    rows.append((rid, theme.id, "auto", m.group(0), s + m.start(), s + m.end()))
+                    break
+    out = pd.DataFrame(rows, columns=CODE_COLUMNS)
+    return out.astype({"start": "int64", "end": "int64"})
+
+
+def check_codebook(codebook: Codebook, answers: Iterable[str] = ()) -> pd.DataFrame:
+    """Report problems of a codebook: dead patterns, overlapping themes, examples not coded.
+
+    Parameters
+    ----------
+    codebook
+        The codebook to check.
+    answers
+        Answer texts to check against (e.g. a wave's answers to the question).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding, columns ``theme, pattern, kind, detail``. ``kind`` is ``dead`` (an
+        inclusion pattern matches no answer), ``overlap`` (two themes' patterns match the same
+        span of an answer: the pattern of the first theme and the other theme in ``detail``, with
+        the number of answers) or ``example`` (the theme's own example is not coded with it).
+    """
+    texts = [a for a in answers if isinstance(a, str) and a.strip()]
+    rows = []
+    for t in codebook.themes:
+        if not any(t.find(t.example[s:e]) for s, e in sentences(t.example)):
+            rows.append((t.id, "", "example", f"the example {t.example!r} is not coded {t.id}"))
+        if texts:
+            for p in t.include:
+                if not any(compile_pattern(p).search(x) for x in texts):
+                    rows.append((t.id, p, "dead", f"matches none of {len(texts)} answers"))
+    if texts:
+        rows += _overlaps(codebook, texts)
+    return pd.DataFrame(rows, columns=["theme", "pattern", "kind", "detail"])
+
+
+def _overlaps(codebook: Codebook, texts: list[str]) -> list[tuple[str, str, str, str]]:
+    spans: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    for i, x in enumerate(texts):
+        for t in codebook.themes:
+            for p in t.include:
+                for m in compile_pattern(p).finditer(x):
+                    spans.setdefault((t.id, p), []).append((i, m.start(), m.end()))
+    counts: dict[tuple[str, str, str], set[int]] = {}
+    keys = list(spans)
+    for a, (ta, pa) in enumerate(keys):
+        for tb, pb in keys[a + 1 :]:
+            if ta == tb:
+                continue
+            for i, s1, e1 in spans[(ta, pa)]:
+                if any(j == i and s1 < e2 and s2 < e1 for j, s2, e2 in spans[(tb, pb)]):
+                    counts.setdefault((ta, pa, tb), set()).add(i)
+    return [
+        (ta, pa, "overlap", f"shares spans with theme {tb} in {len(ids)} answers")
+        for (ta, pa, tb), ids in counts.items()
+    ]
+
+
+# ---- coded answers ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CodedAnswers:
+    """The coding of one open question.
+
+    Attributes
+    ----------
+    question
+        The question id.
+    codebook
+        The codebook used.
+    codes
+        Long tidy table ``respondent_id, theme, source (auto|human), evidence, start, end``.
+    answered
+        ``respondent_id, answer``: every respondent who answered (the base of percentages).
+    uncoded
+        ``respondent_id, answer``: answers with no theme (listed for review, never dropped).
+    sources
+        ``respondent_id, source``: whether each answer's codes come from a human or the patterns.
+    """
+
+    question: str
+    codebook: Codebook
+    codes: pd.DataFrame
+    answered: pd.DataFrame
+    uncoded: pd.DataFrame
+    sources: pd.DataFrame = field(repr=False)
+
+
+def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
+    """``respondent_id, answer`` for every respondent with a non-blank answer to ``qid``."""
+    check_column(data, qid, "qid")
+    check_column(data, "respondent_id", "data")
+    text = data[qid].astype("string").str.strip()
+    keep = text.notna() & (text != "")
+    out = pd.DataFrame({"respondent_id": data["respondent_id"].astype(str), "answer": text})
+    return out[keep.to_numpy()].reset_index(drop=True)
+
+
+def code_question(
+    data: pd.DataFrame,
+    instrument,
+    qid: str,
+    *,
+    human: HumanCodes | None = None,
+    codebook: Codebook | None = None,
+    rule: Literal["majority", "any", "all"] = "majority",
+) -> CodedAnswers:
+    """Code the answers to open question ``qid``: patterns first, human codes where they exist.
+
+    Parameters
+    ----------
+    data
+        The clean table (``docs/data-contract.md``); the answers are in column ``qid``.
+    instrument
+        The instrument (names the codebook of ``qid``).
+    qid
+        The open question, e.g. ``"B2"``.
+    human
+        Codes read by :func:`import_sheets`. For every answer a human coded, the human codes
+        replace the auto codes entirely (source ``human``); other answers keep auto codes.
+    codebook
+        Use this codebook instead of the instrument's.
+    rule
+        How several coders' codes are combined: ``majority`` (more than half of the coders who
+        coded the answer), ``any`` (at least one) or ``all``.
+
+    Returns
+    -------
+    CodedAnswers
+    """
+    codebook = codebook or codebook_for(instrument, qid)
+    answered = answers_of(data, qid)
+    codes = auto_code(answered.set_index("respondent_id")["answer"], codebook)
+    human_ids: set[str] = set()
+    if human is not None:
+        resolved = human.resolved(rule)
+        human_ids = set(human.coded_ids()) & set(answered["respondent_id"])
+        codes = pd.concat(
+            [
+                codes[~codes["respondent_id"].isin(human_ids)],
+                resolved[resolved["respondent_id"].isin(human_ids)],
+            ],
+            ignore_index=True,
+        )
+        order = {t: i for i, t in enumerate(codebook.ids)}
+        pos = {r: i for i, r in enumerate(answered["respondent_id"])}
+        codes = codes.sort_values(
+            ["respondent_id", "theme"],
+            key=lambda s: s.map(pos if s.name == "respondent_id" else order),
+        ).reset_index(drop=True)
+    coded_ids = set(codes["respondent_id"])
+    uncoded = answered[~answered["respondent_id"].isin(coded_ids)].reset_index(drop=True)
+    sources = pd.DataFrame(
+        {
+            "respondent_id": answered["respondent_id"],
+            "source": ["human" if r in human_ids else "auto" for r in answered["respondent_id"]],
+        }
+    )
+    return CodedAnswers(qid, codebook, codes, answered, uncoded, sources)
+
+
+# ---- frequencies --------------------------------------------------------------------------------
+def _wilson(n: pd.Series, base: pd.Series, level: float) -> tuple[pd.Series, pd.Series]:
+    """Wilson score interval (statsmodels ``proportion_confint(method="wilson")``)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    ok = base > 0
+    low = pd.Series(float("nan"), index=n.index)
+    high = low.copy()
+    lo, hi = proportion_confint(n[ok], base[ok], alpha=1 - level, method="wilson")
+    low[ok], high[ok] = lo, hi
+    return low, high
+
+
+def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Hide counts below ``k`` (primary suppression; 0 < n < k becomes "<k", pct and CI hidden)."""
+    out = table.copy()
+    hide = (out["n"] > 0) & (out["n"] < k) if k > 0 else pd.Series(False, index=out.index)
+    out["suppressed"] = hide
+    out["n_shown"] = out["n"].astype(str).where(~hide, f"<{k}")
+    for col in ("pct", "ci_low", "ci_high"):
+        out[col] = out[col].mask(hide)
+    return out
+
+
+def theme_frequencies(
+    coded: CodedAnswers,
+    data: pd.DataFrame,
+    *,
+    by: str | None = None,
+    level: float = 0.95,
+    k: int = 5,
+) -> pd.DataFrame:
+    """Respondents mentioning each theme: n, % of those who answered, Wilson interval.
+
+    Parameters
+    ----------
+    coded
+        From :func:`code_question`.
+    data
+        The clean table (for the grouping column).
+    by
+        Optional grouping column (e.g. ``"A1"``, the sector); ``None`` gives the overall table.
+        The overall rows are always included (group ``"All"``).
+    level
+        Two-sided confidence level of the interval.
+    k
+        Small-cell threshold: a count ``0 < n < k`` is shown as ``"<k"`` with its percentage and
+        interval hidden (``0`` turns suppression off).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``question, group, theme, label, n, base, pct, ci_low, ci_high, n_auto, n_human,
+        source, suppressed, n_shown``, ordered by group then by descending n. ``source`` says
+        where the count came from: ``auto``, ``human`` or ``auto+human``.
+
+    Notes
+    -----
+    ``pct = 100 n / base`` where ``base`` is the number of respondents in the group who answered
+    the question (blank answers excluded). The Wilson interval is
+    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``. In R: ``prop.test(n, base,
+    correct = FALSE)$conf.int``.
+    """
+    if not 0 < level < 1:
+        raise ArgumentError(f"`level` must lie between 0 and 1, got {level!r}; e.g. level=0.95")
+    ans = coded.answered[["respondent_id"]].merge(coded.sources, on="respondent_id")
+    ans["group"] = "All"
+    frames = [ans]
+    if by is not None:
+        check_column(data, by, "by")
+        grp = data[["respondent_id", by]].astype({"respondent_id": str})
+        g = ans.drop(columns="group").merge(grp, on="respondent_id", how="left")
+        frames.append(g.rename(columns={by: "group"}).dropna(subset=["group"]))
+    rows = []
+    codes = coded.codes
+    for frame in frames:
+        frame = frame.astype({"group": str})
+        for group, members in frame.groupby("group", sort=False, observed=True):
+            ids = set(members["respondent_id"])
+            sub = codes[codes["respondent_id"].isin(ids)]
+            for t in coded.codebook.themes:
+                hit = sub[sub["theme"] == t.id]
+                n_h = int((hit["source"] == "human").sum())
+                rows.append((coded.question, group, t.id, t.label, len(hit), len(ids),
+                             len(hit) - n_h, n_h))  # fmt: skip
+    out = pd.DataFrame(
+        rows,
+        columns=["question", "group", "theme", "label", "n", "base", "n_auto", "n_human"],
+    )
+    out["pct"] = 100 * out["n"] / out["base"].where(out["base"] > 0)
+    low, high = _wilson(out["n"], out["base"], level)
+    out["ci_low"], out["ci_high"] = 100 * low, 100 * high
+    out["source"] = [
+        "auto+human" if a and h else ("human" if h else "auto")
+        for a, h in zip(out["n_auto"], out["n_human"], strict=True)
+    ]
+    out = _suppress(out, k)
+    groups = ["All"]
+    if by is not None:
+        col = data[by]
+        levels = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else None
+        groups += [
+            str(g) for g in (levels if levels is not None else sorted(col.dropna().unique()))
+        ]
+    out["group"] = pd.Categorical(out["group"], categories=list(dict.fromkeys(groups)))
+    out = out.sort_values(["group", "n"], ascending=[True, False], kind="stable")
+    cols = ["question", "group", "theme", "label", "n", "base", "pct", "ci_low", "ci_high"]
+    cols += ["n_auto", "n_human", "source", "suppressed", "n_shown"]
+    return out[cols].reset_index(drop=True)
+
+
+# ---- coding sheets ------------------------------------------------------------------------------
+def sheet_frame(coded: CodedAnswers, *, prefill: bool = True) -> pd.DataFrame:
+    """The coding sheet as a table: fixed columns, then one 0/1 column per theme."""
+    out = coded.answered.copy()
+    out.insert(1, "question", coded.question)
+    out["coder"] = ""
+    out["notes"] = ""
+    hits = set(zip(coded.codes["respondent_id"], coded.codes["theme"], strict=True))
+    for t in coded.codebook.ids:
+        out[t] = [int(prefill and (r, t) in hits) for r in out["respondent_id"]]
+    return out[SHEET_FIXED + coded.codebook.ids]
+
+
+def export_sheet(
+    coded: CodedAnswers, path: Path | str, *, prefill: bool = True, coder: str = ""
+) -> Path:
+    """Write a coding sheet (``.xlsx`` or ``.csv``) for a human coder.
+
+    One row per answer; columns ``respondent_id, question, answer, coder, notes`` and one column
+    per theme id holding 1 (theme present) or 0, pre-filled with the auto codes when ``prefill``.
+    Every text cell is neutralised against spreadsheet formulas (a leading ``= + - @`` tab or CR
+    gets a ``'``), so an answer such as ``=HYPERLINK(...)`` is shown, never run. The XLSX file has
+    a second sheet ``codebook`` with each theme's label, description and example.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from giftreview.paths import is_under_raw
+
+    path = Path(path)
+    if is_under_raw(path):
+        raise ArgumentError(f"`path` {path} is under data/raw, which is never written; choose "
+                            "another folder, e.g. data/processed/<wave>/coding/")  # fmt: skip
+    sheet = sheet_frame(coded, prefill=prefill)
+    sheet["coder"] = coder
+    safe = neutralise_frame(sheet)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        safe.to_csv(path, index=False, encoding="utf-8-sig")
+    elif path.suffix.lower() == ".xlsx":
+        _write_xlsx(safe, coded.codebook, path)
+    else:
+        raise ArgumentError(f"`path` {path} must end in .xlsx or .csv")
+    return path
+
+
+def _write_xlsx(sheet: pd.DataFrame, codebook: Codebook, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "coding"
+    ws.append(list(sheet.columns))
+    for row in sheet.itertuples(index=False):
+        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "D2"
+    ws.column_dimensions["C"].width = 80
+    for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    dv = DataValidation(type="list", formula1='"0,1"', allow_blank=True)
+    ws.add_data_validation(dv)
+    first = len(SHEET_FIXED) + 1
+    for col in ws.iter_cols(min_row=2, min_col=first, max_col=ws.max_column):
+        for cell in col:
+            dv.add(cell)
+    cb = wb.create_sheet("codebook")
+    cb.append(["theme", "label", "description", "example"])
+    for t in codebook.themes:
+        cb.append([t.id, t.label, t.description, t.example])
+    wb.save(path)
+
+
+def _unneutralise(value: object) -> object:
+    if isinstance(value, str) and value.startswith("'") and value[1:2].startswith(_FORMULA_CHARS):
+        return value[1:]
+    return value
+
+
+def _norm_text(value: object) -> str:
+    return " ".join(str(_unneutralise(value)).split()) if isinstance(value, str) else ""
+
+
+def read_sheet(path: Path | str) -> pd.DataFrame:
+    """Read a coding sheet back as text cells (XLSX sheet ``coding`` or CSV)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError("coding sheet not found; check the path", path=path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            raw = pd.read_excel(path, sheet_name="coding", dtype=str, keep_default_na=False)
+        elif path.suffix.lower() == ".csv":
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        else:
+            raise InputFileError("a coding sheet ends in .xlsx or .csv", path=path)
+    except (ValueError, OSError, KeyError) as exc:
+        raise InputFileError(f"cannot read the coding sheet ({exc})", path=path) from None
+    raw.columns = [str(_unneutralise(str(c))).strip() for c in raw.columns]
+    return raw.map(_unneutralise)
+
+
+@dataclass(frozen=True)
+class HumanCodes:
+    """Human codes read from coding sheets.
+
+    Attributes
+    ----------
+    codes
+        Long table ``respondent_id, coder, theme, value`` (value 1 or 0): every decision.
+    problems
+        ``file, row, respondent_id, column, value, severity, problem``: everything that was wrong.
+    coders
+        Coder names (from the ``coder`` column, else the file name).
+    """
+
+    question: str
+    codes: pd.DataFrame
+    problems: pd.DataFrame
+    coders: list[str]
+
+    def coded_ids(self) -> list[str]:
+        """Respondents coded by at least one coder."""
+        return list(dict.fromkeys(self.codes["respondent_id"]))
+
+    def resolved(self, rule: Literal["majority", "any", "all"] = "majority") -> pd.DataFrame:
+        """Combine coders into one set of codes (long table with source ``human``)."""
+        if rule not in ("majority", "any", "all"):
+            raise ArgumentError(f"`rule` must be majority, any or all, got {rule!r}")
+        g = self.codes.groupby(["respondent_id", "theme"], sort=False)["value"]
+        share = g.mean()
+        keep = {"majority": share > 0.5, "any": share > 0, "all": share == 1}[rule]
+        idx = share[keep].index
+        out = pd.DataFrame(list(idx), columns=["respondent_id", "theme"])
+        out["source"] = "human"
+        out["evidence"] = ""
+        out["start"] = -1
+        out["end"] = -1
+        return out[CODE_COLUMNS].astype({"start": "int64", "end": "int64"})
+
+
+def import_sheets(
+    paths: Sequence[Path | str], codebook: Codebook, data: pd.DataFrame, *, strict: bool = True
+) -> HumanCodes:
+    """Read edited coding sheets, one per coder, and check them against the codebook and data.
+
+    Parameters
+    ----------
+    paths
+        The sheets (``.xlsx`` or ``.csv``) written by :func:`export_sheet` and edited by coders.
+    codebook
+        The codebook the sheets were made for.
+    data
+        The clean table the sheets were exported from (answers in column ``codebook.question``).
+    strict
+        When True, any error (unknown theme column, changed answer text, unknown respondent, a
+        cell that is not 0/1, a repeated coder) raises :class:`InputFileError` listing every
+        problem; when False, offending rows are left out and listed in ``problems``.
+
+    Returns
+    -------
+    HumanCodes
+        Missing rows (answers not in a sheet) and missing theme columns are warnings in
+        ``problems``; missing theme cells are read as 0 only when the column exists.
+    """
+    if not paths:
+        raise ArgumentError("`paths` is empty; pass at least one coding sheet")
+    answers = answers_of(data, codebook.question).set_index("respondent_id")["answer"]
+    frames, problems, coders = [], [], []
+    for p in paths:
+        codes, probs, coder = _read_one(Path(p), codebook, answers)
+        if coder in coders:
+            probs.append((str(p), 0, "", "coder", coder, "error",
+                          f"coder {coder!r} also coded another sheet; give each coder a unique "
+                          "name in the coder column"))  # fmt: skip
+        coders.append(coder)
+        frames.append(codes)
+        problems += probs
+    cols = ["file", "row", "respondent_id", "column", "value", "severity", "problem"]
+    prob = pd.DataFrame(problems, columns=cols)
+    errors = prob[prob["severity"] == "error"]
+    if strict and len(errors):
+        lines = [f"{r.file} row {r.row}: {r.problem}" for r in errors.itertuples()]
+        raise InputFileError(
+            f"{len(errors)} problem(s) in the coding sheets:\n  "
+            + "\n  ".join(lines[:50])
+            + ("\n  ..." if len(lines) > 50 else "")
+            + "\nfix the sheets (or import with strict=False to leave those rows out)"
+        )
+    codes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return HumanCodes(codebook.question, codes, prob, coders)
+
+
+def _read_one(
+    path: Path, codebook: Codebook, answers: pd.Series
+) -> tuple[pd.DataFrame, list[tuple], str]:
+    sheet = read_sheet(path)
+    probs: list[tuple] = []
+    f = str(path)
+    for col in ("respondent_id", "answer"):
+        if col not in sheet.columns:
+            raise InputFileError(f"column {col!r} is missing; export a fresh sheet", path=path)
+    extra = [c for c in sheet.columns if c not in SHEET_FIXED and c not in codebook.ids]
+    for c in extra:
+        probs.append((f, 1, "", c, c, "error",
+                      f"unknown theme id {c!r} (column header); {_suggest(c, codebook.ids)}"))  # fmt: skip
+    themes = [t for t in codebook.ids if t in sheet.columns]
+    for t in codebook.ids:
+        if t not in themes:
+            probs.append((f, 1, "", t, "", "warning", f"theme column {t!r} is missing; "
+                          "its codes are not read from this sheet"))  # fmt: skip
+    names = {v.strip() for v in sheet.get("coder", pd.Series(dtype=str)) if v.strip()}
+    coder = names.pop() if len(names) == 1 else path.stem
+    if names:
+        probs.append((f, 0, "", "coder", ", ".join(sorted(names)), "error",
+                      "several names in the coder column; one sheet per coder"))  # fmt: skip
+    if "question" in sheet.columns:
+        qs = {q for q in sheet["question"] if q.strip()}
+        if qs - {codebook.question}:
+            probs.append((f, 0, "", "question", ", ".join(sorted(qs)), "error",
+                          f"the sheet is for question {sorted(qs)}, not {codebook.question}"))  # fmt: skip
+    rows, seen = [], set()
+    for i, r in enumerate(sheet.itertuples(index=False), start=2):
+        rec = dict(zip(sheet.columns, r, strict=True))
+        rid = str(rec["respondent_id"]).strip()
+        bad = _row_problems(f, i, rid, rec, answers, seen)
+        values = []
+        for t in themes:
+            v = str(rec[t]).strip().lower()
+            if v in _TRUE or v in _FALSE:
+                values.append((rid, coder, t, int(v in _TRUE)))
+            else:
+                bad.append((f, i, rid, t, rec[t], "error",
+                            f"cell {rec[t]!r} under theme {t} is not 1/0 (or x/blank)"))  # fmt: skip
+        probs += bad
+        seen.add(rid)
+        if not any(b[5] == "error" for b in bad):
+            rows += values
+    for rid in answers.index:
+        if rid not in seen:
+            probs.append((f, 0, rid, "respondent_id", rid, "warning",
+                          f"answer of {rid} is missing from the sheet (not coded by {coder})"))  # fmt: skip
+    codes = pd.DataFrame(rows, columns=["respondent_id", "coder", "theme", "value"])
+    return codes, probs, coder
+
+
+def _row_problems(
+    f: str, i: int, rid: str, rec: dict, answers: pd.Series, seen: set[str]
+) -> list[tuple]:
+    if rid in seen:
+        return [(f, i, rid, "respondent_id", rid, "error", f"respondent {rid} appears twice")]
+    if rid not in answers.index:
+        return [(f, i, rid, "respondent_id", rid, "error",
+                 f"respondent {rid!r} has no answer in the data; was the sheet made for "
+                 "another wave?")]  # fmt: skip
+    if _norm_text(rec["answer"]) != _norm_text(answers[rid]):
+        return [(f, i, rid, "answer", rec["answer"], "error",
+                 f"answer text of {rid} differs from the data (edited in the sheet, or the data "
+                 "changed); restore the text or export a fresh sheet")]  # fmt: skip
+    return []
