@@ -1,0 +1,268 @@
+"""Score one closed question of the instrument: distribution, intervals and summaries.
+
+:func:`score_question` is what the report notebooks call; the question type (from the
+instrument) decides what is computed:
+
+* ``single``: distribution of the options with intervals;
+* ``rating``: distribution of the scale levels, mean and median of the level numbers with
+  intervals, top-box share with its interval;
+* ``count``: distribution of the instrument's bins, mean, median with interval and quartiles of
+  the numbers;
+* ``multi``: share of respondents selecting each option; the base is the respondents who answered
+  the question (stated in ``base_statement``) and the "Other (specify)" text is kept.
+
+Missing codes ("Don't know", "N/A") and blanks are never part of a base; they are counted in the
+summary. The statistics come from :mod:`giftreview.stats`; weighted shares from
+:mod:`giftreview.weights`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from giftreview import stats
+from giftreview.errors import ArgumentError, check_column
+from giftreview.instrument import (
+    CLOSED_TYPES,
+    Instrument,
+    bin_column,
+    missing_column,
+    option_column,
+    other_column,
+)
+
+SUMMARY_COLUMNS = ["statistic", "estimate", "ci_low", "ci_high", "n", "method"]
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    """The scored question.
+
+    ``table``: tidy distribution ``level, n, base, pct, ci_low, ci_high, method`` (percentages
+    of ``base``); ``summary``: tidy rows ``statistic, estimate, ci_low, ci_high, n, method``
+    (``answered``, one ``missing: <label>`` row per missing code, ``blank``, and for ratings and
+    counts ``mean``/``median``/quartiles, for ratings ``top_box``); ``base_statement``: the base
+    in words; ``other_text``: the "Other (specify)" answers of a multiple-choice question (raw
+    respondent text: escape it before rendering).
+    """
+
+    qid: str
+    qtype: str
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    base_statement: str
+    other_text: pd.Series = field(default_factory=lambda: pd.Series(dtype="string"))
+
+
+def score_question(
+    data: pd.DataFrame,
+    instrument: Instrument,
+    qid: str,
+    *,
+    level: float = 0.95,
+    method: str = "wilson",
+    weights: pd.Series | None = None,
+) -> QuestionScore:
+    """Score closed question ``qid`` of ``instrument`` on clean data.
+
+    Parameters
+    ----------
+    data
+        The clean table (``docs/data-contract.md``); not modified.
+    instrument
+        The instrument that describes ``data``.
+    qid
+        A closed question (single, rating, count or multi).
+    level, method
+        Interval level and proportion interval method (see :func:`stats.proportion_interval`).
+    weights
+        Optional post-stratification weights aligned with ``data`` (from
+        :func:`giftreview.weights.poststratify`). The table's ``pct`` and interval then come from
+        the weighted estimator with Taylor-linearised standard errors (post-strata: the
+        instrument's ``group_by``); ``n`` stays the unweighted count.
+
+    Returns
+    -------
+    QuestionScore
+
+    Examples
+    --------
+    >>> s = score_question(clean, instrument, "B1")          # doctest: +SKIP
+    >>> s.table[["level", "n", "pct", "ci_low", "ci_high"]]  # doctest: +SKIP
+    """
+    q = instrument.question(qid)
+    stats.check_level(level)
+    stats.interval_method(method)
+    if q.type == "multi":
+        return _score_multi(data, instrument, qid, level, method, weights)
+    if q.type not in ("single", "rating", "count"):
+        raise ArgumentError(
+            f"question {qid} is '{q.type}' (free text); score_question scores single, rating, "
+            "count and multi questions; open answers are coded by giftreview.coding"
+        )
+    shown = bin_column(qid) if q.type == "count" else qid
+    check_column(data, shown, "qid")
+    table = stats.distribution(data, shown, level=level, method=method)
+    if weights is not None:
+        table = _weighted_table(data, instrument, shown, table, weights, level)
+    rows = [_answered(data, qid), *_missing_rows(data, instrument, qid)]
+    if q.type in ("rating", "count"):
+        rows += [
+            stats.mean_interval(data, qid, level=level),
+            stats.median_interval(data, qid, level=level),
+        ]
+    if q.type == "count":
+        rows.append(stats.quartiles(data, qid).query("statistic != 'median'"))
+    if q.type == "rating":
+        top = _top_box_labels(instrument, qid)
+        if top:
+            rows.append(stats.top_box(data, qid, top, level=level, method=method))
+    summary = pd.concat([r.reindex(columns=SUMMARY_COLUMNS) for r in rows], ignore_index=True)
+    base = int(table["base"].iloc[0]) if len(table) else 0
+    return QuestionScore(
+        qid, q.type, table, summary, f"base = {base} respondents who answered {qid}"
+    )
+
+
+def _answered(data: pd.DataFrame, qid: str) -> pd.DataFrame:
+    n = int(data[qid].notna().sum())
+    return stats._stat_row("answered", float(n), np.nan, np.nan, n, "count")
+
+
+def _missing_rows(data: pd.DataFrame, instrument: Instrument, qid: str) -> list[pd.DataFrame]:
+    """One row per missing code (count of respondents giving it) and one for blanks."""
+    mcol = missing_column(qid)
+    labels = data[mcol] if mcol in data.columns else pd.Series(pd.NA, index=data.index)
+    rows = []
+    for code in instrument.missing_of(qid):
+        n = int((labels == code.label).fillna(False).sum())
+        rows.append(stats._stat_row(f"missing: {code.label}", float(n), np.nan, np.nan, n, "count"))
+    answered = _answered_mask(data, instrument, qid)
+    blank = int((~answered & labels.isna().to_numpy()).sum())
+    rows.append(stats._stat_row("blank", float(blank), np.nan, np.nan, blank, "count"))
+    return rows
+
+
+def _answered_mask(data: pd.DataFrame, instrument: Instrument, qid: str) -> np.ndarray:
+    q = instrument.question(qid)
+    if q.type == "multi":
+        cols = [option_column(qid, o.code) for o in q.options]
+        return data[cols].notna().any(axis=1).to_numpy()
+    return data[qid].notna().to_numpy()
+
+
+def _top_box_labels(instrument: Instrument, qid: str) -> list[str]:
+    scale = instrument.scale_of(qid)
+    codes = {str(c) for c in scale.top_box}
+    return [lv.label for lv in scale.levels if str(lv.code) in codes]
+
+
+def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore:
+    q = instrument.question(qid)
+    cols = [option_column(qid, o.code) for o in q.options]
+    for c in cols:
+        check_column(data, c, "qid")
+    answered = _answered_mask(data, instrument, qid)
+    base = int(answered.sum())
+    counts = np.array([int((stats.option_selected(data, c) & answered).sum()) for c in cols])
+    table = stats._share_table([o.label for o in q.options], counts, base, level, method)
+    if weights is not None:
+        table = _weighted_multi(data, instrument, cols, answered, table, weights, level)
+    n_ans = stats._stat_row("answered", float(base), np.nan, np.nan, base, "count")
+    summary = pd.concat([n_ans, *_missing_rows(data, instrument, qid)], ignore_index=True).reindex(
+        columns=SUMMARY_COLUMNS
+    )
+    ocol = other_column(qid)
+    other = (
+        data.loc[data[ocol].notna(), ocol].astype("string")
+        if ocol in data.columns
+        else pd.Series(dtype="string")
+    )
+    return QuestionScore(
+        qid, "multi", table, summary, f"base = {base} respondents who answered {qid}", other
+    )
+
+
+def _weighted_table(data, instrument, column, table, weights, level) -> pd.DataFrame:
+    from giftreview.weights import weighted_share
+
+    strata = instrument.group_by
+    out = table.copy()
+    valid = data[column].notna()
+    for i, lab in enumerate(out["level"]):
+        ind = (data[column] == lab).where(valid)
+        res = weighted_share(data.assign(_ind=ind), "_ind", weights, strata_col=strata, level=level)
+        out.loc[i, ["pct", "ci_low", "ci_high"]] = 100 * res[["share", "ci_low", "ci_high"]].iloc[0]
+    out["method"] = "post-stratified, Taylor linearised (logit)"
+    return out
+
+
+def _weighted_multi(data, instrument, cols, answered, table, weights, level) -> pd.DataFrame:
+    from giftreview.weights import weighted_share
+
+    out = table.copy()
+    for i, c in enumerate(cols):
+        ind = pd.Series(stats.option_selected(data, c), index=data.index).where(answered)
+        res = weighted_share(
+            data.assign(_ind=ind), "_ind", weights, strata_col=instrument.group_by, level=level
+        )
+        out.loc[i, ["pct", "ci_low", "ci_high"]] = 100 * res[["share", "ci_low", "ci_high"]].iloc[0]
+    out["method"] = "post-stratified, Taylor linearised (logit)"
+    return out
+
+
+def simulate_clean(
+    instrument: Instrument, n: int, *, seed: int = 20100301, missing_rate: float = 0.05
+) -> pd.DataFrame:
+    """Random clean-shaped data for the instrument's closed questions (benchmarks, examples).
+
+    Follows ``docs/data-contract.md``: categoricals for single/rating, Float64 + bins for counts,
+    nullable booleans per option for multi, ``__missing`` columns. Not survey data: uniform
+    draws, except ratings, which lean on the group (so group tests have something to find).
+    """
+    rng = np.random.default_rng(seed)
+    out: dict[str, object] = {"respondent_id": pd.array([f"r{i}" for i in range(n)], "string")}
+    group_codes = None
+    for q in instrument.questions_of_type(*CLOSED_TYPES):
+        miss = rng.random(n) < missing_rate
+        if q.type in ("single", "rating"):
+            labels = [o.label for o in instrument.levels_of(q.id)]
+            k = len(labels)
+            codes = rng.integers(0, k, n)
+            if q.type == "rating" and group_codes is not None:
+                codes = np.clip(codes + (group_codes % 3) - 1, 0, k - 1)
+            if q.id == instrument.group_by:
+                miss[:] = False
+                group_codes = codes
+            codes = np.where(miss, -1, codes)
+            out[q.id] = pd.Categorical.from_codes(codes, labels, ordered=q.type == "rating")
+        elif q.type == "count":
+            vals = np.floor(rng.exponential(4.0, n))
+            out[q.id] = pd.array(np.where(miss, np.nan, vals), dtype="Float64")
+            out[bin_column(q.id)] = _bin(vals, q, miss)
+        else:
+            for o in q.options:
+                sel = pd.array(rng.random(n) < 0.3, dtype="boolean")
+                sel[miss] = pd.NA
+                out[option_column(q.id, o.code)] = sel
+            # the "other" option's column is the contract's text column: text = chosen
+            chosen_other = (rng.random(n) < 0.1) & ~miss
+            text = np.where(chosen_other, "other topic", None)
+            out[other_column(q.id)] = pd.array(text, dtype="string")
+        labels_missing = np.array([m.label for m in instrument.missing_of(q.id)] or ["N/A"])
+        mlab = pd.array(labels_missing[rng.integers(0, len(labels_missing), n)], dtype="string")
+        mlab[~miss] = pd.NA
+        out[missing_column(q.id)] = mlab
+    return pd.DataFrame(out)
+
+
+def _bin(vals: np.ndarray, q, miss: np.ndarray) -> pd.Categorical:
+    codes = np.full(len(vals), -1)
+    for i, b in enumerate(q.bins):
+        hi = np.inf if b.max is None else b.max
+        codes[(vals >= b.min) & (vals <= hi)] = i
+    codes[miss] = -1
+    return pd.Categorical.from_codes(codes, [b.label for b in q.bins], ordered=True)

@@ -1,0 +1,745 @@
+"""Generic survey statistics: intervals, distributions and group tests, each a tidy DataFrame.
+
+Two layers live here:
+
+* **Generic functions** take a DataFrame plus column names, never modify their input, take the
+  missing-data rule as an explicit ``missing`` argument and return a tidy DataFrame with stable
+  column names: :func:`proportion_interval`, :func:`distribution`, :func:`mean_interval`,
+  :func:`median_interval`, :func:`quartiles`, :func:`top_box`, :func:`crosstab`,
+  :func:`independence_test`, :func:`kruskal_test`, :func:`dunn_test`, :func:`adjust_pvalues`.
+* **Instrument-driven** :func:`breakdown_question` (what the report notebooks call) picks the
+  right test for a question's type.
+
+Every test row says which test was used and why (columns ``test`` and ``reason``), so the
+appendix can print the choice. The rules are documented in ``docs/statistics.md``.
+
+``missing`` is one of ``"exclude"`` (drop rows where a named column is NA: listwise deletion,
+R's ``na.rm = TRUE`` / ``na.omit``) or ``"raise"`` (raise :class:`DataValidationError` naming the
+column and the first rows with NA, R's ``na.fail``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scikit_posthocs as sp
+from scipy import stats as ss
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.weightstats import DescrStatsW
+
+from giftreview.errors import ArgumentError, DataValidationError, check_column
+from giftreview.instrument import Instrument, bin_column, option_column
+
+MissingPolicy = Literal["exclude", "raise"]
+
+#: accepted interval names -> statsmodels ``proportion_confint`` method
+INTERVAL_METHODS: dict[str, str] = {
+    "wilson": "wilson",
+    "clopper-pearson": "beta",
+    "exact": "beta",
+    "beta": "beta",
+    "agresti-coull": "agresti_coull",
+    "jeffreys": "jeffreys",
+    "normal": "normal",
+}
+#: default number of Monte-Carlo tables for exact tests of tables larger than 2x2
+DEFAULT_RESAMPLES = 10_000
+#: default seed of the Monte-Carlo exact tests (reported in every test row)
+DEFAULT_SEED = 20100301
+
+TEST_COLUMNS = [
+    "outcome",
+    "by",
+    "test",
+    "reason",
+    "statistic",
+    "df",
+    "p_value",
+    "effect_size",
+    "effect_measure",
+    "n",
+    "n_resamples",
+    "seed",
+]
+
+
+# ---- checks --------------------------------------------------------------------------------
+def check_level(level: float) -> float:
+    """Raise :class:`ArgumentError` unless ``0 < level < 1``; return ``level`` as float."""
+    if not isinstance(level, int | float) or not 0 < float(level) < 1:
+        raise ArgumentError(
+            f"`level` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got {level!r}"
+        )
+    return float(level)
+
+
+def interval_method(method: str) -> str:
+    """The statsmodels name of interval ``method`` (raises naming the accepted names)."""
+    key = str(method).lower().replace("_", "-")
+    if key not in INTERVAL_METHODS:
+        raise ArgumentError(
+            f"`method` {method!r} is not an interval method; use one of "
+            f"{', '.join(sorted(set(INTERVAL_METHODS) - {'beta', 'exact'}))}"
+        )
+    return INTERVAL_METHODS[key]
+
+
+def valid_rows(data: pd.DataFrame, columns: list[str], missing: MissingPolicy) -> pd.DataFrame:
+    """The rows of ``data[columns]`` usable under the ``missing`` rule (a new frame).
+
+    ``"exclude"`` drops rows with NA in any of ``columns``; ``"raise"`` raises
+    :class:`DataValidationError` naming the column and up to five row labels with NA.
+    """
+    for c in columns:
+        check_column(data, c, "column")
+    if missing not in ("exclude", "raise"):
+        raise ArgumentError(
+            f"`missing` must be 'exclude' (drop rows with NA) or 'raise' (fail on NA); "
+            f"got {missing!r}"
+        )
+    sub = data[columns]
+    na = sub.isna()
+    if missing == "raise" and na.to_numpy().any():
+        col = next(c for c in columns if na[c].any())
+        rows = list(sub.index[na[col]][:5])
+        raise DataValidationError(
+            f"column {col!r} has {int(na[col].sum())} missing values (rows {rows}...); "
+            "pass missing='exclude' to drop them from the base"
+        )
+    return sub[~na.any(axis=1)]
+
+
+def _categories(series: pd.Series) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 = NA) and the category labels, keeping declared but unused levels."""
+    cat = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+    return np.asarray(cat.cat.codes), list(cat.cat.categories)
+
+
+# ---- intervals -----------------------------------------------------------------------------
+def proportion_interval(
+    count, nobs, *, level: float = 0.95, method: str = "wilson"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of a binomial proportion ``count / nobs``.
+
+    Parameters
+    ----------
+    count, nobs
+        Successes and trials (scalars or arrays of the same shape).
+    level
+        Two-sided confidence level.
+    method
+        ``"wilson"`` (default), ``"clopper-pearson"`` (exact), ``"agresti-coull"``,
+        ``"jeffreys"`` or ``"normal"`` (Wald).
+
+    Returns
+    -------
+    (low, high)
+        Arrays of shares in [0, 1]; NaN where ``nobs == 0``.
+
+    Notes
+    -----
+    Wilson score interval, with :math:`\\hat p = x/n` and :math:`z = \\Phi^{-1}(1-\\alpha/2)`:
+
+    .. math:: \\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}
+
+    Computed by :func:`statsmodels.stats.proportion.proportion_confint`.
+    In R: ``prop.test(x, n, correct = FALSE)$conf.int`` (Wilson) or ``binom.test(x, n)$conf.int``
+    (Clopper-Pearson).
+    """
+    level = check_level(level)
+    sm = interval_method(method)
+    count = np.asarray(count, dtype=float)
+    nobs = np.asarray(nobs, dtype=float)
+    safe = np.where(nobs > 0, nobs, 1.0)
+    low, high = proportion_confint(count, safe, alpha=1 - level, method=sm)
+    low = np.where(nobs > 0, np.clip(low, 0.0, 1.0), np.nan)
+    high = np.where(nobs > 0, np.clip(high, 0.0, 1.0), np.nan)
+    return low, high
+
+
+def distribution(
+    data: pd.DataFrame,
+    column: str,
+    *,
+    level: float = 0.95,
+    method: str = "wilson",
+    missing: MissingPolicy = "exclude",
+) -> pd.DataFrame:
+    """Distribution of a categorical column: n, % of valid answers and an interval per level.
+
+    Parameters
+    ----------
+    data, column
+        The table and the (categorical) column; declared but unused categories get ``n = 0``.
+    level, method
+        Interval level and method (see :func:`proportion_interval`).
+    missing
+        ``"exclude"`` (NA is not part of the base) or ``"raise"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level, columns ``level, n, base, pct, ci_low, ci_high, method``; ``pct`` and
+        the interval are percentages of ``base`` (the answers that are not NA).
+
+    Notes
+    -----
+    :math:`pct_j = 100\\, n_j / \\sum_k n_k`. In R:
+    ``prop.table(table(x))`` and ``prop.test(n_j, base, correct = FALSE)$conf.int``.
+    """
+    valid_rows(data, [column], missing)  # checks the name and the missing rule
+    codes, labels = _categories(data[column])  # NA has code -1 and is left out of the base
+    counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+    return _share_table(labels, counts, int(counts.sum()), level, method)
+
+
+def _share_table(labels: list, counts: np.ndarray, base, level: float, method: str):
+    base_arr = np.broadcast_to(np.asarray(base, dtype=float), counts.shape)
+    low, high = proportion_interval(counts, base_arr, level=level, method=method)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(base_arr > 0, 100.0 * counts / np.where(base_arr > 0, base_arr, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "level": labels,
+            "n": counts.astype("int64"),
+            "base": base_arr.astype("int64"),
+            "pct": pct,
+            "ci_low": 100.0 * low,
+            "ci_high": 100.0 * high,
+            "method": method,
+        }
+    )
+
+
+def top_box(
+    data: pd.DataFrame,
+    column: str,
+    top_levels: list,
+    *,
+    level: float = 0.95,
+    method: str = "wilson",
+    missing: MissingPolicy = "exclude",
+) -> pd.DataFrame:
+    """Share of valid answers in the top levels of a scale (e.g. the top two boxes).
+
+    Returns one row ``statistic="top_box", estimate, ci_low, ci_high, n, base, method`` with the
+    share and its interval in percent. In R: ``prop.test(sum(x %in% top), sum(!is.na(x)))``.
+    """
+    sub = valid_rows(data, [column], missing)[column]
+    hits = int(sub.isin(top_levels).sum())
+    base = len(sub)
+    low, high = proportion_interval(hits, base, level=level, method=method)
+    return pd.DataFrame(
+        {
+            "statistic": ["top_box"],
+            "estimate": [100.0 * hits / base if base else np.nan],
+            "ci_low": [100.0 * float(low)],
+            "ci_high": [100.0 * float(high)],
+            "n": [hits],
+            "base": [base],
+            "method": [method],
+        }
+    )
+
+
+def _numeric(data: pd.DataFrame, column: str, missing: MissingPolicy) -> np.ndarray:
+    """Values of ``column`` as floats (ordered categoricals give their 1-based level number)."""
+    sub = valid_rows(data, [column], missing)[column]
+    if isinstance(sub.dtype, pd.CategoricalDtype):
+        return sub.cat.codes.to_numpy(dtype=float) + 1.0
+    try:
+        return sub.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"column {column!r} is not numeric (dtype {sub.dtype}); means and medians need "
+            "numbers or an ordered categorical"
+        ) from None
+
+
+def mean_interval(
+    data: pd.DataFrame, column: str, *, level: float = 0.95, missing: MissingPolicy = "exclude"
+) -> pd.DataFrame:
+    """Mean with its Student t interval.
+
+    Notes
+    -----
+    :math:`\\bar x \\pm t_{n-1,1-\\alpha/2}\\, s/\\sqrt n`, computed by
+    :meth:`statsmodels.stats.weightstats.DescrStatsW.tconfint_mean`. Ordered categoricals are
+    scored 1..k. In R: ``t.test(x, conf.level = level)$conf.int``.
+
+    Returns one row ``statistic="mean", estimate, ci_low, ci_high, n, method="t"``.
+    """
+    level = check_level(level)
+    x = _numeric(data, column, missing)
+    est, low, high = np.nan, np.nan, np.nan
+    if len(x) >= 1:
+        est = float(x.mean())
+    if len(x) >= 2:
+        if np.ptp(x) == 0:
+            low = high = est
+        else:
+            low, high = DescrStatsW(x).tconfint_mean(alpha=1 - level)
+    return _stat_row("mean", est, low, high, len(x), "t")
+
+
+def median_interval(
+    data: pd.DataFrame, column: str, *, level: float = 0.95, missing: MissingPolicy = "exclude"
+) -> pd.DataFrame:
+    """Median with the distribution-free (exact binomial order-statistic) interval.
+
+    Notes
+    -----
+    The interval is :math:`[x_{(r)}, x_{(s)}]` with the order statistics chosen so that
+    :math:`P(r \\le B < s) \\ge` ``level`` for :math:`B \\sim \\mathrm{Bin}(n, 1/2)`
+    (Conover 1999, sec. 3.2), computed by :func:`scipy.stats.quantile_test` and its
+    ``confidence_interval``. The median itself is R's ``median(x)``. In R:
+    ``DescTools::MedianCI(x, method = "exact")``. With ``n < 2`` or too few observations for the
+    level, the missing bound is NaN.
+    """
+    level = check_level(level)
+    x = _numeric(data, column, missing)
+    if len(x) == 0:
+        return _stat_row("median", np.nan, np.nan, np.nan, 0, "exact binomial order statistics")
+    ci = ss.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(level)
+    low, high = (float(v) if np.isfinite(v) else np.nan for v in (ci.low, ci.high))
+    return _stat_row(
+        "median", float(np.median(x)), low, high, len(x), "exact binomial order statistics"
+    )
+
+
+def quartiles(
+    data: pd.DataFrame, column: str, *, missing: MissingPolicy = "exclude"
+) -> pd.DataFrame:
+    """First quartile, median and third quartile (R's default ``quantile(x, type = 7)``)."""
+    x = _numeric(data, column, missing)
+    q = np.quantile(x, [0.25, 0.5, 0.75]) if len(x) else [np.nan] * 3
+    return pd.concat(
+        [
+            _stat_row(name, float(v), np.nan, np.nan, len(x), "quantile type 7")
+            for name, v in zip(("q1", "median", "q3"), q, strict=True)
+        ],
+        ignore_index=True,
+    )
+
+
+def _stat_row(name: str, est, low, high, n: int, method: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "statistic": [name],
+            "estimate": [est],
+            "ci_low": [low],
+            "ci_high": [high],
+            "n": [n],
+            "method": [method],
+        }
+    )
+
+
+# ---- contingency tables --------------------------------------------------------------------
+def contingency(
+    data: pd.DataFrame, outcome: str, by: str, *, missing: MissingPolicy = "exclude"
+) -> pd.DataFrame:
+    """Counts of ``by`` (rows) x ``outcome`` (columns), keeping declared empty levels.
+
+    Fast for large data: counts integer category codes with :func:`numpy.bincount`.
+    In R: ``table(by, outcome)``.
+    """
+    valid_rows(data, [outcome, by], missing)  # checks names and the missing rule
+    ocodes, olabels = _categories(data[outcome])
+    gcodes, glabels = _categories(data[by])
+    ok = (ocodes >= 0) & (gcodes >= 0)
+    flat = gcodes[ok].astype(np.int64) * len(olabels) + ocodes[ok]
+    counts = np.bincount(flat, minlength=len(glabels) * len(olabels))
+    return pd.DataFrame(
+        counts.reshape(len(glabels), len(olabels)),
+        index=pd.Index(glabels, name=by),
+        columns=pd.Index(olabels, name=outcome),
+    )
+
+
+def crosstab(
+    data: pd.DataFrame,
+    outcome: str,
+    by: str,
+    *,
+    level: float = 0.95,
+    method: str = "wilson",
+    missing: MissingPolicy = "exclude",
+) -> pd.DataFrame:
+    """Tidy group x level table: ``group, level, n, base, pct, ci_low, ci_high, method``.
+
+    ``pct`` is the row percentage (share of the group's valid answers) with its interval.
+    In R: ``prop.table(table(by, outcome), 1)``.
+    """
+    table = contingency(data, outcome, by, missing=missing)
+    parts = []
+    for group, row in table.iterrows():
+        part = _share_table(list(table.columns), row.to_numpy(), int(row.sum()), level, method)
+        part.insert(0, "group", group)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def cochran_rule(expected: np.ndarray) -> tuple[bool, str]:
+    """Cochran's rule for the chi-square approximation, with the reason as text.
+
+    Holds when no expected count is below 1 and at most 20% are below 5 (Cochran 1954).
+    """
+    e = np.asarray(expected, dtype=float)
+    below1 = int((e < 1).sum())
+    below5 = float((e < 5).mean()) if e.size else 1.0
+    ok = below1 == 0 and below5 <= 0.2
+    text = (
+        f"{below1} expected count(s) below 1 and {100 * below5:.0f}% below 5 "
+        f"({'meets' if ok else 'fails'} Cochran's rule: none below 1, at most 20% below 5)"
+    )
+    return ok, text
+
+
+def cramers_v(table, *, bias_correction: bool = True) -> float:
+    """Cramer's V of a contingency table, by default with Bergsma's (2013) bias correction.
+
+    Notes
+    -----
+    With :math:`\\varphi^2 = X^2/n` (Pearson's statistic without continuity correction),
+    :math:`\\tilde\\varphi^2 = \\max(0, \\varphi^2 - (k-1)(r-1)/(n-1))`,
+    :math:`\\tilde r = r - (r-1)^2/(n-1)` and :math:`\\tilde k = k - (k-1)^2/(n-1)`:
+
+    .. math:: \\tilde V = \\sqrt{\\tilde\\varphi^2 / \\min(\\tilde k - 1, \\tilde r - 1)}
+
+    Hand-written because :func:`scipy.stats.contingency.association` has no bias correction
+    (it gives the uncorrected V, used when ``bias_correction=False``). In R:
+    ``rcompanion::cramerV(table, bias.correct = TRUE)``.
+    """
+    t = np.asarray(table, dtype=float)
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+    r, k = t.shape
+    n = t.sum()
+    if r < 2 or k < 2 or n < 2:
+        return float("nan")
+    if not bias_correction:
+        return float(ss.contingency.association(t, method="cramer", correction=False))
+    chi2 = ss.chi2_contingency(t, correction=False).statistic
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    rc = r - (r - 1) ** 2 / (n - 1)
+    kc = k - (k - 1) ** 2 / (n - 1)
+    denom = min(kc - 1, rc - 1)
+    return float(np.sqrt(phi2 / denom)) if denom > 0 else float("nan")
+
+
+def table_test(
+    table, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES
+) -> dict[str, object]:
+    """Test of independence of a contingency table, chosen by its expected counts.
+
+    Empty rows and columns are dropped first. Then: Pearson's chi-square (Yates-corrected for
+    2x2, as R's ``chisq.test``) when Cochran's rule holds; otherwise Fisher's exact test for a
+    2x2 table (R ``fisher.test``) or, for larger tables, the Fisher-Freeman-Halton exact test
+    with its p-value estimated from ``n_resamples`` seeded Monte-Carlo tables (R
+    ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``; scipy's ``fisher_exact`` with
+    ``MonteCarloMethod``). Effect size: bias-corrected Cramer's V (:func:`cramers_v`).
+
+    Returns a dict with the test columns (see ``TEST_COLUMNS``) except ``outcome`` and ``by``.
+    """
+    t = np.asarray(table, dtype=np.int64)
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+    n = int(t.sum())
+    row = dict.fromkeys(TEST_COLUMNS[2:], np.nan) | {"n": n, "effect_measure": "Cramer's V (bc)"}
+    if t.ndim != 2 or t.shape[0] < 2 or t.shape[1] < 2:
+        return row | {
+            "test": "none",
+            "reason": "fewer than two groups or two answers with data: nothing to compare",
+        }
+    expected = ss.contingency.expected_freq(t)
+    ok, why = cochran_rule(expected)
+    row["effect_size"] = cramers_v(t)
+    if ok:
+        res = ss.chi2_contingency(t, correction=True)
+        yates = " with Yates' continuity correction" if t.shape == (2, 2) else ""
+        return row | {
+            "test": "Pearson chi-square" + yates,
+            "reason": why,
+            "statistic": float(res.statistic),
+            "df": float(res.dof),
+            "p_value": float(res.pvalue),
+        }
+    if t.shape == (2, 2):
+        res = ss.fisher_exact(t)
+        return row | {
+            "test": "Fisher exact",
+            "reason": why + "; 2x2 table",
+            "statistic": float(res.statistic),
+            "p_value": float(res.pvalue),
+        }
+    mc = ss.MonteCarloMethod(n_resamples=int(n_resamples), rng=np.random.default_rng(seed))
+    res = ss.fisher_exact(t, method=mc)
+    return row | {
+        "test": "Fisher-Freeman-Halton exact (Monte-Carlo)",
+        "reason": why + f"; {t.shape[0]}x{t.shape[1]} table, p from {n_resamples} random tables",
+        "statistic": float(res.statistic),
+        "p_value": float(res.pvalue),
+        "n_resamples": int(n_resamples),
+        "seed": int(seed),
+    }
+
+
+def independence_test(
+    data: pd.DataFrame,
+    outcome: str,
+    by: str,
+    *,
+    seed: int = DEFAULT_SEED,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    missing: MissingPolicy = "exclude",
+) -> pd.DataFrame:
+    """Test whether a categorical ``outcome`` differs between the groups of ``by``.
+
+    The test is chosen by :func:`table_test` (chi-square / Fisher / Monte-Carlo exact); one row
+    with columns ``TEST_COLUMNS``. In R: ``chisq.test(table(by, outcome))`` or
+    ``fisher.test(table(by, outcome))``.
+    """
+    table = contingency(data, outcome, by, missing=missing)
+    res = table_test(table.to_numpy(), seed=seed, n_resamples=n_resamples)
+    return _test_frame([res | {"outcome": outcome, "by": by}])
+
+
+def _test_frame(rows: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=TEST_COLUMNS)
+    for c in ("statistic", "df", "p_value", "effect_size"):
+        out[c] = out[c].astype(float)
+    for c in ("n", "n_resamples", "seed"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+# ---- rank tests ----------------------------------------------------------------------------
+def _groups(data: pd.DataFrame, outcome: str, by: str, missing: MissingPolicy):
+    sub = valid_rows(data, [outcome, by], missing)
+    x = _numeric(sub, outcome, "exclude")
+    gcodes, glabels = _categories(sub[by])
+    return x, gcodes, glabels
+
+
+def kruskal_test(
+    data: pd.DataFrame, outcome: str, by: str, *, missing: MissingPolicy = "exclude"
+) -> pd.DataFrame:
+    """Kruskal-Wallis rank-sum test of an ordinal or numeric ``outcome`` across ``by``.
+
+    Notes
+    -----
+    :math:`H` is the tie-corrected Kruskal-Wallis statistic (:func:`scipy.stats.kruskal`),
+    referred to :math:`\\chi^2_{g-1}`. Effect size epsilon-squared (Tomczak & Tomczak 2014):
+
+    .. math:: \\varepsilon^2_R = \\frac{H}{(n^2-1)/(n+1)} = \\frac{H}{n-1}
+
+    Ordered categoricals are ranked by level. In R: ``kruskal.test(outcome ~ by)`` and
+    ``rcompanion::epsilonSquared``.
+    """
+    x, g, labels = _groups(data, outcome, by, missing)
+    samples = [x[g == i] for i in range(len(labels))]
+    samples = [s for s in samples if len(s)]
+    n = int(sum(len(s) for s in samples))
+    base = {"outcome": outcome, "by": by, "n": n, "effect_measure": "epsilon-squared"}
+    if len(samples) < 2 or len(np.unique(x)) < 2:
+        return _test_frame(
+            [
+                base
+                | {
+                    "test": "none",
+                    "reason": "fewer than two groups with answers, or all answers equal",
+                }
+            ]
+        )
+    res = ss.kruskal(*samples)
+    return _test_frame(
+        [
+            base
+            | {
+                "test": "Kruskal-Wallis",
+                "reason": "ordinal outcome: rank test of equal distributions across groups",
+                "statistic": float(res.statistic),
+                "df": float(len(samples) - 1),
+                "p_value": float(res.pvalue),
+                "effect_size": float(res.statistic) / (n - 1),
+            }
+        ]
+    )
+
+
+def dunn_test(
+    data: pd.DataFrame,
+    outcome: str,
+    by: str,
+    *,
+    p_adjust: str = "holm",
+    missing: MissingPolicy = "exclude",
+) -> pd.DataFrame:
+    """Dunn's pairwise rank tests after Kruskal-Wallis, p-values adjusted within the family.
+
+    Computed by :func:`scikit_posthocs.posthoc_dunn` (tie-corrected z on mean ranks). Returns one
+    row per pair: ``group_1, group_2, p_value`` (unadjusted), ``p_adjusted``, ``adjust_method``.
+    In R: ``dunn.test::dunn.test(x, g, method = "holm")`` or ``FSA::dunnTest``.
+    """
+    x, g, labels = _groups(data, outcome, by, missing)
+    present = [i for i in range(len(labels)) if (g == i).any()]
+    cols = ["group_1", "group_2", "p_value", "p_adjusted", "adjust_method"]
+    if len(present) < 2:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame({"x": x, "g": g})
+    raw = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=None)
+    adj = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=p_adjust)
+    rows = []
+    for a_pos, a in enumerate(present):
+        for b in present[a_pos + 1 :]:
+            rows.append(
+                [labels[a], labels[b], float(raw.loc[a, b]), float(adj.loc[a, b]), p_adjust]
+            )
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ---- multiplicity --------------------------------------------------------------------------
+def adjust_pvalues(
+    tests: pd.DataFrame, method: str = "fdr_bh", *, p_col: str = "p_value"
+) -> pd.DataFrame:
+    """Adjust a family of tests for multiplicity; raw and adjusted p both kept.
+
+    Parameters
+    ----------
+    tests
+        Tidy test rows (e.g. the concatenated ``.tests`` of every breakdown in a report).
+    method
+        A :func:`statsmodels.stats.multitest.multipletests` method; ``"fdr_bh"``
+        (Benjamini-Hochberg) by default, ``"holm"``, ``"bonferroni"``...
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``p_adjusted``, ``adjust_method`` and ``family_size``; rows without a p-value
+        are not part of the family and keep NA.
+
+    Notes
+    -----
+    BH: with ordered :math:`p_{(1)} \\le \\dots \\le p_{(m)}`,
+    :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m\\, p_{(j)}/j)`. In R: ``p.adjust(p, "BH")``.
+    """
+    check_column(tests, p_col, "p_col")
+    out = tests.copy()
+    p = out[p_col].to_numpy(dtype=float)
+    ok = np.isfinite(p)
+    adjusted = np.full(len(p), np.nan)
+    if ok.any():
+        try:
+            adjusted[ok] = multipletests(p[ok], method=method)[1]
+        except ValueError:
+            raise ArgumentError(
+                f"`method` {method!r} is not a multipletests method; use e.g. 'fdr_bh', "
+                "'holm' or 'bonferroni'"
+            ) from None
+    out["p_adjusted"] = adjusted
+    out["adjust_method"] = method
+    out["family_size"] = int(ok.sum())
+    return out
+
+
+# ---- instrument-driven breakdowns ----------------------------------------------------------
+def option_selected(data: pd.DataFrame, column: str) -> np.ndarray:
+    """Boolean array: did each respondent choose the option held in ``column``.
+
+    Option columns are nullable booleans (NA = not chosen here; the base is decided
+    separately). The "Other (specify)" option of the instrument has code ``other``, so its
+    option column name equals the ``<QID>__other`` text column of the data contract; when that
+    column holds text, a non-blank text counts as choosing "Other".
+    """
+    col = data[column]
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.fillna(False).to_numpy(dtype=bool)
+    if pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
+        return (
+            (col.notna() & (col.astype("string").str.strip() != ""))
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
+    return col.fillna(0).to_numpy(dtype=float) > 0
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A question broken down by a grouping column.
+
+    ``table``: tidy ``group, level, n, base, pct, ci_low, ci_high`` (row percentages);
+    ``tests``: tidy test rows (one per outcome; a multiple-choice question gives one per
+    option); ``posthoc``: Dunn/Holm pairs (ratings and counts; empty otherwise).
+    """
+
+    qid: str
+    by: str
+    table: pd.DataFrame
+    tests: pd.DataFrame
+    posthoc: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def breakdown_question(
+    data: pd.DataFrame,
+    instrument: Instrument,
+    qid: str,
+    *,
+    by: str | None = None,
+    level: float = 0.95,
+    method: str = "wilson",
+    seed: int = DEFAULT_SEED,
+    n_resamples: int = DEFAULT_RESAMPLES,
+) -> Breakdown:
+    """Break question ``qid`` down by ``by`` (default: the instrument's ``group_by``).
+
+    The question type decides the test: single choice -> :func:`independence_test`; rating ->
+    :func:`kruskal_test` plus :func:`dunn_test` (Holm); count -> the bins are tabulated and the
+    numbers tested with Kruskal-Wallis/Dunn; multiple choice -> one :func:`table_test` per option
+    (chosen / not chosen, among respondents who answered the question). Missing codes and
+    blanks are excluded from every base.
+    """
+    q = instrument.question(qid)
+    by = by or instrument.group_by
+    if by is None:
+        raise ArgumentError("`by` is None and the instrument has no group_by; pass by='<column>'")
+    check_column(data, by, "by")
+    if by in (qid, bin_column(qid)):
+        raise ArgumentError(f"`by` is {by!r}, the question itself; group by another column")
+    if q.type == "multi":
+        return _breakdown_multi(data, instrument, qid, by, level, method, seed, n_resamples)
+    if q.type not in ("single", "rating", "count"):
+        raise ArgumentError(
+            f"question {qid} is '{q.type}'; breakdowns are for single, rating, count and multi"
+        )
+    shown = bin_column(qid) if q.type == "count" else qid
+    table = crosstab(data, shown, by, level=level, method=method)
+    if q.type == "single":
+        tests = independence_test(data, qid, by, seed=seed, n_resamples=n_resamples)
+        return Breakdown(qid, by, table, tests)
+    tests = kruskal_test(data, qid, by)
+    posthoc = dunn_test(data, qid, by) if tests["test"].iloc[0] != "none" else pd.DataFrame()
+    return Breakdown(qid, by, table, tests, posthoc)
+
+
+def _breakdown_multi(data, instrument, qid, by, level, method, seed, n_resamples) -> Breakdown:
+    q = instrument.question(qid)
+    cols = [option_column(qid, o.code) for o in q.options]
+    for c in cols:
+        check_column(data, c, "option column")
+    gcodes, glabels = _categories(data[by])
+    answered = data[cols].notna().any(axis=1).to_numpy() & (gcodes >= 0)
+    base = np.bincount(gcodes[answered], minlength=len(glabels))
+    parts, rows = [], []
+    for opt, col in zip(q.options, cols, strict=True):
+        chosen = option_selected(data, col) & answered
+        n = np.bincount(gcodes[chosen], minlength=len(glabels))
+        part = _share_table(glabels, n, base, level, method).rename(columns={"level": "group"})
+        part.insert(1, "level", opt.label)
+        parts.append(part)
+        res = table_test(np.column_stack([n, base - n]), seed=seed, n_resamples=n_resamples)
+        rows.append(res | {"outcome": col, "by": by})
+    table = pd.concat(parts, ignore_index=True)
+    return Breakdown(qid, by, table, _test_frame(rows))
