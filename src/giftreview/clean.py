@@ -1,0 +1,371 @@
+"""Cleaning with an audit trail: raw export in, ``data/processed/<wave>/`` out.
+
+:func:`clean_wave` reads a raw file, validates it (:mod:`giftreview.validate`), sets aside the
+rows that cannot be used, normalises every cell by explicit rules and writes the outputs of
+``docs/data-contract.md``. Every changed cell is a row of the audit log; every raw row is either
+in the clean table or in the quarantine (``raw_rows == clean_rows + quarantined_rows`` is checked
+here and recorded in the manifest). The same input gives byte-identical outputs.
+
+Cleaning rules (the ``rule`` column of ``audit.csv``)
+-----------------------------------------------------
+``trim_space_case``
+    a label written with other case or stray spaces (``' very important'`` -> ``Very important``)
+``alias`` / ``code_to_label``
+    an alias or an option code from the instrument (``Govt`` -> ``Governments``, ``5`` -> ...)
+``missing_code``
+    a spelling of a missing code (``dont know`` -> ``Don't know``): the answer is NA and
+    ``<QID>__missing`` holds the label
+``blank``
+    a cell of spaces only -> NA
+``whitespace``
+    text with runs of spaces, tabs or line breaks collapsed (list answers keep one item a line)
+``trim_space``, ``range_midpoint``, ``approximate_number``, ``number_with_unit``,
+``number_word``, ``lower_bound``
+    counts written as text (``3-5`` -> 4, ``about 10`` -> 10, ``12 staff`` -> 12, ``two`` -> 2,
+    ``10+`` -> 10)
+``other_text_implies_other``
+    "Other (specify)" text without the option ticked: the option is ticked
+``date_format``
+    a day-first date (``15/03/2010``) read into ISO form
+``unknown_label``, ``out_of_range``, ``unreadable_count``, ``unknown_option``,
+``cell_too_long``, ``unreadable_date``
+    the value cannot be used and is set missing (each also an error/warning in
+    ``validation.csv``); nothing is ever mapped by similarity
+
+Quarantine reasons: ``all_blank``, ``no_id``, ``exact_duplicate`` (the first copy is kept),
+``near_duplicate`` (same id, different answers: the latest submission is kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from giftreview import __version__
+from giftreview.errors import ArgumentError, DataValidationError
+from giftreview.instrument import (
+    Instrument,
+    Question,
+    bin_column,
+    load_instrument,
+    missing_column,
+    option_column,
+    other_column,
+)
+from giftreview.io import RawTable, read_raw
+from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
+from giftreview.safety import neutralise_frame
+from giftreview.validate import Rules, check_structure, quarantine_plan, short, validate_raw
+
+AUDIT_COLUMNS = ["source_row", "respondent_id", "column", "before", "after", "rule"]
+QUARANTINE_COLUMNS = ["source_row", "respondent_id", "reason"]
+#: prefix of the raw cells in quarantine.csv (keeps them apart from its own columns)
+RAW_PREFIX = "raw__"
+EXTRA_PREFIX = "extra__"
+OUTPUT_FILES = (
+    "clean.parquet",
+    "clean.csv",
+    "validation.csv",
+    "audit.csv",
+    "quarantine.csv",
+    "manifest.json",
+)
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """What :func:`clean_wave` produced (and wrote to ``out_dir`` when that is not None)."""
+
+    clean: pd.DataFrame
+    audit: pd.DataFrame
+    quarantine: pd.DataFrame
+    validation: pd.DataFrame
+    manifest: dict[str, Any]
+    out_dir: Path | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.manifest["counts"])
+
+
+def clean_wave(
+    raw_path: Path | str,
+    instrument: Instrument | Path | str | None = None,
+    *,
+    wave: str | None = None,
+    out_dir: Path | str | None = None,
+    sheet: str | int | None = None,
+    write: bool = True,
+) -> CleanResult:
+    """Validate and clean one raw export; write ``data/processed/<wave>/``.
+
+    Parameters
+    ----------
+    raw_path
+        The raw export (CSV, XLSX or SPSS .sav); never written.
+    instrument
+        An :class:`Instrument` or its path (default: the bundled instrument).
+    wave
+        Wave label; default the file's stem (``ungift_2010.csv`` -> ``ungift_2010``).
+    out_dir
+        Output folder; default ``data/processed/<wave>/``. Must not lie under ``data/raw``.
+    sheet
+        XLSX sheet (name or 0-based index).
+    write
+        False to compute without writing (``out_dir`` of the result is then None).
+
+    Returns
+    -------
+    CleanResult
+        ``clean``, ``audit``, ``quarantine``, ``validation``, ``manifest``, ``out_dir``.
+
+    Raises
+    ------
+    InputFileError, DataValidationError, ArgumentError
+        Unreadable file; required column missing; output folder under ``data/raw``.
+    """
+    if not isinstance(instrument, Instrument):
+        instrument = load_instrument(instrument)
+    raw_path = Path(raw_path)
+    wave = wave or raw_path.stem
+    target = Path(out_dir) if out_dir is not None else processed_dir(wave)
+    if write and (is_under_raw(target) or target.resolve() == raw_path.parent.resolve()):
+        raise ArgumentError(
+            f"`out_dir` {target} lies under data/raw or beside the raw file; raw data are never "
+            "written: choose another folder (default data/processed/<wave>)"
+        )
+    raw = read_raw(raw_path, instrument, sheet=sheet)
+    clean, audit, quarantine, validation = clean_table(raw, instrument, wave)
+    manifest = _manifest(raw, instrument, wave, clean, quarantine, validation, audit)
+    if not write:
+        return CleanResult(clean, audit, quarantine, validation, manifest, None)
+    manifest["files"] = _write(target, clean, audit, quarantine, validation)
+    _write_json(target / "manifest.json", manifest)
+    return CleanResult(clean, audit, quarantine, validation, manifest, target)
+
+
+def clean_table(
+    raw: RawTable, instrument: Instrument, wave: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Clean a :class:`RawTable` in memory: ``(clean, audit, quarantine, validation)``.
+
+    Raises :class:`DataValidationError` if a row were lost (``raw rows != clean + quarantined``).
+    """
+    validation = validate_raw(raw, instrument)
+    rules = Rules(instrument)
+    data, _ = check_structure(raw.data, instrument, raw.path.name)
+    plan = quarantine_plan(data, instrument, rules)
+    kept = data.drop(index=plan.index)
+    values, audit = _read_cells(kept, instrument, rules)
+    clean = _assemble(kept, values, instrument, wave)
+    quarantine = _quarantine(data, plan)
+    if len(raw.data) != len(clean) + len(quarantine):
+        raise DataValidationError(
+            f"{raw.path.name}: row accounting failed: {len(raw.data)} raw rows but "
+            f"{len(clean)} clean + {len(quarantine)} quarantined; this is a bug, please report it"
+        )
+    return clean, audit, quarantine, validation
+
+
+# ---- cells ------------------------------------------------------------------------------------
+def _read_cells(
+    kept: pd.DataFrame, instrument: Instrument, rules: Rules
+) -> tuple[dict[str, list], pd.DataFrame]:
+    """Read every instrument cell of the kept rows; audit every change."""
+    id_col = instrument.raw.respondent_id
+    columns = [c for c in _instrument_columns(instrument) if c in kept.columns]
+    values: dict[str, list] = {c: [] for c in columns}
+    audit: list[tuple] = []
+    for row, record in kept.iterrows():
+        rid = str(record[id_col]).strip()
+        for col in columns:
+            raw = str(record[col])
+            cell = rules.read(col, raw, record)
+            values[col].append(cell)
+            if cell.rule is not None:
+                audit.append((row, rid, col, short(raw, 2000), cell.after, cell.rule))
+    return values, pd.DataFrame(audit, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
+
+
+def _instrument_columns(instrument: Instrument) -> list[str]:
+    raw = instrument.raw
+    cols = [c for c in (raw.respondent_id, raw.organization, raw.submitted) if c]
+    for q in instrument.questions:
+        cols += [q.raw_column] + ([q.other_column] if q.other_column else [])
+    return list(dict.fromkeys(cols))
+
+
+def _assemble(
+    kept: pd.DataFrame, values: dict[str, list], instrument: Instrument, wave: str
+) -> pd.DataFrame:
+    """The clean table of docs/data-contract.md, one row per kept respondent in raw order."""
+    n = len(kept)
+    raw = instrument.raw
+    out: dict[str, Any] = {
+        "respondent_id": _text(values[raw.respondent_id], n),
+        "organization": _text(values.get(raw.organization), n),
+        "submitted": pd.array(
+            [c.value for c in values[raw.submitted]] if raw.submitted in values else [None] * n,
+            dtype="datetime64[ns]",
+        ),
+        "wave": pd.array([wave] * n, dtype="string"),
+        "source_row": pd.array(list(kept.index), dtype="int64"),
+    }
+    for q in instrument.questions:
+        out |= _question_columns(
+            q, values.get(q.raw_column), values.get(q.other_column), instrument, n
+        )
+    for col in kept.columns:
+        if col not in values:
+            out[f"{_EXTRA}{col}"] = pd.array(
+                [v if str(v).strip() else None for v in kept[col]], dtype="string"
+            )
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+_EXTRA = EXTRA_PREFIX
+
+
+def _text(cells: list | None, n: int) -> pd.arrays.StringArray:
+    if cells is None:
+        return pd.array([None] * n, dtype="string")
+    return pd.array([c.value if c.value is not None else None for c in cells], dtype="string")
+
+
+def _missing(cells: list | None, n: int):
+    if cells is None:
+        return pd.array([None] * n, dtype="string")
+    return pd.array([c.missing for c in cells], dtype="string")
+
+
+def _question_columns(
+    q: Question, cells: list | None, other: list | None, instrument: Instrument, n: int
+) -> dict[str, Any]:
+    values = [c.value for c in cells] if cells is not None else [None] * n
+    out: dict[str, Any] = {}
+    if q.type in ("single", "rating"):
+        labels = [o.label for o in instrument.levels_of(q.id)]
+        out[q.id] = pd.Categorical(values, categories=labels, ordered=q.type == "rating")
+    elif q.type == "count":
+        out[q.id] = pd.array(values, dtype="Float64")
+        bins = [b.label for b in q.bins]
+        out[bin_column(q.id)] = pd.Categorical(
+            [count_bin(v, q) for v in values], categories=bins, ordered=True
+        )
+    elif q.type == "multi":
+        for o in q.options:
+            code = str(o.code)
+            out[option_column(q.id, o.code)] = pd.array(
+                [None if not v else code in v for v in values], dtype="boolean"
+            )
+        if q.other_column:
+            out[other_column(q.id)] = _text(other, n)
+    else:
+        out[q.id] = pd.array(values, dtype="string")
+    out[missing_column(q.id)] = _missing(cells, n)
+    return out
+
+
+def count_bin(value: float | None, question: Question) -> str | None:
+    """The reporting bin of a count: the last bin whose ``min`` is at most the value.
+
+    A midpoint between two bins (2.5, between ``1-2`` and ``3-5``) goes to the lower bin; a value
+    above the last bin's ``max`` has no bin (NA).
+    """
+    if value is None or pd.isna(value):
+        return None
+    below = [b for b in question.bins if b.min <= value]
+    if not below:
+        return None
+    last = below[-1]
+    if last is question.bins[-1] and last.max is not None and value > last.max:
+        return None
+    return last.label
+
+
+def _quarantine(data: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    cells = data.loc[plan.index].add_prefix(RAW_PREFIX).reset_index(drop=True)
+    head = (
+        plan[QUARANTINE_COLUMNS]
+        .reset_index(drop=True)
+        .astype({"source_row": "int64", "respondent_id": "string", "reason": "string"})
+    )
+    return pd.concat([head, cells], axis=1)
+
+
+# ---- outputs ----------------------------------------------------------------------------------
+def _manifest(
+    raw: RawTable,
+    instrument: Instrument,
+    wave: str,
+    clean: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    validation: pd.DataFrame,
+    audit: pd.DataFrame,
+) -> dict[str, Any]:
+    reasons = quarantine["reason"].value_counts().sort_index()
+    sev = validation["severity"].value_counts()
+    return {
+        "wave": wave,
+        "raw_file": raw.path.name,
+        "raw_sha256": raw.sha256,
+        "raw_read": raw.describe(),
+        "instrument": _display_path(instrument.path),
+        "instrument_sha256": instrument.sha256,
+        "giftreview_version": __version__,
+        "counts": {
+            "raw_rows": len(raw.data),
+            "clean_rows": len(clean),
+            "quarantined_rows": len(quarantine),
+        },
+        "quarantine_reasons": {str(k): int(v) for k, v in reasons.items()},
+        "validation": {"errors": int(sev.get("error", 0)), "warnings": int(sev.get("warning", 0))},
+        "audited_cells": len(audit),
+    }
+
+
+def _display_path(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(PROJ_ROOT.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _write(
+    target: Path,
+    clean: pd.DataFrame,
+    audit: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    validation: pd.DataFrame,
+) -> dict[str, str]:
+    """Write the tables deterministically; return {file: sha256}."""
+    target.mkdir(parents=True, exist_ok=True)
+    clean.to_parquet(target / "clean.parquet", index=False, engine="pyarrow", compression="zstd")
+    _csv(target / "clean.csv", clean)
+    _csv(target / "validation.csv", validation)
+    _csv(target / "audit.csv", audit)
+    _csv(target / "quarantine.csv", quarantine)
+    return {
+        name: hashlib.sha256((target / name).read_bytes()).hexdigest()
+        for name in OUTPUT_FILES
+        if name != "manifest.json"
+    }
+
+
+def _csv(path: Path, frame: pd.DataFrame) -> None:
+    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas."""
+    safe = neutralise_frame(frame)
+    safe.to_csv(
+        path, index=False, lineterminator="\n", encoding="utf-8", date_format="%Y-%m-%d %H:%M:%S"
+    )
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
