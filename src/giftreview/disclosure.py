@@ -96,9 +96,10 @@ def suppress(table: pd.DataFrame, *, k: int = 5, margins: str = "both") -> Suppr
     status[counts < k] = PRIMARY
     rows_pub = np.full(counts.shape[0], margins in ("both", "rows"))
     cols_pub = np.full(counts.shape[1], margins in ("both", "columns"))
+    grand = margins != "none"
     if k > 0:
         _secondary(counts, status, rows_pub, cols_pub)
-        _audit(counts, status, rows_pub, cols_pub, k, margins != "none")
+        grand = _audit(counts, status, rows_pub, cols_pub, k, grand)
     hidden = (
         [table.index[i] for i in np.flatnonzero(~rows_pub)] if margins in ("both", "rows") else []
     )
@@ -108,7 +109,7 @@ def suppress(table: pd.DataFrame, *, k: int = 5, margins: str = "both") -> Suppr
         else []
     )
     return Suppressed(
-        display=_display(table, counts, status, rows_pub, cols_pub, k, margins),
+        display=_display(table, counts, status, (rows_pub, cols_pub, grand), k, margins),
         status=pd.DataFrame(status, index=table.index, columns=table.columns),
         n_primary=int((status == PRIMARY).sum()),
         n_secondary=int((status == SECONDARY).sum()),
@@ -204,34 +205,40 @@ def cell_ranges(
     return out
 
 
-def _audit(counts, status, rows_pub, cols_pub, k: int, grand: bool) -> None:
-    """Suppress more (or hide totals) until every suppressed cell has at least two values."""
+def _audit(counts, status, rows_pub, cols_pub, k: int, grand: bool) -> bool:
+    """Suppress more (or hide totals) until every suppressed cell has at least two values.
+
+    Returns whether the grand total can still be published.
+    """
     while True:
-        exposed = [
-            c
-            for c, (lo, hi) in cell_ranges(counts, status, rows_pub, cols_pub, k, grand).items()
-            if hi <= lo
-        ]
+        ranges = cell_ranges(counts, status, rows_pub, cols_pub, k, grand)
+        exposed = [c for c, (lo, hi) in ranges.items() if hi <= lo]
         if not exposed:
-            return
-        i, j = exposed[0]
-        if rows_pub[i] and _suppress_one(
-            counts, status, [(i, jj) for jj in range(counts.shape[1])]
-        ):
-            continue
-        if cols_pub[j] and _suppress_one(
-            counts, status, [(ii, j) for ii in range(counts.shape[0])]
-        ):
-            continue
-        if rows_pub[i]:
-            rows_pub[i] = False
-        elif cols_pub[j]:
-            cols_pub[j] = False
-        else:  # pragma: no cover - no constraint left: the bounds alone always give two values
-            return
+            return grand
+        if not any(_protect(counts, status, rows_pub, cols_pub, c) for c in exposed):
+            if not grand:  # pragma: no cover - without constraints the bounds give two values
+                return grand
+            grand = False
 
 
-def _display(table, counts, status, rows_pub, cols_pub, k, margins) -> pd.DataFrame:
+def _protect(counts, status, rows_pub, cols_pub, cell) -> bool:
+    """One step towards protecting ``cell``: suppress a cell of its lines, else hide a total."""
+    i, j = cell
+    row = [(i, jj) for jj in range(counts.shape[1])]
+    col = [(ii, j) for ii in range(counts.shape[0])]
+    if rows_pub[i] and _suppress_one(counts, status, row):
+        return True
+    if cols_pub[j] and _suppress_one(counts, status, col):
+        return True
+    for pub, at in ((rows_pub, i), (cols_pub, j)):
+        if pub[at]:
+            pub[at] = False
+            return True
+    return False
+
+
+def _display(table, counts, status, published, k, margins) -> pd.DataFrame:
+    rows_pub, cols_pub, grand = published
     text = np.where(
         status == PRIMARY,
         f"<{k}",
@@ -243,7 +250,7 @@ def _display(table, counts, status, rows_pub, cols_pub, k, margins) -> pd.DataFr
     if margins in ("both", "columns"):
         tot = np.where(cols_pub, counts.sum(axis=0).astype(str), SECONDARY_SYMBOL).tolist()
         if "Total" in out.columns:
-            tot.append(str(int(counts.sum())))
+            tot.append(str(int(counts.sum())) if grand else SECONDARY_SYMBOL)
         out.loc["Total"] = tot
     return out
 

@@ -146,8 +146,9 @@ def proportion_interval(
 
     .. math:: \\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}
 
-    Computed by :func:`statsmodels.stats.proportion.proportion_confint`.
-    In R: ``prop.test(x, n, correct = FALSE)$conf.int`` (Wilson) or ``binom.test(x, n)$conf.int``
+    Computed by :func:`statsmodels.stats.proportion.proportion_confint`; the Jeffreys interval
+    uses Brown, Cai & DasGupta's (2001) boundary rule (lower 0 at x = 0, upper 1 at x = n), so
+    every interval contains its estimate. In R: ``prop.test(x, n, correct = FALSE)$conf.int`` (Wilson) or ``binom.test(x, n)$conf.int``
     (Clopper-Pearson).
     """
     level = check_level(level)
@@ -156,6 +157,9 @@ def proportion_interval(
     nobs = np.asarray(nobs, dtype=float)
     safe = np.where(nobs > 0, nobs, 1.0)
     low, high = proportion_confint(count, safe, alpha=1 - level, method=sm)
+    if sm == "jeffreys":  # Brown, Cai & DasGupta (2001): the interval reaches 0 at x=0, 1 at x=n
+        low = np.where(count == 0, 0.0, low)
+        high = np.where(count == nobs, 1.0, high)
     low = np.where(nobs > 0, np.clip(low, 0.0, 1.0), np.nan)
     high = np.where(nobs > 0, np.clip(high, 0.0, 1.0), np.nan)
     return low, high
@@ -422,7 +426,9 @@ def cramers_v(table, *, bias_correction: bool = True) -> float:
     if r < 2 or k < 2 or n < 2:
         return float("nan")
     if not bias_correction:
-        return float(ss.contingency.association(t, method="cramer", correction=False))
+        return float(
+            ss.contingency.association(t.astype(np.int64), method="cramer", correction=False)
+        )
     chi2 = ss.chi2_contingency(t, correction=False).statistic
     phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
     rc = r - (r - 1) ** 2 / (n - 1)

@@ -1,0 +1,298 @@
+"""Tests of giftreview.stats: known answers from R's help pages and hand calculations, properties.
+
+Where an expected value comes from is written beside it. No R was run here: R values are the
+outputs printed in R's own help pages / vignettes (cited), hand calculations are written out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from giftreview import stats
+from giftreview.errors import ArgumentError, DataValidationError
+from giftreview.score import simulate_clean
+
+
+def expand(table: list[list[int]], rows: list[str], cols: list[str]) -> pd.DataFrame:
+    """One respondent per count: columns ``g`` (row label) and ``y`` (column label)."""
+    g, y = [], []
+    for r, counts in zip(rows, table, strict=True):
+        for c, n in zip(cols, counts, strict=True):
+            g += [r] * n
+            y += [c] * n
+    return pd.DataFrame(
+        {"g": pd.Categorical(g, categories=rows), "y": pd.Categorical(y, categories=cols)}
+    )
+
+
+# ---- intervals -------------------------------------------------------------------------------
+def test_wilson_interval_matches_hand_calculation():
+    # Hand calculation, x = 8 of n = 20, 95%: p = 0.4, z = 1.959964, z^2 = 3.841459
+    # centre = (p + z^2/2n) / (1 + z^2/n) = 0.4960365 / 1.1920729 = 0.4161148
+    # half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n) = 1.959964 * 0.1200037 / 1.1920729
+    #        = 0.1973046  ->  [0.2188102, 0.6134194]
+    # (R: prop.test(8, 20, correct = FALSE)$conf.int prints 0.2188102 0.6134194)
+    z = 1.959963984540054
+    p, n = 0.4, 20
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low, high = stats.proportion_interval(8, 20)
+    assert low == pytest.approx(centre - half, abs=1e-12)
+    assert high == pytest.approx(centre + half, abs=1e-12)
+    assert round(float(low), 4) == 0.2188 and round(float(high), 4) == 0.6134
+
+
+def test_clopper_pearson_matches_binom_test_mendel_peas():
+    # R help page of binom.test (Conover 1971, p. 97f): binom.test(c(682, 243), p = 3/4)
+    # prints "95 percent confidence interval: 0.7076683 0.7654066"
+    low, high = stats.proportion_interval(682, 925, method="clopper-pearson")
+    assert float(low) == pytest.approx(0.7076683, abs=5e-8)
+    assert float(high) == pytest.approx(0.7654066, abs=5e-8)
+
+
+def test_interval_rejects_unknown_method_and_level():
+    with pytest.raises(ArgumentError, match="`method` 'wald-ish' is not an interval method"):
+        stats.proportion_interval(1, 2, method="wald-ish")
+    with pytest.raises(ArgumentError, match="`level` must be a confidence level"):
+        stats.proportion_interval(1, 2, level=95)
+
+
+def test_mean_t_interval_matches_hand_calculation():
+    # x = 1..20: mean 10.5, s = sqrt(35), t(19, 0.975) = 2.093024 -> 10.5 -/+ 2.093024*sqrt(35/20)
+    # = 10.5 -/+ 2.768811 -> [7.731189, 13.268811]
+    d = pd.DataFrame({"x": np.arange(1, 21, dtype=float)})
+    row = stats.mean_interval(d, "x").iloc[0]
+    half = 2.093024054408263 * math.sqrt(35 / 20)
+    assert row["estimate"] == 10.5
+    assert row["ci_low"] == pytest.approx(10.5 - half, abs=1e-9)
+    assert row["ci_high"] == pytest.approx(10.5 + half, abs=1e-9)
+
+
+def test_median_interval_is_the_order_statistic_interval():
+    # Conover (1999), Table A3 / the binomial: for n = 20 at 95% the interval is
+    # [x(6), x(15)]: P(6 <= B <= 14) = 0.9586 for B ~ Bin(20, 1/2) (>= 0.95; [x(7), x(14)]
+    # covers only 0.8847).
+    d = pd.DataFrame({"x": np.arange(1, 21, dtype=float) * 10})
+    row = stats.median_interval(d, "x").iloc[0]
+    assert (row["estimate"], row["ci_low"], row["ci_high"]) == (105.0, 60.0, 150.0)
+    assert row["method"] == "exact binomial order statistics"
+
+
+def test_ordered_categorical_scores_levels_one_to_k():
+    d = pd.DataFrame(
+        {"r": pd.Categorical(["a", "c", "c", None], categories=list("abc"), ordered=True)}
+    )
+    row = stats.mean_interval(d, "r").iloc[0]
+    assert row["estimate"] == pytest.approx((1 + 3 + 3) / 3) and row["n"] == 3
+
+
+def test_missing_raise_names_column_and_rows():
+    d = pd.DataFrame({"x": [1.0, None, 3.0]})
+    with pytest.raises(DataValidationError, match=r"column 'x' has 1 missing values \(rows \[1\]"):
+        stats.mean_interval(d, "x", missing="raise")
+    with pytest.raises(ArgumentError, match="`missing` must be 'exclude'"):
+        stats.mean_interval(d, "x", missing="drop")
+
+
+def test_unknown_column_is_named():
+    with pytest.raises(ArgumentError, match="Could not interpret value `B7` for `column`"):
+        stats.distribution(pd.DataFrame({"B1": [1]}), "B7")
+
+
+# ---- distributions: properties ---------------------------------------------------------------
+@given(
+    counts=st.lists(st.integers(0, 40), min_size=1, max_size=7).filter(lambda c: sum(c) > 0),
+    method=st.sampled_from(["wilson", "clopper-pearson", "agresti-coull", "jeffreys", "normal"]),
+    level=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_distribution_sums_to_100_and_intervals_hold_estimate(counts, method, level):
+    labels = [f"l{i}" for i in range(len(counts))]
+    values = [lab for lab, n in zip(labels, counts, strict=True) for _ in range(n)]
+    d = pd.DataFrame({"y": pd.Categorical(values + [None], categories=labels)})
+    t = stats.distribution(d, "y", level=level, method=method)
+    assert t["pct"].sum() == pytest.approx(100.0)
+    assert (t["base"] == sum(counts)).all() and t["n"].tolist() == counts
+    assert (t["ci_low"] >= 0).all() and (t["ci_high"] <= 100).all()
+    assert (t["ci_low"] <= t["pct"] + 1e-9).all() and (t["pct"] <= t["ci_high"] + 1e-9).all()
+
+
+@given(seed=st.integers(0, 10_000))
+def test_tests_do_not_depend_on_row_order(seed):
+    d = expand([[3, 1, 2], [1, 4, 0], [2, 2, 5]], ["a", "b", "c"], ["x", "y", "z"])
+    shuffled = d.sample(frac=1, random_state=seed)
+    for f in (stats.independence_test, stats.kruskal_test):
+        a, b = f(d, "y", "g"), f(shuffled, "y", "g")
+        pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(stats.crosstab(d, "y", "g"), stats.crosstab(shuffled, "y", "g"))
+
+
+def test_input_is_not_modified():
+    d = expand([[3, 1], [1, 4]], ["a", "b"], ["x", "y"])
+    before = d.copy()
+    stats.independence_test(d, "y", "g")
+    stats.kruskal_test(d, "y", "g")
+    stats.crosstab(d, "y", "g")
+    pd.testing.assert_frame_equal(d, before)
+
+
+# ---- group tests: known answers ---------------------------------------------------------------
+def test_chisquare_matches_r_chisq_test_example():
+    # R help page of chisq.test (Agresti 2007, p. 39):
+    # M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477))); chisq.test(M)
+    # prints "X-squared = 30.07, df = 2, p-value = 2.954e-07"
+    d = expand(
+        [[762, 327, 468], [484, 239, 477]], ["F", "M"], ["Democrat", "Independent", "Republican"]
+    )
+    row = stats.independence_test(d, "y", "g").iloc[0]
+    assert row["test"] == "Pearson chi-square"
+    assert "meets Cochran's rule" in row["reason"]
+    assert round(row["statistic"], 2) == 30.07 and row["df"] == 2
+    assert row["p_value"] == pytest.approx(2.954e-07, rel=1e-3)
+
+
+def test_chisquare_matches_r_prop_test_smokers():
+    # R help page of prop.test: smokers <- c(83, 90, 129, 70); patients <- c(86, 93, 136, 82)
+    # prop.test(smokers, patients) prints "X-squared = 12.6, df = 3, p-value = 0.005585"
+    smokers, patients = [83, 90, 129, 70], [86, 93, 136, 82]
+    table = [[s, p - s] for s, p in zip(smokers, patients, strict=True)]
+    row = stats.table_test(np.array(table))
+    assert row["test"] == "Pearson chi-square"
+    assert round(row["statistic"], 1) == 12.6 and row["df"] == 3
+    assert row["p_value"] == pytest.approx(0.005585, abs=5e-7)
+
+
+def test_fisher_matches_r_tea_tasting():
+    # R help page of fisher.test (Agresti 1990, p. 59f): TeaTasting <- matrix(c(3, 1, 1, 3), 2)
+    # fisher.test(TeaTasting) prints "p-value = 0.4857"; alternative = "greater" gives 0.2429.
+    row = stats.table_test(np.array([[3, 1], [1, 3]]))
+    assert row["test"] == "Fisher exact"
+    assert "fails Cochran's rule" in row["reason"]
+    assert round(row["p_value"], 4) == 0.4857
+
+
+def test_monte_carlo_exact_matches_r_job_satisfaction():
+    # R help page of fisher.test (Agresti 2002, p. 57): Job <- matrix(c(1,2,1,0, 3,3,6,1,
+    # 10,10,14,9, 6,7,12,11), 4, 4); fisher.test(Job) prints "p-value = 0.7827" (exact network
+    # algorithm). Our p is a seeded Monte-Carlo estimate of the same exact test: with 100,000
+    # tables its standard error is sqrt(.78 * .22 / 1e5) = 0.0013; allow 4 SE.
+    job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]])
+    row = stats.table_test(job, seed=1, n_resamples=100_000)
+    assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
+    assert row["n_resamples"] == 100_000 and row["seed"] == 1
+    assert row["p_value"] == pytest.approx(0.7827, abs=0.0052)
+    again = stats.table_test(job, seed=1, n_resamples=100_000)
+    assert again["p_value"] == row["p_value"]  # seeded: reproducible
+
+
+def test_kruskal_matches_r_hollander_wolfe_example():
+    # R help page of kruskal.test (Hollander & Wolfe 1973, p. 116): mucociliary efficiency
+    # x <- c(2.9, 3.0, 2.5, 2.6, 3.2); y <- c(3.8, 2.7, 4.0, 2.4); z <- c(2.8, 3.4, 3.7, 2.2, 2.0)
+    # kruskal.test(list(x, y, z)) prints "Kruskal-Wallis chi-squared = 0.77143, df = 2,
+    # p-value = 0.68"
+    x = [2.9, 3.0, 2.5, 2.6, 3.2, 3.8, 2.7, 4.0, 2.4, 2.8, 3.4, 3.7, 2.2, 2.0]
+    g = ["normal"] * 5 + ["copd"] * 4 + ["asbestosis"] * 5
+    d = pd.DataFrame({"x": x, "g": g})
+    row = stats.kruskal_test(d, "x", "g").iloc[0]
+    assert round(row["statistic"], 5) == 0.77143 and row["df"] == 2
+    assert round(row["p_value"], 2) == 0.68
+    # epsilon-squared = H / (n - 1) = 0.771429 / 13 (hand)
+    assert row["effect_size"] == pytest.approx(0.7714286 / 13, rel=1e-6)
+
+
+def test_cramers_v_bias_correction_by_hand():
+    # Bergsma (2013) on the chisq.test example above: X^2 = 30.0701 (uncorrected), n = 2757,
+    # r = 2, k = 3: phi2 = 30.0701/2757 = 0.0109068; phi2~ = 0.0109068 - 2/2756 = 0.0101811;
+    # r~ = 2 - 1/2756 = 1.9996372; k~ = 3 - 4/2756 = 2.9985486; V~ = sqrt(0.0101811/0.9996372)
+    # = 0.1009200. Uncorrected V = sqrt(0.0109068/1) = 0.1044356.
+    m = np.array([[762, 327, 468], [484, 239, 477]])
+    assert stats.cramers_v(m) == pytest.approx(0.1009200, abs=1e-6)
+    assert stats.cramers_v(m, bias_correction=False) == pytest.approx(0.1044356, abs=1e-6)
+
+
+def test_cochran_rule_thresholds():
+    assert stats.cochran_rule(np.array([[5, 5], [5, 5]]))[0]
+    assert not stats.cochran_rule(np.array([[0.9, 10], [10, 10]]))[0]
+    # 1 of 5 cells (20%) below 5 is allowed, 2 of 5 (40%) is not
+    assert stats.cochran_rule(np.array([4, 6, 6, 6, 6]))[0]
+    assert not stats.cochran_rule(np.array([4, 4, 6, 6, 6]))[0]
+
+
+def test_table_with_one_group_reports_no_test():
+    row = stats.table_test(np.array([[3, 4], [0, 0]]))
+    assert row["test"] == "none" and np.isnan(row["p_value"])
+
+
+def test_dunn_holm_is_holm_of_the_raw_pairs():
+    x = [2.9, 3.0, 2.5, 2.6, 3.2, 3.8, 2.7, 4.0, 2.4, 2.8, 3.4, 3.7, 2.2, 2.0]
+    g = ["a"] * 5 + ["b"] * 4 + ["c"] * 5
+    pairs = stats.dunn_test(pd.DataFrame({"x": x, "g": g}), "x", "g")
+    assert list(pairs[["group_1", "group_2"]].itertuples(index=False, name=None)) == [
+        ("a", "b"),
+        ("a", "c"),
+        ("b", "c"),
+    ]
+    # Holm by hand on the raw p-values: sort, multiply by (m - rank + 1), running maximum, cap 1
+    raw = pairs["p_value"].to_numpy()
+    order = np.argsort(raw)
+    holm = np.minimum(1, np.maximum.accumulate(raw[order] * (3 - np.arange(3))))
+    expected = np.empty(3)
+    expected[order] = holm
+    assert pairs["p_adjusted"].to_numpy() == pytest.approx(expected)
+
+
+def test_adjust_pvalues_benjamini_hochberg_by_hand():
+    # p = (0.01, 0.04, 0.03, 0.005), m = 4. Sorted: 0.005, 0.01, 0.03, 0.04 -> m p / rank =
+    # 0.02, 0.02, 0.04, 0.04 -> running minimum from the top keeps them. (R: p.adjust(p, "BH"))
+    tests = pd.DataFrame({"p_value": [0.01, 0.04, 0.03, 0.005, np.nan]})
+    out = stats.adjust_pvalues(tests)
+    assert out["p_adjusted"].tolist()[:4] == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    assert np.isnan(out["p_adjusted"].iloc[4]) and out["family_size"].iloc[0] == 4
+    assert out["p_value"].tolist()[:4] == [0.01, 0.04, 0.03, 0.005]  # raw kept
+    assert "p_adjusted" not in tests.columns  # input untouched
+    with pytest.raises(ArgumentError, match="not a multipletests method"):
+        stats.adjust_pvalues(tests, method="magic")
+
+
+# ---- instrument-driven breakdowns -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def clean(instrument):
+    return simulate_clean(instrument, 400, seed=7)
+
+
+def test_breakdown_rating_gives_kruskal_and_dunn(instrument, clean):
+    b = stats.breakdown_question(clean, instrument, "B1")
+    assert b.by == "A1" and b.tests["test"].tolist() == ["Kruskal-Wallis"]
+    assert set(stats.TEST_COLUMNS) <= set(b.tests.columns)
+    assert len(b.posthoc) == 21  # 7 sectors -> 21 pairs
+    sums = b.table.groupby("group", observed=True)["pct"].sum()
+    assert np.allclose(sums, 100)
+
+
+def test_breakdown_multi_gives_one_test_per_option(instrument, clean):
+    b = stats.breakdown_question(clean, instrument, "B6")
+    options = instrument.question("B6").options
+    assert len(b.tests) == len(options)
+    assert b.tests["outcome"].tolist() == [f"B6__{o.code}" for o in options]
+    assert (b.tests["test"] != "").all() and b.tests["reason"].str.len().gt(10).all()
+
+
+def test_breakdown_count_tabulates_bins_and_tests_numbers(instrument, clean):
+    b = stats.breakdown_question(clean, instrument, "A3")
+    assert set(b.table["level"]) == {bn.label for bn in instrument.question("A3").bins}
+    assert b.tests["outcome"].iloc[0] == "A3" and b.tests["test"].iloc[0] == "Kruskal-Wallis"
+
+
+def test_breakdown_single_by_another_column(instrument, clean):
+    d = clean.assign(region=pd.Categorical(np.where(np.arange(len(clean)) % 2, "north", "south")))
+    b = stats.breakdown_question(d, instrument, "A1", by="region")
+    assert b.tests["by"].iloc[0] == "region"
+    with pytest.raises(ArgumentError, match="`by` is 'A1', the question itself"):
+        stats.breakdown_question(clean, instrument, "A1")
+    with pytest.raises(ArgumentError, match="Could not interpret value `sectr` for `by`"):
+        stats.breakdown_question(clean, instrument, "B1", by="sectr")
