@@ -419,25 +419,47 @@ def code_question(
 
 # ---- frequencies --------------------------------------------------------------------------------
 def _wilson(n: pd.Series, base: pd.Series, level: float) -> tuple[pd.Series, pd.Series]:
-    """Wilson score interval (statsmodels ``proportion_confint(method="wilson")``)."""
-    from statsmodels.stats.proportion import proportion_confint
+    """Wilson score interval through :func:`giftreview.stats.proportion_interval`."""
+    from giftreview.stats import proportion_interval
 
-    ok = base > 0
-    low = pd.Series(float("nan"), index=n.index)
-    high = low.copy()
-    lo, hi = proportion_confint(n[ok], base[ok], alpha=1 - level, method="wilson")
-    low[ok], high[ok] = lo, hi
-    return low, high
+    low, high = proportion_interval(n.to_numpy(), base.to_numpy(), level=level, method="wilson")
+    return pd.Series(low, index=n.index), pd.Series(high, index=n.index)
 
 
 def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Hide counts below ``k`` (primary suppression; 0 < n < k becomes "<k", pct and CI hidden)."""
+    """Small-cell suppression of a theme table (``group`` x ``theme`` counts in ``n``).
+
+    The group rows go through :func:`giftreview.disclosure.suppress` with the theme totals (the
+    ``All`` rows) published, so a suppressed sector cell cannot be recovered from the overall
+    count; an ``All`` cell is suppressed when below ``k`` or when disclosure hides that total.
+    Without the disclosure module (older checkouts) only primary suppression (0 < n < k) applies.
+    """
     out = table.copy()
-    hide = (out["n"] > 0) & (out["n"] < k) if k > 0 else pd.Series(False, index=out.index)
-    out["suppressed"] = hide
-    out["n_shown"] = out["n"].astype(str).where(~hide, f"<{k}")
+    status = pd.Series("", index=out.index, dtype=object)
+    is_all = out["group"] == "All"
+    try:
+        from giftreview.disclosure import suppress
+    except ImportError:  # pragma: no cover - the disclosure module is part of the package
+        suppress = None
+    if k > 0 and suppress is not None and (~is_all).any():
+        sub = out[~is_all]
+        wide = sub.pivot_table(index="group", columns="theme", values="n", aggfunc="sum",
+                               sort=False, observed=False).fillna(0).astype(int)  # fmt: skip
+        res = suppress(wide, k=k, margins="columns")
+        status[~is_all] = [
+            res.status.loc[g, t] for g, t in zip(sub["group"], sub["theme"], strict=True)
+        ]
+        hidden = set(map(str, res.hidden_totals))
+        status[is_all & out["theme"].isin(hidden)] = "secondary"
+    if k > 0:
+        primary = (out["n"] < k) & ((out["n"] > 0) | (suppress is not None))
+        status[primary & (status == "")] = "primary"
+    out["suppressed"] = status
+    out["n_display"] = out["n"].astype(str)
+    out.loc[status == "primary", "n_display"] = f"<{k}"
+    out.loc[status == "secondary", "n_display"] = "x"
     for col in ("pct", "ci_low", "ci_high"):
-        out[col] = out[col].mask(hide)
+        out[col] = out[col].mask(status != "")
     return out
 
 
@@ -463,15 +485,19 @@ def theme_frequencies(
     level
         Two-sided confidence level of the interval.
     k
-        Small-cell threshold: a count ``0 < n < k`` is shown as ``"<k"`` with its percentage and
-        interval hidden (``0`` turns suppression off).
+        Small-cell threshold (``0`` turns suppression off): counts below ``k`` are shown as
+        ``"<k"`` with percentage and interval hidden, and secondary cells as ``"x"`` so that no
+        sector cell can be recovered from the overall count (:mod:`giftreview.disclosure`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``question, group, theme, label, n, base, pct, ci_low, ci_high, n_auto, n_human,
-        source, suppressed, n_shown``, ordered by group then by descending n. ``source`` says
-        where the count came from: ``auto``, ``human`` or ``auto+human``.
+        source, suppressed, n_display``, ordered by group then by descending n. ``source`` says
+        where the count came from: ``auto``, ``human`` or ``auto+human``; ``suppressed`` is
+        ``""``, ``"primary"`` or ``"secondary"`` and ``n_display`` the count as published
+        (``"<k"`` or ``"x"`` when suppressed). ``n`` keeps the true count for internal use
+        (the narrative draft); publish ``n_display``.
 
     Notes
     -----
@@ -524,7 +550,7 @@ def theme_frequencies(
     out["group"] = pd.Categorical(out["group"], categories=list(dict.fromkeys(groups)))
     out = out.sort_values(["group", "n"], ascending=[True, False], kind="stable")
     cols = ["question", "group", "theme", "label", "n", "base", "pct", "ci_low", "ci_high"]
-    cols += ["n_auto", "n_human", "source", "suppressed", "n_shown"]
+    cols += ["n_auto", "n_human", "source", "suppressed", "n_display"]
     return out[cols].reset_index(drop=True)
 
 
