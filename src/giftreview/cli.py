@@ -20,6 +20,8 @@ Commands are defined here as thin wrappers; the work is done by the library modu
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -40,6 +42,92 @@ console = Console(stderr=True)
 @app.callback()
 def _root() -> None:
     """giftreview: validate, clean, analyse and render a recurring survey."""
+
+
+# ---- issue 6: init, compare, tutorial (owner: wave comparison / new survey / teaching) ----------
+@app.command("init")
+def init_command(
+    raw: Annotated[Path, typer.Argument(help="Raw export (CSV, XLSX, SPSS) of the new survey.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the draft (default instruments/<stem>.yaml)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
+    from giftreview.draft import write_draft
+    from giftreview.instrument import load_instrument
+
+    path = write_draft(raw, out, force=force)
+    inst = load_instrument(path)
+    console.print(
+        f"draft instrument written to {path} ({len(inst.questions)} questions); "
+        "check every line marked '# REVIEW'",
+        highlight=False,
+    )
+
+
+# ---- end of issue 6 block -----------------------------------------------------------------------
+
+
+# ---- issue 5: run (owner: notebooks and rendered reports) --------------------------------------
+@app.command("run")
+def run_command(
+    raw: Annotated[
+        Path | None,
+        typer.Argument(help="Raw export (default: the first bundled wave in data/raw/)."),
+    ] = None,
+    instrument: Annotated[
+        Path | None, typer.Option("--instrument", help="Instrument YAML.")
+    ] = None,
+    wave: Annotated[
+        str | None, typer.Option("--wave", help="Wave label (default: file stem).")
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--formats", help="Comma-separated: html, pdf (PDF needs Chromium).")
+    ] = "html,pdf",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default reports/<wave>).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+) -> None:
+    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from giftreview import paths
+    from giftreview.render import RunSettings, default_raw, run_report
+
+    settings = RunSettings(
+        raw=raw or default_raw(),
+        instrument=instrument or paths.DEFAULT_INSTRUMENT,
+        wave=wave,
+        out=out,
+        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
+        force=force,
+        jobs=jobs,
+    )
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        result = run_report(settings, progress=progress)
+    if result.cached:
+        console.print(
+            f"up to date: inputs unchanged, nothing rerun ({result.seconds:.2f} s); "
+            f"reports in {result.out_dir}/ (use --force to rerun)"
+        )
+        return
+    reran = [j.name for j in result.jobs if j.status == "done"]
+    kept = [j.name for j in result.jobs if j.status == "cached"]
+    console.print(
+        f"reports written to {result.out_dir}/index.html in {result.seconds:.1f} s; "
+        f"rendered: {', '.join(reran) or 'none'}"
+        + (f"; unchanged, kept: {', '.join(kept)}" if kept else "")
+    )
+
+
+# ---- end of issue 5 block -----------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
