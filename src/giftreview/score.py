@@ -195,7 +195,9 @@ def _weighted_table(data, instrument, column, table, weights, level) -> pd.DataF
     for i, lab in enumerate(out["level"]):
         ind = (data[column] == lab).where(valid)
         res = weighted_share(data.assign(_ind=ind), "_ind", weights, strata_col=strata, level=level)
-        out.loc[i, ["pct", "ci_low", "ci_high"]] = 100 * res[["share", "ci_low", "ci_high"]].iloc[0]
+        out.loc[i, ["pct", "ci_low", "ci_high"]] = (
+            100 * res[["share", "ci_low", "ci_high"]].iloc[0].to_numpy()
+        )
     out["method"] = "post-stratified, Taylor linearised (logit)"
     return out
 
@@ -209,7 +211,9 @@ def _weighted_multi(data, instrument, cols, answered, table, weights, level) -> 
         res = weighted_share(
             data.assign(_ind=ind), "_ind", weights, strata_col=instrument.group_by, level=level
         )
-        out.loc[i, ["pct", "ci_low", "ci_high"]] = 100 * res[["share", "ci_low", "ci_high"]].iloc[0]
+        out.loc[i, ["pct", "ci_low", "ci_high"]] = (
+            100 * res[["share", "ci_low", "ci_high"]].iloc[0].to_numpy()
+        )
     out["method"] = "post-stratified, Taylor linearised (logit)"
     return out
 

@@ -1,0 +1,112 @@
+"""Tests of giftreview.weights: post-stratification weights and Taylor-linearised shares.
+
+R was not available here, and no published R survey output on a dataset we could bundle was
+found; the expected values are a hand calculation written out step by step below, following the
+formulas R survey applies (svydesign(ids = ~1) -> postStratify -> svymean / svyciprop(logit):
+residuals from post-stratum means in svyrecvar, n/(n-1) with-replacement variance, t with
+degf = n - 1 on the logit scale).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from giftreview.errors import ArgumentError, DataValidationError
+from giftreview.score import score_question, simulate_clean
+from giftreview.weights import (
+    linearised_variance,
+    population_from_instrument,
+    poststratify,
+    weighted_share,
+)
+
+# Tiny dataset: stratum A has 3 respondents (y = 1, 0, 1), stratum B has 2 (y = 0, 1);
+# population N_A = 30, N_B = 10.
+TINY = pd.DataFrame({"s": ["A", "A", "A", "B", "B"], "y": [True, False, True, False, True]})
+TOTALS = {"A": 30, "B": 10}
+
+
+def test_poststratify_weights_by_hand():
+    # w = N_h / n_h: A 30/3 = 10, B 10/2 = 5; they add up to N = 40
+    w = poststratify(TINY, "s", TOTALS)
+    assert w.tolist() == [10, 10, 10, 5, 5] and w.sum() == 40
+    assert w.name == "weight" and w.index.equals(TINY.index)
+
+
+def test_poststratified_share_se_and_interval_by_hand():
+    # p = (10 + 10 + 5) / 40 = 0.625
+    # linearised x_i = w_i (y_i - p) / 40:  A: .09375, -.15625, .09375   B: -.078125, .046875
+    # residuals from post-stratum means (e_i = w_i (y_i - ybar_h) / 40, ybar_A = 2/3, ybar_B = 1/2):
+    #   A: 10(1/3)/40 = .0833333, 10(-2/3)/40 = -.1666667, .0833333   B: -.0625, .0625
+    # V = n/(n-1) * sum(e^2) = 5/4 * (2 * .0069444 + .0277778 + 2 * .00390625) = 0.0618490
+    e = [10 * (1 / 3) / 40, 10 * (-2 / 3) / 40, 10 * (1 / 3) / 40, -0.0625, 0.0625]
+    v = 5 / 4 * sum(x * x for x in e)
+    se = math.sqrt(v)  # 0.2486946
+    # logit interval, t(4, .975) = 2.776445: logit(.625) = 0.5108256; se_logit = se / (p (1-p))
+    t = 2.7764451051977987
+    half = t * se / (0.625 * 0.375)
+    low = 1 / (1 + math.exp(-(math.log(0.625 / 0.375) - half)))
+    high = 1 / (1 + math.exp(-(math.log(0.625 / 0.375) + half)))
+    w = poststratify(TINY, "s", TOTALS)
+    row = weighted_share(TINY, "y", w, strata_col="s").iloc[0]
+    assert row["share"] == pytest.approx(0.625, abs=1e-12)
+    assert row["se"] == pytest.approx(se, abs=1e-10)
+    assert round(row["se"], 6) == 0.248695
+    assert row["ci_low"] == pytest.approx(low, abs=1e-10)
+    assert row["ci_high"] == pytest.approx(high, abs=1e-10)
+    assert (round(row["ci_low"], 4), round(row["ci_high"], 4)) == (0.0805, 0.9694)
+    assert row["df"] == 4 and row["n"] == 5
+
+
+def test_fixed_weights_variance_by_hand():
+    # Without post-strata (svydesign(ids = ~1, weights = ~w) alone) x is not residualised:
+    # sum(x) = 0, sum(x^2) = 2(.09375^2) + .15625^2 + .078125^2 + .046875^2 = 0.05029297
+    # V = 5/4 * 0.05029297 = 0.06286621
+    w = poststratify(TINY, "s", TOTALS)
+    row = weighted_share(TINY, "y", w).iloc[0]
+    assert row["se"] ** 2 == pytest.approx(1.25 * 0.05029296875, abs=1e-12)
+
+
+def test_linearised_variance_removes_stratum_means():
+    # A variable constant within post-strata has no post-stratified variance.
+    x = np.array([1.0, 1.0, 2.0, 2.0])
+    w = np.array([1.0, 1.0, 2.0, 2.0])
+    assert linearised_variance(x, w, np.array(["a", "a", "b", "b"])) == pytest.approx(0)
+    assert linearised_variance(x, w) > 0
+
+
+def test_missing_answers_are_a_domain():
+    d = TINY.assign(y=pd.array([True, False, True, None, True], dtype="boolean"))
+    w = poststratify(d, "s", TOTALS)
+    row = weighted_share(d, "y", w, strata_col="s").iloc[0]
+    # base: 10 + 10 + 10 + 5 = 35 of weight, 10 + 10 + 5 = 25 chosen
+    assert row["share"] == pytest.approx(25 / 35) and row["n"] == 4 and row["df"] == 3
+
+
+def test_poststratify_errors_name_the_problem():
+    with pytest.raises(ArgumentError, match=r"no total for strata \['B'\]"):
+        poststratify(TINY, "s", {"A": 30})
+    with pytest.raises(DataValidationError, match=r"post-strata \['C'\] have no respondents"):
+        poststratify(TINY, "s", {"A": 30, "B": 10, "C": 5})
+    with pytest.raises(DataValidationError, match="column 's' is missing for 1 respondents"):
+        poststratify(TINY.assign(s=["A", None, "A", "B", "B"]), "s", TOTALS)
+    with pytest.raises(ArgumentError, match="`weights` must be a pandas Series"):
+        weighted_share(TINY, "y", pd.Series([1.0, 1.0]))
+
+
+def test_weighted_score_uses_instrument_totals(instrument):
+    d = simulate_clean(instrument, 300, seed=3)
+    w = poststratify(d, "A1", population_from_instrument(instrument))
+    assert w.sum() == pytest.approx(sum(instrument.contacted.values()))
+    s = score_question(d, instrument, "B1", weights=w)
+    assert s.table["pct"].sum() == pytest.approx(100)
+    assert (s.table["ci_low"] <= s.table["pct"]).all() and (
+        s.table["pct"] <= s.table["ci_high"]
+    ).all()
+    assert s.table["method"].iloc[0].startswith("post-stratified")
+    m = score_question(d, instrument, "B6", weights=w)
+    assert (m.table["ci_low"] <= m.table["pct"] + 1e-9).all()
