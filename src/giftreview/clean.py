@@ -369,3 +369,33 @@ def _csv(path: Path, frame: pd.DataFrame) -> None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def summary_table(result: CleanResult):
+    """A rich table of the row accounting, quarantine reasons and validation counts."""
+    from rich.table import Table
+
+    m = result.manifest
+    c = m["counts"]
+    table = Table(title=f"{m['raw_file']} -> {m['wave']}")
+    table.add_column("", style="bold")
+    table.add_column("count", justify="right")
+    table.add_row("raw rows", str(c["raw_rows"]))
+    table.add_row("clean rows", str(c["clean_rows"]))
+    table.add_row("quarantined rows", str(c["quarantined_rows"]))
+    for reason, n in m["quarantine_reasons"].items():
+        table.add_row(f"  {reason}", str(n))
+    table.add_row("validation errors", str(m["validation"]["errors"]))
+    table.add_row("validation warnings", str(m["validation"]["warnings"]))
+    table.add_row("audited cell changes", str(m["audited_cells"]))
+    return table
+
+
+def accounting_line(result: CleanResult) -> str:
+    """``raw rows 126 = clean 120 + quarantined 6`` (checked: raises if it does not add up)."""
+    c = result.manifest["counts"]
+    if c["raw_rows"] != c["clean_rows"] + c["quarantined_rows"]:
+        raise DataValidationError(f"row accounting does not add up: {c}; this is a bug")
+    return (
+        f"raw rows {c['raw_rows']} = clean {c['clean_rows']} + quarantined {c['quarantined_rows']}"
+    )

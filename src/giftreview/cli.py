@@ -44,6 +44,86 @@ def _root() -> None:
     """giftreview: validate, clean, analyse and render a recurring survey."""
 
 
+# ---- issue 2: validate, clean (owner: data contract) -------------------------------------------
+InstrumentOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--instrument", help="Instrument YAML (default instruments/ungift_partner_survey.yaml)."
+    ),
+]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name or 0-based index.")]
+
+
+@app.command("validate")
+def validate_command(
+    raw: Annotated[Path, typer.Argument(help="Raw export: CSV, XLSX or SPSS .sav.")],
+    instrument: InstrumentOpt = None,
+    sheet: SheetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the full report as CSV here.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Problems shown in the terminal.")] = 40,
+) -> None:
+    """Report every problem of a raw export at once (nothing is cleaned or written).
+
+    Exit codes: 0 no errors (warnings allowed); 1 errors found; 3 bad instrument; 4 unreadable
+    file; 5 a required column is missing.
+    """
+    from rich.console import Console as _Console
+
+    from giftreview.errors import ArgumentError
+    from giftreview.paths import is_under_raw
+    from giftreview.safety import neutralise_frame
+    from giftreview.validate import rule_counts_table, validate_file, validation_lines
+
+    if out is not None and is_under_raw(out):
+        raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
+    report = validate_file(raw, instrument, sheet=sheet)
+    stdout = _Console()
+    for line in validation_lines(report, limit):
+        stdout.print(line, highlight=False, markup=False)
+    stdout.print(rule_counts_table(report))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        neutralise_frame(report).to_csv(out, index=False, lineterminator="\n")
+        stdout.print(f"report written to {out}", highlight=False)
+    errors = int((report["severity"] == "error").sum())
+    stdout.print(f"{errors} error(s), {len(report) - errors} warning(s)", highlight=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("clean")
+def clean_command(
+    raw: Annotated[Path, typer.Argument(help="Raw export: CSV, XLSX or SPSS .sav.")],
+    instrument: InstrumentOpt = None,
+    wave: Annotated[
+        str | None, typer.Option("--wave", help="Wave label (default: the file's stem).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default data/processed/<wave>).")
+    ] = None,
+    sheet: SheetOpt = None,
+) -> None:
+    """Validate and clean a raw export into data/processed/<wave>/ with audit and quarantine.
+
+    Exit codes: 0 cleaned (quarantined rows do not change this); 2 bad argument; 3 bad
+    instrument; 4 unreadable file; 5 a required column is missing.
+    """
+    from rich.console import Console as _Console
+
+    from giftreview.clean import accounting_line, clean_wave, summary_table
+
+    result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
+    stdout = _Console()
+    stdout.print(summary_table(result))
+    stdout.print(accounting_line(result), highlight=False)
+    stdout.print(f"outputs written to {result.out_dir}", highlight=False)
+
+
+# ---- end of issue 2 block -----------------------------------------------------------------------
+
+
 # ---- issue 6: init, compare, tutorial (owner: wave comparison / new survey / teaching) ----------
 @app.command("init")
 def init_command(
@@ -74,7 +154,9 @@ def init_command(
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``giftreview`` console script."""
     try:
-        app(args=argv, prog_name="giftreview", standalone_mode=False)
+        code = app(args=argv, prog_name="giftreview", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, here
+            sys.exit(code)
     except GiftreviewError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         sys.exit(exc.exit_code)

@@ -371,34 +371,17 @@ def _header_names(raw_names: list[str], path: Path) -> tuple[list[str], list[dic
     notes: list[dict[str, Any]] = []
     for j, name in enumerate(raw_names):
         clean = " ".join(name.replace("\ufeff", "").split()) or f"unnamed_{j + 1}"
+        problem = None
         if clean in names:
             n = 2
             while f"{clean}__{n}" in names:
                 n += 1
-            notes.append(
-                _note(
-                    path,
-                    None,
-                    clean,
-                    name,
-                    "repeated_header",
-                    "kept",
-                    f"column name {clean!r} repeats; the repeat is read as {clean}__{n}",
-                )
-            )
+            problem = ("repeated_header", f"name {clean!r} repeats; read as {clean}__{n}")
             clean = f"{clean}__{n}"
         elif not name.strip():
-            notes.append(
-                _note(
-                    path,
-                    None,
-                    clean,
-                    name,
-                    "blank_header",
-                    "kept",
-                    f"column {j + 1} has no name; read as {clean}",
-                )
-            )
+            problem = ("blank_header", f"column {j + 1} has no name; read as {clean}")
+        if problem is not None:
+            notes.append(_note(path, None, clean, name, problem[0], "kept", problem[1]))
         names.append(clean)
     return names, notes
 

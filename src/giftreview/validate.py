@@ -123,7 +123,7 @@ _COUNT_UNIT = re.compile(
     r"^(.+?)\s*(?:staff|people|persons?|employees|professionals|officers|fte|full[- ]time|"
     r"staff members|pax)\.?$"
 )
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _RANGE = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)$")
 _LOWER = re.compile(r"^(?:more than|over|at least|>)\s*(\d+)$|^(\d+)\s*\+$")
 _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y")
@@ -147,20 +147,25 @@ class Rules:
                 self._labels[q.id] = _label_lookup(instrument, q.id)
 
     # -- closed answers --
+    def _blank_or_missing(self, qid: str, raw: str) -> Cell | None:
+        """A blank cell or a missing code (``dont know`` -> ``Don't know``); None otherwise."""
+        key = norm_key(raw)
+        if not key:
+            return Cell(rule="blank" if raw else None)
+        if key in self._missing[qid]:
+            miss = self._missing[qid][key]
+            return Cell(missing=miss, rule=None if raw == miss else "missing_code", after=miss)
+        return None
+
     def label(self, qid: str, raw: str) -> Cell:
         """Read a single-choice or rating cell: a level label, a missing code, or a problem."""
         text = raw.strip()
         key = norm_key(text)
-        if not key:
-            return Cell(rule="blank" if raw else None)
         if key in self._labels[qid]:
             label, how = self._labels[qid][key]
             rule = None if raw == label else ("trim_space_case" if how == "label" else how)
             return Cell(value=label, rule=rule, after=label)
-        if key in self._missing[qid]:
-            miss = self._missing[qid][key]
-            return Cell(missing=miss, rule=None if raw == miss else "missing_code", after=miss)
-        return self._bad_label(qid, text)
+        return self._blank_or_missing(qid, raw) or self._bad_label(qid, text)
 
     def _bad_label(self, qid: str, text: str) -> Cell:
         q = self.instrument.question(qid)
@@ -196,12 +201,9 @@ class Rules:
     def options(self, qid: str, raw: str, other_text: str = "") -> Cell:
         """Read a multiple-choice cell into the list of chosen option codes."""
         q = self.instrument.question(qid)
-        key = norm_key(raw)
-        if not key:
-            return Cell(value=None, rule="blank" if raw else None)
-        if key in self._missing[qid]:
-            miss = self._missing[qid][key]
-            return Cell(missing=miss, rule=None if raw == miss else "missing_code", after=miss)
+        early = self._blank_or_missing(qid, raw)
+        if early is not None:
+            return early
         codes: list[str] = []
         cell = Cell()
         parts = [p for p in raw.split(q.separator) if p.strip()]
@@ -242,13 +244,10 @@ class Rules:
     def count(self, qid: str, raw: str) -> Cell:
         """Read a count: digits, ranges (midpoint), 'about 10', '12 staff', number words."""
         text = raw.strip()
-        key = norm_key(text)
-        if not key:
-            return Cell(rule="blank" if raw else None)
-        if key in self._missing[qid]:
-            miss = self._missing[qid][key]
-            return Cell(missing=miss, rule=None if raw == miss else "missing_code", after=miss)
-        number, rule = _read_count(key, self.instrument.question(qid).number_words)
+        early = self._blank_or_missing(qid, raw)
+        if early is not None:
+            return early
+        number, rule = _read_count(norm_key(text), self.instrument.question(qid).number_words)
         if number is None:
             return _problem_cell(
                 "unreadable_count",
@@ -734,3 +733,43 @@ def validate_file(
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
     return validate_raw(read_raw(raw_path, instrument, sheet=sheet), instrument)
+
+
+def validation_lines(report: pd.DataFrame, limit: int = 40) -> list[str]:
+    """The first ``limit`` problems (errors first) as two lines each, for a narrow terminal."""
+    order = report.assign(_e=report["severity"] != "error").sort_values("_e", kind="stable")
+    lines = []
+    for r in order.head(limit).itertuples(index=False):
+        row = "file" if pd.isna(r.source_row) else f"row {r.source_row}"
+        rid = "" if pd.isna(r.respondent_id) or not r.respondent_id else f" {r.respondent_id}"
+        lines.append(f"{r.severity:<7} {row}{rid} {r.column}: {r.rule} -> {r.action}")
+        lines.append(f"        {r.message}")
+    if len(report) > limit:
+        lines.append(f"... {len(report) - limit} more; write them all with --out FILE.csv")
+    return lines
+
+
+def rule_counts(report: pd.DataFrame) -> pd.DataFrame:
+    """Problems counted by severity, rule and action (a tidy summary of the report)."""
+    return (
+        report.groupby(["severity", "rule", "action"], dropna=False)
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["severity", "n"], ascending=[True, False], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def rule_counts_table(report: pd.DataFrame):
+    """:func:`rule_counts` as a rich table for the terminal."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(report)} problem(s) by rule")
+    for col in ("severity", "rule", "action", "n"):
+        table.add_column(col, justify="right" if col == "n" else "left")
+    for r in rule_counts(report).itertuples(index=False):
+        table.add_row(
+            r.severity, r.rule, r.action, str(r.n), style="red" if r.severity == "error" else None
+        )
+    return table
