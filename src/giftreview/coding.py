@@ -31,7 +31,13 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from giftreview.errors import ArgumentError, InputFileError, InstrumentError, check_column
+from giftreview.errors import (
+    ArgumentError,
+    DataValidationError,
+    InputFileError,
+    InstrumentError,
+    check_column,
+)
 from giftreview.instrument import _format_loc
 from giftreview.safety import neutralise_frame
 
@@ -348,9 +354,16 @@ def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
     """``respondent_id, answer`` for every respondent with a non-blank answer to ``qid``."""
     check_column(data, qid, "qid")
     check_column(data, "respondent_id", "data")
+    ids = data["respondent_id"]
+    bad = ids.isna() | ids.duplicated(keep=False)
+    if bad.any():
+        raise DataValidationError(
+            f"`data`: respondent_id is missing or repeated in rows {list(data.index[bad][:10])}; "
+            "code the clean table (giftreview clean), where every respondent has one row"
+        )
     text = data[qid].astype("string").str.strip()
     keep = text.notna() & (text != "")
-    out = pd.DataFrame({"respondent_id": data["respondent_id"].astype(str), "answer": text})
+    out = pd.DataFrame({"respondent_id": ids.astype(str), "answer": text})
     return out[keep.to_numpy()].reset_index(drop=True)
 
 

@@ -1,0 +1,273 @@
+"""Institution lists (B8 fora, B9 partners): split, normalise, match, tabulate by sector.
+
+Each answer is a free-text list of institutions. :func:`institution_mentions` turns it into one row
+per institution named:
+
+1. the text is normalised (Unicode NFKC, typographic apostrophes, dots inside acronyms removed:
+   ``O.S.C.E.`` -> ``OSCE``);
+2. every alias of the alias table (``giftreview/data/institutions.yaml``, case-insensitive, whole
+   words) is found first and protected, so ``United Nations Office on Drugs and Crime`` is not cut
+   at its "and";
+3. the rest is split at commas, semicolons, line breaks and the word "and";
+4. each piece holding an alias is that institution (method ``alias``); any other piece is matched
+   by :func:`rapidfuzz.process.extractOne` (scorer ``token_sort_ratio`` on lower-cased
+   alphanumerics) against every alias, and accepted at a score of at least ``threshold``
+   (method ``fuzzy``); below it, the piece is kept under its cleaned spelling (method
+   ``unmatched``) and listed by :func:`unmatched_names` for review. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from giftreview.errors import ArgumentError, InstrumentError, check_column
+
+#: default fuzzy-match threshold (rapidfuzz token_sort_ratio, 0-100)
+DEFAULT_THRESHOLD = 85.0
+_SPLIT = re.compile(r"[,;\n\r]+|\s+and\s+|\s+&\s+", re.IGNORECASE)
+_TOKEN = "\x00{}\x00"
+_TOKEN_RE = re.compile(r"\x00(\d+)\x00")
+_NOISE = re.compile(r"^(?:the|our|with|and|also|etc\.?)\s+|\s+(?:etc\.?)$", re.IGNORECASE)
+
+
+class Institution(BaseModel):
+    """One institution of the alias table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, description="short name printed in tables")
+    full: str = Field(min_length=1, description="full name (also an alias)")
+    aliases: list[str] = Field(default_factory=list)
+
+
+class AliasTable(BaseModel):
+    """The alias table file: ``institutions: [...]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    institutions: list[Institution] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_name_per_alias(self) -> AliasTable:
+        seen: dict[str, str] = {}
+        for inst in self.institutions:
+            for a in {inst.name, inst.full, *inst.aliases}:
+                key = _key(a)
+                if key in seen and seen[key] != inst.name:
+                    raise ValueError(
+                        f"alias {a!r} belongs to both {seen[key]!r} and {inst.name!r}; "
+                        "keep it under one institution"
+                    )
+                seen[key] = inst.name
+        return self
+
+    def mapping(self) -> dict[str, str]:
+        """Normalised alias -> short name (names and full names included)."""
+        return {_key(a): i.name for i in self.institutions for a in (i.name, i.full, *i.aliases)}
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"\b(?:[A-Za-z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
+
+
+def _key(name: str) -> str:
+    """Comparison key: normalised, lower case, runs of spaces and hyphens as one space."""
+    return re.sub(r"[\s\-]+", " ", _normalise(name).casefold()).strip(" .")
+
+
+def load_aliases(path: Path | str | None = None) -> AliasTable:
+    """Read the alias table (default: the one shipped with giftreview).
+
+    Raises
+    ------
+    InstrumentError
+        Naming the file, the entry and the fix when the file is malformed or an alias maps to two
+        institutions.
+    """
+    from giftreview.paths import INSTITUTION_ALIASES
+
+    path = Path(path) if path is not None else INSTITUTION_ALIASES
+    if not path.exists():
+        raise InstrumentError("alias table not found; pass an existing YAML file", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return AliasTable.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise InstrumentError(f"not valid YAML ({exc}); fix the syntax", path=path) from None
+    except ValidationError as exc:
+        msgs = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e["loc"])
+            msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                msg = "unknown key; an entry has only name, full and aliases"
+            msgs.append(f"{loc}: {msg}" if loc else msg)
+        raise InstrumentError("; ".join(msgs), path=path) from None
+
+
+@lru_cache(maxsize=8)
+def _alias_regex(aliases: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern matching every alias key, longest first; a space matches spaces or hyphens."""
+    parts = [
+        re.escape(a).replace(r"\ ", r"[\s\-]+")
+        for a in sorted(aliases, key=len, reverse=True)
+    ]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def _clean(piece: str) -> str:
+    piece = piece.strip(" \t.:-()[]\"'")
+    piece = _NOISE.sub("", piece).strip(" \t.:-()[]\"'")
+    return re.sub(r"\s+", " ", piece)
+
+
+def split_names(
+    text: str, table: AliasTable, *, threshold: float = DEFAULT_THRESHOLD
+) -> list[tuple[str, str, str, float]]:
+    """Split one answer into ``(raw, name, method, score)`` tuples (see the module docstring)."""
+    from rapidfuzz import fuzz, process, utils
+
+    if not isinstance(text, str) or not text.strip():
+        return []
+    mapping = table.mapping()
+    found: list[str] = []
+
+    def protect(m: re.Match[str]) -> str:
+        found.append(m.group(0))
+        return _TOKEN.format(len(found) - 1)
+
+    masked = _alias_regex(tuple(mapping))
+    masked = masked.sub(protect, _normalise(text))
+    out, seen = [], set()
+    for piece in _SPLIT.split(masked):
+        raw = _clean(_TOKEN_RE.sub(lambda m: found[int(m.group(1))], piece))
+        if not raw:
+            continue
+        tokens = [found[int(i)] for i in _TOKEN_RE.findall(piece)]
+        if tokens:
+            name, method, score = mapping[_key(tokens[0])], "alias", 100.0
+        else:
+            best = process.extractOne(
+                raw, list(mapping), scorer=fuzz.token_sort_ratio, processor=utils.default_process
+            )
+            ok = best is not None and best[1] >= threshold
+            name = mapping[best[0]] if ok else raw
+            method, score = ("fuzzy" if ok else "unmatched"), float(best[1]) if best else 0.0
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            out.append((raw, name, method, round(score, 1)))
+    return out
+
+
+def institution_mentions(
+    data: pd.DataFrame,
+    instrument,
+    qid: str,
+    *,
+    aliases: AliasTable | Path | str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
+    """One row per institution named by each respondent to list question ``qid``.
+
+    Parameters
+    ----------
+    data
+        The clean table; the answers are in column ``qid``, the group in the instrument's
+        ``group_by`` column (e.g. ``A1``, the sector).
+    instrument
+        The instrument.
+    qid
+        A ``list`` question, e.g. ``"B8"`` or ``"B9"``.
+    aliases
+        Alias table (object or YAML path); default the shipped ``institutions.yaml``.
+    threshold
+        Lowest rapidfuzz ``token_sort_ratio`` (0-100) accepted as a fuzzy match.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``respondent_id, group, question, raw, name, method, score``: ``raw`` as written,
+        ``name`` the institution's short name (or the cleaned spelling when unmatched),
+        ``method`` ``alias``, ``fuzzy`` or ``unmatched``, ``score`` the match score (100 for an
+        alias; the best fuzzy score otherwise). A respondent naming one institution twice
+        counts once.
+    """
+    q = instrument.question(qid)
+    if q.type != "list":
+        raise ArgumentError(f"question {qid} is '{q.type}'; institution lists are 'list' questions")
+    if not 0 <= threshold <= 100:
+        raise ArgumentError(f"`threshold` must lie between 0 and 100, got {threshold!r}")
+    check_column(data, qid, "qid")
+    table = aliases if isinstance(aliases, AliasTable) else load_aliases(aliases)
+    group = instrument.group_by
+    groups = data[group].astype("string") if group and group in data.columns else None
+    rows = []
+    for i, (rid, text) in enumerate(zip(data["respondent_id"], data[qid], strict=True)):
+        g = groups.iloc[i] if groups is not None else pd.NA
+        for raw, name, method, score in split_names(text, table, threshold=threshold):
+            rows.append((str(rid), g, qid, raw, name, method, score))
+    cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def unmatched_names(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Names that matched no alias: ``name, n, best_score, examples`` for review, most named first.
+
+    Add real institutions among them to the alias table; the rest stay under their spelling.
+    """
+    sub = mentions[mentions["method"] == "unmatched"]
+    out = sub.groupby("name", sort=False).agg(
+        n=("respondent_id", "nunique"),
+        best_score=("score", "max"),
+        examples=("raw", lambda s: "; ".join(dict.fromkeys(s))),
+    )
+    return out.reset_index().sort_values(["n", "name"], ascending=[False, True], ignore_index=True)
+
+
+def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
+    """For each respondent group (sector), the institutions named, with counts, most named first.
+
+    Parameters
+    ----------
+    mentions
+        Output of :func:`institution_mentions`.
+    k
+        Small-cell threshold: counts below ``k`` are shown as ``"<k"`` (``0`` turns it off),
+        through :func:`giftreview.disclosure.suppress`. Only primary suppression applies: no
+        totals are published (one respondent names several institutions), so none can be
+        recovered by subtraction.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group, name, n, matched, suppressed, n_display``; ``n`` counts respondents of the
+        group naming the institution; ``matched`` is False for names that matched no alias.
+    """
+    for c in ("group", "name", "respondent_id", "method"):
+        check_column(mentions, c, "mentions")
+    sub = mentions.dropna(subset=["group"])
+    if sub.empty:
+        cols = ["group", "name", "n", "matched", "suppressed", "n_display"]
+        return pd.DataFrame(columns=cols)
+    counts = sub.groupby(["group", "name"], sort=False, observed=True)["respondent_id"].nunique()
+    out = counts.rename("n").reset_index()
+    matched = sub.groupby("name")["method"].agg(lambda s: bool((s != "unmatched").any()))
+    out["matched"] = out["name"].map(matched)
+    out["suppressed"] = ""
+    out["n_display"] = out["n"].astype(str)
+    if k > 0:
+        from giftreview.disclosure import suppress
+
+        wide = out.pivot_table(index="group", columns="name", values="n", aggfunc="sum",
+                               sort=False, observed=True).fillna(0).astype(int)  # fmt: skip
+        res = suppress(wide, k=k, margins="none")
+        keys = zip(out["group"], out["name"], strict=True)
+        out["suppressed"] = [res.status.loc[g, n] for g, n in keys]
+        out.loc[out["suppressed"] != "", "n_display"] = f"<{k}"
+    return out.sort_values(["group", "n", "name"], ascending=[True, False, True], ignore_index=True)

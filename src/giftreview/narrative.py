@@ -1,0 +1,239 @@
+"""Quotes and narrative drafts from coded open answers.
+
+:func:`select_quotes` picks up to ``n`` quotes per theme by a stated, deterministic rule, with
+personal data removed first and an HTML-escaped copy beside the plain text.
+
+:func:`draft_paragraphs` writes one sentence per theme in the register of the published review
+("Many respondents ...", "Some respondents ...", "A few respondents ...", "Others ..."), with the
+count in brackets, ordered by frequency. The word for each share comes from a documented,
+configurable table (:data:`DEFAULT_QUANTIFIERS`, printed by :func:`quantifier_table` in the
+methods appendix) so a reviewer can check every quantifier against its count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from giftreview.errors import ArgumentError, check_column
+from giftreview.safety import escape_html, redact_pii
+
+#: ``(lowest share, word)`` from the highest band down: a theme mentioned by a share ``s`` of
+#: those who answered gets the word of the first band with ``s >= lowest share``.
+DEFAULT_QUANTIFIERS: tuple[tuple[float, str], ...] = (
+    (0.50, "Most respondents"),
+    (0.25, "Many respondents"),
+    (0.10, "Some respondents"),
+    (0.00, "A few respondents"),
+)
+#: word that replaces the band's word for the second and later sentences in a row of one band
+REPEAT_WORD = "Others"
+
+
+def _check_quantifiers(quantifiers: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
+    q = [(float(s), str(w)) for s, w in quantifiers]
+    shares = [s for s, _ in q]
+    if (
+        not q
+        or shares != sorted(shares, reverse=True)
+        or shares[-1] != 0
+        or len(set(shares)) < len(q)
+    ):
+        raise ArgumentError(
+            f"`quantifiers` {quantifiers!r} must list (lowest share, word) pairs from the highest "
+            "band down, with distinct shares and the last band starting at 0"
+        )
+    return q
+
+
+def quantifier_for(
+    share: float, quantifiers: Sequence[tuple[float, str]] = DEFAULT_QUANTIFIERS
+) -> str:
+    """The quantifier word for a share in [0, 1] (see :data:`DEFAULT_QUANTIFIERS`)."""
+    for low, word in _check_quantifiers(quantifiers):
+        if share >= low:
+            return word
+    return _check_quantifiers(quantifiers)[-1][1]
+
+
+def quantifier_table(
+    quantifiers: Sequence[tuple[float, str]] = DEFAULT_QUANTIFIERS,
+) -> pd.DataFrame:
+    """The share -> word table as printed in the methods appendix.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``word, from_pct, to_pct, rule``, one row per band, plus a row for
+        :data:`REPEAT_WORD`.
+    """
+    q = _check_quantifiers(quantifiers)
+    rows = []
+    for i, (low, word) in enumerate(q):
+        high = 100.0 if i == 0 else 100 * q[i - 1][0]
+        upper = "100%" if i == 0 else f"less than {high:g}%"
+        rows.append(
+            (word, 100 * low, high, f"mentioned by {100 * low:g}% to {upper} of those who answered")
+        )
+    rows.append((REPEAT_WORD, float("nan"), float("nan"),
+                 "replaces the band's word for the 2nd and later sentences in a row of one band"))  # fmt: skip
+    return pd.DataFrame(rows, columns=["word", "from_pct", "to_pct", "rule"])
+
+
+def draft_paragraphs(
+    freq: pd.DataFrame,
+    codebook,
+    *,
+    quantifiers: Sequence[tuple[float, str]] = DEFAULT_QUANTIFIERS,
+    group: str = "All",
+    repeat_word: str | None = REPEAT_WORD,
+) -> pd.DataFrame:
+    """Draft one sentence per theme mentioned, most frequent first.
+
+    Parameters
+    ----------
+    freq
+        Output of :func:`giftreview.coding.theme_frequencies`.
+    codebook
+        The question's :class:`~giftreview.coding.Codebook` (the sentence stems).
+    quantifiers
+        ``(lowest share, word)`` bands from the highest down (:data:`DEFAULT_QUANTIFIERS`).
+    group
+        Which group of ``freq`` to draft (default the overall rows).
+    repeat_word
+        Replaces the band's word for the second and later sentences in a row of the same band;
+        ``None`` repeats the band's word.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``paragraph, theme, n, base, share, quantifier, sentence``: one row per theme
+        with ``n > 0``; ``paragraph`` numbers the bands (a new paragraph starts when the band
+        changes). Sentences read ``"<Word> <stem> (<n> of <base>)."``; a suppressed count reads
+        ``"(<5 of 124)"`` and its band word is the lowest one. Join with :func:`as_text`.
+    """
+    for c in ("group", "theme", "n", "base", "n_display", "suppressed"):
+        check_column(freq, c, "freq")
+    rows = freq[(freq["group"].astype(str) == group) & (freq["n"] > 0)]
+    rows = rows.sort_values(["n", "theme"], ascending=[False, True], kind="stable")
+    q = _check_quantifiers(quantifiers)
+    out, last, para = [], None, 0
+    for r in rows.itertuples(index=False):
+        share = r.n / r.base if r.base else 0.0
+        band = q[-1][1] if r.suppressed else quantifier_for(share, q)
+        para += band != last
+        word = repeat_word if (band == last and repeat_word) else band
+        last = band
+        stem = codebook.theme(r.theme).stem.rstrip(". ")
+        out.append((para, r.theme, int(r.n), int(r.base), share, band,
+                    f"{word} {stem} ({r.n_display} of {r.base})."))  # fmt: skip
+    cols = ["paragraph", "theme", "n", "base", "share", "quantifier", "sentence"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def as_text(draft: pd.DataFrame) -> str:
+    """The draft as plain text: sentences of a band joined by spaces, bands by blank lines."""
+    return "\n\n".join(" ".join(g["sentence"]) for _, g in draft.groupby("paragraph", sort=True))
+
+
+def as_html(draft: pd.DataFrame) -> str:
+    """The draft as HTML paragraphs (every sentence escaped)."""
+    return "\n".join(
+        "<p>" + " ".join(escape_html(s) for s in g["sentence"]) + "</p>"
+        for _, g in draft.groupby("paragraph", sort=True)
+    )
+
+
+# ---- quotes -------------------------------------------------------------------------------------
+def _own_names(name: object) -> list[str]:
+    """The organization's name and its name without a trailing bracket, e.g. a country."""
+    if not isinstance(name, str) or not name.strip():
+        return []
+    short = re.sub(r"\s*\([^)]*\)\s*$", "", name).strip()
+    return list(dict.fromkeys([name.strip(), short]))
+
+
+def _quote_span(answer: str, start: int, end: int) -> str:
+    """The sentence of ``answer`` holding the evidence span (the whole answer without a span)."""
+    from giftreview.coding import sentences
+
+    if start < 0:
+        return answer
+    for s, e in sentences(answer):
+        if s <= start < e:
+            return answer[s:e].strip()
+    return answer
+
+
+def select_quotes(
+    coded,
+    data: pd.DataFrame,
+    *,
+    n: int = 2,
+    organization_column: str | None = "organization",
+    min_chars: int = 40,
+    max_chars: int = 300,
+) -> pd.DataFrame:
+    """Up to ``n`` quotes per theme, chosen by a fixed rule, personal data removed.
+
+    Parameters
+    ----------
+    coded
+        :class:`~giftreview.coding.CodedAnswers`.
+    data
+        The clean table (for each respondent's own organization name).
+    n
+        Quotes per theme at most.
+    organization_column
+        Column holding the respondent's organization; its name (and the name without a trailing
+        bracket, e.g. "(Guatemala)") becomes ``[organization]`` in the quote. ``None``: no column.
+    min_chars, max_chars
+        Preferred length of a quote.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``theme, label, rank, respondent_id, source, quote, quote_html``. ``quote`` is
+        plain text (still hostile: escape it before HTML), ``quote_html`` the escaped copy.
+
+    Notes
+    -----
+    The rule. The quote is the sentence holding the theme's evidence (the whole answer for a
+    human code). E-mail addresses, phone numbers and URLs are replaced by ``[email]``,
+    ``[phone]``, ``[url]`` and the respondent's own organization by ``[organization]``
+    (:func:`giftreview.safety.redact_pii`) before anything else. Candidates are then ranked by:
+    (1) length within ``[min_chars, max_chars]`` first; (2) fewest themes coded in the whole
+    answer (a focused answer illustrates its theme best); (3) respondent id. A quote whose text
+    (ignoring case) was already chosen for the theme is skipped. Same data, same quotes.
+    """
+    if not isinstance(n, int) or n < 0:
+        raise ArgumentError(f"`n` must be a whole number >= 0, got {n!r}")
+    orgs: dict[str, object] = {}
+    if organization_column is not None:
+        check_column(data, organization_column, "organization_column")
+        orgs = dict(zip(data["respondent_id"].astype(str), data[organization_column], strict=True))
+    answers = coded.answered.set_index("respondent_id")["answer"]
+    n_themes = coded.codes.groupby("respondent_id")["theme"].size()
+    rows = []
+    for r in coded.codes.itertuples(index=False):
+        text = redact_pii(_quote_span(answers[r.respondent_id], r.start, r.end),
+                          _own_names(orgs.get(r.respondent_id)))  # fmt: skip
+        fits = min_chars <= len(text) <= max_chars
+        rows.append(
+            (r.theme, not fits, int(n_themes[r.respondent_id]), r.respondent_id, r.source, text)
+        )
+    cand = pd.DataFrame(
+        rows, columns=["theme", "misfit", "n_themes", "respondent_id", "source", "quote"]
+    )
+    cand = cand.sort_values(["theme", "misfit", "n_themes", "respondent_id"], kind="stable")
+    cand = cand.assign(key=cand["quote"].str.casefold()).drop_duplicates(["theme", "key"])
+    out = cand.groupby("theme", sort=False).head(n).copy()
+    out["rank"] = out.groupby("theme").cumcount() + 1
+    order = {t: i for i, t in enumerate(coded.codebook.ids)}
+    out = out.sort_values(["theme", "rank"], key=lambda s: s.map(order) if s.name == "theme" else s)
+    out["label"] = out["theme"].map(coded.codebook.labels())
+    out["quote_html"] = out["quote"].map(escape_html)
+    cols = ["theme", "label", "rank", "respondent_id", "source", "quote", "quote_html"]
+    return out[cols].reset_index(drop=True)
