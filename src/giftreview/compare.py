@@ -692,6 +692,12 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
     cols_a = _question_columns(qa, inst_a)
     for (col_a, _, _), (col_b, level, kind) in zip(cols_a, cols_b, strict=True):
         data = _stack_question(clean_a, clean_b, (col_a, col_b), waves, id_column, relabel)
+        if qb.type == "multi" and not pd.api.types.is_bool_dtype(data["answer"]):
+            # an option coded 'other' shares its clean column name with the other-text column
+            # (option_column(q, "other") == other_column(q)); that column holds text, not a flag
+            why = f"{col_b} holds text, not a chosen/not chosen flag: not compared"
+            tests.append(_test_row(test="none", reason=why).assign(question=qb.id, level=level))
+            continue
         if qb.type == "count":
             bins = _stack_question(
                 clean_a, clean_b, (bin_column(qa.id), bin_column(qb.id)), waves, id_column
