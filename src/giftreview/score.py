@@ -107,7 +107,9 @@ def score_question(
     check_column(data, shown, "qid")
     table = stats.distribution(data, shown, level=level, method=method)
     if weights is not None:
-        table = _weighted_table(data, instrument, shown, table, weights, level)
+        valid = data[shown].notna()
+        inds = [(data[shown] == lab).where(valid) for lab in table["level"]]
+        table = _weighted(data, instrument, inds, table, weights, level)
     rows = [_answered(data, qid), *_missing_rows(data, instrument, qid)]
     if q.type in ("rating", "count"):
         rows += [
@@ -170,7 +172,11 @@ def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore
     counts = np.array([int((stats.option_selected(data, c) & answered).sum()) for c in cols])
     table = stats._share_table([o.label for o in q.options], counts, base, level, method)
     if weights is not None:
-        table = _weighted_multi(data, instrument, cols, answered, table, weights, level)
+        inds = [
+            pd.Series(stats.option_selected(data, c), index=data.index).where(answered)
+            for c in cols
+        ]
+        table = _weighted(data, instrument, inds, table, weights, level)
     n_ans = stats._stat_row("answered", float(base), np.nan, np.nan, base, "count")
     summary = pd.concat([n_ans, *_missing_rows(data, instrument, qid)], ignore_index=True).reindex(
         columns=SUMMARY_COLUMNS
@@ -186,28 +192,16 @@ def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore
     )
 
 
-def _weighted_table(data, instrument, column, table, weights, level) -> pd.DataFrame:
-    from giftreview.weights import weighted_share
+def _weighted(data, instrument, indicators, table, weights, level) -> pd.DataFrame:
+    """Replace ``pct`` and its interval by post-stratified estimates, one indicator per row.
 
-    strata = instrument.group_by
-    out = table.copy()
-    valid = data[column].notna()
-    for i, lab in enumerate(out["level"]):
-        ind = (data[column] == lab).where(valid)
-        res = weighted_share(data.assign(_ind=ind), "_ind", weights, strata_col=strata, level=level)
-        out.loc[i, ["pct", "ci_low", "ci_high"]] = (
-            100 * res[["share", "ci_low", "ci_high"]].iloc[0].to_numpy()
-        )
-    out["method"] = "post-stratified, Taylor linearised (logit)"
-    return out
-
-
-def _weighted_multi(data, instrument, cols, answered, table, weights, level) -> pd.DataFrame:
+    ``indicators`` are 0/1 Series aligned with ``data`` (NA = outside the base), in the order of
+    the table's rows.
+    """
     from giftreview.weights import weighted_share
 
     out = table.copy()
-    for i, c in enumerate(cols):
-        ind = pd.Series(stats.option_selected(data, c), index=data.index).where(answered)
+    for i, ind in enumerate(indicators):
         res = weighted_share(
             data.assign(_ind=ind), "_ind", weights, strata_col=instrument.group_by, level=level
         )
