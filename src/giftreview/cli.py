@@ -151,6 +151,149 @@ def init_command(
 
 
 
+# ---- issue 4: coding export / import / reliability (owner: open answers) ----------------------
+def _coding_inputs(wave: str, qid: str, instrument: Path | None):
+    """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
+    from giftreview.coding import codebook_for
+    from giftreview.instrument import load_instrument
+    from giftreview.io import load_clean
+    from giftreview.paths import processed_dir
+
+    folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
+    inst = load_instrument(instrument)
+    return folder, load_clean(folder), inst, codebook_for(inst, qid)
+
+
+def _print_frame(frame, title: str) -> None:
+    from rich.console import Console as _Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for c in frame.columns:
+        table.add_column(str(c))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+                        for v in row))  # fmt: skip
+    _Console().print(table)
+
+
+def _reliability_display(table):
+    """Reliability table for the terminal: estimates with their intervals in brackets."""
+    import pandas as pd
+
+    def ci(est, low, high) -> str:
+        return "n/a" if pd.isna(est) else f"{est:.2f} [{low:.2f}, {high:.2f}]"
+
+    return pd.DataFrame(
+        {
+            "theme": table["theme"],
+            "answers": table["n_units"],
+            "agreement": [f"{100 * a:.0f}%" for a in table["agreement"]],
+            "kappa [95% CI]": [ci(*r) for r in table[["kappa", "kappa_low", "kappa_high"]].values],
+            "alpha [95% CI]": [ci(*r) for r in table[["alpha", "alpha_low", "alpha_high"]].values],
+        }
+    )
+
+
+WaveArg = Annotated[str, typer.Argument(help="Wave label (data/processed/<wave>) or its folder.")]
+QidArg = Annotated[str, typer.Argument(help="Open question id, e.g. B2.")]
+SheetsArg = Annotated[list[Path], typer.Argument(help="Edited coding sheets, one per coder.")]
+CodingInstrumentOpt = Annotated[
+    Path | None, typer.Option("--instrument", help="Instrument YAML (default: the bundled one).")
+]
+
+
+@coding_app.command("export")
+def coding_export_command(
+    wave: WaveArg,
+    qid: QidArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Sheet path, .xlsx or .csv (default data/processed/<wave>/coding/"
+            "<QID>_coding_sheet.xlsx).",
+        ),
+    ] = None,
+    coder: Annotated[str, typer.Option("--coder", help="Coder name written in the sheet.")] = "",
+    prefill: Annotated[
+        bool, typer.Option("--prefill/--blank", help="Pre-fill the auto codes (default) or not.")
+    ] = True,
+    instrument: CodingInstrumentOpt = None,
+) -> None:
+    """Write a coding sheet: one row per answer, one 0/1 column per theme."""
+    from giftreview.coding import code_question, export_sheet
+
+    folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
+    coded = code_question(data, inst, qid, codebook=codebook)
+    path = out or folder / "coding" / f"{qid}_coding_sheet.xlsx"
+    export_sheet(coded, path, prefill=prefill, coder=coder)
+    print(f"{len(coded.answered)} answers, {len(codebook.themes)} themes "
+          f"({len(coded.uncoded)} answers without an auto code) -> {path}")  # fmt: skip
+
+
+@coding_app.command("import")
+def coding_import_command(
+    wave: WaveArg,
+    qid: QidArg,
+    sheets: SheetsArg,
+    rule: Annotated[
+        str, typer.Option("--rule", help="Combine coders: majority, any or all.")
+    ] = "majority",
+    lenient: Annotated[
+        bool, typer.Option("--lenient", help="Leave rows with errors out instead of stopping.")
+    ] = False,
+    instrument: CodingInstrumentOpt = None,
+) -> None:
+    """Read edited sheets, report their problems and count themes with human codes first.
+
+    Writes data/processed/<wave>/coding/<QID>_codes.csv (the final codes with their source).
+    """
+    from giftreview.coding import code_question, import_sheets, theme_frequencies
+    from giftreview.safety import neutralise_frame
+
+    folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
+    human = import_sheets(sheets, codebook, data, strict=not lenient)
+    for r in human.problems.itertuples(index=False):
+        print(f"{r.severity}: {r.file} row {r.row}: {r.problem}")
+    coded = code_question(data, inst, qid, human=human, codebook=codebook, rule=rule)
+    freq = theme_frequencies(coded, data, k=0)
+    cols = ["theme", "n", "base", "pct", "n_auto", "n_human", "source"]
+    _print_frame(freq[cols], f"{qid}: respondents per theme (coders: {', '.join(human.coders)})")
+    path = folder / "coding" / f"{qid}_codes.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_frame(coded.codes).to_csv(path, index=False)
+    print(f"codes written to {path}")
+
+
+@coding_app.command("reliability")
+def coding_reliability_command(
+    wave: WaveArg,
+    qid: QidArg,
+    sheets: SheetsArg,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 20100301,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the table as CSV.")] = None,
+    instrument: CodingInstrumentOpt = None,
+) -> None:
+    """Agreement between coders per theme and overall: %, Cohen's kappa, Krippendorff's alpha."""
+    from giftreview.coding import import_sheets
+    from giftreview.reliability import reliability
+
+    _, data, _, codebook = _coding_inputs(wave, qid, instrument)
+    human = import_sheets(sheets, codebook, data)
+    table = reliability(human.codes, themes=codebook.ids, n_boot=n_boot, seed=seed)
+    title = f"{qid}: agreement of {', '.join(human.coders)} (95% bootstrap, seed {seed})"
+    _print_frame(_reliability_display(table), title)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        print(f"table written to {out}")
+
+
+# ---- end of issue 4 block -----------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``giftreview`` console script."""
     try:

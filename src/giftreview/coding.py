@@ -831,3 +831,42 @@ def _row_problems(
                  f"answer text of {rid} differs from the data (edited in the sheet, or the data "
                  "changed); restore the text or export a fresh sheet")]  # fmt: skip
     return []
+
+
+# ---- validation against a reference coding ------------------------------------------------------
+def compare_with_reference(coded: CodedAnswers, reference: pd.DataFrame) -> pd.DataFrame:
+    """Precision and recall of the codes against a reference coding (e.g. a gold standard).
+
+    Parameters
+    ----------
+    coded
+        From :func:`code_question`.
+    reference
+        Long table ``respondent_id, theme`` (optionally ``question``: only rows of this question
+        are used), restricted to respondents who answered.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per theme and a last row ``"(all)"``: ``theme, tp, fp, fn, precision, recall,
+        f1``, where ``precision = tp / (tp + fp)`` and ``recall = tp / (tp + fn)``.
+    """
+    for c in ("respondent_id", "theme"):
+        check_column(reference, c, "reference")
+    ref = reference
+    if "question" in ref.columns:
+        ref = ref[ref["question"] == coded.question]
+    answered = set(coded.answered["respondent_id"])
+    true = {(str(r), t) for r, t in zip(ref["respondent_id"], ref["theme"], strict=True)}
+    true = {x for x in true if x[0] in answered}
+    pred = set(zip(coded.codes["respondent_id"], coded.codes["theme"], strict=True))
+    rows = []
+    for th in [*coded.codebook.ids, None]:
+        p = {x for x in pred if th is None or x[1] == th}
+        t = {x for x in true if th is None or x[1] == th}
+        tp, fp, fn = len(p & t), len(p - t), len(t - p)
+        prec = tp / (tp + fp) if tp + fp else float("nan")
+        rec = tp / (tp + fn) if tp + fn else float("nan")
+        f1 = 2 * prec * rec / (prec + rec) if tp else 0.0
+        rows.append((th or "(all)", tp, fp, fn, prec, rec, f1))
+    return pd.DataFrame(rows, columns=["theme", "tp", "fp", "fn", "precision", "recall", "f1"])
