@@ -696,7 +696,8 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
             # an option coded 'other' shares its clean column name with the other-text column
             # (option_column(q, "other") == other_column(q)); that column holds text, not a flag
             why = f"{col_b} holds text, not a chosen/not chosen flag: not compared"
-            tests.append(_test_row(test="none", reason=why).assign(question=qb.id, level=level))
+            row = _test_row(design="not compared", test="none", reason=why)
+            tests.append(row.assign(question=qb.id, level=level))
             continue
         if qb.type == "count":
             bins = _stack_question(
@@ -713,6 +714,64 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
         for t in (ind, par):
             tests.append(t.assign(question=qb.id, level=level or None))
     return changes, tests
+
+
+def _coded_flags(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> pd.DataFrame:
+    """One row per respondent who answered open question ``qid``: a boolean column per theme."""
+    from giftreview.coding import code_question
+
+    coded = code_question(clean, inst, qid)
+    themes = [t.label for t in coded.codebook.themes]
+    label = {t.id: t.label for t in coded.codebook.themes}
+    flags = pd.DataFrame(False, index=coded.answered["respondent_id"], columns=themes)
+    for rid, theme in coded.codes[["respondent_id", "theme"]].itertuples(index=False):
+        if rid in flags.index and theme in label:
+            flags.loc[rid, label[theme]] = True
+    return flags.reset_index().assign(wave=wave)
+
+
+def open_question_changes(
+    clean_a: pd.DataFrame,
+    clean_b: pd.DataFrame,
+    inst_a: Instrument,
+    inst_b: Instrument,
+    pairs: list[tuple[str, str]],
+    waves: tuple[str, str],
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`theme_change` for each (question in A, question in B) open question, coded with
+    :func:`giftreview.coding.code_question`; only themes present in both codebooks (by label)."""
+    frames = []
+    for qa, qb in pairs:
+        fa = _coded_flags(clean_a, inst_a, qa, waves[0])
+        fb = _coded_flags(clean_b, inst_b, qb, waves[1])
+        common = [c for c in fa.columns if c in fb.columns and c not in ("respondent_id", "wave")]
+        stacked = pd.concat([fa, fb], ignore_index=True)
+        out = theme_change(stacked, common, waves=waves, confidence=confidence)
+        frames.append(out.assign(question=qb))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def list_question_changes(
+    clean_a: pd.DataFrame,
+    clean_b: pd.DataFrame,
+    inst_a: Instrument,
+    inst_b: Instrument,
+    pairs: list[tuple[str, str]],
+    waves: tuple[str, str],
+) -> pd.DataFrame:
+    """:func:`institution_change` for each list question, names normalised by
+    :func:`giftreview.lists.institution_mentions` (alias table, then fuzzy matching)."""
+    from giftreview.lists import institution_mentions
+
+    frames = []
+    for qa, qb in pairs:
+        ma = institution_mentions(clean_a, inst_a, qa).assign(wave=waves[0])
+        mb = institution_mentions(clean_b, inst_b, qb).assign(wave=waves[1])
+        both = pd.concat([ma, mb], ignore_index=True)
+        out = institution_change(both, "name", waves=waves)
+        frames.append(out.assign(question=qb))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def compare_waves(
@@ -772,7 +831,12 @@ def compare_waves(
     tests_df = tests_df[lead + [c for c in tests_df.columns if c not in lead]]
     ids_a = set(clean_a["respondent_id"].dropna())
     n_matched = len(ids_a & set(clean_b["respondent_id"].dropna()))
-    return WaveComparison(waves, comp, changes_df, tests_df, n_matched)
+    ok = comp[comp["comparable"]]
+    opens = [(r.question_a, r.question_b) for r in ok.itertuples() if r.type == "open"]
+    lists = [(r.question_a, r.question_b) for r in ok.itertuples() if r.type == "list"]
+    themes = open_question_changes(clean_a, clean_b, inst_a, inst_b, opens, waves, confidence)
+    institutions = list_question_changes(clean_a, clean_b, inst_a, inst_b, lists, waves)
+    return WaveComparison(waves, comp, changes_df, tests_df, n_matched, themes, institutions)
 
 
 def _wave_of(clean: pd.DataFrame, name: str) -> str:

@@ -1,0 +1,60 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <!-- Wave over wave: rendered by `giftreview compare WAVE_A WAVE_B`. Thin: one library call per
+# section (giftreview.compare_report); the statistics are in giftreview.compare. -->
+
+# %%
+from giftreview import compare_report
+
+# %% tags=["parameters"]
+# Parameters (papermill overrides them; the defaults compare the two bundled waves).
+# Relative paths start at the project root; a wave is a raw file or a label in data/raw.
+wave_a: str = "ungift_2010"  # the earlier wave (raw file path or label)
+wave_b: str = "ungift_2012"  # the later wave (raw file path or label)
+instrument_a: str = ""  # instrument of wave A; empty means the bundled instrument
+instrument_b: str = ""  # instrument of wave B; empty means the same as wave A
+confidence: float = 0.95  # two-sided level of every interval
+k: int = 5  # suppression threshold: counts below k are hidden in every table
+
+# %%
+cmp = compare_report.open_comparison(
+    wave_a=wave_a,
+    wave_b=wave_b,
+    instrument_a=instrument_a,
+    instrument_b=instrument_b,
+    confidence=confidence,
+    k=k,
+)
+
+# %%
+compare_report.title(cmp)
+
+# %%
+compare_report.comparability(cmp)
+
+# %%
+compare_report.closed_questions(cmp)
+
+# %%
+compare_report.open_questions(cmp)
+
+# %%
+compare_report.list_questions(cmp)
+
+# %%
+compare_report.methods(cmp)
+
+# %%
+compare_report.provenance(cmp)

@@ -1,0 +1,377 @@
+"""The wave comparison report: `giftreview compare WAVE_A WAVE_B` and notebooks/compare.py.
+
+The statistics are in :mod:`giftreview.compare`; this module opens two waves, publishes the
+tables through small-cell suppression (:func:`giftreview.disclosure.suppress`) and renders the
+comparison notebook with the report pipeline of :mod:`giftreview.render` (papermill, nbconvert
+HTML, Chromium PDF).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from giftreview import __version__, io, paths
+from giftreview.compare import (
+    INDEPENDENT,
+    INTERVAL_METHOD,
+    MCNEMAR_EXACT_BELOW,
+    PAIRED,
+    WaveComparison,
+    compare_waves,
+)
+from giftreview.disclosure import PRIMARY, SECONDARY, suppress
+from giftreview.errors import ArgumentError
+from giftreview.instrument import Instrument, file_sha256, load_instrument
+from giftreview.report import Html, fmt_p, html_table
+from giftreview.safety import escape_html as esc
+
+NOTEBOOK = "compare"
+_RAW_EXT = ("csv", "xlsx", "sav")
+
+
+@dataclass
+class Comparison:
+    """Two waves opened for the comparison notebook."""
+
+    result: WaveComparison
+    inst_a: Instrument
+    inst_b: Instrument
+    raws: tuple[Path, Path]
+    k: int
+    confidence: float
+    parameters: dict = field(default_factory=dict)
+
+
+def resolve_raw(spec: str | Path) -> Path:
+    """A raw file from a path or a wave label (``ungift_2012`` -> ``data/raw/ungift_2012.csv``)."""
+    p = Path(spec)
+    for cand in (p, paths.PROJ_ROOT / p):
+        if cand.is_file():
+            return cand.resolve()
+    found = [paths.DATA_RAW / f"{spec}.{ext}" for ext in _RAW_EXT]
+    found = [f for f in found if f.is_file()]
+    if found:
+        return found[0]
+    known = sorted(f.stem for ext in _RAW_EXT for f in paths.DATA_RAW.glob(f"*.{ext}"))
+    raise ArgumentError(
+        f"wave {str(spec)!r}: no such raw file and no data/raw/{spec}.csv|xlsx|sav; "
+        f"give a raw file path or a wave label ({', '.join(known) or 'none in data/raw'})"
+    )
+
+
+def _clean(raw: Path, inst: Instrument) -> pd.DataFrame:
+    """The clean table of ``raw``: read from data/processed/<wave> when current, else cleaned."""
+    from giftreview.clean import clean_wave
+
+    wave_dir = paths.processed_dir(raw.stem)
+    manifest = wave_dir / "manifest.json"
+    if manifest.exists() and (wave_dir / "clean.parquet").exists():
+        m = io.load_manifest(wave_dir)
+        if json.dumps(m).count(file_sha256(raw)) and json.dumps(m).count(inst.sha256 or "-"):
+            return io.load_clean(wave_dir)
+    return clean_wave(raw, inst, wave=raw.stem, out_dir=wave_dir).clean
+
+
+def open_comparison(
+    *,
+    wave_a: str,
+    wave_b: str,
+    instrument_a: str = "",
+    instrument_b: str = "",
+    confidence: float = 0.95,
+    k: int = 5,
+) -> Comparison:
+    """Clean (or reuse) two waves and compare them (what notebooks/compare.py calls first)."""
+    raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
+    inst_a = load_instrument(_path(instrument_a) if instrument_a else None)
+    inst_b = load_instrument(_path(instrument_b)) if instrument_b else inst_a
+    result = compare_waves(
+        _clean(raw_a, inst_a), _clean(raw_b, inst_b), inst_a, inst_b, confidence=confidence
+    )
+    params = dict(wave_a=wave_a, wave_b=wave_b, instrument_a=instrument_a,
+                  instrument_b=instrument_b, confidence=confidence, k=k)  # fmt: skip
+    return Comparison(result, inst_a, inst_b, (raw_a, raw_b), int(k), float(confidence), params)
+
+
+def _path(p: str) -> Path:
+    q = Path(p)
+    return q if q.is_absolute() else paths.PROJ_ROOT / q
+
+
+# ---- disclosure control -------------------------------------------------------------------------
+def suppress_changes(changes: pd.DataFrame, k: int, *, binary: bool) -> pd.DataFrame:
+    """Hide small counts of a :func:`giftreview.compare.share_change` table (one question).
+
+    ``binary`` tables (a multiple-choice option, a theme) are suppressed row by row as waves x
+    (chosen, not chosen); other tables as one waves x levels table. Counts 1..k-1 (``"<k"``)
+    and the cells secondary suppression picks (``"x"``) come from
+    :func:`giftreview.disclosure.suppress` with row and column totals published; their shares,
+    the difference and its interval are hidden.
+    """
+    out = changes.copy()
+    out[["n_a", "n_b"]] = out[["n_a", "n_b"]].astype("object")
+    if binary:
+        for i, row in changes.iterrows():
+            t = pd.DataFrame(
+                [[row.n_a, row.base_a - row.n_a], [row.n_b, row.base_b - row.n_b]],
+                index=["a", "b"],
+                columns=["yes", "no"],
+            )
+            _hide(out, i, suppress(t, k=k).status["yes"], k)
+    elif len(changes):
+        t = pd.DataFrame(
+            [changes.n_a.to_numpy(), changes.n_b.to_numpy()],
+            index=["a", "b"],
+            columns=changes.index,
+        )
+        status = suppress(t, k=k).status
+        for i in changes.index:
+            _hide(out, i, status[i], k)
+    return out
+
+
+def _hide(out: pd.DataFrame, i, status: pd.Series, k: int) -> None:
+    """Mark the suppressed wave cells of row ``i`` and hide what they would reveal."""
+    for w in ("a", "b"):
+        if status[w] in (PRIMARY, SECONDARY):
+            out.loc[i, f"n_{w}"] = "x" if status[w] == SECONDARY else f"<{k}"
+            out.loc[i, [f"share_{w}", "difference", "ci_low", "ci_high"]] = np.nan
+
+
+# ---- notebook sections --------------------------------------------------------------------------
+def title(cmp: Comparison) -> Html:
+    wa, wb = cmp.result.waves
+    survey = cmp.inst_b.survey
+    synthetic = any((r.parent / "README.md").exists() and "synthetic" in
+                    (r.parent / "README.md").read_text(encoding="utf-8").lower()
+                    for r in cmp.raws)  # fmt: skip
+    label = (
+        '<p class="gr-synthetic"><strong>Synthetic data</strong>: the bundled waves are '
+        "generated for demonstration and testing; they describe no real organization.</p>"
+        if synthetic
+        else ""
+    )
+    return Html(
+        f"<h1>{esc(survey.title)}: wave {esc(wa)} compared with wave {esc(wb)}</h1>{label}"
+        f"<p>{cmp.result.n_matched} organizations answered both waves (matched on "
+        f"<code>{esc(cmp.inst_b.raw.respondent_id)}</code>). Shares compare every respondent of "
+        "each wave (independent samples); paired tests use only the organizations in both "
+        "waves and are reported separately with their number of pairs.</p>"
+    )
+
+
+def comparability(cmp: Comparison) -> Html:
+    table = cmp.result.comparability.assign(
+        comparable=lambda d: d["comparable"].map({True: "yes", False: "no"})
+    )
+    n_no = int((~cmp.result.comparability["comparable"]).sum())
+    cap = f"Questions in either wave; {n_no} not comparable (reason given), none dropped"
+    return Html("<h2>Which questions can be compared</h2>" + html_table(table, caption=cap))
+
+
+def _pct(v) -> str:
+    return "" if pd.isna(v) else f"{100 * float(v):.1f}"
+
+
+def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: str) -> str:
+    wa, wb = cmp.result.waves
+    shown = suppress_changes(block.reset_index(drop=True), cmp.k, binary=binary)
+    level = int(round(100 * cmp.confidence))
+    frame = pd.DataFrame(
+        {
+            name: shown["level" if "level" in shown else "theme"],
+            f"n {wa}": shown.n_a,
+            f"% {wa}": shown.share_a.map(_pct),
+            f"n {wb}": shown.n_b,
+            f"% {wb}": shown.share_b.map(_pct),
+            "change (points)": shown.difference.map(_pct),
+            f"{level}% interval": [
+                "" if pd.isna(lo) else f"{_pct(lo)} to {_pct(hi)}"
+                for lo, hi in zip(shown.ci_low, shown.ci_high, strict=True)
+            ],
+        }
+    )
+    numeric = tuple(c for c in frame.columns if c != name)
+    base = f"bases: {wa} {int(block.base_a.max())}, {wb} {int(block.base_b.max())} answering"
+    cap = f"Percentages of those answering; {base}; <{cmp.k}: small count hidden, x: hidden so it cannot be recovered."
+    return html_table(frame, caption=cap, numeric=numeric)
+
+
+def _tests_table(tests: pd.DataFrame) -> str:
+    frame = pd.DataFrame(
+        {
+            "option": tests["level"].fillna(""),
+            "design": tests["design"],
+            "test": tests["test"],
+            "n": [
+                f"{int(r.n_pairs)} pairs"
+                if r.design == PAIRED and pd.notna(r.n_pairs)
+                else (f"{int(r.n_a)} + {int(r.n_b)}" if pd.notna(r.n_a) else "")
+                for r in tests.itertuples()
+            ],  # fmt: skip
+            "statistic": tests["statistic"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+            "p": tests["p_value"].map(fmt_p),
+            "adjusted p (BH)": tests["p_adjusted"].map(fmt_p),
+            "why this test": tests["reason"],
+        }
+    )
+    if not frame["option"].astype(bool).any():
+        frame = frame.drop(columns="option")
+    return html_table(frame, caption="Tests of change", numeric=("statistic", "p"))
+
+
+def closed_questions(cmp: Comparison) -> Html:
+    """For each compared closed question: shares by wave with the change, then its tests."""
+    res, parts = cmp.result, ["<h2>Closed questions</h2>"]
+    for qid in dict.fromkeys(res.tests["question"]):
+        q = cmp.inst_b.question(qid)
+        head = f"{q.number}) {q.text}" if q.number is not None else q.text
+        parts.append(f"<h3>{esc(head)}</h3>")
+        block = res.changes[res.changes.question == qid]
+        if len(block):
+            name = "option" if q.type == "multi" else "answer"
+            parts.append(_changes_table(block, cmp, binary=q.type == "multi", name=name))
+        parts.append(_tests_table(res.tests[res.tests.question == qid]))
+    return Html("".join(parts))
+
+
+def open_questions(cmp: Comparison) -> Html:
+    """Theme prevalence per open question in each wave, with the change and its test."""
+    themes = cmp.result.themes
+    if themes is None or themes.empty:
+        return Html("")
+    parts = ["<h2>Open answers: how often each theme was mentioned</h2>"]
+    for qid in dict.fromkeys(themes["question"]):
+        q = cmp.inst_b.question(qid)
+        block = themes[themes.question == qid]
+        parts.append(f"<h3>{esc(q.number)}) {esc(q.text)}</h3>")
+        parts.append(_changes_table(block, cmp, binary=True, name="theme"))
+        tests = block.rename(columns={"theme": "level"}).assign(design=INDEPENDENT)
+        tests["p_adjusted"] = np.nan
+        parts.append(_tests_table(tests.assign(level=block["theme"].to_numpy())))
+    return Html("".join(parts))
+
+
+def list_questions(cmp: Comparison) -> Html:
+    """Institutions newly named, no longer named and named in both waves (counts < k hidden)."""
+    inst = cmp.result.institutions
+    if inst is None or inst.empty:
+        return Html("")
+    wa, wb = cmp.result.waves
+    parts = ["<h2>Institutions named</h2>"]
+    for qid in dict.fromkeys(inst["question"]):
+        q = cmp.inst_b.question(qid)
+        block = inst[inst.question == qid]
+        frame = pd.DataFrame(
+            {
+                "institution": block.institution,
+                f"organizations naming it, {wa}": block.n_a.map(lambda n: _small(n, cmp.k)),
+                f"organizations naming it, {wb}": block.n_b.map(lambda n: _small(n, cmp.k)),
+                "status": block.status,
+            }
+        )
+        counts = block.status.value_counts()
+        cap = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("newly named", "no longer named"))
+        parts.append(f"<h3>{esc(q.number)}) {esc(q.text)}</h3>" + html_table(frame, caption=cap))
+    return Html("".join(parts))
+
+
+def _small(n: int, k: int) -> str:
+    return f"<{k}" if 0 < n < k else str(n)
+
+
+def methods(cmp: Comparison) -> Html:
+    """The methods in plain words (printed at the end of the comparison)."""
+    items = [
+        f"Difference in shares: wave B minus wave A, in percentage points, with the {INTERVAL_METHOD}.",
+        "Independent waves: Pearson chi-square when expected counts meet Cochran's rule, else "
+        "Fisher's exact test (2x2) or a seeded Monte-Carlo Fisher-Freeman-Halton test; ratings "
+        "and counts: Mann-Whitney U. Organizations in both waves make the samples overlap, which "
+        "makes these tests conservative when answers are positively correlated.",
+        "Paired (organizations in both waves, complete pairs only): McNemar for a yes/no answer "
+        f"(exact binomial below {MCNEMAR_EXACT_BELOW} discordant pairs), Stuart-Maxwell for "
+        "categories, Wilcoxon signed-rank for ratings and counts.",
+        "Multiple testing: Benjamini-Hochberg over every test of closed questions in this "
+        "comparison; raw and adjusted p are both shown.",
+        f"Disclosure control: counts from 1 to {cmp.k - 1} are shown as <k with secondary "
+        "suppression (x) so they cannot be recovered from the totals; their shares and changes "
+        "are hidden.",
+    ]
+    li = "".join(f"<li>{esc(t)}</li>" for t in items)
+    return Html(f"<h2>Methods</h2><ul>{li}</ul>")
+
+
+def provenance(cmp: Comparison) -> Html:
+    from giftreview.render import git_commit, run_date
+
+    rows = {
+        "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",
+        "raw file B": f"{cmp.raws[1].name} ({file_sha256(cmp.raws[1])})",
+        "instrument A sha256": cmp.inst_a.sha256 or "",
+        "instrument B sha256": cmp.inst_b.sha256 or "",
+        "giftreview version": __version__,
+        "git commit": git_commit(),
+        "parameters": json.dumps(cmp.parameters, sort_keys=True),
+        "run date": run_date().strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows.items())
+    return Html(
+        f'<section class="gr-provenance"><h3>Provenance</h3><table>{body}</table></section>'
+    )
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+def render_comparison(
+    wave_a: str,
+    wave_b: str,
+    *,
+    instrument_a: str = "",
+    instrument_b: str = "",
+    out: Path | None = None,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    confidence: float = 0.95,
+    k: int = 5,
+) -> dict[str, Path]:
+    """Execute notebooks/compare.py and write its HTML (and PDF) into ``out``.
+
+    ``out`` defaults to ``reports/compare_<A>_vs_<B>/``. Uses the report pipeline of
+    :mod:`giftreview.render`: parameters checked against the notebook, a private kernel,
+    papermill, the offline nbconvert template and headless Chromium for the PDF.
+    Returns the written files by kind (``ipynb``, ``html``, ``pdf``).
+    """
+    from giftreview import render
+
+    bad = sorted(set(formats) - {"html", "pdf"})
+    if bad or not formats:
+        raise ArgumentError(f"`--formats` {','.join(formats)!r}: use html, pdf or html,pdf")
+    raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
+    out = Path(out) if out is not None else paths.REPORTS / f"compare_{raw_a.stem}_vs_{raw_b.stem}"
+    params = dict(wave_a=str(raw_a), wave_b=str(raw_b), instrument_a=str(_abs(instrument_a)),
+                  instrument_b=str(_abs(instrument_b)), confidence=float(confidence),
+                  k=int(k))  # fmt: skip
+    source = render.notebooks_dir() / f"{NOTEBOOK}.py"
+    render.check_parameters(source, params)
+    inst = load_instrument(_abs(instrument_b) or _abs(instrument_a) or None)
+    name = f"Wave comparison: {raw_a.stem} and {raw_b.stem}"
+    job = render.NotebookJob(NOTEBOOK, source, name, params)
+    written = {"ipynb": out / "notebooks" / f"{NOTEBOOK}.ipynb"}
+    with render.private_kernel() as kernel:
+        nb = render.execute_notebook(job, written["ipynb"], kernel, paths.PROJ_ROOT)
+    written["html"] = out / f"{NOTEBOOK}.html"
+    written["html"].write_text(render.notebook_to_html(nb, name), encoding="utf-8")
+    if "pdf" in formats:
+        written["pdf"] = out / f"{NOTEBOOK}.pdf"
+        with render.Chromium() as browser:
+            browser.print_pdf(written["html"], written["pdf"], inst.survey.running_header or name)
+    if "html" not in formats:
+        written.pop("html").unlink()
+    return written
+
+
+def _abs(p: str) -> str:
+    return str(_path(p).resolve()) if p else ""
