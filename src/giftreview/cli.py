@@ -147,6 +147,40 @@ def init_command(
     )
 
 
+@app.command("compare")
+def compare_command(
+    wave_a: Annotated[str, typer.Argument(help="Earlier wave: raw file or label in data/raw.")],
+    wave_b: Annotated[str, typer.Argument(help="Later wave: raw file or label in data/raw.")],
+    instrument_a: Annotated[
+        Path | None, typer.Option("--instrument-a", help="Instrument of wave A.")
+    ] = None,
+    instrument_b: Annotated[
+        Path | None, typer.Option("--instrument-b", help="Instrument of wave B (default A's).")
+    ] = None,
+    formats: Annotated[str, typer.Option("--formats", help="html, pdf or html,pdf.")] = "html,pdf",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default reports/compare_A_vs_B).")
+    ] = None,
+    confidence: Annotated[float, typer.Option("--confidence", help="Interval level.")] = 0.95,
+    k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
+) -> None:
+    """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
+    from giftreview.compare_report import render_comparison
+
+    written = render_comparison(
+        wave_a,
+        wave_b,
+        instrument_a=str(instrument_a or ""),
+        instrument_b=str(instrument_b or ""),
+        out=out,
+        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
+        confidence=confidence,
+        k=k,
+    )
+    for kind, path in written.items():
+        console.print(f"{kind}: {path}", highlight=False)
+
+
 # ---- end of issue 6 block -----------------------------------------------------------------------
 
 
