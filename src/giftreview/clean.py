@@ -60,7 +60,7 @@ from giftreview.instrument import (
 from giftreview.io import RawTable, read_raw
 from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
 from giftreview.safety import neutralise_frame
-from giftreview.validate import Rules, check_structure, quarantine_plan, short, validate_raw
+from giftreview.validate import Rules, run_validation, short
 
 AUDIT_COLUMNS = ["source_row", "respondent_id", "column", "before", "after", "rule"]
 QUARANTINE_COLUMNS = ["source_row", "respondent_id", "reason"]
@@ -156,10 +156,8 @@ def clean_table(
 
     Raises :class:`DataValidationError` if a row were lost (``raw rows != clean + quarantined``).
     """
-    validation = validate_raw(raw, instrument)
     rules = Rules(instrument)
-    data, _ = check_structure(raw.data, instrument, raw.path.name)
-    plan = quarantine_plan(data, instrument, rules)
+    validation, data, plan = run_validation(raw, instrument, rules)
     kept = data.drop(index=plan.index)
     values, audit = _read_cells(kept, instrument, rules)
     clean = _assemble(kept, values, instrument, wave)
@@ -181,7 +179,7 @@ def _read_cells(
     columns = [c for c in _instrument_columns(instrument) if c in kept.columns]
     values: dict[str, list] = {c: [] for c in columns}
     audit: list[tuple] = []
-    for row, record in kept.iterrows():
+    for row, record in kept.astype(object).to_dict("index").items():
         rid = str(record[id_col]).strip()
         for col in columns:
             raw = str(record[col])

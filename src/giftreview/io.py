@@ -190,7 +190,7 @@ def _looks_binary(data: bytes) -> bool:
     if b"\x00" in sample:
         return True
     controls = sum(b < 32 and b not in (9, 10, 13) for b in sample)
-    return controls > max(4, len(sample) // 100)
+    return controls > max(8, len(sample) // 10)  # text holds at most a few stray controls
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -253,7 +253,7 @@ def _xlsx_records(
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputFileError(
             f"cannot open the workbook ({type(exc).__name__}: {exc})", path=path

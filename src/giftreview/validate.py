@@ -24,6 +24,7 @@ rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similari
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,7 @@ REPORTED_NORMALISATIONS = (
 )
 QUARANTINE_REASONS = ("all_blank", "no_id", "exact_duplicate", "near_duplicate")
 _SEVERITY = {"cell_too_long": "warning", "unreadable_date": "warning", "all_blank": "warning"}
+_SEVERITY["column_absent"] = "warning"  # an optional question the export left out
 _SEVERITY |= {r: "warning" for r in ("exact_duplicate", "near_duplicate")}
 _VALUE_CHARS = 200
 
@@ -308,8 +310,9 @@ class Rules:
             )
         return cell
 
-    def read(self, column: str, raw: str, row: pd.Series | None = None) -> Cell:
-        """Read the cell of raw column ``column`` (a question's or a respondent field)."""
+    def read(self, column: str, raw: str, row: Mapping[str, Any] | None = None) -> Cell:
+        """Read the cell of raw column ``column``; ``row`` (column -> raw text) gives a multiple
+        choice question its 'Other (specify)' text."""
         q = self.by_column.get(column)
         if q is None:
             if column == self.instrument.raw.submitted:
@@ -321,7 +324,7 @@ class Rules:
             return self.count(q.id, raw)
         if q.type == "multi":
             other = ""
-            if row is not None and q.other_column and q.other_column in row.index:
+            if row is not None and q.other_column and q.other_column in row:
                 other = str(row[q.other_column])
             return self.options(q.id, raw, other)
         return self.text(q.id, raw, keep_lines=q.type == "list")
@@ -549,43 +552,34 @@ def cell_failures(data: pd.DataFrame, instrument: Instrument, rules: Rules) -> p
 def cell_issues(data: pd.DataFrame, instrument: Instrument, rules: Rules, file: str) -> list[dict]:
     """Validation rows for the cells: pandera failures (errors) plus reported normalisations."""
     id_col = instrument.raw.respondent_id
-    issues = []
-    failed = cell_failures(data, instrument, rules)
-    for col, rule, row in failed.itertuples(index=False):
-        raw = str(data.at[row, col])
+    records = data.astype(object).to_dict("index")
+    found: list[tuple[int, str, Problem]] = []
+    for col, rule, row in cell_failures(data, instrument, rules).itertuples(index=False):
+        raw = str(records[row][col])
         cell = (
-            rules.read(col, raw, data.loc[row])
-            if rule != "cell_too_long"
-            else rules.text(None, raw)
+            rules.text(None, raw) if rule == "cell_too_long" else rules.read(col, raw, records[row])
         )
-        for p in cell.problems:
-            if p.rule == rule:
-                issues.append(
-                    _issue(
-                        file, row, data.at[row, id_col].strip(), col, raw, rule, p.action, p.message
-                    )
-                )
-    for col in _warning_columns(data, instrument, rules):
-        for row, raw in data[col].items():
-            cell = rules.read(col, str(raw), data.loc[row])
-            for p in cell.problems:
-                if p.action == "normalised":
-                    issues.append(
-                        _issue(
-                            file,
-                            row,
-                            data.at[row, id_col].strip(),
-                            col,
-                            raw,
-                            p.rule,
-                            p.action,
-                            p.message,
-                        )
-                    )
-    return issues
+        found += [(row, col, p) for p in cell.problems if p.rule == rule]
+    for col in _warning_columns(data, instrument):
+        for row, record in records.items():
+            cell = rules.read(col, str(record[col]), record)
+            found += [(row, col, p) for p in cell.problems if p.action == "normalised"]
+    return [
+        _issue(
+            file,
+            row,
+            str(records[row][id_col]).strip(),
+            col,
+            records[row][col],
+            p.rule,
+            p.action,
+            p.message,
+        )
+        for row, col, p in found
+    ]
 
 
-def _warning_columns(data: pd.DataFrame, instrument: Instrument, rules: Rules) -> list[str]:
+def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
     cols = [q.raw_column for q in instrument.questions if q.type in ("count", "multi")]
     if instrument.raw.submitted:
         cols.append(instrument.raw.submitted)
@@ -607,29 +601,37 @@ def quarantine_plan(data: pd.DataFrame, instrument: Instrument, rules: Rules) ->
         ``source_row, respondent_id, reason, message`` (index = source_row).
     """
     id_col = instrument.raw.respondent_id
-    blank = data.apply(lambda r: all(not str(v).strip() for v in r), axis=1)
-    ids = data[id_col].astype(str).str.strip()
+    id_pos = list(data.columns).index(id_col)
     rows: list[tuple[int, str, str, str]] = []
-    for row in data.index[blank]:
-        rows.append((row, "", "all_blank", "every cell is blank"))
-    for row in data.index[~blank & (ids == "")]:
-        rows.append((row, "", "no_id", f"no {id_col}; the answers cannot be attributed"))
-    live = data.loc[~blank & (ids != "")].assign(**{id_col: ids})  # " ORG-1" is ORG-1
-    dup = live.duplicated(keep="first")
-    for row in live.index[dup]:
-        first = live.index[(live == live.loc[row]).all(axis=1)][0]
-        rows.append(
-            (row, ids[row], "exact_duplicate", f"identical to row {first}; row {first} kept")
-        )
-    rows += _near_duplicates(live.loc[~dup], ids, instrument, rules)
+    first_copy: dict[tuple, int] = {}
+    live: list[int] = []
+    for row, *cells in data.itertuples(name=None):
+        cells = [str(c) for c in cells]
+        rid = cells[id_pos].strip()
+        if not any(c.strip() for c in cells):
+            rows.append((row, "", "all_blank", "every cell is blank"))
+        elif not rid:
+            rows.append((row, "", "no_id", f"no {id_col}; the answers cannot be attributed"))
+        else:
+            key = tuple(rid if j == id_pos else c for j, c in enumerate(cells))  # " A " is A
+            if key in first_copy:
+                kept = first_copy[key]
+                rows.append(
+                    (row, rid, "exact_duplicate", f"identical to row {kept}; row {kept} kept")
+                )
+            else:
+                first_copy[key] = row
+                live.append(row)
+    rows += _near_duplicates(data.loc[live], instrument, rules)
     out = pd.DataFrame(rows, columns=["source_row", "respondent_id", "reason", "message"])
     return out.sort_values("source_row").set_index("source_row", drop=False)
 
 
-def _near_duplicates(live: pd.DataFrame, ids: pd.Series, instrument: Instrument, rules: Rules):
+def _near_duplicates(live: pd.DataFrame, instrument: Instrument, rules: Rules):
     sub = instrument.raw.submitted
+    ids = live[instrument.raw.respondent_id].astype(str).str.strip()
     rows = []
-    for rid, group in live.groupby(ids[live.index], sort=False):
+    for rid, group in live.groupby(ids, sort=False):
         if len(group) < 2:
             continue
         when = [
@@ -663,7 +665,14 @@ def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
     pandas.DataFrame
         One row per problem, columns :data:`VALIDATION_COLUMNS`, in file order (file-level first).
     """
-    rules = Rules(instrument)
+    return run_validation(raw, instrument, Rules(instrument))[0]
+
+
+def run_validation(
+    raw, instrument: Instrument, rules: Rules
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(report, data, plan)``: the report, the data with headers matched to the instrument,
+    and the :func:`quarantine_plan` (shared with cleaning so both see the same rows)."""
     file = raw.path.name
     data, issues = check_structure(raw.data, instrument, file)
     issues = list(raw.notes) + issues
@@ -688,7 +697,7 @@ def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
     report.loc[in_quarantine, "message"] = (
         report.loc[in_quarantine, "message"] + " (row quarantined)"
     )
-    return _order(report)
+    return _order(report), data, plan
 
 
 def _order(report: pd.DataFrame) -> pd.DataFrame:

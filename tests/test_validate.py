@@ -1,0 +1,382 @@
+"""giftreview.validate: the instrument's rules, the lazy report, row-level checks, properties."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from giftreview.clean import clean_table, clean_wave
+from giftreview.errors import DataValidationError
+from giftreview.io import RawTable
+from giftreview.paths import DATA_RAW
+from giftreview.validate import (
+    MAX_CELL_CHARS,
+    VALIDATION_COLUMNS,
+    Rules,
+    expected_columns,
+    quarantine_plan,
+    raw_schema,
+    rule_counts,
+    validate_file,
+    validate_raw,
+)
+
+BAD = "bad_inputs"
+
+
+@pytest.fixture(scope="module")
+def rules(instrument):
+    return Rules(instrument)
+
+
+def raw_table(rows: list[dict[str, str]], columns: list[str]) -> RawTable:
+    data = pd.DataFrame(
+        [[r.get(c, "") for c in columns] for r in rows],
+        columns=columns,
+        index=pd.Index(range(2, 2 + len(rows)), name="source_row"),
+        dtype="string",
+    )
+    return RawTable(data=data, path=Path("memory.csv"), sha256="", format="csv")
+
+
+# ---- single choice and rating ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "value", "rule"),
+    [
+        ("Governments", "Governments", None),
+        ("  governments ", "Governments", "trim_space_case"),
+        ("Govt", "Governments", "alias"),
+        (" ngo", "Civil society / NGOs", "alias"),
+        ("GOV", "Governments", "code_to_label"),
+        ("", None, None),
+        ("   ", None, "blank"),
+    ],
+)
+def test_single_labels_aliases_codes(rules, raw, value, rule):
+    cell = rules.label("A1", raw)
+    assert (cell.value, cell.rule, cell.problems) == (value, rule, [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "missing", "rule"),
+    [
+        ("Don't know", "Don't know", None),
+        ("dont know", "Don't know", "missing_code"),
+        (" N/A ", "N/A", "missing_code"),
+        ("not applicable", "N/A", "missing_code"),
+    ],
+)
+def test_missing_codes(rules, raw, missing, rule):
+    cell = rules.label("B1", raw)
+    assert (cell.value, cell.missing, cell.rule) == (None, missing, rule)
+
+
+def test_unknown_label_suggests_but_never_maps(rules):
+    cell = rules.label("A1", "Goverment")
+    assert cell.value is None
+    [problem] = cell.problems
+    assert problem.rule == "unknown_label" and problem.severity == "error"
+    assert "closest labels: Governments" in problem.message
+    assert "add it to that option's aliases" in problem.message
+
+
+@pytest.mark.parametrize("raw", ["7", "0", "-1", "2.5"])
+def test_rating_out_of_range(rules, raw):
+    cell = rules.label("B1", raw)
+    assert cell.value is None
+    assert [p.rule for p in cell.problems] == ["out_of_range"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "label"),
+    [("5", "Very important"), ("very imp.", "Very important"), ("1", "Not at all important")],
+)
+def test_rating_codes_and_aliases(rules, raw, label):
+    assert rules.label("B1", raw).value == label
+
+
+# ---- counts -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "value", "rule"),
+    [
+        ("4", 4.0, None),
+        (" 4 ", 4.0, "trim_space"),
+        ("3-5", 4.0, "range_midpoint"),
+        ("2 to 3", 2.5, "range_midpoint"),
+        ("about 10", 10.0, "approximate_number"),
+        ("approx. 6", 6.0, "approximate_number"),
+        ("12 staff", 12.0, "number_with_unit"),
+        ("two", 2.0, "number_word"),
+        ("none", 0.0, "number_word"),
+        ("None", 0.0, "number_word"),
+        ("10+", 10.0, "lower_bound"),
+        ("more than 10", 10.0, "lower_bound"),
+    ],
+)
+def test_count_text(rules, raw, value, rule):
+    cell = rules.count("A3", raw)
+    assert (cell.value, cell.rule) == (value, rule)
+    assert all(p.action == "normalised" for p in cell.problems)
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule"),
+    [("lots", "unreadable_count"), ("5-3", "unreadable_count"), ("-3", "out_of_range")],
+)
+def test_count_problems(rules, raw, rule):
+    cell = rules.count("A3", raw)
+    assert cell.value is None and [p.rule for p in cell.problems] == [rule]
+
+
+def test_count_missing_code(rules):
+    assert rules.count("A3", "n/a").missing == "N/A"
+
+
+# ---- multiple choice --------------------------------------------------------------------------
+def test_options_split_and_normalise(rules):
+    cell = rules.options("B6", "awareness raising ; Victims;  TRAINING")
+    assert cell.value == ["prevention", "victims", "capacity"]
+    assert cell.rule == "alias" and cell.problems == []
+
+
+def test_options_unknown_part_reported(rules):
+    cell = rules.options("B6", "Prevention and awareness raising; astrology")
+    assert cell.value == ["prevention"]
+    assert [p.rule for p in cell.problems] == ["unknown_option"]
+
+
+def test_other_text_ticks_other(rules):
+    cell = rules.options("B6", "victims", other_text="Organ removal")
+    assert cell.value == ["victims", "other"]
+    assert cell.problems[0].rule == "other_text_implies_other"
+
+
+# ---- text and dates ---------------------------------------------------------------------------
+def test_text_whitespace(rules):
+    assert rules.text("B2", "  a\n b  ").value == "a b"
+    assert rules.text("B8", "UNODC\n  OSCE \n\nIOM", keep_lines=True).value == "UNODC\nOSCE\nIOM"
+    assert rules.text("B2", "N/A").missing == "N/A"
+
+
+def test_text_too_long(rules):
+    cell = rules.text("B2", "x" * (MAX_CELL_CHARS + 1))
+    assert cell.value is None and cell.problems[0].rule == "cell_too_long"
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "rule"),
+    [
+        ("2010-03-01 10:42:00", datetime(2010, 3, 1, 10, 42), None),
+        ("2012-04-02T09:45", datetime(2012, 4, 2, 9, 45), None),
+        ("15/03/2010 14:22", datetime(2010, 3, 15, 14, 22), "date_format"),
+        ("2010-03-01T10:00:00+01:00", datetime(2010, 3, 1, 9, 0), None),
+    ],
+)
+def test_dates(rules, raw, value, rule):
+    cell = rules.date(raw)
+    assert (cell.value, cell.rule) == (value, rule)
+
+
+def test_unreadable_date(rules):
+    assert rules.date("last tuesday").problems[0].rule == "unreadable_date"
+
+
+# ---- schema, structure, rows ------------------------------------------------------------------
+def test_schema_checks_are_named_after_rules(instrument):
+    schema = raw_schema(instrument)
+    names = {c.name for col in schema.columns.values() for c in col.checks}
+    assert {
+        "unknown_label",
+        "out_of_range",
+        "unreadable_count",
+        "unknown_option",
+        "cell_too_long",
+        "unreadable_date",
+    } <= names
+    assert set(schema.columns) == set(expected_columns(instrument))
+
+
+def test_lazy_report_lists_every_problem_at_once(instrument, fixtures_dir):
+    report = validate_file(fixtures_dir / BAD / "unknown_sector_and_scale_label.csv", instrument)
+    assert list(report.columns) == VALIDATION_COLUMNS
+    errors = report[report["severity"] == "error"]
+    assert sorted(zip(errors["source_row"], errors["column"], strict=True)) == [
+        (2, "sector"),
+        (2, "trafficking_importance"),
+        (3, "sector"),
+        (3, "ungift_importance"),
+    ]
+    assert set(errors["action"]) == {"set missing"}
+    row = errors[(errors["source_row"] == 3) & (errors["column"] == "sector")].iloc[0]
+    assert row["value"] == "Goverment" and "Governments" in row["message"]
+
+
+def test_required_column_missing_names_closest(instrument, fixtures_dir):
+    with pytest.raises(
+        DataValidationError, match=r"'respondent_id' \(closest columns present: respondent"
+    ):
+        validate_file(fixtures_dir / BAD / "required_column_missing.csv", instrument)
+
+
+def test_extra_column_reported(instrument, fixtures_dir):
+    report = validate_file(fixtures_dir / BAD / "extra_column.csv", instrument)
+    extra = report[report["rule"] == "extra_column"]
+    assert list(extra["column"]) == ["interviewer_notes"] and list(extra["action"]) == ["kept"]
+
+
+def test_header_case_renamed(instrument, tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("Respondent_ID, Sector \nORG-1,NGO\n", encoding="utf-8")
+    report = validate_file(path, instrument)
+    assert sorted(report.loc[report["rule"] == "header_renamed", "column"]) == [
+        "respondent_id",
+        "sector",
+    ]
+
+
+def test_duplicates_keep_rule(instrument, rules, fixtures_dir):
+    report = validate_file(fixtures_dir / BAD / "duplicate_ids.csv", instrument)
+    q = report[report["action"] == "quarantined"].set_index("source_row")
+    assert q.loc[3, "rule"] == "exact_duplicate"
+    # ORG-0002 at row 4 (5 March) is later than row 6 (4 March): row 4 is kept
+    assert q.loc[6, "rule"] == "near_duplicate" and "row 4 kept" in q.loc[6, "message"]
+    assert set(q.index) == {3, 6}
+
+
+def test_near_duplicate_tie_keeps_lower_row(instrument, rules):
+    raw = raw_table(
+        [{"respondent_id": "A", "sector": "NGO"}, {"respondent_id": "A", "sector": "UN"}],
+        ["respondent_id", "sector"],
+    )
+    plan = quarantine_plan(raw.data, instrument, rules)
+    assert list(plan["source_row"]) == [2] and list(plan["reason"]) == ["near_duplicate"]
+
+
+def test_id_with_spaces_is_the_same_id(instrument, rules):
+    raw = raw_table(
+        [{"respondent_id": "A", "sector": "NGO"}, {"respondent_id": " A ", "sector": "NGO"}],
+        ["respondent_id", "sector"],
+    )
+    assert list(quarantine_plan(raw.data, instrument, rules)["reason"]) == ["exact_duplicate"]
+
+
+def test_blank_rows_and_no_id(instrument, fixtures_dir):
+    report = validate_file(fixtures_dir / BAD / "blank_rows_and_no_id.csv", instrument)
+    q = report[report["action"] == "quarantined"]
+    assert sorted(zip(q["source_row"], q["rule"], strict=True)) == [
+        (3, "all_blank"),
+        (4, "no_id"),
+        (5, "all_blank"),
+        (6, "all_blank"),
+    ]
+
+
+def test_bundled_wave_report(instrument):
+    report = validate_file(DATA_RAW / "ungift_2010.csv", instrument)
+    counts = rule_counts(report)
+    assert set(counts.columns) == {"severity", "rule", "action", "n"}
+    rules_found = set(report["rule"])
+    assert {
+        "unknown_label",
+        "no_id",
+        "all_blank",
+        "exact_duplicate",
+        "near_duplicate",
+        "range_midpoint",
+        "approximate_number",
+    } <= rules_found
+    planted = report[report["rule"] == "unknown_label"]
+    assert list(planted["value"]) == ["Private foundation"]
+
+
+def test_cell_issues_in_quarantined_rows_say_so(instrument):
+    report = validate_file(DATA_RAW / "ungift_2012.csv", instrument)
+    quarantined = set(report.loc[report["action"] == "quarantined", "source_row"])
+    others = report[report["source_row"].isin(quarantined) & (report["action"] != "quarantined")]
+    assert len(others) and set(others["action"]) == {"none"}
+    assert others["message"].str.endswith("(row quarantined)").all()
+
+
+# ---- properties -------------------------------------------------------------------------------
+COLUMNS = [
+    "respondent_id",
+    "submitted",
+    "sector",
+    "trafficking_importance",
+    "hq_staff",
+    "ungift_importance",
+    "added_value",
+    "topics",
+    "topics_other",
+    "other_fora",
+    "notes",
+]
+cell_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "NGO",
+            "Govt",
+            "5",
+            "7",
+            "3-5",
+            "about 10",
+            "n/a",
+            "Don't know",
+            "ORG-1",
+            "ORG-2",
+            "=1+1",
+            "<script>",
+            "prevention;other",
+            "2010-03-01",
+        ]
+    ),
+)
+rows_strategy = st.lists(
+    st.fixed_dictionaries({c: cell_text for c in COLUMNS}), min_size=1, max_size=8
+)
+
+
+@given(rows=rows_strategy)
+def test_arbitrary_text_never_crashes_and_never_loses_a_row(instrument, rows):
+    raw = raw_table(rows, COLUMNS)
+    report = validate_raw(raw, instrument)
+    assert list(report.columns) == VALIDATION_COLUMNS
+    assert set(report["severity"]) <= {"error", "warning"}
+    clean, audit, quarantine, _ = clean_table(raw, instrument, "w")
+    assert len(clean) + len(quarantine) == len(rows)
+    assert sorted([*clean["source_row"], *quarantine["source_row"]]) == raw.source_rows
+    assert set(quarantine["reason"]) <= {"all_blank", "no_id", "exact_duplicate", "near_duplicate"}
+    set_missing = report[report["action"] == "set missing"]
+    for row, col, rule in zip(
+        set_missing["source_row"], set_missing["column"], set_missing["rule"], strict=True
+    ):
+        if pd.notna(row):  # a cell set missing is in the audit log under the same rule
+            assert (
+                (audit["source_row"] == row) & (audit["column"] == col) & (audit["rule"] == rule)
+            ).any()
+
+
+@settings(max_examples=25)
+@given(rows=rows_strategy)
+def test_arbitrary_text_through_a_csv_file(instrument, tmp_path_factory, rows):
+    """Written to a real CSV file and read back (NUL bytes would make it a binary file)."""
+    import csv
+
+    path = tmp_path_factory.mktemp("h") / "wave.csv"
+    rows = [{k: v.replace("\x00", "") for k, v in r.items()} for r in rows]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows([[r[c] for c in COLUMNS] for r in rows])
+    result = clean_wave(path, instrument, write=False)
+    assert list(result.validation.columns) == VALIDATION_COLUMNS
+    counts = result.manifest["counts"]
+    assert counts["raw_rows"] == len(rows) == counts["clean_rows"] + counts["quarantined_rows"]
