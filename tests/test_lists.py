@@ -1,0 +1,130 @@
+"""Tests of giftreview.lists: splitting, alias and fuzzy matching, tables by sector."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from giftreview.errors import ArgumentError, InstrumentError
+from giftreview.lists import (
+    institution_mentions,
+    load_aliases,
+    split_names,
+    table_by_group,
+    unmatched_names,
+)
+
+
+@pytest.fixture(scope="module")
+def aliases():
+    return load_aliases()
+
+
+def _names(text, aliases, **kw):
+    return [(name, method) for _, name, method, _ in split_names(text, aliases, **kw)]
+
+
+def test_and_inside_a_name_does_not_split(aliases):
+    text = "United Nations Office on Drugs and Crime and IOM; Organization for Security and Co-operation in Europe"
+    assert _names(text, aliases) == [("UNODC", "alias"), ("IOM", "alias"), ("OSCE", "alias")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("O.S.C.E.", ["OSCE"]),
+        ("UN Office on Drugs & Crime", ["UNODC"]),
+        ("UNDOC, OIM", ["UNODC", "IOM"]),
+        ("Council of Europe / GRETA\nEU", ["Council of Europe", "European Union"]),
+        ("Inter-agency coordination group against trafficking (ICAT)", ["ICAT"]),
+        (
+            "OSCE Alliance and the Bali Process",
+            ["Alliance against Trafficking in Persons", "Bali Process"],
+        ),
+        ("United Nations Children’s Fund", ["UNICEF"]),
+        ("interpol, INTERPOL and Interpol", ["Interpol"]),
+    ],
+)
+def test_aliases_acronyms_and_misspellings(aliases, text, expected):
+    assert [n for n, _ in _names(text, aliases)] == expected
+
+
+def test_fuzzy_match_above_threshold_and_unmatched_kept(aliases):
+    got = split_names("Interpoll; Red Nacional de Albergues", aliases)
+    (raw1, name1, m1, s1), (raw2, name2, m2, s2) = got
+    assert (name1, m1) == ("Interpol", "fuzzy") and s1 >= 85
+    assert (raw2, name2, m2) == (
+        "Red Nacional de Albergues",
+        "Red Nacional de Albergues",
+        "unmatched",
+    )
+    assert s2 < 85
+    strict = split_names("Interpoll", aliases, threshold=99)
+    assert strict[0][1:3] == ("Interpoll", "unmatched")
+
+
+def test_blank_and_noise(aliases):
+    assert split_names("", aliases) == []
+    assert split_names(None, aliases) == []
+    assert _names(" ; , the UNICEF etc.", aliases) == [("UNICEF", "alias")]
+
+
+def test_alias_table_errors(fixtures_dir, tmp_path):
+    with pytest.raises(InstrumentError, match="alias 'IOM' belongs to both 'IOM' and 'ILO'"):
+        load_aliases(fixtures_dir / "coding" / "duplicate_alias.yaml")
+    with pytest.raises(InstrumentError, match="alias table not found"):
+        load_aliases(tmp_path / "none.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("institutions:\n  - name: X\n    full: Y\n    alias: [Z]\n", encoding="utf-8")
+    with pytest.raises(InstrumentError, match="institutions.0.alias: unknown key"):
+        load_aliases(bad)
+
+
+@pytest.fixture
+def lists_data() -> pd.DataFrame:
+    govs = [f"g{i}" for i in range(6)]
+    ngos = [f"n{i}" for i in range(3)]
+    return pd.DataFrame(
+        {
+            "respondent_id": govs + ngos + ["x"],
+            "A1": ["Governments"] * 6 + ["Civil society / NGOs"] * 3 + [pd.NA],
+            "B8": ["UNODC, IOM"] * 5 + ["Provincial Task Force and UNODC"]
+            + ["IOM and Interpoll", "La Strada", pd.NA] + ["ILO"],
+        }
+    )  # fmt: skip
+
+
+def test_institution_mentions_and_table_by_group(instrument, lists_data):
+    m = institution_mentions(lists_data, instrument, "B8")
+    assert list(m.columns) == [
+        "respondent_id",
+        "group",
+        "question",
+        "raw",
+        "name",
+        "method",
+        "score",
+    ]
+    assert (m.loc[m["respondent_id"] == "g5", "name"]).tolist() == [
+        "Provincial Task Force",
+        "UNODC",
+    ]
+    review = unmatched_names(m)
+    assert review["name"].tolist() == ["Provincial Task Force"]
+    table = table_by_group(m, k=5).set_index(["group", "name"])
+    assert table.loc[("Governments", "UNODC"), ["n", "n_display"]].tolist() == [6, "6"]
+    assert table.loc[("Governments", "IOM"), ["n", "n_display"]].tolist() == [5, "5"]
+    assert table.loc[("Civil society / NGOs", "IOM"), "n_display"] == "<5"
+    assert not table.loc[("Governments", "Provincial Task Force"), "matched"]
+    assert "ILO" not in table.index.get_level_values("name")  # no group: not tabulated
+    open_table = table_by_group(m, k=0)
+    assert (open_table["suppressed"] == "").all()
+    first = open_table[open_table["group"] == "Governments"]
+    assert first["n"].is_monotonic_decreasing
+
+
+def test_institution_mentions_needs_a_list_question(instrument, lists_data):
+    with pytest.raises(ArgumentError, match="question B2 is 'open'"):
+        institution_mentions(lists_data.assign(B2="x"), instrument, "B2")
+    with pytest.raises(ArgumentError, match="`threshold` must lie between 0 and 100"):
+        institution_mentions(lists_data, instrument, "B8", threshold=150)

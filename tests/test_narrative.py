@@ -1,0 +1,154 @@
+"""Tests of giftreview.narrative: quantifiers, drafted paragraphs, quotes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from giftreview.coding import code_question, parse_codebook, theme_frequencies
+from giftreview.errors import ArgumentError
+from giftreview.narrative import (
+    DEFAULT_QUANTIFIERS,
+    as_html,
+    as_text,
+    draft_paragraphs,
+    quantifier_for,
+    quantifier_table,
+    select_quotes,
+)
+
+
+@pytest.fixture
+def hostile(fixtures_dir) -> pd.DataFrame:
+    return pd.read_csv(fixtures_dir / "coding" / "hostile_answers.csv", dtype="string")
+
+
+def _freq(counts: dict[str, int], base: int = 40, suppressed: dict[str, str] | None = None):
+    suppressed = suppressed or {}
+    return pd.DataFrame(
+        {
+            "group": "All",
+            "theme": list(counts),
+            "n": list(counts.values()),
+            "base": base,
+            "suppressed": [suppressed.get(t, "") for t in counts],
+            "n_display": [("<5" if suppressed.get(t) else str(n)) for t, n in counts.items()],
+        }
+    )
+
+
+def _codebook(ids):
+    themes = [
+        {"id": t, "label": t, "description": t, "include": [t], "example": t,
+         "stem": f"mentioned {t}"}
+        for t in ids
+    ]  # fmt: skip
+    return parse_codebook({"question": "B2", "title": "t", "themes": themes})
+
+
+@pytest.mark.parametrize(
+    ("share", "word"),
+    [(1.0, "Most respondents"), (0.5, "Most respondents"), (0.4999, "Many respondents"),
+     (0.25, "Many respondents"), (0.1, "Some respondents"), (0.0999, "A few respondents"),
+     (0.01, "A few respondents")],
+)  # fmt: skip
+def test_quantifier_band_edges(share, word):
+    assert quantifier_for(share) == word
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_quantifiers_are_monotone(a, b):
+    words = [w for _, w in DEFAULT_QUANTIFIERS]
+    lo, hi = sorted((a, b))
+    assert words.index(quantifier_for(hi)) <= words.index(quantifier_for(lo))
+
+
+def test_quantifier_table_documents_every_band():
+    table = quantifier_table()
+    assert list(table["word"]) == [w for _, w in DEFAULT_QUANTIFIERS] + ["Others"]
+    assert table.loc[1, "rule"] == "mentioned by 25% to less than 50% of those who answered"
+    with pytest.raises(ArgumentError, match="from the highest band down"):
+        quantifier_table([(0.1, "Some"), (0.5, "Most"), (0.0, "Few")])
+
+
+def test_draft_orders_by_frequency_with_counts_and_others():
+    cb = _codebook(["a", "b", "c", "d", "e"])
+    freq = _freq({"a": 3, "b": 22, "c": 12, "d": 11, "e": 0}, suppressed={"a": "primary"})
+    draft = draft_paragraphs(freq, cb)
+    assert list(draft["theme"]) == ["b", "c", "d", "a"]  # e (n = 0) has no sentence
+    assert list(draft["sentence"]) == [
+        "Most respondents mentioned b (22 of 40).",
+        "Many respondents mentioned c (12 of 40).",
+        "Others mentioned d (11 of 40).",
+        "A few respondents mentioned a (<5 of 40).",
+    ]
+    assert as_text(draft).split("\n\n")[1] == (
+        "Many respondents mentioned c (12 of 40). Others mentioned d (11 of 40)."
+    )
+    plain = draft_paragraphs(freq, cb, repeat_word=None)
+    assert plain.loc[2, "sentence"].startswith("Many respondents")
+
+
+def test_draft_quantifiers_are_configurable():
+    cb = _codebook(["a", "b"])
+    table = [(0.3, "A good many"), (0.0, "A handful of respondents")]
+    draft = draft_paragraphs(_freq({"a": 20, "b": 2}), cb, quantifiers=table)
+    assert list(draft["quantifier"]) == ["A good many", "A handful of respondents"]
+
+
+def test_draft_html_is_escaped():
+    cb = parse_codebook(
+        {"question": "B2", "title": "t", "themes": [{"id": "a", "label": "a", "description": "a",
+         "include": ["a"], "example": "a", "stem": "said <script>alert(1)</script>"}]}
+    )  # fmt: skip
+    html = as_html(draft_paragraphs(_freq({"a": 5}), cb))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_draft_on_real_codes_reads_like_the_review(instrument, hostile):
+    coded = code_question(hostile, instrument, "B4")
+    draft = draft_paragraphs(theme_frequencies(coded, hostile, k=0), coded.codebook)
+    assert draft.loc[0, "sentence"].startswith("Many respondents suggested the assignment of")
+    assert draft["n"].is_monotonic_decreasing
+
+
+# ---- quotes -------------------------------------------------------------------------------------
+def test_quotes_remove_personal_data_and_own_organization(instrument, hostile):
+    coded = code_question(hostile, instrument, "B4")
+    quotes = select_quotes(coded, hostile, n=5)
+    text = " ".join(quotes["quote"])
+    assert "jane.doe@acme.example" not in text and "[email]" in text
+    assert "917 1234" not in text and "[phone]" in text
+    assert "www.hope.example" not in text and "[url]" in text
+    assert "Hope Shelter Network" not in text and "[organization]" in text
+
+
+def test_quotes_are_html_escaped(instrument, hostile):
+    coded = code_question(hostile, instrument, "B4")
+    quotes = select_quotes(coded, hostile)
+    ngo = quotes[quotes["theme"] == "ngo_outreach"].iloc[0]
+    assert "<script>" in ngo["quote"]  # plain text keeps it (escape before HTML)...
+    assert "<script>" not in ngo["quote_html"]  # ...and the HTML copy is escaped
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in ngo["quote_html"]
+
+
+def test_quotes_follow_the_stated_rule(instrument, hostile):
+    coded = code_question(hostile, instrument, "B4")
+    quotes = select_quotes(coded, hostile, n=1)
+    assert quotes.groupby("theme").size().max() == 1
+    focal = quotes[quotes["theme"] == "focal_points"].iloc[0]
+    # R02 and R05 both mention focal points; R02's sentence fits the 40-300 character window
+    # and its answer has one theme, so it ranks first.
+    assert focal["respondent_id"] == "R02"
+    again = select_quotes(coded, hostile, n=1)
+    pd.testing.assert_frame_equal(quotes, again)
+    with pytest.raises(ArgumentError, match="`n` must be a whole number"):
+        select_quotes(coded, hostile, n=-1)
+
+
+def test_quotes_without_organization_column(instrument, hostile):
+    coded = code_question(hostile, instrument, "B4")
+    quotes = select_quotes(coded, hostile, organization_column=None, n=5)
+    assert quotes["quote"].str.contains("Hope Shelter Network").any()
