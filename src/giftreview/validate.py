@@ -35,7 +35,13 @@ import pandera.pandas as pa
 from rapidfuzz import fuzz, process, utils
 
 from giftreview.errors import DataValidationError
-from giftreview.instrument import Instrument, Question, load_instrument
+from giftreview.instrument import (
+    Instrument,
+    Question,
+    load_instrument,
+    option_column,
+    other_column,
+)
 
 VALIDATION_COLUMNS = [
     "file",
@@ -137,6 +143,9 @@ class Rules:
     def __init__(self, instrument: Instrument):
         self.instrument = instrument
         self.by_column: dict[str, Question] = {q.raw_column: q for q in instrument.questions}
+        self.by_other_column: dict[str, Question] = {
+            q.other_column: q for q in instrument.questions if q.other_column
+        }
         self._labels: dict[str, dict[str, tuple[str, str]]] = {}
         self._missing: dict[str, dict[str, str]] = {}
         for q in instrument.questions:
@@ -237,6 +246,24 @@ class Rules:
             cell.rule = "alias"
         return cell
 
+    def other_text(self, q: Question, raw: str, row: Mapping[str, Any] | None) -> Cell:
+        """The 'Other (specify)' text of multi question ``q``.
+
+        When the option code of "Other" makes the same clean column name as the text
+        (``option_column(q, "other") == other_column(q)``, a known collision of the data
+        contract) the text column also stands for the tick: a respondent who ticked "Other"
+        without text gets the option label there (rule ``other_ticked_without_text``).
+        """
+        cell = self.text(None, raw)
+        code = _other_code(q)
+        if cell.value is not None or code is None or row is None or q.raw_column not in row:
+            return cell
+        if option_column(q.id, code) != other_column(q.id):
+            return cell
+        if code in (self.options(q.id, str(row[q.raw_column])).value or []):
+            return Cell(value=q.other_label, rule="other_ticked_without_text", after=q.other_label)
+        return cell
+
     def _code_of(self, qid: str, label: str) -> str:
         return next(str(o.code) for o in self.instrument.levels_of(qid) if o.label == label)
 
@@ -317,6 +344,8 @@ class Rules:
         if q is None:
             if column == self.instrument.raw.submitted:
                 return self.date(raw)
+            if column in self.by_other_column:
+                return self.other_text(self.by_other_column[column], raw, row)
             return self.text(None, raw)
         if q.type in ("single", "rating"):
             return self.label(q.id, raw)
