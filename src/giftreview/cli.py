@@ -184,6 +184,65 @@ def compare_command(
 # ---- end of issue 6 block -----------------------------------------------------------------------
 
 
+# ---- issue 5: run (owner: notebooks and rendered reports) --------------------------------------
+@app.command("run")
+def run_command(
+    raw: Annotated[
+        Path | None,
+        typer.Argument(help="Raw export (default: the first bundled wave in data/raw/)."),
+    ] = None,
+    instrument: Annotated[
+        Path | None, typer.Option("--instrument", help="Instrument YAML.")
+    ] = None,
+    wave: Annotated[
+        str | None, typer.Option("--wave", help="Wave label (default: file stem).")
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--formats", help="Comma-separated: html, pdf (PDF needs Chromium).")
+    ] = "html,pdf",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default reports/<wave>).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+) -> None:
+    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from giftreview import paths
+    from giftreview.render import RunSettings, default_raw, run_report
+
+    settings = RunSettings(
+        raw=raw or default_raw(),
+        instrument=instrument or paths.DEFAULT_INSTRUMENT,
+        wave=wave,
+        out=out,
+        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
+        force=force,
+        jobs=jobs,
+    )
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        result = run_report(settings, progress=progress)
+    if result.cached:
+        console.print(
+            f"up to date: inputs unchanged, nothing rerun ({result.seconds:.2f} s); "
+            f"reports in {result.out_dir}/ (use --force to rerun)"
+        )
+        return
+    reran = [j.name for j in result.jobs if j.status == "done"]
+    kept = [j.name for j in result.jobs if j.status == "cached"]
+    console.print(
+        f"reports written to {result.out_dir}/index.html in {result.seconds:.1f} s; "
+        f"rendered: {', '.join(reran) or 'none'}"
+        + (f"; unchanged, kept: {', '.join(kept)}" if kept else "")
+    )
+
+
+# ---- end of issue 5 block -----------------------------------------------------------------------
+
 
 # ---- issue 4: coding export / import / reliability (owner: open answers) ----------------------
 def _coding_inputs(wave: str, qid: str, instrument: Path | None):

@@ -112,6 +112,16 @@ class RunResult:
         return not self.failures
 
 
+def default_raw() -> Path:
+    """The first bundled wave (``data/raw/*``, sorted by name): what ``giftreview run`` renders."""
+    found = sorted(
+        p for ext in ("csv", "xlsx", "sav") for p in paths.DATA_RAW.glob(f"*.{ext}") if p.is_file()
+    )
+    if not found:
+        raise ArgumentError(f"no raw file given and none in {paths.DATA_RAW}; pass RAW")
+    return found[0]
+
+
 def notebooks_dir(explicit: Path | None = None) -> Path:
     """Folder of the notebook sources: ``explicit``, ``paths.NOTEBOOKS`` or the source tree's."""
     for candidate in (explicit, paths.NOTEBOOKS, paths.PACKAGE_DIR.parents[1] / "notebooks"):
@@ -752,27 +762,72 @@ def _run_job(job: NotebookJob, out: Path, kernel: str, steps: Steps) -> None:
     job.outputs["html"] = f"{job.name}.html"
 
 
-def _print_pdfs(todo: list[NotebookJob], out: Path, header: str, steps: Steps) -> None:
-    if not todo:
-        return
-    with Chromium() as browser:
-        for job in todo:
-            h = steps.start(f"{job.name}: pdf")
-            browser.print_pdf(out / f"{job.name}.html", out / f"{job.name}.pdf", header)
-            job.seconds += steps.done(h, f"{job.name}: pdf")
-            job.outputs["pdf"] = f"{job.name}.pdf"
+class PdfPrinter:
+    """Prints PDFs on one background thread with one Chromium, as soon as each HTML is ready.
+
+    Chromium starts while the first notebooks execute, so neither its start-up nor the printing
+    waits for the slowest notebook.
+    """
+
+    def __init__(self, out: Path, header: str, steps: Steps):
+        self.out, self.header, self.steps = out, header, steps
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="giftreview-pdf")
+        self._browser = self._pool.submit(self._start)
+        self._futures: list = []
+
+    def _start(self) -> Chromium:
+        return Chromium().__enter__()
+
+    def _print(self, job: NotebookJob) -> None:
+        h = self.steps.start(f"{job.name}: pdf")
+        self._browser.result().print_pdf(
+            self.out / f"{job.name}.html", self.out / f"{job.name}.pdf", self.header
+        )
+        job.seconds += self.steps.done(h, f"{job.name}: pdf")
+        job.outputs["pdf"] = f"{job.name}.pdf"
+
+    def submit(self, job: NotebookJob) -> None:
+        self._futures.append((job, self._pool.submit(self._print, job)))
+
+    def finish(self) -> list[str]:
+        """Wait for every PDF; return the messages of those that failed; stop Chromium."""
+        failures = []
+        for job, fut in self._futures:
+            try:
+                fut.result()
+            except GiftreviewError as exc:
+                job.status, job.error = "failed", str(exc)
+                failures.append(f"{job.name}: PDF: {exc}")
+        try:
+            self._pool.submit(lambda: self._browser.result().close()).result()
+        except GiftreviewError as exc:
+            failures.append(str(exc))
+        self._pool.shutdown()
+        return failures
+
+
+def _order(jobs: list[NotebookJob], previous: dict) -> list[NotebookJob]:
+    """Longest first (by the last run's time, else parts before overview/methods): with two
+    workers this finishes soonest (longest-processing-time scheduling)."""
+    last = {j.get("name"): j.get("seconds", 0) for j in previous.get("notebooks", [])}
+    default = {OVERVIEW: 1.0, METHODS: 1.0}
+    return sorted(jobs, key=lambda j: -(last.get(j.name) or default.get(j.name, 10.0)))
 
 
 def _execute_all(
-    jobs: list[NotebookJob], settings: RunSettings, instrument, steps: Steps
+    jobs: list[NotebookJob], settings: RunSettings, instrument, steps: Steps, previous: dict
 ) -> list[str]:
-    """Run every non-cached job (``settings.jobs`` at a time), then print their PDFs."""
+    """Run every non-cached job (``settings.jobs`` at a time); print each PDF when its HTML is
+    ready."""
     out = settings.out_dir
-    todo = [j for j in jobs if j.status != "cached"]
+    todo = _order([j for j in jobs if j.status != "cached"], previous)
     failures: list[str] = []
     for job in todo:
         job.outputs = {}
-        check_parameters(job.source, job.parameters)
+    printer = None
+    if "pdf" in settings.formats and todo:
+        header = instrument.survey.running_header or instrument.survey.title
+        printer = PdfPrinter(out, header, steps)
 
     def one(job: NotebookJob) -> None:
         try:
@@ -781,12 +836,14 @@ def _execute_all(
         except GiftreviewError as exc:
             job.status, job.error = "failed", str(exc)
             failures.append(str(exc))
+            return
+        if printer is not None:
+            printer.submit(job)
 
     with private_kernel() as kernel, ThreadPoolExecutor(max_workers=settings.jobs) as pool:
         list(pool.map(one, todo))
-    if "pdf" in settings.formats:
-        header = instrument.survey.running_header or instrument.survey.title
-        _print_pdfs([j for j in todo if j.status == "done"], out, header, steps)
+    if printer is not None:
+        failures += printer.finish()
     return failures
 
 
@@ -843,8 +900,10 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
         h = steps.start("report")
         steps.done(h, "report", "inputs unchanged: nothing to do (use --force to rerun)")
         return RunResult(out, jobs, True, time.perf_counter() - t0)
+    for source, params in {j.source: j.parameters for j in jobs if j.status != "cached"}.items():
+        check_parameters(source, params)  # before any work: an unknown parameter is an error
     _prepare_data(settings, instrument, inputs, processed, steps)
-    failures = _execute_all(jobs, settings, instrument, steps)
+    failures = _execute_all(jobs, settings, instrument, steps, previous)
     prov = provenance(settings, inputs)
     title = instrument.survey.title
     (out / "index.html").write_text(index_html(title, settings.wave_label, jobs, prov), "utf-8")

@@ -1,0 +1,69 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Methods and provenance
+#
+# How the numbers in this report were made: what happened to every raw row, which test each
+# breakdown used and why, how intervals are computed, which cells are hidden, and which words
+# the drafted paragraphs use for shares.
+
+# %%
+from giftreview import report
+
+# %% tags=["parameters"]
+# Parameters (papermill overrides them; the defaults open the first bundled wave).
+# Relative paths start at the project root.
+raw: str = "data/raw/ungift_2010.csv"  # the raw export of one wave
+instrument: str = "instruments/ungift_partner_survey.yaml"  # the questionnaire file
+wave: str = ""  # wave label; empty means the stem of the raw file name
+processed: str = ""  # cleaned-wave folder; empty means data/processed/<wave>
+group_by: str = ""  # grouping question id; empty means group_by of the instrument
+confidence: float = 0.95  # two-sided level of every interval
+k: int = 5  # suppression threshold: counts below k are hidden in every breakdown
+weights: bool = False  # post-stratify shares to the organizations contacted per group
+output: str = ""  # folder for files this notebook writes; empty means reports/<wave>
+
+# %%
+rep = report.open_wave(
+    raw=raw,
+    instrument=instrument,
+    wave=wave,
+    processed=processed,
+    group_by=group_by,
+    confidence=confidence,
+    k=k,
+    weights=weights,
+    output=output,
+)
+
+# %%
+report.synthetic_label(rep)
+
+# %%
+report.data_accounting(rep)
+
+# %%
+report.tests_explained(rep)
+
+# %%
+report.interval_methods(rep)
+
+# %%
+report.suppression_rule(rep)
+
+# %%
+report.quantifier_table(rep)
+
+# %%
+report.provenance(rep)
