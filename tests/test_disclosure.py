@@ -26,11 +26,14 @@ def frame(rows: list[list[int]]) -> pd.DataFrame:
     )
 
 
-def attacker_range(display: pd.DataFrame, k: int, cell: tuple[int, int]) -> tuple[int, int]:
+def attacker_range(
+    display: pd.DataFrame, k: int, cell: tuple[int, int], low: int = 1
+) -> tuple[int, int]:
     """Min and max integer value of ``cell`` given only what ``display`` shows.
 
-    Shown: cells ("<k" means 0..k-1, "x" means >= k, a number is that number), and the totals
-    in the "Total" row/column (a total shown as "x" gives nothing).
+    Shown: cells ("<k" means low..k-1 where low is 1 when zeros are shown, "x" means >= k, a
+    number is that number), and the totals in the "Total" row/column (a total shown as "x"
+    gives nothing).
     """
     body = display.drop(index="Total", columns="Total", errors="ignore")
     r, c = body.shape
@@ -40,9 +43,9 @@ def attacker_range(display: pd.DataFrame, k: int, cell: tuple[int, int]) -> tupl
             v = body.iat[i, j]
             n = i * c + j
             if v == f"<{k}":
-                lo[n], hi[n] = 0, k - 1
+                lo[n], hi[n] = low, k - 1
             elif v == "x":
-                lo[n], hi[n] = k, np.inf
+                lo[n], hi[n] = k, 10**6  # "at least k"; a large cap keeps the program bounded
             else:
                 lo[n] = hi[n] = int(v)
     rows_a, rows_b = [], []
@@ -98,15 +101,37 @@ def test_single_suppressible_cell_in_a_row_with_published_total():
         assert hi > lo
 
 
-def test_pinned_pair_is_caught_by_the_audit():
-    # Zeros count as small: rows g1 and column a1 total 0, so the line rule alone would leave
-    # cells whose value is forced; the audit hides totals until nothing is forced.
+def test_lone_small_cell_among_zeros_hides_the_totals():
+    # Zeros are shown, so 3 is the only unknown: its row total, column total and the grand total
+    # would each give it away, and no other cell can be suppressed in its place.
     t = frame([[3, 0], [0, 0]])
     s = suppress(t, k=5)
+    assert s.n_primary == 1 and s.n_secondary == 0
+    assert s.display.loc["g0", "Total"] == "x" and s.display.loc["Total", "a0"] == "x"
+    assert s.display.loc["Total", "Total"] == "x"
+    assert attacker_range(s.display, 5, (0, 0)) == (1, 4)
+
+
+def test_zero_column_total_does_not_force_suppression_everywhere():
+    # A level nobody chose (a column of zeros, total 0) stays published as zeros.
+    t = frame([[0, 2, 30, 40], [0, 25, 3, 35], [0, 22, 28, 33]])
+    s = suppress(t, k=5)
+    assert (s.display["a0"].iloc[:3] == "0").all()
+    assert s.hidden_totals == []
     for i, j in np.argwhere(s.mask.to_numpy()):
         lo, hi = attacker_range(s.display, 5, (i, j))
         assert hi > lo
-    assert s.hidden_totals
+
+
+def test_suppressed_zeros_when_asked():
+    t = frame([[0, 12], [9, 11]])
+    s = suppress(t, k=3, zeros="suppress")
+    assert s.display.loc["g0", "a0"] == "<3"
+    for i, j in np.argwhere(s.mask.to_numpy()):
+        lo, hi = attacker_range(s.display, 3, (i, j), low=0)
+        assert hi > lo
+    with pytest.raises(ArgumentError, match="with k=2 and zeros shown, '<2' can only mean 1"):
+        suppress(t, k=2)
 
 
 def test_k_zero_turns_suppression_off():
@@ -148,13 +173,16 @@ def test_suppress_tidy_hides_percentages():
     ),
     k=st.sampled_from([3, 5]),
     margins=st.sampled_from(["both", "rows", "columns"]),
+    zeros=st.sampled_from(["show", "suppress"]),
 )
-def test_no_suppressed_cell_can_be_recovered(table, k, margins):
+def test_no_suppressed_cell_can_be_recovered(table, k, margins, zeros):
     t = frame(table)
-    s = suppress(t, k=k, margins=margins)
+    s = suppress(t, k=k, margins=margins, zeros=zeros)
+    low = 1 if zeros == "show" else 0
     body = s.display.drop(index="Total", columns="Total", errors="ignore")
-    assert (body.to_numpy() == f"<{k}").sum() == (t.to_numpy() < k).sum()
+    small = (t.to_numpy() < k) & (t.to_numpy() >= low)
+    assert (body.to_numpy() == f"<{k}").sum() == small.sum()
     for i, j in np.argwhere(s.mask.to_numpy()):
-        lo, hi = attacker_range(s.display, k, (i, j))
+        lo, hi = attacker_range(s.display, k, (i, j), low=low)
         assert lo <= t.iat[i, j] <= hi
         assert hi > lo, f"cell {(i, j)} of {table} can be recovered: {s.display}"

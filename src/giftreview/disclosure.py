@@ -2,25 +2,28 @@
 
 Rule (``docs/statistics.md``):
 
-1. **Primary**: every count below ``k`` (zeros included) is shown as ``"<k"`` and its percentage
-   is hidden.
+1. **Primary**: every count from 1 to ``k - 1`` is shown as ``"<k"`` and its percentage is
+   hidden. Zeros are shown (``zeros="show"``, the default: an empty cell tells nothing about a
+   person) unless ``zeros="suppress"``, which treats them as small counts too.
 2. **Secondary**: every published line (row or column whose total is shown) that holds exactly
-   one suppressed cell gets a second one: the smallest unsuppressed cell of that line, preferring
-   a cell whose crossing line already has a suppressed cell. Secondary cells are shown as
-   ``"x"``.
+   one suppressed cell gets a second one: the smallest unsuppressed cell of at least ``k`` in
+   that line, preferring a cell whose crossing line already has a suppressed cell. Secondary
+   cells are shown as ``"x"``.
 3. **Audit**: the attacker knows every published cell and total, that a ``"<k"`` cell lies in
-   ``[0, k-1]`` and that an ``"x"`` cell is at least ``k``. For each suppressed cell the smallest
-   and largest value consistent with all of that are found by linear programming
-   (:func:`scipy.optimize.linprog`). The constraint matrix of row and column sums is totally
-   unimodular, so these bounds are integers: the cell is protected exactly when
-   ``max > min`` (at least two values are possible). While a cell is not protected, another cell
-   of its row or column is suppressed; when no cell is left to suppress, the total of that line
-   is hidden instead.
+   ``[1, k-1]`` (``[0, k-1]`` when zeros are suppressed) and that an ``"x"`` cell is at least
+   ``k``. For each suppressed cell the smallest and largest value consistent with all of that
+   are found by linear programming (:func:`scipy.optimize.linprog`). The constraint matrix of
+   row and column sums is totally unimodular, so these bounds are integers: the cell is
+   protected exactly when ``max > min`` (at least two values are possible). While a cell is
+   exposed, the cheapest further step that protects it is taken: suppress the smallest cell of
+   its row or column that does, else hide its row or column total, else suppress the smallest
+   candidate and look again.
 
-Step 2 alone is not enough: e.g. when the second cell of a line is itself pinned down by its
-column, the pair can be solved; step 3 catches every such case.
+Step 2 alone is not enough: when the second cell of a line is itself pinned down by its column
+(e.g. a column whose other cells are published), the pair can be solved; step 3 catches every
+such case.
 
-In R: ``sdcTable::protectTable`` (HITAS/SIMPLEHEURISTIC) does the same job for tables.
+In R: ``sdcTable::protectTable`` (HITAS / SIMPLEHEURISTIC) does the same job for tables.
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ class Suppressed:
         return self.status != ""
 
 
-def suppress(table: pd.DataFrame, *, k: int = 5, margins: str = "both") -> Suppressed:
+def suppress(
+    table: pd.DataFrame, *, k: int = 5, margins: str = "both", zeros: str = "show"
+) -> Suppressed:
     """Suppress small cells of a contingency table of counts so none can be recovered.
 
     Parameters
@@ -69,10 +74,13 @@ def suppress(table: pd.DataFrame, *, k: int = 5, margins: str = "both") -> Suppr
     table
         Counts: rows are groups, columns are answers (non-negative integers; not modified).
     k
-        Threshold: counts below ``k`` are suppressed. ``k=0`` turns suppression off.
+        Threshold: counts from 1 to ``k - 1`` are suppressed. ``k=0`` turns suppression off.
     margins
-        Which totals are published: ``"both"`` (row and column totals), ``"rows"``,
-        ``"columns"`` or ``"none"``.
+        Which totals are published: ``"both"`` (row and column totals, and the grand total),
+        ``"rows"``, ``"columns"`` or ``"none"``.
+    zeros
+        ``"show"`` (zeros are published as 0) or ``"suppress"`` (zeros count as small cells).
+        With ``k=2`` zeros must be suppressed, otherwise ``"<2"`` could only mean 1.
 
     Returns
     -------
@@ -85,34 +93,17 @@ def suppress(table: pd.DataFrame, *, k: int = 5, margins: str = "both") -> Suppr
     >>> s.n_primary, s.n_secondary
     (1, 3)
     """
-    counts = _counts(table)
-    if not isinstance(k, int | np.integer) or k < 0:
-        raise ArgumentError(f"`k` must be a whole number >= 0 (0 turns suppression off); got {k!r}")
-    if margins not in ("both", "rows", "columns", "none"):
-        raise ArgumentError(
-            f"`margins` must be 'both', 'rows', 'columns' or 'none'; got {margins!r}"
-        )
-    status = np.full(counts.shape, "", dtype=object)
-    status[counts < k] = PRIMARY
-    rows_pub = np.full(counts.shape[0], margins in ("both", "rows"))
-    cols_pub = np.full(counts.shape[1], margins in ("both", "columns"))
-    grand = margins != "none"
-    if k > 0:
-        _secondary(counts, status, rows_pub, cols_pub)
-        grand = _audit(counts, status, rows_pub, cols_pub, k, grand)
-    hidden = (
-        [table.index[i] for i in np.flatnonzero(~rows_pub)] if margins in ("both", "rows") else []
-    )
-    hidden += (
-        [table.columns[j] for j in np.flatnonzero(~cols_pub)]
-        if margins in ("both", "columns")
-        else []
-    )
+    plan = _Plan.start(_counts(table), k, margins, zeros)
+    if plan.k > 0:
+        plan.secondary()
+        plan.audit()
+    hidden = [table.index[i] for i in np.flatnonzero(~plan.rows_pub)] if plan.rows_shown else []
+    hidden += [table.columns[j] for j in np.flatnonzero(~plan.cols_pub)] if plan.cols_shown else []
     return Suppressed(
-        display=_display(table, counts, status, (rows_pub, cols_pub, grand), k, margins),
-        status=pd.DataFrame(status, index=table.index, columns=table.columns),
-        n_primary=int((status == PRIMARY).sum()),
-        n_secondary=int((status == SECONDARY).sum()),
+        display=_display(table, plan, margins),
+        status=pd.DataFrame(plan.status, index=table.index, columns=table.columns),
+        n_primary=int((plan.status == PRIMARY).sum()),
+        n_secondary=int((plan.status == SECONDARY).sum()),
         hidden_totals=hidden,
         k=int(k),
     )
@@ -130,127 +121,167 @@ def _counts(table: pd.DataFrame) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _lines(shape, rows_pub, cols_pub):
-    """Published lines as lists of (i, j) cells."""
-    r, c = shape
-    out = [[(i, j) for j in range(c)] for i in range(r) if rows_pub[i]]
-    out += [[(i, j) for i in range(r)] for j in range(c) if cols_pub[j]]
-    return out
+@dataclass
+class _Plan:
+    """The suppression being built: cell status and which totals are still published."""
 
+    counts: np.ndarray
+    status: np.ndarray
+    k: int
+    low: int  # smallest value a "<k" cell can have (1 when zeros are shown)
+    rows_pub: np.ndarray
+    cols_pub: np.ndarray
+    grand: bool
+    rows_shown: bool
+    cols_shown: bool
 
-def _secondary(counts, status, rows_pub, cols_pub) -> None:
-    """Give every published line with exactly one suppressed cell a second one."""
-    changed = True
-    while changed:
-        changed = False
-        for line in _lines(counts.shape, rows_pub, cols_pub):
-            if sum(status[c] != "" for c in line) == 1:
-                if _suppress_one(counts, status, line):
-                    changed = True
-
-
-def _suppress_one(counts, status, cells) -> bool:
-    """Suppress the best unsuppressed cell among ``cells`` (False when none is left)."""
-    free = [c for c in cells if status[c] == ""]
-    if not free:
-        return False
-
-    def crossing_has(c) -> bool:
-        i, j = c
-        return (status[i, :] != "").any() or (status[:, j] != "").any()
-
-    best = min(free, key=lambda c: (not crossing_has(c), counts[c]))
-    status[best] = SECONDARY
-    return True
-
-
-def cell_ranges(
-    counts, status, rows_pub, cols_pub, k: int, margins_grand: bool = True
-) -> dict[tuple, tuple[float, float]]:
-    """Smallest and largest value of each suppressed cell an attacker can deduce (by LP).
-
-    Constraints: the published line totals, the grand total (when ``margins_grand``), ``[0, k-1]`` for primary cells and ``>= k`` for secondary cells.
-    """
-    cells = [tuple(c) for c in np.argwhere(status != "")]
-    if not cells:
-        return {}
-    index = {c: n for n, c in enumerate(cells)}
-    a_eq, b_eq = [], []
-    lines = _lines(counts.shape, rows_pub, cols_pub)
-    if margins_grand:
-        lines.append([tuple(c) for c in np.argwhere(np.ones(counts.shape, dtype=bool))])
-    for line in lines:
-        hidden = [c for c in line if c in index]
-        if hidden:
-            row = np.zeros(len(cells))
-            row[[index[c] for c in hidden]] = 1
-            a_eq.append(row)
-            b_eq.append(sum(counts[c] for c in hidden))
-    bounds = [(0, k - 1) if status[c] == PRIMARY else (k, None) for c in cells]
-    out = {}
-    for c, n in index.items():
-        obj = np.zeros(len(cells))
-        obj[n] = 1
-        ends = []
-        for sign in (1, -1):
-            res = linprog(
-                sign * obj,
-                A_eq=np.array(a_eq) if a_eq else None,
-                b_eq=np.array(b_eq) if b_eq else None,
-                bounds=bounds,
-                method="highs",
+    @classmethod
+    def start(cls, counts: np.ndarray, k: int, margins: str, zeros: str) -> _Plan:
+        if not isinstance(k, int | np.integer) or k < 0:
+            raise ArgumentError(
+                f"`k` must be a whole number >= 0 (0 turns suppression off); got {k!r}"
             )
-            ends.append(sign * res.fun if res.status == 0 else np.inf * sign)
-        out[c] = (round(ends[0], 6), round(ends[1], 6))
-    return out
+        if margins not in ("both", "rows", "columns", "none"):
+            raise ArgumentError(
+                f"`margins` must be 'both', 'rows', 'columns' or 'none'; got {margins!r}"
+            )
+        if zeros not in ("show", "suppress"):
+            raise ArgumentError(f"`zeros` must be 'show' or 'suppress'; got {zeros!r}")
+        if k == 2 and zeros == "show":
+            raise ArgumentError(
+                "with k=2 and zeros shown, '<2' can only mean 1; pass zeros='suppress' or k >= 3"
+            )
+        low = 1 if zeros == "show" else 0
+        status = np.full(counts.shape, "", dtype=object)
+        status[(counts < k) & (counts >= low)] = PRIMARY
+        rows, cols = margins in ("both", "rows"), margins in ("both", "columns")
+        return cls(
+            counts, status, int(k), low,
+            np.full(counts.shape[0], rows), np.full(counts.shape[1], cols),
+            margins == "both", rows, cols,
+        )  # fmt: skip
 
+    # ---- step 2: every published line with a suppressed cell gets a second one ----------
+    def lines(self, grand: bool = True) -> list[list[tuple[int, int]]]:
+        """Published lines as lists of (i, j) cells (and the grand total, when shown)."""
+        r, c = self.counts.shape
+        out = [[(i, j) for j in range(c)] for i in range(r) if self.rows_pub[i]]
+        out += [[(i, j) for i in range(r)] for j in range(c) if self.cols_pub[j]]
+        if grand and self.grand:
+            out.append([(i, j) for i in range(r) for j in range(c)])
+        return out
 
-def _audit(counts, status, rows_pub, cols_pub, k: int, grand: bool) -> bool:
-    """Suppress more (or hide totals) until every suppressed cell has at least two values.
+    def candidates(self, cells) -> list[tuple[int, int]]:
+        """Unsuppressed cells of at least ``k`` among ``cells``, best secondary first."""
+        free = [c for c in cells if self.status[c] == "" and self.counts[c] >= self.k]
 
-    Returns whether the grand total can still be published.
-    """
-    while True:
-        ranges = cell_ranges(counts, status, rows_pub, cols_pub, k, grand)
-        exposed = [c for c, (lo, hi) in ranges.items() if hi <= lo]
-        if not exposed:
-            return grand
-        if not any(_protect(counts, status, rows_pub, cols_pub, c) for c in exposed):
-            if not grand:  # pragma: no cover - without constraints the bounds give two values
-                return grand
-            grand = False
+        def crossing_has(c) -> bool:
+            return (self.status[c[0], :] != "").any() or (self.status[:, c[1]] != "").any()
 
+        return sorted(free, key=lambda c: (not crossing_has(c), self.counts[c], c))
 
-def _protect(counts, status, rows_pub, cols_pub, cell) -> bool:
-    """One step towards protecting ``cell``: suppress a cell of its lines, else hide a total."""
-    i, j = cell
-    row = [(i, jj) for jj in range(counts.shape[1])]
-    col = [(ii, j) for ii in range(counts.shape[0])]
-    if rows_pub[i] and _suppress_one(counts, status, row):
-        return True
-    if cols_pub[j] and _suppress_one(counts, status, col):
-        return True
-    for pub, at in ((rows_pub, i), (cols_pub, j)):
-        if pub[at]:
-            pub[at] = False
+    def secondary(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for line in self.lines(grand=False):
+                if sum(self.status[c] != "" for c in line) == 1:
+                    best = self.candidates(line)
+                    if best:
+                        self.status[best[0]] = SECONDARY
+                        changed = True
+
+    # ---- step 3: the audit ------------------------------------------------------------
+    def ranges(self, only=None) -> dict[tuple, tuple[float, float]]:
+        """Smallest and largest value of each suppressed cell an attacker can deduce (by LP)."""
+        cells = [tuple(c) for c in np.argwhere(self.status != "")]
+        index = {c: n for n, c in enumerate(cells)}
+        a_eq, b_eq = [], []
+        for line in self.lines():
+            hidden = [c for c in line if c in index]
+            if hidden:
+                a_eq.append(np.isin(np.arange(len(cells)), [index[c] for c in hidden]))
+                b_eq.append(sum(self.counts[c] for c in hidden))
+        bounds = [
+            (self.low, self.k - 1) if self.status[c] == PRIMARY else (self.k, None) for c in cells
+        ]
+        out = {}
+        for c in cells if only is None else [only]:
+            obj = np.zeros(len(cells))
+            obj[index[c]] = 1
+            ends = []
+            for sign in (1, -1):
+                res = linprog(
+                    sign * obj,
+                    A_eq=np.array(a_eq, dtype=float) if a_eq else None,
+                    b_eq=np.array(b_eq, dtype=float) if b_eq else None,
+                    bounds=bounds,
+                    method="highs",
+                )
+                # only the maximum can be unbounded (an 'x' cell with no total left)
+                ends.append(sign * res.fun if res.status == 0 else np.inf)
+            out[c] = (round(ends[0], 6), round(ends[1], 6))
+        return out
+
+    def protected(self, cell) -> bool:
+        lo, hi = self.ranges(only=cell)[cell]
+        return hi > lo
+
+    def audit(self) -> None:
+        """Suppress more (or hide totals) until every suppressed cell has two or more values."""
+        while True:
+            exposed = [c for c, (lo, hi) in self.ranges().items() if hi <= lo]
+            if not any(self.protect(c) for c in exposed):
+                return  # protected, or nothing left (only k=1 with zeros suppressed: '<1' is 0)
+
+    def protect(self, cell) -> bool:
+        """Take the cheapest step that protects ``cell`` (or, failing that, one step).
+
+        Returns False when nothing is left to suppress or hide.
+        """
+        i, j = cell
+        lines = []
+        if self.rows_pub[i]:
+            lines += [(i, jj) for jj in range(self.counts.shape[1])]
+        if self.cols_pub[j]:
+            lines += [(ii, j) for ii in range(self.counts.shape[0])]
+        cands = sorted(set(self.candidates(lines)), key=lambda c: (self.counts[c], c))
+        for c in cands:
+            self.status[c] = SECONDARY
+            if self.protected(cell):
+                return True
+            self.status[c] = ""
+        for pub, at in ((self.rows_pub, i), (self.cols_pub, j)):
+            if pub[at]:
+                pub[at] = False
+                if self.protected(cell):
+                    return True
+                pub[at] = True
+        if cands:
+            self.status[cands[0]] = SECONDARY
             return True
-    return False
+        for pub, at in ((self.rows_pub, i), (self.cols_pub, j)):
+            if pub[at]:
+                pub[at] = False
+                return True
+        changed, self.grand = self.grand, False
+        return changed
 
 
-def _display(table, counts, status, published, k, margins) -> pd.DataFrame:
-    rows_pub, cols_pub, grand = published
+def _display(table: pd.DataFrame, plan: _Plan, margins: str) -> pd.DataFrame:
+    counts, status = plan.counts, plan.status
     text = np.where(
         status == PRIMARY,
-        f"<{k}",
+        f"<{plan.k}",
         np.where(status == SECONDARY, SECONDARY_SYMBOL, counts.astype(str)),
     )
     out = pd.DataFrame(text, index=table.index, columns=table.columns)
-    if margins in ("both", "rows"):
-        out["Total"] = np.where(rows_pub, counts.sum(axis=1).astype(str), SECONDARY_SYMBOL)
-    if margins in ("both", "columns"):
-        tot = np.where(cols_pub, counts.sum(axis=0).astype(str), SECONDARY_SYMBOL).tolist()
-        if "Total" in out.columns:
-            tot.append(str(int(counts.sum())) if grand else SECONDARY_SYMBOL)
+    if plan.rows_shown:
+        out["Total"] = np.where(plan.rows_pub, counts.sum(axis=1).astype(str), SECONDARY_SYMBOL)
+    if plan.cols_shown:
+        tot = np.where(plan.cols_pub, counts.sum(axis=0).astype(str), SECONDARY_SYMBOL).tolist()
+        if plan.rows_shown:
+            tot.append(str(int(counts.sum())) if plan.grand else SECONDARY_SYMBOL)
         out.loc["Total"] = tot
     return out
 
