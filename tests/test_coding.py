@@ -395,3 +395,17 @@ def test_cli_export_import_reliability(hostile, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["coding", "import", wave, "B4", str(tmp_path / "missing.csv")])
     assert exc.value.code == InputFileError.exit_code
+
+
+def test_missing_theme_column_keeps_auto_codes_for_that_theme(instrument, hostile, tmp_path):
+    def edit(s):
+        s["communication"] = "0"  # the coder disagrees with every auto code of communication
+        return s.drop(columns=["focal_points"])
+
+    coded, path = _edited_csv(instrument, hostile, tmp_path, edit=edit)
+    human = import_sheets([path], coded.codebook, hostile)
+    assert human.problems["problem"].str.contains("theme column 'focal_points' is missing").any()
+    mixed = code_question(hostile, instrument, "B4", human=human)
+    by_theme = mixed.codes.groupby("theme")["source"].agg(set)
+    assert by_theme["focal_points"] == {"auto"}
+    assert "communication" not in by_theme.index

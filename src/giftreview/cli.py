@@ -348,7 +348,8 @@ def coding_import_command(
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
     for r in human.problems.itertuples(index=False):
-        print(f"{r.severity}: {r.file} row {r.row}: {r.problem}")
+        where = f"{r.file} row {r.row}" if r.row else r.file
+        print(f"{r.severity}: {where}: {r.problem}")
     coded = code_question(data, inst, qid, human=human, codebook=codebook, rule=rule)
     freq = theme_frequencies(coded, data, k=0)
     cols = ["theme", "n", "base", "pct", "n_auto", "n_human", "source"]

@@ -387,8 +387,9 @@ def code_question(
     qid
         The open question, e.g. ``"B2"``.
     human
-        Codes read by :func:`import_sheets`. For every answer a human coded, the human codes
-        replace the auto codes entirely (source ``human``); other answers keep auto codes.
+        Codes read by :func:`import_sheets`. Every (answer, theme) decision a human made
+        replaces the auto decision (source ``human``); decisions no human made (answers not in
+        any sheet, or a theme column missing from the sheets) keep the auto code.
     codebook
         Use this codebook instead of the instrument's.
     rule
@@ -404,21 +405,7 @@ def code_question(
     codes = auto_code(answered.set_index("respondent_id")["answer"], codebook)
     human_ids: set[str] = set()
     if human is not None:
-        resolved = human.resolved(rule)
-        human_ids = set(human.coded_ids()) & set(answered["respondent_id"])
-        codes = pd.concat(
-            [
-                codes[~codes["respondent_id"].isin(human_ids)],
-                resolved[resolved["respondent_id"].isin(human_ids)],
-            ],
-            ignore_index=True,
-        )
-        order = {t: i for i, t in enumerate(codebook.ids)}
-        pos = {r: i for i, r in enumerate(answered["respondent_id"])}
-        codes = codes.sort_values(
-            ["respondent_id", "theme"],
-            key=lambda s: s.map(pos if s.name == "respondent_id" else order),
-        ).reset_index(drop=True)
+        codes, human_ids = _with_human(codes, human, rule, answered, codebook)
     coded_ids = set(codes["respondent_id"])
     uncoded = answered[~answered["respondent_id"].isin(coded_ids)].reset_index(drop=True)
     sources = pd.DataFrame(
@@ -428,6 +415,28 @@ def code_question(
         }
     )
     return CodedAnswers(qid, codebook, codes, answered, uncoded, sources)
+
+
+def _with_human(
+    codes: pd.DataFrame, human: HumanCodes, rule: str, answered: pd.DataFrame, codebook: Codebook
+) -> tuple[pd.DataFrame, set[str]]:
+    """Auto codes with every human-decided (answer, theme) pair replaced by the human decision."""
+    ids = set(answered["respondent_id"])
+    decided = {
+        (r, t) for r, t in zip(human.codes["respondent_id"], human.codes["theme"], strict=True)
+    }
+    keep = [
+        (r, t) not in decided for r, t in zip(codes["respondent_id"], codes["theme"], strict=True)
+    ]
+    resolved = human.resolved(rule)
+    out = pd.concat([codes[keep], resolved[resolved["respondent_id"].isin(ids)]], ignore_index=True)
+    order = {t: i for i, t in enumerate(codebook.ids)}
+    pos = {r: i for i, r in enumerate(answered["respondent_id"])}
+    out = out.sort_values(
+        ["respondent_id", "theme"],
+        key=lambda s: s.map(pos if s.name == "respondent_id" else order),
+    ).reset_index(drop=True)
+    return out, set(human.coded_ids()) & ids
 
 
 # ---- frequencies --------------------------------------------------------------------------------
@@ -758,7 +767,7 @@ def import_sheets(
             f"{len(errors)} problem(s) in the coding sheets:\n  "
             + "\n  ".join(lines[:50])
             + ("\n  ..." if len(lines) > 50 else "")
-            + "\nfix the sheets (or import with strict=False to leave those rows out)"
+            + "\nfix the sheets, or leave those rows out with strict=False (command line: --lenient)"
         )
     codes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return HumanCodes(codebook.question, codes, prob, coders)

@@ -115,8 +115,7 @@ def load_aliases(path: Path | str | None = None) -> AliasTable:
 def _alias_regex(aliases: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern matching every alias key, longest first; a space matches spaces or hyphens."""
     parts = [
-        re.escape(a).replace(r"\ ", r"[\s\-]+")
-        for a in sorted(aliases, key=len, reverse=True)
+        re.escape(a).replace(r"\ ", r"[\s\-]+") for a in sorted(aliases, key=len, reverse=True)
     ]
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
