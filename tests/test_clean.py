@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -16,8 +17,14 @@ from giftreview.clean import (
     count_bin,
 )
 from giftreview.errors import ArgumentError
-from giftreview.instrument import bin_column, file_sha256, missing_column, option_column
-from giftreview.paths import DATA_RAW
+from giftreview.instrument import (
+    bin_column,
+    file_sha256,
+    load_instrument,
+    missing_column,
+    option_column,
+)
+from giftreview.paths import DATA_RAW, DOCS
 from giftreview.validate import MAX_CELL_CHARS, SET_MISSING_RULES
 
 BAD = "bad_inputs"
@@ -250,3 +257,34 @@ def test_wave_label_and_default_out_dir(instrument, tmp_path, monkeypatch):
     result = clean_wave(DATA_RAW / "ungift_2012.csv", instrument, wave="w2012")
     assert result.out_dir == tmp_path / "w2012"
     assert (result.clean["wave"] == "w2012").all()
+
+
+def _doc_blocks() -> tuple[str, str]:
+    """The example instrument and export of docs/instrument-format.md."""
+    text = (DOCS / "instrument-format.md").read_text(encoding="utf-8")
+    yaml_block = re.search(r"```yaml\n(# instruments/course_feedback.yaml.*?)```", text, re.S)
+    csv_block = re.search(r"Its export \(`course_feedback.csv`\):\n\n```\n(.*?)```", text, re.S)
+    return yaml_block.group(1), csv_block.group(1)
+
+
+def test_documented_example_survey_cleans(tmp_path):
+    """The second, unrelated survey of the format docs loads and cleans as the docs say."""
+    spec, export = _doc_blocks()
+    (tmp_path / "course_feedback.yaml").write_text(spec, encoding="utf-8")
+    inst = load_instrument(tmp_path / "course_feedback.yaml")
+    path = tmp_path / "course_feedback.csv"
+    path.write_text(export, encoding="utf-8")
+    result = clean_wave(path, inst, write=False)
+    clean = result.clean.set_index("respondent_id")
+    assert result.counts == {"raw_rows": 3, "clean_rows": 3, "quarantined_rows": 0}
+    assert list(clean["source_row"]) == [3, 4, 5]  # two header rows
+    assert list(clean["role"]) == ["Police", "Prosecutor", "Social worker"]
+    assert clean.loc["P-02", "useful"] == "Strongly agree" and clean["useful"].dtype.ordered
+    assert list(clean["cases"]) == [4.0, 0.0, 10.0]
+    assert list(clean["cases__bin"]) == ["1-5", "None", "More than 5"]
+    assert bool(clean.loc["P-01", "modules__finance"]) and bool(
+        clean.loc["P-02", "modules__elsewhere"]
+    )
+    assert clean.loc["P-02", "modules__other"] == "Asset recovery"
+    assert clean.loc["P-01", "partners"] == "IOM; UNODC"
+    assert (result.validation["severity"] != "error").all()
