@@ -11,6 +11,7 @@ from giftreview.coding import code_question, parse_codebook, theme_frequencies
 from giftreview.errors import ArgumentError
 from giftreview.narrative import (
     DEFAULT_QUANTIFIERS,
+    REPEAT_WORDS,
     as_html,
     as_text,
     draft_paragraphs,
@@ -67,27 +68,34 @@ def test_quantifiers_are_monotone(a, b):
 
 def test_quantifier_table_documents_every_band():
     table = quantifier_table()
-    assert list(table["word"]) == [w for _, w in DEFAULT_QUANTIFIERS] + ["Others"]
+    assert list(table["word"]) == [w for _, w in DEFAULT_QUANTIFIERS] + list(REPEAT_WORDS)
     assert table.loc[1, "rule"] == "mentioned by 25% to less than 50% of those who answered"
     with pytest.raises(ArgumentError, match="from the highest band down"):
         quantifier_table([(0.1, "Some"), (0.5, "Most"), (0.0, "Few")])
 
 
 def test_draft_orders_by_frequency_with_counts_and_others():
-    cb = _codebook(["a", "b", "c", "d", "e"])
-    freq = _freq({"a": 3, "b": 22, "c": 12, "d": 11, "e": 0}, suppressed={"a": "primary"})
+    cb = _codebook(["a", "b", "c", "d", "e", "f", "g"])
+    counts = {"a": 3, "b": 22, "c": 12, "d": 11, "e": 0, "f": 10, "g": 10}
+    freq = _freq(counts, suppressed={"a": "primary"})
     draft = draft_paragraphs(freq, cb)
-    assert list(draft["theme"]) == ["b", "c", "d", "a"]  # e (n = 0) has no sentence
+    assert list(draft["theme"]) == ["b", "c", "d", "f", "g", "a"]  # e (n = 0) has no sentence
     assert list(draft["sentence"]) == [
         "Most respondents mentioned b (22 of 40).",
         "Many respondents mentioned c (12 of 40).",
         "Others mentioned d (11 of 40).",
+        "Respondents also mentioned f (10 of 40).",
+        "Others mentioned g (10 of 40).",
         "A few respondents mentioned a (<5 of 40).",
     ]
-    assert as_text(draft).split("\n\n")[1] == (
-        "Many respondents mentioned c (12 of 40). Others mentioned d (11 of 40)."
+    assert (
+        as_text(draft)
+        .split("\n\n")[1]
+        .startswith(
+            "Many respondents mentioned c (12 of 40). Others mentioned d (11 of 40). Respondents also"
+        )
     )
-    plain = draft_paragraphs(freq, cb, repeat_word=None)
+    plain = draft_paragraphs(freq, cb, repeat_words=None)
     assert plain.loc[2, "sentence"].startswith("Many respondents")
 
 

@@ -28,8 +28,10 @@ DEFAULT_QUANTIFIERS: tuple[tuple[float, str], ...] = (
     (0.10, "Some respondents"),
     (0.00, "A few respondents"),
 )
-#: word that replaces the band's word for the second and later sentences in a row of one band
-REPEAT_WORD = "Others"
+#: words that replace the band's word, in turn, for the second and later sentences in a row of
+#: one band (they carry no quantity of their own: the band is the one of the sentence before)
+REPEAT_WORDS: tuple[str, ...] = ("Others", "Respondents also")
+REPEAT_WORD = REPEAT_WORDS[0]
 
 
 def _check_quantifiers(quantifiers: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
@@ -66,8 +68,8 @@ def quantifier_table(
     Returns
     -------
     pandas.DataFrame
-        Columns ``word, from_pct, to_pct, rule``, one row per band, plus a row for
-        :data:`REPEAT_WORD`.
+        Columns ``word, from_pct, to_pct, rule``, one row per band, plus a row for each of
+        :data:`REPEAT_WORDS`.
     """
     q = _check_quantifiers(quantifiers)
     rows = []
@@ -77,8 +79,9 @@ def quantifier_table(
         rows.append(
             (word, 100 * low, high, f"mentioned by {100 * low:g}% to {upper} of those who answered")
         )
-    rows.append((REPEAT_WORD, float("nan"), float("nan"),
-                 "replaces the band's word for the 2nd and later sentences in a row of one band"))  # fmt: skip
+    for word in REPEAT_WORDS:
+        rows.append((word, float("nan"), float("nan"), "in turn replaces the band's word for "
+                     "the 2nd and later sentences in a row of one band (same band as before)"))  # fmt: skip
     return pd.DataFrame(rows, columns=["word", "from_pct", "to_pct", "rule"])
 
 
@@ -88,7 +91,7 @@ def draft_paragraphs(
     *,
     quantifiers: Sequence[tuple[float, str]] = DEFAULT_QUANTIFIERS,
     group: str = "All",
-    repeat_word: str | None = REPEAT_WORD,
+    repeat_words: Sequence[str] | None = REPEAT_WORDS,
 ) -> pd.DataFrame:
     """Draft one sentence per theme mentioned, most frequent first.
 
@@ -102,9 +105,9 @@ def draft_paragraphs(
         ``(lowest share, word)`` bands from the highest down (:data:`DEFAULT_QUANTIFIERS`).
     group
         Which group of ``freq`` to draft (default the overall rows).
-    repeat_word
-        Replaces the band's word for the second and later sentences in a row of the same band;
-        ``None`` repeats the band's word.
+    repeat_words
+        Used in turn instead of the band's word for the second and later sentences in a row of
+        the same band (:data:`REPEAT_WORDS`); ``None`` or ``()`` repeats the band's word.
 
     Returns
     -------
@@ -119,12 +122,14 @@ def draft_paragraphs(
     rows = freq[(freq["group"].astype(str) == group) & (freq["n"] > 0)]
     rows = rows.sort_values(["n", "theme"], ascending=[False, True], kind="stable")
     q = _check_quantifiers(quantifiers)
-    out, last, para = [], None, 0
+    out, last, para, run = [], None, 0, 0
+    repeat = list(repeat_words or ())
     for r in rows.itertuples(index=False):
         share = r.n / r.base if r.base else 0.0
         band = q[-1][1] if r.suppressed else quantifier_for(share, q)
         para += band != last
-        word = repeat_word if (band == last and repeat_word) else band
+        run = run + 1 if band == last else 0
+        word = repeat[(run - 1) % len(repeat)] if (run and repeat) else band
         last = band
         stem = codebook.theme(r.theme).stem.rstrip(". ")
         out.append((para, r.theme, int(r.n), int(r.base), share, band,
