@@ -6,6 +6,8 @@ output as published (help pages, package examples) or hand calculations written 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -390,3 +392,69 @@ def test_compare_waves_end_to_end_with_renamed_label(rng):
     assert (paired.n_pairs == 20).all()
     assert (res.tests.p_adjusted.dropna() >= res.tests.p_value.dropna()).all()
     assert res.tests.loc[res.tests.question == "R1", "test"].tolist()[0] == "Mann-Whitney U"
+
+
+# ---- the comparison report ------------------------------------------------------------------------
+def test_suppress_changes_hides_small_counts_and_what_they_reveal():
+    from giftreview.compare_report import suppress_changes
+
+    changes = pd.DataFrame(
+        {
+            "level": ["p", "q", "r"],
+            "n_a": [2, 20, 30],
+            "base_a": [52, 52, 52],
+            "share_a": [2 / 52, 20 / 52, 30 / 52],
+            "n_b": [10, 20, 25],
+            "base_b": [55, 55, 55],
+            "share_b": [10 / 55, 20 / 55, 25 / 55],
+            "difference": [0.1, 0.0, -0.1],
+            "ci_low": [0.0, -0.1, -0.2],
+            "ci_high": [0.2, 0.1, 0.0],
+        }
+    )
+    out = suppress_changes(changes, 5, binary=False)
+    assert out.loc[0, "n_a"] == "<5" and np.isnan(out.loc[0, "share_a"])
+    assert np.isnan(out.loc[0, "difference"])
+    # with the wave total published, a second cell of wave A must go too
+    assert (out["n_a"] == "x").sum() == 1
+    assert out.loc[2, "n_b"] == 25  # wave B untouched
+    assert changes.loc[0, "n_a"] == 2  # input untouched
+
+
+def test_resolve_raw_names_known_waves():
+    from giftreview.compare_report import resolve_raw
+
+    assert resolve_raw("ungift_2012").name == "ungift_2012.csv"
+    with pytest.raises(ArgumentError, match="wave 'nope'.*ungift_2010, ungift_2012"):
+        resolve_raw("nope")
+
+
+@pytest.mark.slow
+def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
+    """`giftreview compare` on the two bundled waves, all output under tmp_path."""
+    import os
+    import subprocess
+    import sys
+
+    from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
+
+    env = {**os.environ, "GIFTREVIEW_ROOT": str(tmp_path), "SOURCE_DATE_EPOCH": "1700000000"}
+    out = tmp_path / "cmp"
+    cmd = [
+        sys.executable, "-m", "giftreview.cli", "compare",
+        str(DATA_RAW / "ungift_2010.csv"), str(DATA_RAW / "ungift_2012.csv"),
+        "--instrument-a", str(DEFAULT_INSTRUMENT), "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = (out / "compare.html").read_text(encoding="utf-8")
+    assert "wave ungift_2010 compared with wave ungift_2012" in page
+    for expected in ("Wilcoxon signed-rank", "McNemar", "Mann-Whitney U", "Newcombe", "pairs"):
+        assert expected in page, expected
+    assert "Open answers: how often each theme was mentioned" in page
+    assert "named in both" in page  # institutions of B8/B9 compared
+    assert not re.search(r"(src|href)=[\"']?https?://", page)  # offline: nothing fetched
+    pdf = out / "compare.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Which questions can be compared" in text and "Tests of change" in text
