@@ -277,7 +277,7 @@ def test_compare_with_reference(instrument, hostile):
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_sheet_round_trip(instrument, hostile, tmp_path, suffix):
     coded = code_question(hostile, instrument, "B4")
-    path = export_sheet(coded, tmp_path / f"ann{suffix}", coder="ann")
+    path = export_sheet(coded, hostile, tmp_path / f"ann{suffix}", coder="ann")
     human = import_sheets([path], coded.codebook, hostile)
     assert human.coders == ["ann"]
     assert (human.problems["severity"] != "error").all()
@@ -289,7 +289,7 @@ def test_sheet_round_trip(instrument, hostile, tmp_path, suffix):
 
 def test_xlsx_sheet_neutralises_formulas(instrument, hostile, tmp_path):
     coded = code_question(hostile, instrument, "B4")
-    path = export_sheet(coded, tmp_path / "sheet.xlsx")
+    path = export_sheet(coded, hostile, tmp_path / "sheet.xlsx")
     ws = load_workbook(path)["coding"]
     header = [c.value for c in ws[1]]
     answers = [row[header.index("answer")] for row in ws.iter_rows(min_row=2, values_only=True)]
@@ -305,14 +305,14 @@ def test_xlsx_sheet_neutralises_formulas(instrument, hostile, tmp_path):
 
 def test_csv_sheet_neutralises_formulas(instrument, hostile, tmp_path):
     coded = code_question(hostile, instrument, "B4")
-    path = export_sheet(coded, tmp_path / "sheet.csv")
+    path = export_sheet(coded, hostile, tmp_path / "sheet.csv")
     raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     assert not raw["answer"].str.match(r"^[=+\-@\t\r]").any()
 
 
 def _edited_csv(instrument, hostile, tmp_path, name="bob", edit=None):
     coded = code_question(hostile, instrument, "B4")
-    path = export_sheet(coded, tmp_path / f"{name}.csv", coder=name)
+    path = export_sheet(coded, hostile, tmp_path / f"{name}.csv", coder=name)
     sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if edit is not None:
         sheet = edit(sheet)
@@ -374,7 +374,7 @@ def test_export_refuses_data_raw(instrument, hostile):
 
     coded = code_question(hostile, instrument, "B4")
     with pytest.raises(ArgumentError, match="under data/raw"):
-        export_sheet(coded, DATA_RAW / "sheet.xlsx")
+        export_sheet(coded, hostile, DATA_RAW / "sheet.xlsx")
 
 
 def test_cli_export_import_reliability(hostile, tmp_path, monkeypatch, capsys):
@@ -409,3 +409,10 @@ def test_missing_theme_column_keeps_auto_codes_for_that_theme(instrument, hostil
     by_theme = mixed.codes.groupby("theme")["source"].agg(set)
     assert by_theme["focal_points"] == {"auto"}
     assert "communication" not in by_theme.index
+
+
+def test_export_refuses_codes_of_other_data(instrument, hostile, tmp_path):
+    coded = code_question(hostile, instrument, "B4")
+    other = hostile.assign(B4=hostile["B4"].str.upper())
+    with pytest.raises(ArgumentError, match="`coded` does not match `data`"):
+        export_sheet(coded, other, tmp_path / "x.csv")

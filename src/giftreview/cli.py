@@ -320,7 +320,7 @@ def coding_export_command(
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
     path = out or folder / "coding" / f"{qid}_coding_sheet.xlsx"
-    export_sheet(coded, path, prefill=prefill, coder=coder)
+    export_sheet(coded, data, path, prefill=prefill, coder=coder)
     print(f"{len(coded.answered)} answers, {len(codebook.themes)} themes "
           f"({len(coded.uncoded)} answers without an auto code) -> {path}")  # fmt: skip
 

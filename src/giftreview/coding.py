@@ -590,7 +590,12 @@ def sheet_frame(coded: CodedAnswers, *, prefill: bool = True) -> pd.DataFrame:
 
 
 def export_sheet(
-    coded: CodedAnswers, path: Path | str, *, prefill: bool = True, coder: str = ""
+    coded: CodedAnswers,
+    data: pd.DataFrame,
+    path: Path | str,
+    *,
+    prefill: bool = True,
+    coder: str = "",
 ) -> Path:
     """Write a coding sheet (``.xlsx`` or ``.csv``) for a human coder.
 
@@ -600,12 +605,22 @@ def export_sheet(
     gets a ``'``), so an answer such as ``=HYPERLINK(...)`` is shown, never run. The XLSX file has
     a second sheet ``codebook`` with each theme's label, description and example.
 
+    ``data`` is the clean table the codes were made from; the sheet is refused when its answers
+    differ from ``coded`` (codes of another wave or an older cleaning).
+
     Returns
     -------
     pathlib.Path
         The file written.
     """
     from giftreview.paths import is_under_raw
+
+    now = answers_of(data, coded.question)
+    if not now.equals(coded.answered):
+        raise ArgumentError(
+            f"`coded` does not match `data`: the answers to {coded.question} differ; code the "
+            "same table you export (code_question(data, ...))"
+        )
 
     path = Path(path)
     if is_under_raw(path):
