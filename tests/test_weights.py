@@ -83,8 +83,16 @@ def test_missing_answers_are_a_domain():
     d = TINY.assign(y=pd.array([True, False, True, None, True], dtype="boolean"))
     w = poststratify(d, "s", TOTALS)
     row = weighted_share(d, "y", w, strata_col="s").iloc[0]
-    # base: 10 + 10 + 10 + 5 = 35 of weight, 10 + 10 + 5 = 25 chosen
-    assert row["share"] == pytest.approx(25 / 35) and row["n"] == 4 and row["df"] == 3
+    # base: 10 + 10 + 10 + 5 = 35 of weight, 10 + 10 + 5 = 25 chosen. df stays that of the
+    # whole design (5 - 1), as svyciprop(df = degf(design)) on the full post-stratified design.
+    assert row["share"] == pytest.approx(25 / 35) and row["n"] == 4 and row["df"] == 4
+    # Variance by hand: p = 5/7; x_i = w_i (y_i - p)/35 in the base, 0 for row 3.
+    # A: x/w = (2/7, -5/7, 2/7)/35 -> m_A = -1/735; e = x - 10 m_A = 2/21, -4/21, 2/21
+    # B: x/w = (0, (2/7)/35) -> m_B = 1/245; e = 0 - 5/245 = -1/49, 2/49 - 1/49 = 1/49
+    # (svyrecvar residualises every row of the design, the one outside the base too)
+    # V = 5/4 * (2 (2/21)^2 + (4/21)^2 + 2 (1/49)^2) = 5/4 * (24/441 + 2/2401) = 0.0690685
+    v = 5 / 4 * (24 / 441 + 2 / 2401)
+    assert row["se"] == pytest.approx(math.sqrt(v), abs=1e-12)
 
 
 def test_poststratify_errors_name_the_problem():

@@ -145,7 +145,8 @@ def weighted_share(
     Returns
     -------
     pandas.DataFrame
-        One row: ``share, se, ci_low, ci_high, n, df, method`` (shares in [0, 1]).
+        One row: ``share, se, ci_low, ci_high, n, df, method`` (shares in [0, 1]; ``n`` counts
+        the respondents in the base, ``df`` is the design's degrees of freedom ``n - 1``).
 
     Notes
     -----
@@ -172,7 +173,7 @@ def weighted_share(
     strata = data[strata_col].astype(str).to_numpy() if strata_col else None
     se = float(np.sqrt(linearised_variance(x, w_all, strata)))
     n_d = int(in_base.sum())
-    df = n_d - 1
+    df = len(data) - 1  # R: svyciprop(df = degf(design)) on the whole design, n - 1
     if 0 < p < 1 and df > 0 and np.isfinite(se):
         t = ss.t.ppf(0.5 + level / 2, df)
         half = t * se / (p * (1 - p))
