@@ -117,7 +117,8 @@ def read_raw(
     """
     path = Path(path)
     _check_exists(path)
-    head = path.read_bytes()[:8]
+    with open(path, "rb") as fh:
+        head = fh.read(8)
     layout = instrument.raw
     if head.startswith(_XLSX_MAGIC):
         records, info = _xlsx_records(
