@@ -190,6 +190,25 @@ def test_monte_carlo_exact_matches_r_job_satisfaction():
     assert again["p_value"] == row["p_value"]  # seeded: reproducible
 
 
+def test_monte_carlo_exact_handles_large_samples():
+    # A rare answer among 1,000,000 respondents: Cochran fails, so the exact test runs; scipy
+    # 1.17's fisher_exact(method=MonteCarloMethod) raises here (batch mis-shaped), ours must not.
+    t = np.array([[1, 0, 2, 0, 1, 0, 0], [142000, 143000, 141000, 142500, 143100, 142900, 142800]])
+    row = stats.table_test(t, seed=1, n_resamples=2000)
+    assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
+    assert 0 < row["p_value"] <= 1
+
+
+def test_monte_carlo_exact_equals_scipy_for_the_same_seed():
+    from scipy import stats as ss
+
+    job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]])
+    mc = ss.MonteCarloMethod(n_resamples=5000, rng=np.random.default_rng(3))
+    expected = ss.fisher_exact(job, method=mc)
+    log_p, p = stats.fisher_monte_carlo(job, n_resamples=5000, seed=3)
+    assert p == expected.pvalue and log_p == pytest.approx(np.log(expected.statistic))
+
+
 def test_kruskal_matches_r_hollander_wolfe_example():
     # R help page of kruskal.test (Hollander & Wolfe 1973, p. 116): mucociliary efficiency
     # x <- c(2.9, 3.0, 2.5, 2.6, 3.2); y <- c(3.8, 2.7, 4.0, 2.4); z <- c(2.8, 3.4, 3.7, 2.2, 2.0)
@@ -237,6 +256,18 @@ def test_dunn_holm_is_holm_of_the_raw_pairs():
         ("a", "c"),
         ("b", "c"),
     ]
+    # Dunn (1964) by hand: mean ranks a = 36/5 = 7.2, b = 36/4 = 9.0, c = 33/5 = 6.6; N = 14, no
+    # ties, so var = N(N+1)/12 = 17.5 and z_ij = (Rbar_i - Rbar_j) / sqrt(17.5 (1/n_i + 1/n_j)),
+    # p = 2 (1 - Phi(|z|)): z_ab = -1.8/2.806243, z_ac = 0.6/2.645751, z_bc = 2.4/2.806243
+    from scipy.stats import norm
+
+    z = [
+        -1.8 / math.sqrt(17.5 * (1 / 5 + 1 / 4)),
+        0.6 / math.sqrt(17.5 * 0.4),
+        2.4 / math.sqrt(7.875),
+    ]
+    assert pairs["p_value"].tolist() == pytest.approx([2 * norm.sf(abs(v)) for v in z], rel=1e-9)
+    assert round(pairs["p_value"].iloc[0], 4) == 0.5212
     # Holm by hand on the raw p-values: sort, multiply by (m - rank + 1), running maximum, cap 1
     raw = pairs["p_value"].to_numpy()
     order = np.argsort(raw)

@@ -481,16 +481,45 @@ def table_test(
             "statistic": float(res.statistic),
             "p_value": float(res.pvalue),
         }
-    mc = ss.MonteCarloMethod(n_resamples=int(n_resamples), rng=np.random.default_rng(seed))
-    res = ss.fisher_exact(t, method=mc)
+    log_prob, p_value = fisher_monte_carlo(t, n_resamples=n_resamples, seed=seed)
     return row | {
         "test": "Fisher-Freeman-Halton exact (Monte-Carlo)",
         "reason": why + f"; {t.shape[0]}x{t.shape[1]} table, p from {n_resamples} random tables",
-        "statistic": float(res.statistic),
-        "p_value": float(res.pvalue),
+        "statistic": float(np.exp(log_prob)),
+        "p_value": p_value,
         "n_resamples": int(n_resamples),
         "seed": int(seed),
     }
+
+
+def fisher_monte_carlo(table, *, n_resamples: int, seed: int) -> tuple[float, float]:
+    """Fisher-Freeman-Halton exact test of an r x c table, p-value by seeded Monte-Carlo.
+
+    Random tables with the observed margins come from :func:`scipy.stats.random_table`; the
+    p-value is the share of them (plus the observed one) whose probability is at most the
+    observed table's (:func:`scipy.stats.monte_carlo_test`, ``alternative="less"`` on the log
+    probability). This is what ``scipy.stats.fisher_exact(table, method=MonteCarloMethod(...))``
+    computes, and it gives the same p for the same seed; it is called directly because scipy
+    1.17's wrapper mis-shapes the batch of random tables when the table's total exceeds the
+    batch size (a ``ValueError`` for large samples). In R:
+    ``fisher.test(table, simulate.p.value = TRUE, B = n_resamples)``.
+
+    Returns ``(log probability of the observed table, p-value)``.
+    """
+    t = np.asarray(table, dtype=np.int64)
+    dist = ss.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
+
+    def rvs(size):
+        return dist.rvs(size=size[0]).reshape(size)
+
+    def statistic(x, axis):
+        return dist.logpmf(x.reshape((-1, *t.shape)))
+
+    res = ss.monte_carlo_test(
+        t.ravel(), rvs, statistic, vectorized=True, n_resamples=int(n_resamples),
+        alternative="less",
+    )  # fmt: skip
+    return float(np.ravel(res.statistic)[0]), float(np.ravel(res.pvalue)[0])
 
 
 def independence_test(
