@@ -416,3 +416,25 @@ def test_export_refuses_codes_of_other_data(instrument, hostile, tmp_path):
     other = hostile.assign(B4=hostile["B4"].str.upper())
     with pytest.raises(ArgumentError, match="`coded` does not match `data`"):
         export_sheet(coded, other, tmp_path / "x.csv")
+
+
+def test_codebook_of_another_question_is_refused(tmp_path):
+    from giftreview.instrument import parse_instrument
+
+    (tmp_path / "cb.yaml").write_text(
+        "question: B3\ntitle: t\nthemes:\n  - {id: a, label: a, description: a, include: [a],"
+        " example: a, stem: a}\n",
+        encoding="utf-8",
+    )
+    inst = parse_instrument(
+        {
+            "survey": {"id": "s", "title": "S"},
+            "parts": [{"id": "B", "title": "B"}],
+            "questions": [
+                {"id": "B2", "part": "B", "text": "?", "type": "open", "codebook": "cb.yaml"}
+            ],
+        },
+        tmp_path / "inst.yaml",
+    )
+    with pytest.raises(InstrumentError, match=r"cb\.yaml: the codebook is for question 'B3'"):
+        coding.codebook_for(inst, "B2")

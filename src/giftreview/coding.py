@@ -213,7 +213,14 @@ def codebook_for(instrument, qid: str) -> Codebook:
             f"question {qid} is '{q.type}' and names no codebook; code an open question "
             f"({', '.join(x.id for x in instrument.questions_of_type('open'))})"
         )
-    return load_codebook(cb)
+    codebook = load_codebook(cb)
+    if codebook.question != qid:
+        raise InstrumentError(
+            f"the codebook is for question {codebook.question!r} but the instrument uses it for "
+            f"{qid!r}; fix 'question:' in the codebook or 'codebook:' of {qid} in the instrument",
+            path=cb,
+        )
+    return codebook
 
 
 # ---- auto-coding -------------------------------------------------------------------------------
@@ -316,7 +323,12 @@ def _overlaps(codebook: Codebook, texts: list[str]) -> list[tuple[str, str, str,
                 if any(j == i and s1 < e2 and s2 < e1 for j, s2, e2 in spans[(tb, pb)]):
                     counts.setdefault((ta, pa, tb), set()).add(i)
     return [
-        (ta, pa, "overlap", f"shares spans with theme {tb} in {len(ids)} answers")
+        (
+            ta,
+            pa,
+            "overlap",
+            f"shares spans with theme {tb} in {len(ids)} answers (before exclusions)",
+        )
         for (ta, pa, tb), ids in counts.items()
     ]
 
@@ -485,6 +497,33 @@ def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
+def _group_members(coded: CodedAnswers, data: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """``respondent_id, group`` of everyone who answered: once as ``All``, once per ``by`` group."""
+    ans = coded.answered[["respondent_id"]].assign(group="All")
+    if by is None:
+        return ans
+    check_column(data, by, "by")
+    grp = data[["respondent_id", by]].astype({"respondent_id": str}).rename(columns={by: "group"})
+    per = ans[["respondent_id"]].merge(grp, on="respondent_id", how="left").dropna(subset=["group"])
+    return pd.concat([ans, per.astype({"group": str})], ignore_index=True)
+
+
+def _count_themes(coded: CodedAnswers, members: pd.DataFrame) -> pd.DataFrame:
+    """n (auto and human), base per group and theme."""
+    rows = []
+    for group, g in members.groupby("group", sort=False):
+        ids = set(g["respondent_id"])
+        sub = coded.codes[coded.codes["respondent_id"].isin(ids)]
+        for t in coded.codebook.themes:
+            hit = sub[sub["theme"] == t.id]
+            n_h = int((hit["source"] == "human").sum())
+            rows.append(
+                (coded.question, group, t.id, t.label, len(hit), len(ids), len(hit) - n_h, n_h)
+            )
+    cols = ["question", "group", "theme", "label", "n", "base", "n_auto", "n_human"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def theme_frequencies(
     coded: CodedAnswers,
     data: pd.DataFrame,
@@ -530,30 +569,7 @@ def theme_frequencies(
     """
     if not 0 < level < 1:
         raise ArgumentError(f"`level` must lie between 0 and 1, got {level!r}; e.g. level=0.95")
-    ans = coded.answered[["respondent_id"]].merge(coded.sources, on="respondent_id")
-    ans["group"] = "All"
-    frames = [ans]
-    if by is not None:
-        check_column(data, by, "by")
-        grp = data[["respondent_id", by]].astype({"respondent_id": str})
-        g = ans.drop(columns="group").merge(grp, on="respondent_id", how="left")
-        frames.append(g.rename(columns={by: "group"}).dropna(subset=["group"]))
-    rows = []
-    codes = coded.codes
-    for frame in frames:
-        frame = frame.astype({"group": str})
-        for group, members in frame.groupby("group", sort=False, observed=True):
-            ids = set(members["respondent_id"])
-            sub = codes[codes["respondent_id"].isin(ids)]
-            for t in coded.codebook.themes:
-                hit = sub[sub["theme"] == t.id]
-                n_h = int((hit["source"] == "human").sum())
-                rows.append((coded.question, group, t.id, t.label, len(hit), len(ids),
-                             len(hit) - n_h, n_h))  # fmt: skip
-    out = pd.DataFrame(
-        rows,
-        columns=["question", "group", "theme", "label", "n", "base", "n_auto", "n_human"],
-    )
+    out = _count_themes(coded, _group_members(coded, data, by))
     out["pct"] = 100 * out["n"] / out["base"].where(out["base"] > 0)
     low, high = _wilson(out["n"], out["base"], level)
     out["ci_low"], out["ci_high"] = 100 * low, 100 * high
@@ -566,9 +582,7 @@ def theme_frequencies(
     if by is not None:
         col = data[by]
         levels = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else None
-        groups += [
-            str(g) for g in (levels if levels is not None else sorted(col.dropna().unique()))
-        ]
+        groups += [str(g) for g in (sorted(col.dropna().unique()) if levels is None else levels)]
     out["group"] = pd.Categorical(out["group"], categories=list(dict.fromkeys(groups)))
     out = out.sort_values(["group", "n"], ascending=[True, False], kind="stable")
     cols = ["question", "group", "theme", "label", "n", "base", "pct", "ci_low", "ci_high"]
@@ -791,31 +805,10 @@ def import_sheets(
 def _read_one(
     path: Path, codebook: Codebook, answers: pd.Series
 ) -> tuple[pd.DataFrame, list[tuple], str]:
+    """Codes, problems and coder name of one sheet."""
     sheet = read_sheet(path)
-    probs: list[tuple] = []
     f = str(path)
-    for col in ("respondent_id", "answer"):
-        if col not in sheet.columns:
-            raise InputFileError(f"column {col!r} is missing; export a fresh sheet", path=path)
-    extra = [c for c in sheet.columns if c not in SHEET_FIXED and c not in codebook.ids]
-    for c in extra:
-        probs.append((f, 1, "", c, c, "error",
-                      f"unknown theme id {c!r} (column header); {_suggest(c, codebook.ids)}"))  # fmt: skip
-    themes = [t for t in codebook.ids if t in sheet.columns]
-    for t in codebook.ids:
-        if t not in themes:
-            probs.append((f, 1, "", t, "", "warning", f"theme column {t!r} is missing; "
-                          "its codes are not read from this sheet"))  # fmt: skip
-    names = {v.strip() for v in sheet.get("coder", pd.Series(dtype=str)) if v.strip()}
-    coder = names.pop() if len(names) == 1 else path.stem
-    if names:
-        probs.append((f, 0, "", "coder", ", ".join(sorted(names)), "error",
-                      "several names in the coder column; one sheet per coder"))  # fmt: skip
-    if "question" in sheet.columns:
-        qs = {q for q in sheet["question"] if q.strip()}
-        if qs - {codebook.question}:
-            probs.append((f, 0, "", "question", ", ".join(sorted(qs)), "error",
-                          f"the sheet is for question {sorted(qs)}, not {codebook.question}"))  # fmt: skip
+    probs, themes, coder = _header_problems(f, sheet, codebook)
     rows, seen = [], set()
     for i, r in enumerate(sheet.itertuples(index=False), start=2):
         rec = dict(zip(sheet.columns, r, strict=True))
@@ -839,6 +832,36 @@ def _read_one(
                           f"answer of {rid} is missing from the sheet (not coded by {coder})"))  # fmt: skip
     codes = pd.DataFrame(rows, columns=["respondent_id", "coder", "theme", "value"])
     return codes, probs, coder
+
+
+def _header_problems(
+    f: str, sheet: pd.DataFrame, codebook: Codebook
+) -> tuple[list[tuple], list[str], str]:
+    """Problems of a sheet's columns, its theme columns and its coder name."""
+    for col in ("respondent_id", "answer"):
+        if col not in sheet.columns:
+            raise InputFileError(f"column {col!r} is missing; export a fresh sheet", path=f)
+    probs = [
+        (f, 1, "", c, c, "error",
+         f"unknown theme id {c!r} (column header); {_suggest(c, codebook.ids)}")
+        for c in sheet.columns if c not in SHEET_FIXED and c not in codebook.ids
+    ]  # fmt: skip
+    themes = [t for t in codebook.ids if t in sheet.columns]
+    probs += [
+        (f, 1, "", t, "", "warning",
+         f"theme column {t!r} is missing; its codes are not read from this sheet")
+        for t in codebook.ids if t not in themes
+    ]  # fmt: skip
+    names = {v.strip() for v in sheet.get("coder", pd.Series(dtype=str)) if v.strip()}
+    coder = names.pop() if len(names) == 1 else Path(f).stem
+    if names:
+        probs.append((f, 0, "", "coder", ", ".join(sorted(names)), "error",
+                      "several names in the coder column; one sheet per coder"))  # fmt: skip
+    qs = {q for q in sheet.get("question", pd.Series(dtype=str)) if q.strip()}
+    if qs - {codebook.question}:
+        probs.append((f, 0, "", "question", ", ".join(sorted(qs)), "error",
+                      f"the sheet is for question {sorted(qs)}, not {codebook.question}"))  # fmt: skip
+    return probs, themes, coder
 
 
 def _row_problems(
