@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.score import score_question, simulate_clean
@@ -118,3 +120,25 @@ def test_weighted_score_uses_instrument_totals(instrument):
     assert s.table["method"].iloc[0].startswith("post-stratified")
     m = score_question(d, instrument, "B6", weights=w)
     assert (m.table["ci_low"] <= m.table["pct"] + 1e-9).all()
+
+
+@given(
+    cells=st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from([True, False, None])),
+        min_size=4,
+        max_size=40,
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_weighted_interval_holds_estimate_and_ignores_row_order(cells, seed):
+    d = pd.DataFrame(cells, columns=["s", "y"]).astype({"y": "boolean"})
+    totals = {h: 10.0 * (i + 1) for i, h in enumerate(sorted(set(d["s"])))}
+    w = poststratify(d, "s", totals)
+    row = weighted_share(d, "y", w, strata_col="s").iloc[0]
+    if row["n"] == 0:
+        return
+    assert 0 <= row["ci_low"] <= row["share"] <= row["ci_high"] <= 1
+    shuffled = d.sample(frac=1, random_state=seed)
+    again = weighted_share(shuffled, "y", w.loc[shuffled.index], strata_col="s").iloc[0]
+    assert again["share"] == pytest.approx(row["share"], abs=1e-12)
+    assert again["se"] == pytest.approx(row["se"], abs=1e-12)

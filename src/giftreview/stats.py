@@ -744,7 +744,9 @@ def breakdown_question(
     if by in (qid, bin_column(qid)):
         raise ArgumentError(f"`by` is {by!r}, the question itself; group by another column")
     if q.type == "multi":
-        return _breakdown_multi(data, instrument, qid, by, level, method, seed, n_resamples)
+        interval = {"level": level, "method": method}
+        exact = {"seed": seed, "n_resamples": n_resamples}
+        return _breakdown_multi(data, instrument, qid, by, interval, exact)
     if q.type not in ("single", "rating", "count"):
         raise ArgumentError(
             f"question {qid} is '{q.type}'; breakdowns are for single, rating, count and multi"
@@ -759,7 +761,7 @@ def breakdown_question(
     return Breakdown(qid, by, table, tests, posthoc)
 
 
-def _breakdown_multi(data, instrument, qid, by, level, method, seed, n_resamples) -> Breakdown:
+def _breakdown_multi(data, instrument, qid, by, interval: dict, exact: dict) -> Breakdown:
     q = instrument.question(qid)
     cols = [option_column(qid, o.code) for o in q.options]
     for c in cols:
@@ -771,10 +773,10 @@ def _breakdown_multi(data, instrument, qid, by, level, method, seed, n_resamples
     for opt, col in zip(q.options, cols, strict=True):
         chosen = option_selected(data, col) & answered
         n = np.bincount(gcodes[chosen], minlength=len(glabels))
-        part = _share_table(glabels, n, base, level, method).rename(columns={"level": "group"})
+        part = _share_table(glabels, n, base, **interval).rename(columns={"level": "group"})
         part.insert(1, "level", opt.label)
         parts.append(part)
-        res = table_test(np.column_stack([n, base - n]), seed=seed, n_resamples=n_resamples)
+        res = table_test(np.column_stack([n, base - n]), **exact)
         rows.append(res | {"outcome": col, "by": by})
     table = pd.concat(parts, ignore_index=True)
     return Breakdown(qid, by, table, _test_frame(rows))
