@@ -123,6 +123,13 @@ def test_institution_mentions_and_table_by_group(instrument, lists_data):
     assert first["n"].is_monotonic_decreasing
 
 
+def test_groups_keep_the_instrument_order(instrument, lists_data):
+    order = ["Governments", "Civil society / NGOs"]
+    data = lists_data.assign(A1=pd.Categorical(lists_data["A1"], categories=order[::-1]))
+    table = table_by_group(institution_mentions(data, instrument, "B8"), k=0)
+    assert list(dict.fromkeys(table["group"])) == order[::-1]
+
+
 def test_institution_mentions_needs_a_list_question(instrument, lists_data):
     with pytest.raises(ArgumentError, match="question B2 is 'open'"):
         institution_mentions(lists_data.assign(B2="x"), instrument, "B2")

@@ -193,6 +193,7 @@ def institution_mentions(
     pandas.DataFrame
         Columns ``respondent_id, group, question, raw, name, method, score``: ``raw`` as written,
         ``name`` the institution's short name (or the cleaned spelling when unmatched),
+        ``group`` categorical in the instrument's option order when the group column is,
         ``method`` ``alias``, ``fuzzy`` or ``unmatched``, ``score`` the match score (100 for an
         alias; the best fuzzy score otherwise). A respondent naming one institution twice
         counts once.
@@ -212,7 +213,11 @@ def institution_mentions(
         for raw, name, method, score in split_names(text, table, threshold=threshold):
             rows.append((str(rid), g, qid, raw, name, method, score))
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
+        levels = [str(c) for c in data[group].cat.categories]
+        out["group"] = pd.Categorical(out["group"].astype("string"), categories=levels)
+    return out
 
 
 def unmatched_names(mentions: pd.DataFrame) -> pd.DataFrame:
