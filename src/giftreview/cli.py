@@ -181,6 +181,22 @@ def compare_command(
         console.print(f"{kind}: {path}", highlight=False)
 
 
+@app.command("tutorial")
+def tutorial_command(
+    version: Annotated[
+        str, typer.Option("--version", help="student (no solutions), teacher or both.")
+    ] = "both",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default reports/tutorial).")
+    ] = None,
+) -> None:
+    """Render the tutorial notebook to HTML: student and/or teacher version."""
+    from giftreview.tutorial import render_tutorial
+
+    for kind, path in render_tutorial(version, out=out).items():
+        console.print(f"{kind}: {path}", highlight=False)
+
+
 # ---- end of issue 6 block -----------------------------------------------------------------------
 
 
