@@ -404,6 +404,50 @@ def coding_reliability_command(
 # ---- end of issue 4 block -----------------------------------------------------------------------
 
 
+# ---- issue 3: breakdown (owner: statistics core) -----------------------------------------------
+@app.command("breakdown")
+def breakdown_command(
+    wave: Annotated[str, typer.Argument(help="wave label (data/processed/<wave>) or its folder")],
+    qid: Annotated[str, typer.Argument(help="closed question to break down, e.g. B1")],
+    by: Annotated[str | None, typer.Option(help="grouping column (default: group_by)")] = None,
+    k: Annotated[int, typer.Option(help="suppress counts below k (0 = off)")] = 5,
+    confidence: Annotated[float, typer.Option(help="two-sided interval level")] = 0.95,
+    instrument: Annotated[Path | None, typer.Option(help="instrument YAML file")] = None,
+) -> None:
+    """Print QID by group as it may be published (small cells suppressed) and its test."""
+    from rich.console import Console as _Console
+    from rich.table import Table
+
+    from giftreview import disclosure, stats
+    from giftreview.instrument import load_instrument
+    from giftreview.io import load_clean
+    from giftreview.paths import processed_dir
+
+    folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
+    inst = load_instrument(instrument)
+    b = stats.breakdown_question(load_clean(folder), inst, qid, by=by, level=confidence)
+    wide = disclosure.wide_counts(b.table)
+    shown = disclosure.suppress(wide, k=k) if k else None
+    display = shown.display if shown else wide.astype(int).astype(str)
+    out = Table(title=f"{qid} by {b.by} (n; '<{k}' and 'x' suppressed)", title_justify="left")
+    for c in ["", *map(str, display.columns)]:
+        out.add_column(c)
+    for label, row in display.iterrows():
+        out.add_row(str(label), *map(str, row))
+    _Console().print(out)
+    for t in b.tests.itertuples(index=False):
+        _Console().print(
+            f"{t.outcome}: {t.test}, statistic {t.statistic:.3f}, p = {t.p_value:.4g}, "
+            f"{t.effect_measure} = {t.effect_size:.3f}, n = {t.n} ({t.reason})",
+            highlight=False,
+        )
+    if shown:
+        console.print(f"suppressed: {shown.n_primary} primary, {shown.n_secondary} secondary")
+
+
+# ---- end of issue 3 block -----------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``giftreview`` console script."""
     try:

@@ -286,6 +286,15 @@ def _display(table: pd.DataFrame, plan: _Plan, margins: str) -> pd.DataFrame:
     return out
 
 
+def wide_counts(
+    table: pd.DataFrame, *, row: str = "group", column: str = "level", count: str = "n"
+) -> pd.DataFrame:
+    """A tidy table of counts pivoted to ``row`` x ``column`` (order kept, absent cells 0)."""
+    return table.pivot_table(
+        index=row, columns=column, values=count, aggfunc="sum", sort=False, observed=False
+    ).fillna(0)
+
+
 def suppress_tidy(
     table: pd.DataFrame,
     *,
@@ -304,9 +313,7 @@ def suppress_tidy(
     for c in (row, column, count):
         if c not in table.columns:
             raise ArgumentError(f"`{c}` is not a column of `table`; columns: {list(table.columns)}")
-    wide = table.pivot_table(
-        index=row, columns=column, values=count, aggfunc="sum", sort=False, observed=False
-    ).fillna(0)
+    wide = wide_counts(table, row=row, column=column, count=count)
     res = suppress(wide, k=k)
     out = table.copy()
     keys = list(zip(out[row], out[column], strict=True))
