@@ -458,3 +458,34 @@ def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "Which questions can be compared" in text and "Tests of change" in text
+
+
+def test_option_coded_other_colliding_with_text_column_is_listed_not_dropped(rng):
+    # option code "other" + other_column: both map to the clean column Q__other, which then holds
+    # the text (docs/instrument-format.md warns against it); the comparison says so.
+    multi = {
+        "id": "M1",
+        "part": "P",
+        "text": "Topics",
+        "type": "multi",
+        "other_column": "m1_other",
+        "options": [{"code": "a", "label": "A"}, {"code": "other", "label": "Other (specify)"}],
+    }
+    inst = _mini([multi])
+    frames = []
+    for wave, ids in (("w1", ["o1", "o2", "o3"]), ("w2", ["o2", "o3", "o4"])):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "respondent_id": pd.array(ids, dtype="string"),
+                    "wave": wave,
+                    "M1__a": pd.array([True, False, True], dtype="boolean"),
+                    "M1__other": pd.array(["x", None, None], dtype="string"),
+                }
+            )
+        )
+    res = compare_waves(frames[0], frames[1], inst)
+    row = res.tests[res.tests.level == "Other (specify)"].iloc[0]
+    assert (row.design, row.test) == ("not compared", "none")
+    assert "M1__other holds text" in row.reason
+    assert list(res.changes.level) == ["A"]
