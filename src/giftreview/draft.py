@@ -165,7 +165,7 @@ def _guess_column(name: str, values: pd.Series) -> _Guess:
     if scale is not None:
         note = f"answers are words of the '{scale[0]}' scale; levels are those seen, in order"
         if scale[2]:
-            note += f"; add as aliases of a level: {scale[2][:8]}"
+            note += f"; other answers (alias of a level, or a missing code): {scale[2][:8]}"
         return _Guess(name, "rating", [note], scale=scale[0], options=scale[1])
     with_sep = sum(";" in a for a in answers)
     if with_sep >= max(1, 0.2 * len(answers)):
