@@ -38,7 +38,7 @@ from giftreview.errors import (
     InstrumentError,
     check_column,
 )
-from giftreview.instrument import _format_loc
+from giftreview.instrument import Instrument, _format_loc
 from giftreview.safety import neutralise_frame
 
 _ID_RE = r"^[a-z][a-z0-9_]*$"
@@ -204,7 +204,7 @@ def load_codebook(path: Path | str) -> Codebook:
     return parse_codebook(data, path)
 
 
-def codebook_for(instrument, qid: str) -> Codebook:
+def codebook_for(instrument: Instrument, qid: str) -> Codebook:
     """The codebook the instrument names for open question ``qid``."""
     q = instrument.question(qid)
     cb = instrument.codebook_path(qid) if q.type == "open" else None
@@ -381,7 +381,7 @@ def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
 
 def code_question(
     data: pd.DataFrame,
-    instrument,
+    instrument: Instrument,
     qid: str,
     *,
     human: HumanCodes | None = None,

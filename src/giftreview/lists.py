@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from giftreview.errors import ArgumentError, InstrumentError, check_column
+from giftreview.instrument import Instrument
 
 #: default fuzzy-match threshold (rapidfuzz token_sort_ratio, 0-100)
 DEFAULT_THRESHOLD = 85.0
@@ -166,7 +167,7 @@ def split_names(
 
 def institution_mentions(
     data: pd.DataFrame,
-    instrument,
+    instrument: Instrument,
     qid: str,
     *,
     aliases: AliasTable | Path | str | None = None,

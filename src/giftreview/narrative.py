@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from giftreview.coding import Codebook, CodedAnswers, sentences
 from giftreview.errors import ArgumentError, check_column
 from giftreview.safety import escape_html, redact_pii
 
@@ -87,7 +88,7 @@ def quantifier_table(
 
 def draft_paragraphs(
     freq: pd.DataFrame,
-    codebook,
+    codebook: Codebook,
     *,
     quantifiers: Sequence[tuple[float, str]] = DEFAULT_QUANTIFIERS,
     group: str = "All",
@@ -162,8 +163,6 @@ def _own_names(name: object) -> list[str]:
 
 def _quote_span(answer: str, start: int, end: int) -> str:
     """The sentence of ``answer`` holding the evidence span (the whole answer without a span)."""
-    from giftreview.coding import sentences
-
     if start < 0:
         return answer
     for s, e in sentences(answer):
@@ -173,7 +172,7 @@ def _quote_span(answer: str, start: int, end: int) -> str:
 
 
 def select_quotes(
-    coded,
+    coded: CodedAnswers,
     data: pd.DataFrame,
     *,
     n: int = 2,
