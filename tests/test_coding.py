@@ -438,3 +438,13 @@ def test_codebook_of_another_question_is_refused(tmp_path):
     )
     with pytest.raises(InstrumentError, match=r"cb\.yaml: the codebook is for question 'B3'"):
         coding.codebook_for(inst, "B2")
+
+
+def test_import_reads_a_sheet_resaved_by_excel(instrument, hostile, tmp_path):
+    # Excel in a European locale saves "CSV" as Windows-1252 with semicolons.
+    coded, path = _edited_csv(instrument, hostile, tmp_path, name="eve")
+    sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    sheet.loc[0, "notes"] = "vérifié"
+    sheet.to_csv(path, index=False, sep=";", encoding="cp1252")
+    human = import_sheets([path], coded.codebook, hostile)
+    assert human.coders == ["eve"] and len(human.codes) == 6 * len(coded.codebook.ids)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -702,13 +703,26 @@ def read_sheet(path: Path | str) -> pd.DataFrame:
         if path.suffix.lower() == ".xlsx":
             raw = pd.read_excel(path, sheet_name="coding", dtype=str, keep_default_na=False)
         elif path.suffix.lower() == ".csv":
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            raw = _read_sheet_csv(path)
         else:
             raise InputFileError("a coding sheet ends in .xlsx or .csv", path=path)
     except (ValueError, OSError, KeyError) as exc:
         raise InputFileError(f"cannot read the coding sheet ({exc})", path=path) from None
     raw.columns = [str(_unneutralise(str(c))).strip() for c in raw.columns]
     return raw.map(_unneutralise)
+
+
+def _read_sheet_csv(path: Path) -> pd.DataFrame:
+    """A CSV sheet as saved by a spreadsheet: UTF-8 (BOM or not) or Windows-1252, and a comma,
+    semicolon or tab delimiter (Excel in many locales saves ";")."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    first = text.split("\n", 1)[0]
+    sep = max([",", ";", "\t"], key=first.count)
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
 
 
 @dataclass(frozen=True)
