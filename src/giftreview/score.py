@@ -131,7 +131,7 @@ def score_question(
 
 def _answered(data: pd.DataFrame, qid: str) -> pd.DataFrame:
     n = int(data[qid].notna().sum())
-    return stats._stat_row("answered", float(n), np.nan, np.nan, n, "count")
+    return stats.stat_row("answered", float(n), np.nan, np.nan, n, "count")
 
 
 def _missing_rows(data: pd.DataFrame, instrument: Instrument, qid: str) -> list[pd.DataFrame]:
@@ -141,10 +141,10 @@ def _missing_rows(data: pd.DataFrame, instrument: Instrument, qid: str) -> list[
     rows = []
     for code in instrument.missing_of(qid):
         n = int((labels == code.label).fillna(False).sum())
-        rows.append(stats._stat_row(f"missing: {code.label}", float(n), np.nan, np.nan, n, "count"))
+        rows.append(stats.stat_row(f"missing: {code.label}", float(n), np.nan, np.nan, n, "count"))
     answered = _answered_mask(data, instrument, qid)
     blank = int((~answered & labels.isna().to_numpy()).sum())
-    rows.append(stats._stat_row("blank", float(blank), np.nan, np.nan, blank, "count"))
+    rows.append(stats.stat_row("blank", float(blank), np.nan, np.nan, blank, "count"))
     return rows
 
 
@@ -170,14 +170,14 @@ def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore
     answered = _answered_mask(data, instrument, qid)
     base = int(answered.sum())
     counts = np.array([int((stats.option_selected(data, c) & answered).sum()) for c in cols])
-    table = stats._share_table([o.label for o in q.options], counts, base, level, method)
+    table = stats.share_table([o.label for o in q.options], counts, base, level, method)
     if weights is not None:
         inds = [
             pd.Series(stats.option_selected(data, c), index=data.index).where(answered)
             for c in cols
         ]
         table = _weighted(data, instrument, inds, table, weights, level)
-    n_ans = stats._stat_row("answered", float(base), np.nan, np.nan, base, "count")
+    n_ans = stats.stat_row("answered", float(base), np.nan, np.nan, base, "count")
     summary = pd.concat([n_ans, *_missing_rows(data, instrument, qid)], ignore_index=True).reindex(
         columns=SUMMARY_COLUMNS
     )

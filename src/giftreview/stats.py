@@ -198,10 +198,14 @@ def distribution(
     valid_rows(data, [column], missing)  # checks the name and the missing rule
     codes, labels = _categories(data[column])  # NA has code -1 and is left out of the base
     counts = np.bincount(codes[codes >= 0], minlength=len(labels))
-    return _share_table(labels, counts, int(counts.sum()), level, method)
+    return share_table(labels, counts, int(counts.sum()), level, method)
 
 
-def _share_table(labels: list, counts: np.ndarray, base, level: float, method: str):
+def share_table(labels: list, counts: np.ndarray, base, level: float, method: str):
+    """Tidy share table from counts: ``level, n, base, pct, ci_low, ci_high, method``.
+
+    ``base`` is a scalar or one base per count (e.g. per group); percentages of ``base``.
+    """
     base_arr = np.broadcast_to(np.asarray(base, dtype=float), counts.shape)
     low, high = proportion_interval(counts, base_arr, level=level, method=method)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -287,7 +291,7 @@ def mean_interval(
             low = high = est
         else:
             low, high = DescrStatsW(x).tconfint_mean(alpha=1 - level)
-    return _stat_row("mean", est, low, high, len(x), "t")
+    return stat_row("mean", est, low, high, len(x), "t")
 
 
 def median_interval(
@@ -307,10 +311,10 @@ def median_interval(
     level = check_level(level)
     x = _numeric(data, column, missing)
     if len(x) == 0:
-        return _stat_row("median", np.nan, np.nan, np.nan, 0, "exact binomial order statistics")
+        return stat_row("median", np.nan, np.nan, np.nan, 0, "exact binomial order statistics")
     ci = ss.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(level)
     low, high = (float(v) if np.isfinite(v) else np.nan for v in (ci.low, ci.high))
-    return _stat_row(
+    return stat_row(
         "median", float(np.median(x)), low, high, len(x), "exact binomial order statistics"
     )
 
@@ -323,14 +327,15 @@ def quartiles(
     q = np.quantile(x, [0.25, 0.5, 0.75]) if len(x) else [np.nan] * 3
     return pd.concat(
         [
-            _stat_row(name, float(v), np.nan, np.nan, len(x), "quantile type 7")
+            stat_row(name, float(v), np.nan, np.nan, len(x), "quantile type 7")
             for name, v in zip(("q1", "median", "q3"), q, strict=True)
         ],
         ignore_index=True,
     )
 
 
-def _stat_row(name: str, est, low, high, n: int, method: str) -> pd.DataFrame:
+def stat_row(name: str, est, low, high, n: int, method: str) -> pd.DataFrame:
+    """One summary row: ``statistic, estimate, ci_low, ci_high, n, method``."""
     return pd.DataFrame(
         {
             "statistic": [name],
@@ -382,7 +387,7 @@ def crosstab(
     table = contingency(data, outcome, by, missing=missing)
     parts = []
     for group, row in table.iterrows():
-        part = _share_table(list(table.columns), row.to_numpy(), int(row.sum()), level, method)
+        part = share_table(list(table.columns), row.to_numpy(), int(row.sum()), level, method)
         part.insert(0, "group", group)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
@@ -773,7 +778,7 @@ def _breakdown_multi(data, instrument, qid, by, interval: dict, exact: dict) -> 
     for opt, col in zip(q.options, cols, strict=True):
         chosen = option_selected(data, col) & answered
         n = np.bincount(gcodes[chosen], minlength=len(glabels))
-        part = _share_table(glabels, n, base, **interval).rename(columns={"level": "group"})
+        part = share_table(glabels, n, base, **interval).rename(columns={"level": "group"})
         part.insert(1, "level", opt.label)
         parts.append(part)
         res = table_test(np.column_stack([n, base - n]), **exact)

@@ -135,8 +135,9 @@ def weighted_share(
     weights
         Weights aligned with ``data`` (e.g. :func:`poststratify`).
     strata_col
-        The post-stratification column, so the variance accounts for it; None = weights are
-        treated as fixed sampling weights (``svydesign(ids = ~1, weights = ~w)`` alone).
+        The post-stratification column, so the variance accounts for it (``weights`` must then
+        be post-stratified from equal base weights, as :func:`poststratify` gives); None =
+        weights are treated as fixed sampling weights (``svydesign(ids = ~1, weights = ~w)``).
     level
         Confidence level of the interval.
     missing
