@@ -489,3 +489,38 @@ def test_option_coded_other_colliding_with_text_column_is_listed_not_dropped(rng
     assert (row.design, row.test) == ("not compared", "none")
     assert "M1__other holds text" in row.reason
     assert list(res.changes.level) == ["A"]
+
+
+@given(
+    in_a=st.sets(st.sampled_from(["Q1", "Q2", "Q3", "Q4"]), min_size=1),
+    in_b=st.sets(st.sampled_from(["Q1", "Q2", "Q3", "Q4"]), min_size=1),
+)
+def test_comparability_never_drops_a_question(in_a, in_b):
+    def inst(ids):
+        return _mini([{**RATE, "id": q, "column": q.lower()} for q in sorted(ids)])
+
+    out = comparable_questions(inst(in_a), inst(in_b))
+    assert set(out["question"]) == in_a | in_b
+    assert len(out) == len(in_a | in_b)
+    assert set(out.loc[out["comparable"], "question"]) == in_a & in_b
+
+
+def test_bundled_waves_open_and_list_questions():
+    from giftreview.clean import clean_wave
+    from giftreview.instrument import load_instrument
+    from giftreview.paths import DATA_RAW
+
+    inst = load_instrument()
+    a = clean_wave(DATA_RAW / "ungift_2010.csv", inst, write=False).clean
+    b = clean_wave(DATA_RAW / "ungift_2012.csv", inst, write=False).clean
+    res = compare_waves(a, b, inst)
+    assert res.n_matched == len(set(a.respondent_id) & set(b.respondent_id)) > 0
+    assert set(res.themes["question"]) == {"B2", "B3", "B4", "B5", "B7"}
+    b2 = res.themes[res.themes.question == "B2"]
+    answered_a = int((a["B2"].fillna("").str.strip() != "").sum())
+    assert (b2.base_a == answered_a).all()
+    assert set(res.institutions["question"]) == {"B8", "B9"}
+    assert set(res.institutions["status"]) <= {"newly named", "no longer named", "named in both"}
+    # every institution named in a wave is counted in that wave
+    b9 = res.institutions[res.institutions.question == "B9"]
+    assert ((b9.n_a > 0) | (b9.n_b > 0)).all()

@@ -272,7 +272,9 @@ def independent_change_test(
     -----
     Mann-Whitney: :math:`U_B = R_B - n_B(n_B+1)/2` with :math:`R_B` the rank sum of wave B;
     normal approximation with tie and continuity correction when there are ties
-    (``scipy.stats.mannwhitneyu``). The effect size is :math:`U_B / (n_A n_B)`, the probability
+    (``scipy.stats.mannwhitneyu``; its ``method="auto"`` is exact only when a sample has at most
+    8 answers and there are no ties, R's ``wilcox.test`` up to 49 without ties - survey answers
+    are tied, so both use the normal approximation). The effect size is :math:`U_B / (n_A n_B)`, the probability
     that a wave-B answer is higher than a wave-A answer plus half the probability of a tie.
     In R: ``wilcox.test(b, a)`` (its ``W`` is :math:`U_B`); ``chisq.test``/``fisher.test``.
 
@@ -561,6 +563,12 @@ def theme_change(
     pandas.DataFrame
         One row per theme: the :func:`share_change` columns (``level`` = theme) plus the
         independent-waves test columns (chi-square or Fisher exact on the 2x2 table).
+
+    Notes
+    -----
+    Each theme is a yes/no answer, so this is :func:`share_change` and
+    :func:`independent_change_test` per theme. In R: ``prop.test(c(x_b, x_a), c(n_b, n_a))``
+    or ``fisher.test`` on the 2x2 table.
     """
     frames = []
     for col in theme_columns:
@@ -598,6 +606,11 @@ def institution_change(
         One row per institution: ``institution, n_a, n_b`` (respondents naming it in each wave)
         and ``status`` (``newly named``, ``no longer named``, ``named in both``), sorted by status
         then by the number of respondents naming it.
+
+    Notes
+    -----
+    A set comparison of the names (no test: "newly named" by one organization is a fact, not an
+    estimate). In R: ``dplyr::full_join`` of the per-wave counts.
     """
     for col, arg in (
         (institution_column, "institution_column"),
