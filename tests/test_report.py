@@ -1,0 +1,188 @@
+"""Tests of giftreview.report: the sections the notebooks call, on a small cleaned fixture wave."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from giftreview import report
+from giftreview.clean import clean_wave
+from giftreview.errors import ArgumentError, InstrumentError
+from giftreview.instrument import load_instrument
+from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
+SECOND = Path(__file__).parent / "fixtures" / "second_survey" / "instrument.yaml"
+
+
+@pytest.fixture(scope="module")
+def rep(tmp_path_factory) -> report.Report:
+    """The hostile small fixture cleaned and opened with the bundled instrument (k = 3)."""
+    processed = tmp_path_factory.mktemp("processed") / "small"
+    return report.open_wave(
+        raw=str(FIXTURE),
+        instrument=str(DEFAULT_INSTRUMENT),
+        wave="small",
+        processed=str(processed),
+        k=3,
+        output=str(tmp_path_factory.mktemp("out")),
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(rep) -> dict[str, tuple[str, str]]:
+    """Each section rendered once: ``{section: (questions html, appendix html)}``."""
+    return {
+        s.id: (str(report.questions(rep, s.id)), str(report.appendix(rep, s.id)))
+        for s in rep.instrument.report_sections()
+    }
+
+
+def _html(rep, section):
+    return str(report.questions(rep, section)) + str(report.appendix(rep, section))
+
+
+def test_open_wave_cleans_and_builds_the_family_when_missing(rep):
+    assert report.is_prepared(rep.processed)
+    assert len(rep.data) == 36
+    assert rep.group_by == rep.instrument.group_by
+    assert {"section", "question", "p_value", "p_adjusted"} <= set(rep.family.columns)
+
+
+def test_family_is_adjusted_once_over_every_section(rep):
+    fam = rep.family
+    p = fam["p_value"].to_numpy(float)
+    ok = np.isfinite(p)
+    expected = multipletests(p[ok], method="fdr_bh")[1]  # the whole family, as p.adjust(p, "BH")
+    np.testing.assert_allclose(fam["p_adjusted"].to_numpy(float)[ok], expected)
+    closed = [
+        q
+        for s in rep.instrument.report_sections()
+        for q in s.questions
+        if rep.instrument.question(q).type in ("single", "rating", "count", "multi")
+        and q != rep.group_by
+    ]
+    assert set(fam["question"]) == set(closed)
+    assert (fam["family_size"] == ok.sum()).all()
+
+
+def test_every_question_heading_appears_in_instrument_order(rep, pages):
+    for section in rep.instrument.report_sections():
+        html = pages[section.id][0]
+        positions = [
+            html.find(report.esc(report.heading(rep.instrument.question(q))))
+            for q in section.questions
+        ]
+        assert all(p >= 0 for p in positions), section.id
+        assert positions == sorted(positions)
+
+
+def test_figures_have_alt_text_and_the_wording_as_caption_base(pages):
+    html = pages["part_a"][0]
+    alts = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+    assert len(alts) == 3  # A1, A2, A3
+    assert all(a.strip() for a in alts)
+    assert "n = 36 respondents who answered" in html
+
+
+def test_respondent_text_is_escaped_everywhere(pages):
+    html = "".join(q + a for q, a in pages.values())
+    assert "<script" not in html
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the hostile B8 answer, shown as text
+
+
+def test_appendix_shows_raw_and_adjusted_p_from_the_family(rep, pages):
+    html = pages["part_a"][1]
+    assert "adjusted p (BH)" in html
+    row = rep.family[rep.family["question"] == "A2"].iloc[0]
+    assert f"<td class=num>{report.fmt_p(row['p_adjusted'])}</td>" in html
+    assert f"<td class=num>{report.fmt_p(row['p_value'])}</td>" in html
+
+
+def test_appendix_marks_suppressed_cells(pages):
+    html = pages["part_a"][1]
+    assert "&lt;3" in html  # counts below k = 3 are shown as "<3"
+    assert "suppressed (n &lt; 3)" in html
+
+
+def test_open_answers_get_paragraphs_with_counts(pages):
+    html = pages["part_b_open"][0]
+    assert re.search(r"respondents [^<]* \((\d+|&lt;3) of \d+\)\.", html)
+    assert "Themes mentioned" in html
+
+
+def test_provenance_uses_source_date_epoch(rep, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    items = report.provenance_items(rep)
+    assert items["run date"] == "2023-11-14 22:13 UTC"  # date -u -d @1700000000
+    assert re.fullmatch(r"[0-9a-f]{64}", items["raw sha256"])
+    assert items["instrument sha256"] == rep.instrument.sha256
+    assert '"k": 3' in items["parameters"]
+
+
+def test_synthetic_label_only_for_data_declared_synthetic(rep):
+    assert report.is_synthetic(DATA_RAW / "ungift_2010.csv")
+    assert not report.is_synthetic(FIXTURE)
+    assert str(report.synthetic_label(rep)) == ""
+
+
+def test_unknown_section_names_the_known_ones(rep):
+    with pytest.raises(ArgumentError, match="`section` 'part_z' .* known: part_a, part_b_ratings"):
+        report.questions(rep, "part_z")
+
+
+def test_empty_section_means_the_first(rep):
+    assert "Part A)" in str(report.section_title(rep, ""))
+
+
+def test_open_wave_rejects_bad_parameters(tmp_path):
+    with pytest.raises(ArgumentError, match="`confidence` 1.5"):
+        report.open_wave(raw=str(FIXTURE), instrument=str(DEFAULT_INSTRUMENT), confidence=1.5)
+    with pytest.raises(InstrumentError, match="unknown question 'ZZ'"):
+        report.open_wave(
+            raw=str(FIXTURE), instrument=str(DEFAULT_INSTRUMENT), group_by="ZZ",
+            processed=str(tmp_path),
+        )  # fmt: skip
+
+
+def test_group_noun_comes_from_the_grouping_question():
+    assert report.group_noun(load_instrument(DEFAULT_INSTRUMENT), "A1") == "sector"
+    assert report.group_noun(load_instrument(SECOND), "REG") == "region of the clinic"
+
+
+def test_html_table_escapes_cells_headers_and_caption():
+    frame = pd.DataFrame({"<th>": ["<b>x</b>", None]})
+    html = report.html_table(frame, caption="<cap>")
+    assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<caption>&lt;cap&gt;</caption>" in html and "<th>&lt;th&gt;</th>" in html
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(0.0004, "<0.001"), (0.0123, "0.012"), (float("nan"), ""), (1.0, "1.000")]
+)
+def test_fmt_p(p, text):
+    assert report.fmt_p(p) == text
+
+
+def test_methods_sections_describe_the_run(rep):
+    assert f"k = {rep.k}" in str(report.suppression_rule(rep))
+    assert "Benjamini-Hochberg" in str(report.tests_explained(rep))
+    assert "Most respondents" in str(report.quantifier_table(rep))
+    assert "36 respondents were kept" in str(report.data_accounting(rep))
+
+
+def test_second_instrument_renders_without_ungift_assumptions(tmp_path):
+    raw = SECOND.parent / "clinics_2021.csv"
+    inst = load_instrument(SECOND)
+    clean_wave(raw, inst, wave="c21", out_dir=tmp_path)
+    rep2 = report.open_wave(raw=str(raw), instrument=str(SECOND), processed=str(tmp_path))
+    for section in inst.report_sections():
+        html = _html(rep2, section.id)
+        for qid in section.questions:
+            assert report.esc(report.heading(inst.question(qid))) in html
