@@ -228,6 +228,11 @@ for method in ("normal", "wilson"):
 # (Cramer's V, epsilon-squared) says *how much* groups differ; the p-value only says whether the
 # data are surprising if they did not.
 #
+# **Assumptions.** Both tests assume independent respondents (one answer per organization:
+# duplicates are quarantined for this reason). Chi-square needs large enough expected counts;
+# Kruskal-Wallis compares whole distributions of ranks, and reads as a shift in the median
+# only when the groups' distributions have a similar shape.
+#
 # **Pitfalls.** A chi-square on a table full of tiny counts is not trustworthy; the output says
 # which test was used and why. A non-significant test is not evidence of "no difference" with
 # a few respondents per sector.
@@ -237,8 +242,8 @@ bd = stats.breakdown_question(data, inst, "B1")
 bd.tests[["outcome", "by", "test", "statistic", "df", "p_value", "effect_size", "reason"]]
 
 # %% [markdown]
-# **Exercise 6.** Break A1 down by B1 is not meaningful, but B6's options by sector are: run
-# the breakdown of B6 and list which options used an exact test instead of chi-square, and why.
+# **Exercise 6.** Break B6 (topics, multiple choice) down by sector. Which options were tested
+# with an exact test instead of chi-square, and why?
 
 # %% tags=["solution"]
 b6 = stats.breakdown_question(data, inst, "B6")

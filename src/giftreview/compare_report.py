@@ -72,7 +72,8 @@ def _clean(raw: Path, inst: Instrument) -> pd.DataFrame:
     manifest = wave_dir / "manifest.json"
     if manifest.exists() and (wave_dir / "clean.parquet").exists():
         m = io.load_manifest(wave_dir)
-        if json.dumps(m).count(file_sha256(raw)) and json.dumps(m).count(inst.sha256 or "-"):
+        same = (m.get("raw_sha256"), m.get("instrument_sha256")) == (file_sha256(raw), inst.sha256)
+        if same and m.get("giftreview_version") == __version__:
             return io.load_clean(wave_dir)
     return clean_wave(raw, inst, wave=raw.stem, out_dir=wave_dir).clean
 
