@@ -35,7 +35,7 @@ def test_draft_of_second_survey_loads_and_guesses_types(tmp_path):
     assert inst.raw.respondent_id == "clinic_code"
     assert inst.raw.organization == "clinic_name"
     assert inst.raw.submitted == "timestamp"
-    assert [m.label for m in inst.missing_codes] == []  # "Prefer not to say" is not a known code
+    assert [m.label for m in inst.missing_codes] == ["Prefer not to say"]
     levels = [lv.label for lv in inst.scale_of(_qid(inst, "supplies_on_time")).levels]
     assert levels == ["Strongly disagree", "Disagree", "Agree", "Strongly agree"]
     used = inst.question(_qid(inst, "services_used"))

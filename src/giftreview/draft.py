@@ -77,6 +77,7 @@ SCALE_WORDS: dict[str, list[str]] = {
 MISSING_WORDS: dict[str, list[str]] = {
     "Don't know": ["don't know", "dont know", "do not know", "dk", "not sure"],
     "N/A": ["n/a", "na", "not applicable", "n.a."],
+    "Prefer not to say": ["prefer not to say", "prefer not to answer", "refused", "no answer"],
 }
 _ID_NAME = re.compile(r"(^|[_\s])(id|code|uuid|respondent)([_\s]|$)", re.IGNORECASE)
 _ORG_NAME = re.compile(r"organi[sz]ation|^org$|_name$|^name$", re.IGNORECASE)
@@ -297,42 +298,20 @@ def _question_yaml(g: _Guess, qid: str, number: int) -> list[str]:
     return lines
 
 
-def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
-    """Draft an instrument (YAML text) from a raw export's header and values.
-
-    Parameters
-    ----------
-    raw
-        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.io.read_raw`).
-    survey_id
-        Id of the survey; default the file name's stem.
-
-    Returns
-    -------
-    str
-        YAML that :func:`giftreview.instrument.parse_instrument` accepts, with a
-        ``# REVIEW: ...`` comment at every guess.
-    """
-    raw = Path(raw)
-    data = _read(raw)
-    roles = _layout_roles(data)
-    no_id = roles["respondent_id"] is None
-    if no_id:  # the id is required: take the first column and say so
-        roles["respondent_id"] = str(data.columns[0])
-    layout_cols = {c for c in roles.values() if c}
-    guesses = [_guess_column(c, data[c]) for c in data.columns if c not in layout_cols]
+def _merged_scales(guesses: list[_Guess]) -> dict[str, list[str]]:
+    """Scale name -> levels seen in any rating question using it, in the vocabulary's order."""
     scales: dict[str, list[str]] = {}
     for g in guesses:
         if g.type == "rating":
-            seen = {s.casefold() for s in scales.get(g.scale, [])} | {
-                o.casefold() for o in g.options
-            }
-            spell = {o.casefold(): o for o in scales.get(g.scale, []) + g.options}
+            both = scales.get(g.scale, []) + g.options
+            seen = {o.casefold() for o in both}
+            spell = {o.casefold(): o for o in both}
             scales[g.scale] = [spell[w] for w in SCALE_WORDS[g.scale] if w in seen]
-    found_missing = sorted(
-        {m for c in data.columns for v in data[c].unique() if (m := _missing_label(v))}
-    )
-    sid = survey_id or _slug(raw.stem, "survey")
+    return scales
+
+
+def _head_yaml(raw: Path, sid: str, roles: dict, no_id: bool, missing: list[str]) -> list[str]:
+    """The survey, raw layout and missing-code blocks of the draft."""
     lines = [
         f"# Instrument drafted by `giftreview init {raw.name}`.",
         "# Every line marked REVIEW is a guess: check it against the questionnaire, then delete",
@@ -353,16 +332,18 @@ def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
     for role, col in roles.items():
         note = f"  # REVIEW: guessed from the column name '{col}'" if col else ""
         lines.append(f"  {role}: {_y(col) if col else 'null'}{note}")
-    lines += ["", "missing_codes:"] if found_missing else ["", "missing_codes: []"]
-    for lab in found_missing:
+    lines += ["", "missing_codes:"] if missing else ["", "missing_codes: []"]
+    for lab in missing:
         aliases = [w for w in MISSING_WORDS[lab] if w != lab.casefold()]
         lines.append(
             f"  - {{label: {_y(lab)}, aliases: {_y(aliases)}}}  # REVIEW: seen in the data"
         )
-    lines += ["", "scales:" if scales else "scales: {}"]
-    for name, levels in scales.items():
-        lines += _scale_yaml(name, levels)
-    lines += [
+    return lines
+
+
+def _questions_yaml(guesses: list[_Guess]) -> list[str]:
+    """The parts and questions blocks, then a commented ``group_by`` suggestion."""
+    lines = [
         "",
         "parts:",
         "  - id: main",
@@ -378,10 +359,46 @@ def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
         ids.append(qid)
         lines += _question_yaml(g, qid, i)
     singles = [q for q, g in zip(ids, guesses, strict=True) if g.type == "single"]
-    lines.append("")
-    lines.append("# REVIEW: group_by names the single-choice question reports break down by, e.g.")
-    lines.append(f"# group_by: {singles[0] if singles else '<question id>'}")
-    return "\n".join(lines) + "\n"
+    return lines + [
+        "",
+        "# REVIEW: group_by names the single-choice question reports break down by, e.g.",
+        f"# group_by: {singles[0] if singles else '<question id>'}",
+    ]
+
+
+def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
+    """Draft an instrument (YAML text) from a raw export's header and values.
+
+    Parameters
+    ----------
+    raw
+        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.io.read_raw`).
+    survey_id
+        Id of the survey; default the file name's stem.
+
+    Returns
+    -------
+    str
+        YAML that :func:`giftreview.instrument.parse_instrument` accepts, with a
+        ``# REVIEW: ...`` comment at every guess (see the module docstring for the rules).
+    """
+    raw = Path(raw)
+    data = _read(raw)
+    roles = _layout_roles(data)
+    no_id = roles["respondent_id"] is None
+    if no_id:  # the id is required: take the first column and say so
+        roles["respondent_id"] = str(data.columns[0])
+    layout_cols = {c for c in roles.values() if c}
+    guesses = [_guess_column(c, data[c]) for c in data.columns if c not in layout_cols]
+    missing = sorted(
+        {m for c in data.columns for v in data[c].unique() if (m := _missing_label(v))}
+    )
+    lines = _head_yaml(raw, survey_id or _slug(raw.stem, "survey"), roles, no_id, missing)
+    scales = _merged_scales(guesses)
+    lines += ["", "scales:" if scales else "scales: {}"]
+    for name, levels in scales.items():
+        lines += _scale_yaml(name, levels)
+    return "\n".join(lines + _questions_yaml(guesses)) + "\n"
 
 
 def write_draft(raw: Path | str, out: Path | str | None = None, *, force: bool = False) -> Path:
