@@ -327,3 +327,23 @@ def test_breakdown_single_by_another_column(instrument, clean):
         stats.breakdown_question(clean, instrument, "A1")
     with pytest.raises(ArgumentError, match="Could not interpret value `sectr` for `by`"):
         stats.breakdown_question(clean, instrument, "B1", by="sectr")
+
+
+def test_multi_choice_options_always_get_an_exact_test():
+    # Issue 3: "each multiple-choice option: Fisher's exact test across groups", even when the
+    # expected counts would allow chi-square. Expected p by hand: the two-sided Fisher p is the sum
+    # of hypergeometric probabilities P(a) = C(17, a) C(20, 18 - a) / C(37, 18) over all a whose
+    # probability is at most that of the observed a = 12 (rows 17 and 20, first column 18).
+    from math import comb
+
+    from giftreview.stats import table_test
+
+    table = [[12, 5], [6, 14]]
+    probs = {a: comb(17, a) * comb(20, 18 - a) / comb(37, 18) for a in range(0, 18)}
+    p_hand = sum(p for p in probs.values() if p <= probs[12] * (1 + 1e-7))
+    chi = table_test(table)
+    exact = table_test(table, exact=True)
+    assert chi["test"].startswith("Pearson chi-square")
+    assert exact["test"] == "Fisher exact"
+    assert "exact test requested" in exact["reason"]
+    assert exact["p_value"] == pytest.approx(p_hand, rel=1e-9)

@@ -443,7 +443,11 @@ def cramers_v(table, *, bias_correction: bool = True) -> float:
 
 
 def table_test(
-    table, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES
+    table,
+    *,
+    seed: int = DEFAULT_SEED,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    exact: bool = False,
 ) -> dict[str, object]:
     """Test of independence of a contingency table, chosen by its expected counts.
 
@@ -453,6 +457,9 @@ def table_test(
     with its p-value estimated from ``n_resamples`` seeded Monte-Carlo tables (R
     ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``; scipy's ``fisher_exact`` with
     ``MonteCarloMethod``). Effect size: bias-corrected Cramer's V (:func:`cramers_v`).
+
+    With ``exact=True`` the chi-square branch is skipped and the exact test is used whatever the
+    expected counts (the rule for multiple-choice options, where groups are often small).
 
     Returns a dict with the test columns (see ``TEST_COLUMNS``) except ``outcome`` and ``by``.
     """
@@ -468,7 +475,9 @@ def table_test(
     expected = ss.contingency.expected_freq(t)
     ok, why = cochran_rule(expected)
     row["effect_size"] = cramers_v(t)
-    if ok:
+    if exact:
+        why = "exact test requested for every option of a multiple-choice question"
+    elif ok:
         res = ss.chi2_contingency(t, correction=True)
         yates = " with Yates' continuity correction" if t.shape == (2, 2) else ""
         return row | {
@@ -781,7 +790,7 @@ def _breakdown_multi(data, instrument, qid, by, interval: dict, exact: dict) -> 
         part = share_table(glabels, n, base, **interval).rename(columns={"level": "group"})
         part.insert(1, "level", opt.label)
         parts.append(part)
-        res = table_test(np.column_stack([n, base - n]), **exact)
+        res = table_test(np.column_stack([n, base - n]), exact=True, **exact)
         rows.append(res | {"outcome": col, "by": by})
     table = pd.concat(parts, ignore_index=True)
     return Breakdown(qid, by, table, _test_frame(rows))
