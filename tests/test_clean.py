@@ -108,9 +108,8 @@ def test_clean_columns_and_dtypes(instrument, wave_2010):
     assert clean["A3"].dtype == "Float64"
     assert clean[bin_column("A3")].dtype.ordered
     for o in instrument.question("B6").options:
-        if o.code != "other":  # B6__other is the text column (contract collision, see below)
-            assert clean[option_column("B6", o.code)].dtype == "boolean"
-    assert clean["B6__other"].dtype == "string"
+        assert clean[option_column("B6", o.code)].dtype == "boolean"
+    assert clean["B6__other_text"].dtype == "string"
     for q in instrument.questions:
         assert clean[missing_column(q.id)].dtype == "string"
     for qid in ("B2", "B3", "B4", "B5", "B7", "B8", "B9"):
@@ -210,10 +209,12 @@ def test_multi_options(instrument, tmp_path):
     assert not clean.loc["A", "B6__justice"] and pd.notna(clean.loc["A", "B6__justice"])
     assert pd.isna(clean.loc["B", "B6__prevention"]) and pd.isna(clean.loc["C", "B6__victims"])
     assert clean.loc["C", "B6__missing"] == "Don't know"
-    assert clean.loc["D", "B6__other"] == "Organ removal"
-    assert pd.isna(clean.loc["A", "B6__other"])
-    # "Other" ticked without text: B6__other is both the flag and the text, so it gets the label
-    assert clean.loc["E", "B6__other"] == "Other (specify)"
+    assert clean.loc["D", "B6__other_text"] == "Organ removal"
+    assert pd.isna(clean.loc["A", "B6__other_text"])
+    # "Other (specify)" text without the tick ticks the option (rule other_text_implies_other)
+    assert bool(clean.loc["D", "B6__other"])
+    # "Other" ticked without text: the tick is kept and the text stays blank
+    assert bool(clean.loc["E", "B6__other"]) and pd.isna(clean.loc["E", "B6__other_text"])
 
 
 def test_extra_column_kept(instrument, fixtures_dir):
@@ -285,6 +286,6 @@ def test_documented_example_survey_cleans(tmp_path):
     assert bool(clean.loc["P-01", "modules__finance"]) and bool(
         clean.loc["P-02", "modules__elsewhere"]
     )
-    assert clean.loc["P-02", "modules__other"] == "Asset recovery"
+    assert clean.loc["P-02", "modules__other_text"] == "Asset recovery"
     assert clean.loc["P-01", "partners"] == "IOM; UNODC"
     assert (result.validation["severity"] != "error").all()

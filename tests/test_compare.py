@@ -460,9 +460,9 @@ def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
     assert "Which questions can be compared" in text and "Tests of change" in text
 
 
-def test_option_coded_other_colliding_with_text_column_is_listed_not_dropped(rng):
-    # option code "other" + other_column: both map to the clean column Q__other, which then holds
-    # the text (docs/instrument-format.md warns against it); the comparison says so.
+def test_option_column_holding_text_is_listed_not_dropped(rng):
+    # A hand-made (or older) clean table with text in an option column: the comparison says so
+    # instead of failing or dropping the option.
     multi = {
         "id": "M1",
         "part": "P",

@@ -110,3 +110,14 @@ def test_default_sections_follow_parts(raw_spec):
         ("part_a", "A1"),
         ("part_b", "B1"),
     ]
+
+
+def test_option_code_clashing_with_a_clean_column_is_refused(raw_spec):
+    # option_column("B6", "other_text") would be the same name as other_column("B6").
+    spec = copy.deepcopy(raw_spec)
+    b6 = next(q for q in spec["questions"] if q["id"] == "B6")
+    b6["options"][-1]["code"] = "other_text"
+    with pytest.raises(
+        InstrumentError, match=r"questions\.B6: option code\(s\) \['other_text'\] would clash"
+    ):
+        parse_instrument(spec, "bad.yaml")

@@ -99,8 +99,9 @@ def test_multi_base_is_respondents_who_answered(instrument):
     d = pd.DataFrame({f"B6__{o.code}": pd.array([False] * n, dtype="boolean") for o in q.options})
     d.loc[[0, 1, 2], "B6__victims"] = True
     d.loc[[1], "B6__data"] = True
+    d.loc[[1], "B6__other"] = True
     d.loc[4, [c for c in d.columns]] = pd.NA  # respondent 4 did not answer B6
-    d["B6__other"] = pd.array([None, "Organ trafficking", None, None, None], dtype="string")
+    d["B6__other_text"] = pd.array([None, "Organ trafficking", None, None, None], dtype="string")
     d["B6__missing"] = pd.array([None] * 5, dtype="string")
     s = score_question(d, instrument, "B6")
     t = s.table.set_index("level")
@@ -108,7 +109,7 @@ def test_multi_base_is_respondents_who_answered(instrument):
     assert t.loc["Victim protection and assistance", "n"] == 3
     assert t.loc["Victim protection and assistance", "pct"] == pytest.approx(75)
     assert t.loc["Data collection and research", "n"] == 1
-    assert t.loc["Other (specify)", "n"] == 1  # the text column: a text means "chosen"
+    assert t.loc["Other (specify)", "n"] == 1
     assert s.other_text.tolist() == ["Organ trafficking"]
     assert stat(s.summary, "blank")["n"] == 1
 

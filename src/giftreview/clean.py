@@ -25,9 +25,6 @@ Cleaning rules (the ``rule`` column of ``audit.csv``)
     ``10+`` -> 10)
 ``other_text_implies_other``
     "Other (specify)" text without the option ticked: the option is ticked
-``other_ticked_without_text``
-    "Other" ticked without text, when the option's clean column is the text column
-    (``B6__other``): the text column gets the option label so the tick is not lost
 ``date_format``
     a day-first date (``15/03/2010``) read into ISO form
 ``unknown_label``, ``out_of_range``, ``unreadable_count``, ``unknown_option``,
@@ -264,7 +261,7 @@ def _question_columns(
             out[option_column(q.id, o.code)] = pd.array(
                 [None if not v else code in v for v in values], dtype="boolean"
             )
-        if q.other_column:  # may replace the "other" option's flag: see Rules.other_text
+        if q.other_column:
             out[other_column(q.id)] = _text(other, n)
     else:
         out[q.id] = pd.array(values, dtype="string")

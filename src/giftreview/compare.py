@@ -706,8 +706,7 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
     for (col_a, _, _), (col_b, level, kind) in zip(cols_a, cols_b, strict=True):
         data = _stack_question(clean_a, clean_b, (col_a, col_b), waves, id_column, relabel)
         if qb.type == "multi" and not pd.api.types.is_bool_dtype(data["answer"]):
-            # an option coded 'other' shares its clean column name with the other-text column
-            # (option_column(q, "other") == other_column(q)); that column holds text, not a flag
+            # a hand-made or older clean table may hold text in an option column: say so, keep it
             why = f"{col_b} holds text, not a chosen/not chosen flag: not compared"
             row = _test_row(design="not compared", test="none", reason=why)
             tests.append(row.assign(question=qb.id, level=level))

@@ -142,6 +142,13 @@ class Question(_Model):
             dup = sorted({c for c in codes if codes.count(c) > 1})
             if dup:
                 raise ValueError(f"option codes repeat: {dup}; give each option its own code")
+            reserved = {"missing", "bin", "other_text"}
+            clash = sorted(c for c in codes if c in reserved)
+            if clash:
+                raise ValueError(
+                    f"option code(s) {clash} would clash with the clean columns "
+                    f"{self.id}__missing / __bin / __other_text; rename the option code"
+                )
         return self
 
     @property
@@ -450,7 +457,7 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
 # ---- names of columns in the clean table (see docs/data-contract.md) ----------------------------
 MISSING_SUFFIX = "__missing"
 BIN_SUFFIX = "__bin"
-OTHER_SUFFIX = "__other"
+OTHER_SUFFIX = "__other_text"
 
 
 def missing_column(qid: str) -> str:

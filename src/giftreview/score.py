@@ -246,7 +246,7 @@ def simulate_clean(
                 sel = pd.array(rng.random(n) < 0.3, dtype="boolean")
                 sel[miss] = pd.NA
                 out[option_column(q.id, o.code)] = sel
-            # the "other" option's column is the contract's text column: text = chosen
+            # "Other (specify)" text for some of those who chose the option coded "other"
             chosen_other = (rng.random(n) < 0.1) & ~miss
             text = np.where(chosen_other, "other topic", None)
             out[other_column(q.id)] = pd.array(text, dtype="string")

@@ -699,9 +699,8 @@ def option_selected(data: pd.DataFrame, column: str) -> np.ndarray:
     """Boolean array: did each respondent choose the option held in ``column``.
 
     Option columns are nullable booleans (NA = not chosen here; the base is decided
-    separately). The "Other (specify)" option of the instrument has code ``other``, so its
-    option column name equals the ``<QID>__other`` text column of the data contract; when that
-    column holds text, a non-blank text counts as choosing "Other".
+    separately). A text column (e.g. data from an older cleaner) counts a non-blank text as
+    chosen.
     """
     col = data[column]
     if pd.api.types.is_bool_dtype(col.dtype):

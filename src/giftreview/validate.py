@@ -247,22 +247,8 @@ class Rules:
         return cell
 
     def other_text(self, q: Question, raw: str, row: Mapping[str, Any] | None) -> Cell:
-        """The 'Other (specify)' text of multi question ``q``.
-
-        When the option code of "Other" makes the same clean column name as the text
-        (``option_column(q, "other") == other_column(q)``, a known collision of the data
-        contract) the text column also stands for the tick: a respondent who ticked "Other"
-        without text gets the option label there (rule ``other_ticked_without_text``).
-        """
-        cell = self.text(None, raw)
-        code = _other_code(q)
-        if cell.value is not None or code is None or row is None or q.raw_column not in row:
-            return cell
-        if option_column(q.id, code) != other_column(q.id):
-            return cell
-        if code in (self.options(q.id, str(row[q.raw_column])).value or []):
-            return Cell(value=q.other_label, rule="other_ticked_without_text", after=q.other_label)
-        return cell
+        """The 'Other (specify)' text of multi question ``q`` (clean column ``<QID>__other_text``)."""
+        return self.text(None, raw)
 
     def _code_of(self, qid: str, label: str) -> str:
         return next(str(o.code) for o in self.instrument.levels_of(qid) if o.label == label)
