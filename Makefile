@@ -16,8 +16,10 @@ $(VENV)/.giftreview-installed: pyproject.toml scripts/setup.sh
 
 setup: $(VENV)/.giftreview-installed ## Create .venv and install giftreview, Chromium and fonts
 
-reports: setup ## Produce the reports of every bundled wave into reports/<wave>/
+reports: setup ## Produce reports/<wave>/ for every bundled wave, the wave comparison and the tutorial
 	@for f in $(WAVES); do $(GR) run "$$f" || exit $$?; done
+	@set -- $(WAVES); if [ $$# -ge 2 ]; then $(GR) compare "$$1" "$$2"; fi
+	$(GR) tutorial --version both
 
 clean-data: setup ## Validate and clean every bundled wave into data/processed/<wave>/
 	@for f in $(WAVES); do $(GR) clean "$$f" || exit $$?; done
