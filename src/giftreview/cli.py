@@ -36,7 +36,8 @@ app = typer.Typer(
 coding_app = typer.Typer(no_args_is_help=True, help="Code open answers by hand and check reliability.")
 app.add_typer(coding_app, name="coding")
 
-console = Console(stderr=True)
+# soft_wrap: messages are not broken at the terminal width, so paths in them stay copyable.
+console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
