@@ -351,7 +351,7 @@ def execute_notebook(job: NotebookJob, output: Path, kernel: str, cwd: Path):
         executed = papermill.execute_notebook(
             nb,
             str(output),
-            parameters=job.parameters,
+            parameters=dict(sorted(job.parameters.items())),  # injected in a fixed order
             kernel_name=kernel,
             progress_bar=False,
             cwd=str(cwd),

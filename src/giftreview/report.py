@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from giftreview import __version__, io, paths, plots, stats
+from giftreview import __version__, io, paths
 from giftreview.errors import ArgumentError
 from giftreview.instrument import (
     CLOSED_TYPES,
@@ -81,6 +81,7 @@ class Report:
     breakdowns: pd.DataFrame
     posthoc: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
+    coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
 
 
 # ---- opening a wave ----------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def build_test_family(
     *,
     group_by: str | None = None,
     confidence: float = 0.95,
-    seed: int = stats.DEFAULT_SEED,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """Break every closed question of every report section down by ``group_by``; adjust once.
 
@@ -212,6 +213,9 @@ def build_test_family(
     discovery rate over all of them: :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m p_{(j)}/j)`.
     In R: ``p.adjust(p, "BH")`` over the concatenated p-values.
     """
+    from giftreview import stats
+
+    seed = stats.DEFAULT_SEED if seed is None else seed
     processed = Path(processed)
     data = io.load_clean(processed)
     by = group_by or instrument.group_by
@@ -466,6 +470,8 @@ def _caption(rep: Report, q: Question, n: int, summary: pd.DataFrame, extra: str
 
 
 def _block_shares(rep: Report, q: Question) -> str:
+    from giftreview import plots  # imported when drawn: overview/methods kernels start faster
+
     s = _score(rep, q.id)
     n = _base(s.table)
     intervals = q.type == "multi"
@@ -483,6 +489,8 @@ def _block_shares(rep: Report, q: Question) -> str:
 
 
 def _block_rating(rep: Report, q: Question) -> str:
+    from giftreview import plots
+
     s = _score(rep, q.id)
     n = _base(s.table)
     scale = rep.instrument.scale_of(q.id)
@@ -508,10 +516,19 @@ def _breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
     return b[b["question"] == qid].reset_index(drop=True)
 
 
+def _coded(rep: Report, qid: str):
+    """The coding of open question ``qid`` (computed once per opened wave)."""
+    from giftreview import coding
+
+    if qid not in rep.coded:
+        rep.coded[qid] = coding.code_question(rep.data, rep.instrument, qid)
+    return rep.coded[qid]
+
+
 def _block_open(rep: Report, q: Question) -> str:
     from giftreview import coding
 
-    coded = coding.code_question(rep.data, rep.instrument, q.id)
+    coded = _coded(rep, q.id)
     freq = coding.theme_frequencies(coded, rep.data, by=None, level=rep.confidence, k=rep.k)
     base = int(freq["base"].iloc[0]) if len(freq) else 0
     html = _narrative(rep, coded, freq)
@@ -585,7 +602,11 @@ def question(rep: Report, qid: str) -> Html:
     """One question: its heading as in the published summary, then its chart/table/narrative."""
     q = rep.instrument.question(qid)
     body = BLOCKS[q.type](rep, q)
-    return Html(f'<section class="gr-question"><h3>{esc(heading(q))}</h3>{body}</section>')
+    head = f"<h3>{esc(heading(q))}</h3>"
+    if body.startswith("<figure"):  # keep the heading on the page of its chart
+        cut = body.index("</figure>") + len("</figure>")
+        head, body = f'<div class="gr-keep">{head}{body[:cut]}</div>', body[cut:]
+    return Html(f'<section class="gr-question">{head}{body}</section>')
 
 
 def section_title(rep: Report, section: str) -> Html:
@@ -679,7 +700,7 @@ def _appendix_open(rep: Report, q: Question) -> str:
 
     if not rep.group_by:
         return ""
-    coded = coding.code_question(rep.data, rep.instrument, q.id)
+    coded = _coded(rep, q.id)
     freq = coding.theme_frequencies(coded, rep.data, by=rep.group_by, level=rep.confidence, k=rep.k)
     freq = freq[freq["group"].astype(str) != "All"]
     shown = pd.DataFrame(
