@@ -63,7 +63,11 @@ def baseline(raw: Path, instrument: Path, root: Path, env: dict[str, str]) -> fl
         path = root / f"{job.source.stem}.ipynb"
         if path not in sources.values():
             nb = render.read_notebook(job.source)
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            nb.metadata["kernelspec"] = {
+                "name": "python3",
+                "display_name": "Python 3",
+                "language": "python",
+            }
             nbformat.write(nb, path)
         sources[job.name] = path
     chromium = render.find_chromium()
