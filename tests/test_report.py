@@ -186,3 +186,20 @@ def test_second_instrument_renders_without_ungift_assumptions(tmp_path):
         html = _html(rep2, section.id)
         for qid in section.questions:
             assert report.esc(report.heading(inst.question(qid))) in html
+
+
+def test_weights_on_post_stratify_shares_and_say_so(tmp_path):
+    raw = DATA_RAW / "ungift_2010.csv"
+    inst = load_instrument(DEFAULT_INSTRUMENT)
+    clean_wave(raw, inst, wave="w", out_dir=tmp_path)
+    plain = report.open_wave(
+        raw=str(raw), instrument=str(DEFAULT_INSTRUMENT), processed=str(tmp_path)
+    )
+    weighted = report.open_wave(
+        raw=str(raw), instrument=str(DEFAULT_INSTRUMENT), processed=str(tmp_path), weights=True
+    )
+    assert weighted.weights is not None and len(weighted.weights) == len(weighted.data)
+    assert weighted.data[weighted.group_by].notna().all()
+    html = str(report.question(weighted, "B1"))
+    assert "shares weighted to the organizations contacted per group" in html
+    assert html != str(report.question(plain, "B1"))

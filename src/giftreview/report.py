@@ -148,7 +148,11 @@ def open_wave(
     if not is_prepared(proc):
         prepare(raw_path, inst, wave=label, processed=proc, group_by=by, confidence=confidence)
     data = io.load_clean(proc)
-    w = _weights(data, inst, by) if weights else None
+    w = None
+    if weights:
+        # a respondent without a post-stratum cannot be weighted: weighted shares use the others
+        data = data[data[by].notna()].reset_index(drop=True) if by else data
+        w = _weights(data, inst, by)
     return Report(
         instrument=inst,
         data=data,
@@ -464,7 +468,11 @@ def _base(table: pd.DataFrame) -> int:
 
 
 def _caption(rep: Report, q: Question, n: int, summary: pd.DataFrame, extra: str = "") -> str:
-    weighted = "; shares weighted to the organizations contacted" if rep.weights is not None else ""
+    weighted = ""
+    if rep.weights is not None:
+        dropped = rep.manifest.get("counts", {}).get("clean_rows", len(rep.data)) - len(rep.data)
+        weighted = "; shares weighted to the organizations contacted per group"
+        weighted += f" ({dropped} respondents without a group left out)" if dropped else ""
     return (f"n = {n} respondents who answered{_missing_note(summary)}{weighted}. "
             f"Intervals: {rep.confidence:.0%} Wilson.{extra}")  # fmt: skip
 
