@@ -249,3 +249,13 @@ def test_failing_cell_names_notebook_cell_and_partial_and_keeps_others(trivial, 
     monkeypatch.delenv("GR_TEST_FAIL")
     rerun = render.run_report(trivial)  # only the failed part runs again
     assert [j.name for j in rerun.jobs if j.status == "done"] == ["part_b_open"]
+
+
+def test_cli_run_reports_a_bad_format_without_traceback(capsys):
+    from giftreview.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(FIXTURE), "--formats", "html,docx", "--out", "reports/never"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown format(s) ['docx']" in err and "Traceback" not in err

@@ -9,7 +9,10 @@
    every part shows the same raw and adjusted p;
 3. **notebooks**: ``overview``, one run of the generic ``part`` notebook per
    ``instrument.report_sections()`` entry, and ``methods``; executed by papermill in a kernel this
-   module writes for :data:`sys.executable` (never a kernel the user happens to have), two at a time;
+   module writes for :data:`sys.executable` (never a kernel the user happens to have), two at a
+   time. Each of the two workers starts its kernel and imports the library while the wave is
+   cleaned (:class:`WarmKernel`), then runs its notebooks in it one after another, emptying the
+   namespace before each; the overview starts as soon as the clean data exist;
 4. **html**: nbconvert with the offline ``giftreview`` template (code hidden, no CDN);
 5. **pdf**: one headless Chromium, driven over the DevTools protocol (``Page.printToPDF``) so each
    page carries the instrument's running header and "page N of M".
@@ -28,6 +31,7 @@ import hashlib
 import html
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -297,6 +301,7 @@ def write_kernelspec(folder: Path) -> Path:
             "-f",
             "{connection_file}",
             "--IPKernelApp.log_level=ERROR",
+            "--HistoryManager.enabled=False",
         ],
         "display_name": "giftreview (Python)",
         "language": "python",
@@ -338,8 +343,12 @@ def normalise_notebook(nb, source: Path, output: Path) -> None:
                 pm.pop(key, None)
 
 
-def execute_notebook(job: NotebookJob, output: Path, kernel: str, cwd: Path):
-    """Execute ``job`` with papermill into ``output``; a failing cell raises :class:`ReportError`."""
+def execute_notebook(job: NotebookJob, output: Path, kernel: str, cwd: Path, km=None):
+    """Execute ``job`` with papermill into ``output``; a failing cell raises :class:`ReportError`.
+
+    ``km``: a running kernel (:class:`WarmKernel`) to execute in instead of starting one; its
+    working folder was set when it started.
+    """
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -354,8 +363,10 @@ def execute_notebook(job: NotebookJob, output: Path, kernel: str, cwd: Path):
             parameters=dict(sorted(job.parameters.items())),  # injected in a fixed order
             kernel_name=kernel,
             progress_bar=False,
-            cwd=str(cwd),
+            # papermill's cwd is a process-wide chdir: not with a warm kernel (threads run at once)
+            cwd=None if km is not None else str(cwd),
             start_timeout=120,
+            **({"km": km} if km is not None else {}),
         )
     except PapermillExecutionError as exc:
         first = (exc.source or "").strip().splitlines()[:1]
@@ -371,6 +382,66 @@ def execute_notebook(job: NotebookJob, output: Path, kernel: str, cwd: Path):
     normalise_notebook(executed, job.source, output)
     nbformat.write(executed, output)
     return executed
+
+
+class WarmKernel:
+    """A kernel started ahead of time, with the library imported, reused for several notebooks.
+
+    Like Quarto's kernel daemon: the expensive part of a notebook run is starting Python and
+    importing pandas, scipy, statsmodels and matplotlib, so each worker starts one kernel while
+    the wave is being cleaned and runs its notebooks in it one after another. Before each
+    notebook the user namespace is emptied (``%reset -f``) and the execution counter set back
+    to 1, so a notebook sees what a fresh kernel with the library imported would show (only
+    imported modules carry over). Use from one thread only (its event loop owns the sockets).
+    """
+
+    PRELOAD = (
+        "import giftreview.report, giftreview.plots, giftreview.score, giftreview.stats, "
+        "giftreview.disclosure, giftreview.coding, giftreview.narrative, giftreview.lists"
+    )
+    RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
+
+    def __init__(self, cwd: Path, kernel: str = KERNEL_NAME):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._sync = run_sync
+        self.km = AsyncKernelManager(kernel_name=kernel)
+        self._sync(self.km.start_kernel)(cwd=str(cwd))
+        self.run(self.PRELOAD)
+
+    def run(self, code: str) -> None:
+        """Run ``code`` silently (no output, no history, counter unchanged)."""
+
+        async def go() -> dict:
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=120)
+                return await kc.execute_interactive(
+                    code, silent=True, store_history=False, timeout=600
+                )
+            finally:
+                kc.stop_channels()
+
+        reply = self._sync(go)()
+        if reply["content"].get("status") != "ok":
+            content = reply["content"]
+            raise ReportError(
+                f"the report kernel could not run {code.splitlines()[0]!r}: "
+                f"{content.get('ename')}: {content.get('evalue')}"
+            )
+
+    def fresh(self):
+        """The kernel manager, with an empty namespace (restarted if the kernel died)."""
+        if not self._sync(self.km.is_alive)():
+            self._sync(self.km.restart_kernel)(now=True)
+            self.run(self.PRELOAD)
+        self.run(self.RESET)
+        return self.km
+
+    def shutdown(self) -> None:
+        self._sync(self.km.shutdown_kernel)(now=True)
 
 
 # ---- HTML -------------------------------------------------------------------------------------
@@ -720,8 +791,15 @@ def _mark_cached(jobs: list[NotebookJob], previous: dict, settings: RunSettings)
             job.outputs = {}
 
 
-def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps) -> None:
-    """Clean the wave and build the report-wide test family, unless both are current."""
+FAMILY_STEP = "test family (Benjamini-Hochberg over every section)"
+
+
+def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
+    """Clean the wave unless current; return what builds the test family (None when current).
+
+    The family is built by the caller while the first notebook (the overview, which shows no
+    test) already runs; the stamp is written once both are done.
+    """
     from giftreview import report
 
     key = _sha256_bytes(
@@ -734,26 +812,36 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps) -
     if not settings.force and _load_json(stamp).get("key") == key and report.is_prepared(processed):
         h = steps.start("clean + test family")
         steps.done(h, "clean + test family", "unchanged, skipped")
-        return
+        return None
     from giftreview.clean import clean_wave
 
+    stamp.unlink(missing_ok=True)
     h = steps.start("clean")
     clean_wave(settings.raw, instrument, wave=settings.wave_label, out_dir=processed)
     steps.done(h, "clean")
-    h = steps.start("test family (Benjamini-Hochberg over every section)")
-    report.build_test_family(
-        processed, instrument, group_by=settings.group_by or None, confidence=settings.confidence
-    )
-    steps.done(h, "test family (Benjamini-Hochberg over every section)")
-    stamp.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
+    for name in (report.FAMILY_FILE, report.BREAKDOWN_FILE, report.POSTHOC_FILE):
+        (processed / name).unlink(missing_ok=True)  # never let a notebook read an old family
+
+    def build() -> None:
+        h = steps.start(FAMILY_STEP)
+        report.build_test_family(
+            processed, instrument, group_by=settings.group_by or None,
+            confidence=settings.confidence,
+        )  # fmt: skip
+        steps.done(h, FAMILY_STEP)
+        stamp.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
+
+    return build
 
 
-def _run_job(job: NotebookJob, out: Path, kernel: str, steps: Steps) -> None:
+def _workdir(out: Path) -> Path:
+    return paths.PROJ_ROOT if paths.PROJ_ROOT.exists() else out
+
+
+def _run_job(job: NotebookJob, out: Path, kernel: str, steps: Steps, km=None) -> None:
     ipynb = out / "notebooks" / f"{job.name}.ipynb"
     h = steps.start(f"{job.name}: execute")
-    nb = execute_notebook(
-        job, ipynb, kernel, cwd=paths.PROJ_ROOT if paths.PROJ_ROOT.exists() else out
-    )
+    nb = execute_notebook(job, ipynb, kernel, cwd=_workdir(out), km=km)
     job.seconds += steps.done(h, f"{job.name}: execute")
     job.outputs["ipynb"] = f"notebooks/{job.name}.ipynb"
     h = steps.start(f"{job.name}: html")
@@ -814,37 +902,98 @@ def _order(jobs: list[NotebookJob], previous: dict) -> list[NotebookJob]:
     return sorted(jobs, key=lambda j: -(last.get(j.name) or default.get(j.name, 10.0)))
 
 
-def _execute_all(
-    jobs: list[NotebookJob], settings: RunSettings, instrument, steps: Steps, previous: dict
-) -> list[str]:
-    """Run every non-cached job (``settings.jobs`` at a time); print each PDF when its HTML is
-    ready."""
-    out = settings.out_dir
-    todo = _order([j for j in jobs if j.status != "cached"], previous)
-    failures: list[str] = []
-    for job in todo:
-        job.outputs = {}
-    printer = None
-    if "pdf" in settings.formats and todo:
-        header = instrument.survey.running_header or instrument.survey.title
-        printer = PdfPrinter(out, header, steps)
+class Workers:
+    """``n`` threads, each with its own :class:`WarmKernel`, running the jobs of a queue.
 
-    def one(job: NotebookJob) -> None:
+    The kernels start (and import the library) as soon as the workers are created, i.e. while
+    the wave is still being cleaned. The overview is taken first and waits for
+    :meth:`data_done`; the other notebooks wait for :meth:`family_done` (they show the tests). Each PDF is handed to ``printer`` as soon
+    as its HTML is written. A worker whose kernel cannot start falls back to a fresh kernel
+    per notebook.
+    """
+
+    def __init__(self, todo: list[NotebookJob], out: Path, steps: Steps, n: int, printer=None):
+        self.out, self.steps, self.printer = out, steps, printer
+        self.queue: queue.SimpleQueue[NotebookJob] = queue.SimpleQueue()
+        for job in todo:
+            job.outputs = {}
+            self.queue.put(job)
+        self.failures: list[str] = []
+        self._data, self._family = threading.Event(), threading.Event()
+        self._family_error: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._work, args=(i + 1,), name=f"giftreview-worker-{i + 1}")
+            for i in range(min(n, len(todo)))
+        ]
+        for t in self._threads:
+            t.start()
+
+    def data_done(self) -> None:
+        """The cleaned wave is written: the overview may start."""
+        self._data.set()
+
+    def family_done(self, error: str | None = None) -> None:
+        """The test family is written (or failed: ``error``): every notebook may start."""
+        if error:
+            self._family_error.append(error)
+        self._data.set()
+        self._family.set()
+
+    def _warm(self, number: int) -> WarmKernel | None:
+        h = self.steps.start(f"kernel {number}: start, import the library")
         try:
-            _run_job(job, out, kernel, steps)
+            kernel = WarmKernel(_workdir(self.out))
+        except Exception as exc:  # noqa: BLE001 - any start-up failure: fresh kernels instead
+            self.steps.done(h, f"kernel {number}", f"not kept warm ({exc}); fresh kernels")
+            return None
+        self.steps.done(h, f"kernel {number}: start, import the library")
+        return kernel
+
+    def _one(self, job: NotebookJob, kernel: WarmKernel | None) -> None:
+        try:
+            (self._data if job.name == OVERVIEW else self._family).wait()
+            if self._family_error:
+                raise ReportError(f"{job.name}: not run: {self._family_error[0]}")
+            _run_job(job, self.out, KERNEL_NAME, self.steps, km=kernel.fresh() if kernel else None)
             job.status = "done"
         except GiftreviewError as exc:
             job.status, job.error = "failed", str(exc)
-            failures.append(str(exc))
+            self.failures.append(str(exc))
             return
-        if printer is not None:
-            printer.submit(job)
+        if self.printer is not None:
+            self.printer.submit(job)
 
-    with private_kernel() as kernel, ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-        list(pool.map(one, todo))
-    if printer is not None:
-        failures += printer.finish()
-    return failures
+    def _work(self, number: int) -> None:
+        kernel = self._warm(number)
+        try:
+            while True:
+                try:
+                    job = self.queue.get_nowait()
+                except queue.Empty:
+                    return
+                self._one(job, kernel)
+        finally:
+            if kernel is not None:
+                kernel.shutdown()
+
+    def join(self) -> list[str]:
+        for t in self._threads:
+            t.join()
+        return self.failures
+
+
+def _start_workers(
+    jobs: list[NotebookJob], settings: RunSettings, instrument, steps: Steps, previous: dict
+) -> tuple[Workers, PdfPrinter | None]:
+    """Start the PDF printer and the workers for every non-cached job (overview first, then
+    longest first)."""
+    todo = _order([j for j in jobs if j.status != "cached"], previous)
+    todo.sort(key=lambda j: j.name != OVERVIEW)  # stable: overview first, then longest first
+    printer = None
+    if "pdf" in settings.formats and todo:
+        header = instrument.survey.running_header or instrument.survey.title
+        printer = PdfPrinter(settings.out_dir, header, steps)
+    return Workers(todo, settings.out_dir, steps, settings.jobs, printer), printer
 
 
 def provenance(settings: RunSettings, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -901,9 +1050,21 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
         steps.done(h, "report", "inputs unchanged: nothing to do (use --force to rerun)")
         return RunResult(out, jobs, True, time.perf_counter() - t0)
     for source, params in {j.source: j.parameters for j in jobs if j.status != "cached"}.items():
-        check_parameters(source, params)  # before any work: an unknown parameter is an error
-    _prepare_data(settings, instrument, inputs, processed, steps)
-    failures = _execute_all(jobs, settings, instrument, steps, previous)
+        check_parameters(source, params)  # an unknown parameter is an error before any work
+    with private_kernel():
+        workers, printer = _start_workers(jobs, settings, instrument, steps, previous)
+        prepared = False
+        try:
+            build_family = _prepare_data(settings, instrument, inputs, processed, steps)
+            workers.data_done()
+            if build_family is not None:
+                build_family()
+            prepared = True
+        finally:
+            workers.family_done(None if prepared else "cleaning or the test family failed")
+            failures = workers.join()
+            if printer is not None:
+                failures += printer.finish()
     prov = provenance(settings, inputs)
     title = instrument.survey.title
     (out / "index.html").write_text(index_html(title, settings.wave_label, jobs, prov), "utf-8")

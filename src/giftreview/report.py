@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +78,30 @@ class Report:
     confidence: float
     k: int
     weights: pd.Series | None
-    family: pd.DataFrame
-    breakdowns: pd.DataFrame
-    posthoc: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
     coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
+
+    # The test family is read on first use (built then when missing): a notebook that shows no
+    # test (the overview) can run while `giftreview run` is still building it.
+    @cached_property
+    def family(self) -> pd.DataFrame:
+        """Every group test of the wave with raw and Benjamini-Hochberg adjusted p."""
+        if not (self.processed / FAMILY_FILE).exists():
+            build_test_family(self.processed, self.instrument, group_by=self.group_by or None,
+                              confidence=self.confidence)  # fmt: skip
+        return pd.read_csv(self.processed / FAMILY_FILE)
+
+    @cached_property
+    def breakdowns(self) -> pd.DataFrame:
+        """Group x answer tables of every closed question (from :func:`build_test_family`)."""
+        self.family  # noqa: B018 - builds the files when missing
+        return _read_optional_parquet(self.processed / BREAKDOWN_FILE)
+
+    @cached_property
+    def posthoc(self) -> pd.DataFrame:
+        """Dunn pairs of every rating and count question."""
+        self.family  # noqa: B018 - builds the files when missing
+        return _read_optional_csv(self.processed / POSTHOC_FILE)
 
 
 # ---- opening a wave ----------------------------------------------------------------------------
@@ -90,10 +110,11 @@ def _resolve(path: str | Path) -> Path:
     return p if p.is_absolute() else (paths.PROJ_ROOT / p)
 
 
-def is_prepared(processed: Path | str) -> bool:
-    """True when ``processed`` holds a clean wave and its report test family."""
+def is_prepared(processed: Path | str, *, family: bool = True) -> bool:
+    """True when ``processed`` holds a clean wave (and, with ``family``, its test family)."""
     p = Path(processed)
-    return all((p / f).exists() for f in ("clean.parquet", "manifest.json", FAMILY_FILE))
+    files = ("clean.parquet", "manifest.json", *((FAMILY_FILE,) if family else ()))
+    return all((p / f).exists() for f in files)
 
 
 def open_wave(
@@ -110,8 +131,8 @@ def open_wave(
 ) -> Report:
     """Open a wave for reporting (what every notebook calls first with its parameters).
 
-    Relative paths start at the project root. When the cleaned wave or its test family is not
-    there yet (a notebook opened by hand), the raw file is cleaned and the family built first.
+    Relative paths start at the project root. When the cleaned wave is not there yet (a notebook
+    opened by hand), the raw file is cleaned first; the test family is built on first use.
 
     Parameters
     ----------
@@ -145,8 +166,10 @@ def open_wave(
     by = group_by or inst.group_by or ""
     if by:
         inst.question(by)  # raises naming the known ids
-    if not is_prepared(proc):
-        prepare(raw_path, inst, wave=label, processed=proc, group_by=by, confidence=confidence)
+    if not is_prepared(proc, family=False):
+        from giftreview.clean import clean_wave
+
+        clean_wave(raw_path, inst, wave=label, out_dir=proc)
     data = io.load_clean(proc)
     w = None
     if weights:
@@ -165,9 +188,6 @@ def open_wave(
         confidence=float(confidence),
         k=int(k),
         weights=w,
-        family=pd.read_csv(proc / FAMILY_FILE),
-        breakdowns=_read_optional_parquet(proc / BREAKDOWN_FILE),
-        posthoc=_read_optional_csv(proc / POSTHOC_FILE),
         parameters=params,
     )
 
