@@ -922,7 +922,10 @@ class Workers:
         self._data, self._family = threading.Event(), threading.Event()
         self._family_error: list[str] = []
         self._threads = [
-            threading.Thread(target=self._work, args=(i + 1,), name=f"giftreview-worker-{i + 1}")
+            # daemon: Ctrl-C ends the run; each kernel exits with its parent (JPY_PARENT_PID)
+            threading.Thread(
+                target=self._work, args=(i + 1,), name=f"giftreview-worker-{i + 1}", daemon=True
+            )
             for i in range(min(n, len(todo)))
         ]
         for t in self._threads:
