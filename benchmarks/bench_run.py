@@ -81,11 +81,16 @@ def baseline(raw: Path, instrument: Path, root: Path, env: dict[str, str]) -> fl
         _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(ipynb)], env)
         with tempfile.TemporaryDirectory() as profile:
             _run(
-                [chromium, *render.CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                 f"--print-to-pdf={out / (job.name + '.pdf')}", "--no-pdf-header-footer",
-                 (out / f"{job.name}.html").as_uri()],
+                [
+                    chromium,
+                    *render.CHROMIUM_FLAGS,
+                    f"--user-data-dir={profile}",
+                    f"--print-to-pdf={out / (job.name + '.pdf')}",
+                    "--no-pdf-header-footer",
+                    (out / f"{job.name}.html").as_uri(),
+                ],
                 env,
-            )  # fmt: skip
+            )
     return time.perf_counter() - t0
 
 
@@ -116,8 +121,13 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work, ignore_errors=True)
     # the machine is shared: the best of the rounds is the least disturbed measurement
     cold, noop, base = min(colds), min(noops), min(bases)
-    print("rounds: cold " + ", ".join(f"{x:.1f}" for x in colds)
-          + " s; baseline " + ", ".join(f"{x:.1f}" for x in bases) + " s")  # fmt: skip
+    print(
+        "rounds: cold "
+        + ", ".join(f"{x:.1f}" for x in colds)
+        + " s; baseline "
+        + ", ".join(f"{x:.1f}" for x in bases)
+        + " s"
+    )
     print(f"wave:                          {raw.name}")
     print(f"cold giftreview run (html+pdf): {cold:7.1f} s")
     print(f"naive baseline (same notebooks): {base:6.1f} s")

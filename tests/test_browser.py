@@ -100,13 +100,21 @@ def test_index_and_parts_render_offline_without_errors_or_scripts(rendered):
     with render.Chromium() as browser:
         for page in pages:
             events, shown = _visit(browser, page)
-            urls = [e["params"]["request"]["url"] for e in events
-                    if e.get("method") == "Network.requestWillBeSent"]  # fmt: skip
+            urls = [
+                e["params"]["request"]["url"]
+                for e in events
+                if e.get("method") == "Network.requestWillBeSent"
+            ]
             remote = [u for u in urls if not u.startswith(("file:", "data:", "about:"))]
             assert remote == [], f"{page.name} asked the network for {remote}"
-            errors = [e for e in events if e.get("method") in ("Runtime.exceptionThrown",
-                      "Page.javascriptDialogOpening") or (e.get("method") == "Log.entryAdded"
-                      and e["params"]["entry"]["level"] == "error")]  # fmt: skip
+            errors = [
+                e
+                for e in events
+                if e.get("method") in ("Runtime.exceptionThrown", "Page.javascriptDialogOpening")
+                or (
+                    e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"
+                )
+            ]
             assert errors == [], f"{page.name}: {errors}"
             assert shown["broken"] == 0
             assert all(a.strip() for a in shown["alts"]), f"{page.name}: image without alt text"
@@ -196,8 +204,9 @@ def test_outputs_are_byte_identical_when_rerun_with_source_date_epoch(
     monkeypatch.setenv("GIFTREVIEW_ROOT", str(rendered.parents[1]))
     manifest = json.loads((rendered / "manifest.json").read_text())
     entry = next(n for n in manifest["notebooks"] if n["name"] == "part_a")
-    job = render.NotebookJob("part_a", render.notebooks_dir() / "part.py", entry["title"],
-                             entry["parameters"])  # fmt: skip
+    job = render.NotebookJob(
+        "part_a", render.notebooks_dir() / "part.py", entry["title"], entry["parameters"]
+    )
     out = tmp_path / "notebooks" / "part_a.ipynb"
     with render.private_kernel() as kernel:
         nb = render.execute_notebook(job, out, kernel, cwd=rendered.parents[1])

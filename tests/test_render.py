@@ -106,10 +106,17 @@ def test_kernelspec_runs_this_python(tmp_path):
 def test_normalise_notebook_strips_times_and_makes_paths_relative():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("1")]
-    nb.cells[0].metadata = {"execution": {"iopub.status.busy": "2026-01-01"},
-                            "papermill": {"start_time": "t", "end_time": "t", "duration": 1.0, "status": "completed"}}  # fmt: skip
-    nb.metadata["papermill"] = {"start_time": "t", "end_time": "t", "duration": 2.0,
-                                "input_path": "/tmp/x/part.ipynb", "output_path": "/tmp/y/a.ipynb"}  # fmt: skip
+    nb.cells[0].metadata = {
+        "execution": {"iopub.status.busy": "2026-01-01"},
+        "papermill": {"start_time": "t", "end_time": "t", "duration": 1.0, "status": "completed"},
+    }
+    nb.metadata["papermill"] = {
+        "start_time": "t",
+        "end_time": "t",
+        "duration": 2.0,
+        "input_path": "/tmp/x/part.ipynb",
+        "output_path": "/tmp/y/a.ipynb",
+    }
     render.normalise_notebook(nb, Path("notebooks/part.py"), Path("/r/notebooks/part_a.ipynb"))
     assert nb.metadata["papermill"] == {
         "input_path": "notebooks/part.py",
@@ -185,8 +192,14 @@ def test_cache_key_depends_on_parameters_and_notebook_source(tmp_path):
 
 
 def test_index_escapes_titles_and_links_every_output():
-    job = render.NotebookJob("part_a", Path("part.py"), "Part <A>", {}, status="done",
-                             outputs={"html": "part_a.html", "pdf": "part_a.pdf", "ipynb": "notebooks/part_a.ipynb"})  # fmt: skip
+    job = render.NotebookJob(
+        "part_a",
+        Path("part.py"),
+        "Part <A>",
+        {},
+        status="done",
+        outputs={"html": "part_a.html", "pdf": "part_a.pdf", "ipynb": "notebooks/part_a.ipynb"},
+    )
     html = render.index_html("T & <x>", "w1", [job], {"raw sha256": "abc"})
     assert "Part &lt;A&gt;" in html and "T &amp; &lt;x&gt;" in html
     for href in ("part_a.html", "part_a.pdf", "notebooks/part_a.ipynb", "manifest.json"):

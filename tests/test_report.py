@@ -47,7 +47,9 @@ def _html(rep, section):
     return str(report.questions(rep, section)) + str(report.appendix(rep, section))
 
 
-def test_open_wave_cleans_and_builds_the_family_when_missing(rep):
+def test_open_wave_cleans_and_builds_the_family_on_first_use(rep):
+    assert report.is_prepared(rep.processed, family=False)
+    assert len(rep.family)  # built now, on first use
     assert report.is_prepared(rep.processed)
     assert len(rep.data) == 36
     assert rep.group_by == rep.instrument.group_by
@@ -146,9 +148,11 @@ def test_open_wave_rejects_bad_parameters(tmp_path):
         report.open_wave(raw=str(FIXTURE), instrument=str(DEFAULT_INSTRUMENT), confidence=1.5)
     with pytest.raises(InstrumentError, match="unknown question 'ZZ'"):
         report.open_wave(
-            raw=str(FIXTURE), instrument=str(DEFAULT_INSTRUMENT), group_by="ZZ",
+            raw=str(FIXTURE),
+            instrument=str(DEFAULT_INSTRUMENT),
+            group_by="ZZ",
             processed=str(tmp_path),
-        )  # fmt: skip
+        )
 
 
 def test_group_noun_comes_from_the_grouping_question():

@@ -168,15 +168,8 @@ def diverging_bars(
         raise ArgumentError(f"`table` has levels {unknown} that are not in `levels` {levels}")
     if neutral is not None and neutral not in levels:
         raise ArgumentError(f"`neutral` {neutral!r} is not one of `levels` {levels}")
-    wide = (
-        table.assign(level=table["level"].astype(str), group=table["group"].astype(str))
-        .pivot_table(index="group", columns="level", values="pct", aggfunc="sum", sort=False)
-        .reindex(columns=levels)
-        .fillna(0.0)
-    )
-    groups = [OVERALL] if OVERALL in wide.index else []
-    groups += [g for g in wide.index if g != OVERALL]
-    wide = wide.reindex(groups)
+    wide = _wide_rows(table, levels)
+    groups = list(wide.index)
     mid = levels.index(neutral) if neutral is not None else None
     below = levels[:mid] if mid is not None else levels[: len(levels) // 2]
     above = levels[mid + 1 :] if mid is not None else levels[len(levels) // 2 :]
@@ -193,17 +186,8 @@ def diverging_bars(
         for lv, colour in segments:
             ax.barh(y, wide[lv], left=start, color=colour, height=0.65, label=lv)
             start = start + wide[lv]
-        reach = float(
-            max(
-                (half + wide[below].sum(axis=1)).max(), (half + wide[above].sum(axis=1)).max(), 10.0
-            )
-        )
-        lim = min(100.0, np.ceil((reach + 5) / 10) * 10)
-        ax.set_xlim(-lim, lim)
-        step = 25 if lim > 60 else (20 if lim > 40 else 10)
-        ticks = np.arange(-lim, lim + 1, step)
-        ax.set_xticks(ticks, [f"{abs(t):.0f}%" for t in ticks])
-        ax.axvline(0, color="#333333", lw=0.8)
+        left, right = half + wide[below].sum(axis=1), half + wide[above].sum(axis=1)
+        _symmetric_percent_axis(ax, float(max(left.max(), right.max(), 10.0)))
         ax.set_yticks(y, [wrap(g, 34) for g in groups])
         ax.invert_yaxis()
         ax.set_xlabel(f"% of valid answers, centred on the neutral level (n = {n})")
@@ -211,6 +195,28 @@ def diverging_bars(
         ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
     return fig
+
+
+def _wide_rows(table: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """Groups x levels percentages, the overall row first."""
+    wide = (
+        table.assign(level=table["level"].astype(str), group=table["group"].astype(str))
+        .pivot_table(index="group", columns="level", values="pct", aggfunc="sum", sort=False)
+        .reindex(columns=levels)
+        .fillna(0.0)
+    )
+    groups = [OVERALL] if OVERALL in wide.index else []
+    return wide.reindex(groups + [g for g in wide.index if g != OVERALL])
+
+
+def _symmetric_percent_axis(ax: Axes, reach: float) -> None:
+    """x axis from -lim to lim (lim: ``reach`` rounded up to tens), labelled in absolute %."""
+    lim = min(100.0, np.ceil((reach + 5) / 10) * 10)
+    ax.set_xlim(-lim, lim)
+    step = 25 if lim > 60 else (20 if lim > 40 else 10)
+    ticks = np.arange(-lim, lim + 1, step)
+    ax.set_xticks(ticks, [f"{abs(t):.0f}%" for t in ticks])
+    ax.axvline(0, color="#333333", lw=0.8)
 
 
 # ---- output -----------------------------------------------------------------------------------

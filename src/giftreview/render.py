@@ -825,9 +825,11 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
     def build() -> None:
         h = steps.start(FAMILY_STEP)
         report.build_test_family(
-            processed, instrument, group_by=settings.group_by or None,
+            processed,
+            instrument,
+            group_by=settings.group_by or None,
             confidence=settings.confidence,
-        )  # fmt: skip
+        )
         steps.done(h, FAMILY_STEP)
         stamp.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
 
@@ -1012,6 +1014,44 @@ def provenance(settings: RunSettings, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _render_all(jobs, settings, instrument, inputs, processed, steps, previous) -> list[str]:
+    """Start the warm workers, clean and build the family meanwhile, wait; return failures."""
+    with private_kernel():
+        workers, printer = _start_workers(jobs, settings, instrument, steps, previous)
+        prepared = False
+        try:
+            build_family = _prepare_data(settings, instrument, inputs, processed, steps)
+            workers.data_done()
+            if build_family is not None:
+                build_family()
+            prepared = True
+        finally:
+            workers.family_done(None if prepared else "cleaning or the test family failed")
+            failures = workers.join()
+            if printer is not None:
+                failures += printer.finish()
+    return failures
+
+
+def _write_index_and_manifest(out: Path, settings, instrument, inputs, jobs) -> None:
+    prov = provenance(settings, inputs)
+    title = instrument.survey.title
+    (out / "index.html").write_text(index_html(title, settings.wave_label, jobs, prov), "utf-8")
+    manifest = {
+        "wave": settings.wave_label,
+        "title": title,
+        "provenance": prov,
+        "inputs": inputs,
+        "formats": list(settings.formats),
+        "notebooks": [
+            {k: v for k, v in asdict(j).items() if k not in ("source", "seconds")}
+            | {"source": f"notebooks/{j.source.name}", "seconds": round(j.seconds, 2)}
+            for j in jobs
+        ],
+    }
+    write_manifest(out, manifest)
+
+
 def run_report(settings: RunSettings, progress=None) -> RunResult:
     """Clean a raw wave and render every notebook of its report (see the module docstring).
 
@@ -1054,36 +1094,8 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
         return RunResult(out, jobs, True, time.perf_counter() - t0)
     for source, params in {j.source: j.parameters for j in jobs if j.status != "cached"}.items():
         check_parameters(source, params)  # an unknown parameter is an error before any work
-    with private_kernel():
-        workers, printer = _start_workers(jobs, settings, instrument, steps, previous)
-        prepared = False
-        try:
-            build_family = _prepare_data(settings, instrument, inputs, processed, steps)
-            workers.data_done()
-            if build_family is not None:
-                build_family()
-            prepared = True
-        finally:
-            workers.family_done(None if prepared else "cleaning or the test family failed")
-            failures = workers.join()
-            if printer is not None:
-                failures += printer.finish()
-    prov = provenance(settings, inputs)
-    title = instrument.survey.title
-    (out / "index.html").write_text(index_html(title, settings.wave_label, jobs, prov), "utf-8")
-    manifest = {
-        "wave": settings.wave_label,
-        "title": title,
-        "provenance": prov,
-        "inputs": inputs,
-        "formats": list(settings.formats),
-        "notebooks": [
-            {k: v for k, v in asdict(j).items() if k not in ("source", "seconds")}
-            | {"source": f"notebooks/{j.source.name}", "seconds": round(j.seconds, 2)}
-            for j in jobs
-        ],
-    }
-    write_manifest(out, manifest)
+    failures = _render_all(jobs, settings, instrument, inputs, processed, steps, previous)
+    _write_index_and_manifest(out, settings, instrument, inputs, jobs)
     result = RunResult(out, jobs, False, time.perf_counter() - t0, failures)
     if failures:
         raise ReportError(

@@ -87,8 +87,12 @@ class Report:
     def family(self) -> pd.DataFrame:
         """Every group test of the wave with raw and Benjamini-Hochberg adjusted p."""
         if not (self.processed / FAMILY_FILE).exists():
-            build_test_family(self.processed, self.instrument, group_by=self.group_by or None,
-                              confidence=self.confidence)  # fmt: skip
+            build_test_family(
+                self.processed,
+                self.instrument,
+                group_by=self.group_by or None,
+                confidence=self.confidence,
+            )
         return pd.read_csv(self.processed / FAMILY_FILE)
 
     @cached_property
@@ -153,8 +157,17 @@ def open_wave(
     output
         Folder for files the notebook writes (``""`` = ``reports/<wave>``).
     """
-    params = dict(raw=raw, instrument=instrument, wave=wave, processed=processed,
-                  group_by=group_by, confidence=confidence, k=k, weights=weights, output=output)  # fmt: skip
+    params = dict(
+        raw=raw,
+        instrument=instrument,
+        wave=wave,
+        processed=processed,
+        group_by=group_by,
+        confidence=confidence,
+        k=k,
+        weights=weights,
+        output=output,
+    )
     if not 0 < float(confidence) < 1:
         raise ArgumentError(f"`confidence` {confidence!r}: give a level between 0 and 1, e.g. 0.95")
     if int(k) < 0:
@@ -170,12 +183,7 @@ def open_wave(
         from giftreview.clean import clean_wave
 
         clean_wave(raw_path, inst, wave=label, out_dir=proc)
-    data = io.load_clean(proc)
-    w = None
-    if weights:
-        # a respondent without a post-stratum cannot be weighted: weighted shares use the others
-        data = data[data[by].notna()].reset_index(drop=True) if by else data
-        w = _weights(data, inst, by)
+    data, w = _data_and_weights(io.load_clean(proc), inst, by, weights)
     return Report(
         instrument=inst,
         data=data,
@@ -200,16 +208,31 @@ def _read_optional_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
 
 
-def _weights(data: pd.DataFrame, inst: Instrument, by: str) -> pd.Series:
+def _data_and_weights(
+    data: pd.DataFrame, inst: Instrument, by: str, weights: bool
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The data and, with ``weights``, post-stratification weights from ``contacted``.
+
+    A respondent without a post-stratum (``by`` missing) cannot be weighted, so weighted shares
+    use the others (the captions say how many were left out).
+    """
+    if not weights:
+        return data, None
     from giftreview import weights as wmod
 
-    return wmod.poststratify(data, by, wmod.population_from_instrument(inst))
+    data = data[data[by].notna()].reset_index(drop=True) if by else data
+    return data, wmod.poststratify(data, by, wmod.population_from_instrument(inst))
 
 
 def prepare(
-    raw: Path, instrument: Instrument, *, wave: str, processed: Path, group_by: str,
+    raw: Path,
+    instrument: Instrument,
+    *,
+    wave: str,
+    processed: Path,
+    group_by: str,
     confidence: float,
-) -> None:  # fmt: skip
+) -> None:
     """Clean ``raw`` into ``processed`` and build the report's test family there."""
     from giftreview.clean import clean_wave
 
@@ -419,10 +442,13 @@ def response_accounting(rep: Report) -> Html:
     rows = pd.DataFrame(
         {
             "": ["rows in the raw file", "respondents kept", "rows set aside (quarantined)"],
-            "n": [counts.get("raw_rows", ""), counts.get("clean_rows", len(rep.data)),
-                  counts.get("quarantined_rows", "")],
+            "n": [
+                counts.get("raw_rows", ""),
+                counts.get("clean_rows", len(rep.data)),
+                counts.get("quarantined_rows", ""),
+            ],
         }
-    )  # fmt: skip
+    )
     out = [html_table(rows, caption="Responses received", numeric=("n",))]
     quarantine = rep.processed / "quarantine.csv"
     if quarantine.exists():
@@ -434,8 +460,13 @@ def response_accounting(rep: Report) -> Html:
         q = rep.instrument.question(rep.group_by)
         s = _score(rep, q.id)
         table = s.table.assign(pct=s.table["pct"].map(fmt_pct))[["level", "n", "pct"]]
-        out.append(html_table(table.rename(columns={"level": q.text, "pct": "%"}),
-                              caption=f"Respondents by {group_noun(rep.instrument, q.id)}", numeric=("n", "%")))  # fmt: skip
+        out.append(
+            html_table(
+                table.rename(columns={"level": q.text, "pct": "%"}),
+                caption=f"Respondents by {group_noun(rep.instrument, q.id)}",
+                numeric=("n", "%"),
+            )
+        )
     return Html(f'<div class="gr-report"><h2>Response accounting</h2>{"".join(out)}</div>')
 
 
@@ -448,8 +479,11 @@ def _score(rep: Report, qid: str):
 
 def _missing_note(summary: pd.DataFrame) -> str:
     miss = summary[summary["statistic"].astype(str).str.startswith(("missing", "blank"))]
-    parts = [f"{r.statistic.removeprefix('missing: ')}: {int(r.n)}" for r in miss.itertuples()
-             if pd.notna(r.n) and int(r.n) > 0]  # fmt: skip
+    parts = [
+        f"{r.statistic.removeprefix('missing: ')}: {int(r.n)}"
+        for r in miss.itertuples()
+        if pd.notna(r.n) and int(r.n) > 0
+    ]
     return f"; not in the base: {', '.join(parts)}" if parts else ""
 
 
@@ -493,8 +527,10 @@ def _caption(rep: Report, q: Question, n: int, summary: pd.DataFrame, extra: str
         dropped = rep.manifest.get("counts", {}).get("clean_rows", len(rep.data)) - len(rep.data)
         weighted = "; shares weighted to the organizations contacted per group"
         weighted += f" ({dropped} respondents without a group left out)" if dropped else ""
-    return (f"n = {n} respondents who answered{_missing_note(summary)}{weighted}. "
-            f"Intervals: {rep.confidence:.0%} Wilson.{extra}")  # fmt: skip
+    return (
+        f"n = {n} respondents who answered{_missing_note(summary)}{weighted}. "
+        f"Intervals: {rep.confidence:.0%} Wilson.{extra}"
+    )
 
 
 def _block_shares(rep: Report, q: Question) -> str:
@@ -571,8 +607,12 @@ def _block_open(rep: Report, q: Question) -> str:
             "coded by": freq["source"].astype(str),
         }
     )
-    html += html_table(shown, caption=f"Themes mentioned (n = {base} answered; "
-                       f"{len(coded.uncoded)} answers matched no theme)", numeric=("respondents",))  # fmt: skip
+    html += html_table(
+        shown,
+        caption=f"Themes mentioned (n = {base} answered; "
+        f"{len(coded.uncoded)} answers matched no theme)",
+        numeric=("respondents",),
+    )
     return html
 
 
@@ -672,13 +712,17 @@ def _tests_table(rep: Report, qid: str) -> str:
             "df": fam["df"].map(lambda x: fmt_num(x, 0)),
             "p": fam["p_value"].map(fmt_p),
             "adjusted p (BH)": fam["p_adjusted"].map(fmt_p),
-            "effect size": [f"{fmt_num(e)} {m_ if isinstance(m_, str) else ''}".strip()
-                            for e, m_ in zip(fam["effect_size"], fam["effect_measure"], strict=True)],
+            "effect size": [
+                f"{fmt_num(e)} {m_ if isinstance(m_, str) else ''}".strip()
+                for e, m_ in zip(fam["effect_size"], fam["effect_measure"], strict=True)
+            ],
             "n": fam["n"].map(lambda x: fmt_num(x, 0)),
         }
-    )  # fmt: skip
-    cap = (f"Test of differences between groups; adjusted p: Benjamini-Hochberg over all "
-           f"{m} tests of this report")  # fmt: skip
+    )
+    cap = (
+        f"Test of differences between groups; adjusted p: Benjamini-Hochberg over all "
+        f"{m} tests of this report"
+    )
     return html_table(shown, caption=cap, numeric=("statistic", "df", "p", "adjusted p (BH)", "n"))
 
 
@@ -696,12 +740,16 @@ def _suppressed_breakdown(rep: Report, qid: str) -> str:
             "answer": shown["level"].astype(str),
             "n": shown["n_display"].astype(str),
             "%": shown["pct"].map(fmt_pct),
-            "interval (%)": [fmt_ci(a, b) for a, b in zip(shown["ci_low"], shown["ci_high"], strict=True)],
+            "interval (%)": [
+                fmt_ci(a, b) for a, b in zip(shown["ci_low"], shown["ci_high"], strict=True)
+            ],
             "note": shown["suppressed"].map(mark),
         }
-    )  # fmt: skip
-    cap = (f"By group: row percentages; {res.n_primary} cells below {rep.k} and "
-           f"{res.n_secondary} further cells suppressed so none can be recovered from totals")  # fmt: skip
+    )
+    cap = (
+        f"By group: row percentages; {res.n_primary} cells below {rep.k} and "
+        f"{res.n_secondary} further cells suppressed so none can be recovered from totals"
+    )
     return html_table(frame, caption=cap, numeric=("n", "%"))
 
 
@@ -738,11 +786,16 @@ def _appendix_open(rep: Report, q: Question) -> str:
             "respondents": freq["n_display"].astype(str),
             "base": freq["base"],
             "%": freq["pct"].map(fmt_pct),
-            "interval (%)": [fmt_ci(a, b) for a, b in zip(freq["ci_low"], freq["ci_high"], strict=True)],
+            "interval (%)": [
+                fmt_ci(a, b) for a, b in zip(freq["ci_low"], freq["ci_high"], strict=True)
+            ],
         }
-    )  # fmt: skip
-    return html_table(shown, caption=f"Themes by group (counts below {rep.k} suppressed)",
-                      numeric=("respondents", "base", "%"))  # fmt: skip
+    )
+    return html_table(
+        shown,
+        caption=f"Themes by group (counts below {rep.k} suppressed)",
+        numeric=("respondents", "base", "%"),
+    )
 
 
 def appendix(rep: Report, section: str) -> Html:
@@ -781,18 +834,23 @@ def _count_csv(path: Path, columns: list[str], caption: str) -> str:
 def data_accounting(rep: Report) -> Html:
     """Every raw row accounted for; the validation, audit and quarantine summaries."""
     c = rep.manifest.get("counts", {})
-    text = (f"<p>The raw file had {esc(c.get('raw_rows', '?'))} data rows: "
-            f"{esc(c.get('clean_rows', len(rep.data)))} respondents were kept and "
-            f"{esc(c.get('quarantined_rows', '?'))} rows set aside (raw rows = kept + set aside). "
-            "Every changed cell is logged in audit.csv, every problem in validation.csv, every row "
-            f"set aside in quarantine.csv, all in {esc(rep.processed.name)}/.</p>")  # fmt: skip
+    text = (
+        f"<p>The raw file had {esc(c.get('raw_rows', '?'))} data rows: "
+        f"{esc(c.get('clean_rows', len(rep.data)))} respondents were kept and "
+        f"{esc(c.get('quarantined_rows', '?'))} rows set aside (raw rows = kept + set aside). "
+        "Every changed cell is logged in audit.csv, every problem in validation.csv, every row "
+        f"set aside in quarantine.csv, all in {esc(rep.processed.name)}/.</p>"
+    )
     parts = [
         text,
-        _count_csv(rep.processed / "validation.csv", ["rule", "severity", "action"],
-                   "Problems found, by rule"),
+        _count_csv(
+            rep.processed / "validation.csv",
+            ["rule", "severity", "action"],
+            "Problems found, by rule",
+        ),
         _count_csv(rep.processed / "audit.csv", ["column", "rule"], "Cells changed, by rule"),
         _count_csv(rep.processed / "quarantine.csv", ["reason"], "Rows set aside, by reason"),
-    ]  # fmt: skip
+    ]
     return Html(f'<div class="gr-report"><h2>Data accounting</h2>{"".join(parts)}</div>')
 
 
@@ -800,8 +858,11 @@ def tests_explained(rep: Report) -> Html:
     """Which test each breakdown used and why, and the multiplicity adjustment."""
     fam = rep.family
     m = int(fam["p_value"].notna().sum()) if "p_value" in fam else 0
-    used = (fam.groupby(["test", "reason"], dropna=False).size().reset_index(name="tests")
-            if len(fam) else pd.DataFrame(columns=["test", "reason", "tests"]))  # fmt: skip
+    used = (
+        fam.groupby(["test", "reason"], dropna=False).size().reset_index(name="tests")
+        if len(fam)
+        else pd.DataFrame(columns=["test", "reason", "tests"])
+    )
     text = (
         "<p>The question type decides the test. Single choice: Pearson's chi-square test of "
         "independence when Cochran's rule holds (no expected count below 1, at most 20% below "
