@@ -272,3 +272,17 @@ def test_cli_run_reports_a_bad_format_without_traceback(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "unknown format(s) ['docx']" in err and "Traceback" not in err
+
+
+def test_cli_run_failure_message_is_printed_verbatim_with_exit_code_6(monkeypatch, capsys):
+    from giftreview.cli import main
+
+    def fail(settings, progress=None):
+        raise ReportError("notebook part.py (part_a) failed: KeyError: '[/tmp/x]' [red]")
+
+    monkeypatch.setattr(render, "run_report", fail)
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(FIXTURE), "--formats", "html"])
+    assert info.value.code == 6
+    err = capsys.readouterr().err
+    assert "KeyError: '[/tmp/x]' [red]" in err and "Traceback" not in err

@@ -25,6 +25,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from giftreview.errors import GiftreviewError
 
@@ -246,13 +247,13 @@ def run_command(
     if result.cached:
         console.print(
             f"up to date: inputs unchanged, nothing rerun ({result.seconds:.2f} s); "
-            f"reports in {result.out_dir}/ (use --force to rerun)"
+            f"reports in {escape(str(result.out_dir))}/ (use --force to rerun)"
         )
         return
     reran = [j.name for j in result.jobs if j.status == "done"]
     kept = [j.name for j in result.jobs if j.status == "cached"]
     console.print(
-        f"reports written to {result.out_dir}/index.html in {result.seconds:.1f} s; "
+        f"reports written to {escape(str(result.out_dir))}/index.html in {result.seconds:.1f} s; "
         f"rendered: {', '.join(reran) or 'none'}"
         + (f"; unchanged, kept: {', '.join(kept)}" if kept else "")
     )
@@ -456,7 +457,8 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:  # typer.Exit(n) is returned, not raised, here
             sys.exit(code)
     except GiftreviewError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # escaped: a message quoting a path or an answer such as "[/tmp/x]" is text, not markup
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:  # raised by commands to set an exit code
         sys.exit(exc.exit_code)
