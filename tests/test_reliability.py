@@ -31,8 +31,9 @@ def _pairs_from_table(table: list[list[int]]) -> pd.DataFrame:
 def test_krippendorff_2011_reliability_data_example():
     # Krippendorff, K. (2011). "Computing Krippendorff's Alpha-Reliability", section C ("nominal
     # data, any number of observers, missing data"): 4 observers x 12 units, values 1-5, '.' =
-    # missing. The paper reports nominal alpha = 0.743 (the same data and value are in the
-    # krippendorff package's doctest and in Krippendorff 2019, Content Analysis, 4th ed.).
+    # missing. The paper reports nominal alpha = 0.743. Checked here: the docstring of
+    # krippendorff.alpha (krippendorff 0.9.0, the library giftreview wraps) holds the same 4 x 12
+    # data, coded as strings, and prints round(alpha(..., "nominal"), 3) -> 0.743.
     data = pd.DataFrame(
         {
             "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, NA, NA, NA],
@@ -45,24 +46,31 @@ def test_krippendorff_2011_reliability_data_example():
 
 
 def test_cohen_kappa_textbook_example_xeromammograms():
-    # Stata Base Reference Manual, [R] kappa, example 1 (two radiologists rating 85
-    # xeromammograms in 4 categories; data of Boyd et al. 1982, also used by Altman 1991,
-    # Practical Statistics for Medical Research, ch. 14): printed kappa 0.4728.
+    # Two radiologists rating 85 xeromammograms in 4 categories (Boyd et al. 1982; Altman 1991,
+    # Practical Statistics for Medical Research, pp. 403-405; the rate.dta data of the Stata Base
+    # Reference Manual, [R] kappa). The cells below were checked against the unit-level data in
+    # R package lagree (emilelatour/lagree, data-raw/make-data-for-examples.R, "From Altman ...
+    # p. 403"): 21 12 0 0 / 4 17 1 0 / 3 9 15 2 / 0 0 0 1 (85 in all). Stata's printed output
+    # (agreement 63.53%, expected 30.82%, kappa 0.4728) could not be retrieved here; the
+    # expected value is the hand calculation below, which reproduces those rounded figures.
     table = [[21, 12, 0, 0], [4, 17, 1, 0], [3, 9, 15, 2], [0, 0, 0, 1]]
-    # By hand: p_o = (21+17+15+1)/85 = 54/85; row totals 33, 22, 29, 1; column totals 28, 38, 16,
-    # 3; p_e = (33*28 + 22*38 + 29*16 + 1*3)/85^2 = 2227/7225; kappa = (p_o - p_e)/(1 - p_e).
+    # By hand: p_o = (21+17+15+1)/85 = 54/85 = 0.635294; row totals 33, 22, 29, 1; column totals
+    # 28, 38, 16, 3; p_e = (33*28 + 22*38 + 29*16 + 1*3)/85^2 = (924 + 836 + 464 + 3)/7225
+    # = 2227/7225 = 0.308235; kappa = (p_o - p_e)/(1 - p_e) = 0.327059/0.691765 = 0.472789.
     p_o, p_e = 54 / 85, 2227 / 7225
     by_hand = (p_o - p_e) / (1 - p_e)
     kappa = cohen_kappa(_pairs_from_table(table), "a", "b")
+    assert kappa == pytest.approx(by_hand, abs=1e-12)
     assert round(kappa, 4) == 0.4728
-    assert kappa == pytest.approx(by_hand)
 
 
 def test_cohen_kappa_two_by_two_example():
     # https://www.easycalculation.com/statistics/learn-cohens-kappa-index.php: 20 patients, two
     # doctors, yes/yes 12, yes/no 2, no/yes 4, no/no 2 -> Pr(a) 0.7, Pr(e) 0.62, kappa 0.21.
+    # By hand: Pr(a) = (12 + 2)/20 = 0.7; doctor 1 says yes 14/20, doctor 2 says yes 16/20, so
+    # Pr(e) = 0.7 * 0.8 + 0.3 * 0.2 = 0.62; kappa = (0.7 - 0.62)/(1 - 0.62) = 0.08/0.38.
     kappa = cohen_kappa(_pairs_from_table([[12, 2], [4, 2]]), "a", "b")
-    assert kappa == pytest.approx(0.08 / 0.38)
+    assert kappa == pytest.approx(0.08 / 0.38, abs=1e-12)
     assert round(kappa, 2) == 0.21
 
 
