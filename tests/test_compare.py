@@ -53,10 +53,26 @@ def test_newcombe_example_d_matches_published_limits():
 
 
 def test_newcombe_example_a():
-    # Newcombe (1998) Table II, example (a): 56/70 vs 48/80, difference 0.2000,
-    # method 10 (score, no continuity correction) 0.0524 to 0.3339.
+    # Newcombe (1998) example (a): 56/70 vs 48/80, difference 0.2000; Table II lists method 10
+    # (score, no continuity correction) as 0.0524 to 0.3339. That printed table could not be
+    # retrieved here, so the expected limits are the hand calculation below (method 10 as
+    # defined in the paper and in R Epi::ci.pd(method = "Nc")), which gives the same 4 decimals.
+    # Wilson limits for x/n, z = 1.959964: (2x + z^2 -/+ z sqrt(z^2 + 4x(n - x)/n)) / (2(n + z^2))
+    #   56/70: p1 = 0.8, l1 = 0.691834, u1 = 0.876953;  48/80: p2 = 0.6, l2 = 0.490455, u2 = 0.700382
+    # lower = d - sqrt((p1 - l1)^2 + (u2 - p2)^2) = 0.2 - sqrt(0.108166^2 + 0.100382^2) = 0.052431
+    # upper = d + sqrt((u1 - p1)^2 + (p2 - l2)^2) = 0.2 + sqrt(0.076953^2 + 0.109545^2) = 0.333873
+    z = 1.959963984540054
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        root, den = z * np.sqrt(z * z + 4 * x * (n - x) / n), 2 * (n + z * z)
+        return (2 * x + z * z - root) / den, (2 * x + z * z + root) / den
+
+    (l1, u1), (l2, u2) = wilson(56, 70), wilson(48, 80)
+    lower = 0.2 - np.hypot(0.8 - l1, u2 - 0.6)
+    upper = 0.2 + np.hypot(u1 - 0.8, 0.6 - l2)
     diff, low, high = newcombe_difference(x_a=48, n_a=80, x_b=56, n_b=70)
-    assert round(diff, 4) == 0.2
+    assert diff == pytest.approx(0.2, abs=1e-12)
+    assert (low, high) == pytest.approx((lower, upper), abs=1e-12)
     assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
 
 
@@ -97,11 +113,30 @@ def test_small_larger_table_uses_seeded_monte_carlo():
     assert first.test == "Fisher-Freeman-Halton exact (Monte-Carlo)"
     assert "10000 random tables" in first.reason
     assert first.p_value == again.p_value
-    assert 0 < first.p_value <= 1
+    # Exact p by hand: enumerate every 2 x 3 table with the observed margins (rows 6 and 5,
+    # columns p 4, q 5, r 2); each has probability prod(row!) prod(col!) / (n! prod(cell!)), and
+    # p is the sum over tables no more probable than the observed one (3 1 2 / 1 4 0). The
+    # Monte-Carlo estimate from 10,000 tables has SE <= sqrt(.25 / 1e4) = 0.005; allow 4 SE.
+    from math import factorial, prod
+
+    def prob(top: tuple[int, int, int]) -> float:
+        cells = [*top, *(c - t for c, t in zip((4, 5, 2), top, strict=True))]
+        num = prod(map(factorial, (6, 5, 4, 5, 2)))
+        return num / (factorial(11) * prod(map(factorial, cells)))
+
+    # first-row cells (i, j, 6 - i - j) with 0 <= i <= 4, 0 <= j <= 5, 0 <= 6 - i - j <= 2
+    tables = [(i, j, 6 - i - j) for i in range(5) for j in range(6) if 0 <= 6 - i - j <= 2]
+    assert sum(prob(t) for t in tables) == pytest.approx(1.0)
+    observed = prob((3, 1, 2))
+    exact_p = sum(prob(t) for t in tables if prob(t) <= observed * (1 + 1e-7))
+    assert exact_p == pytest.approx(26 / 231)  # = 0.112554
+    assert first.p_value == pytest.approx(exact_p, abs=0.02)
 
 
 def test_mann_whitney_matches_r_wilcox_test_with_ties():
-    # endmemo.com/r/wilcoxon.php prints R's output:
+    # endmemo.com/r/wilcoxon.php prints R's output (page not retrieved here; checked instead with
+    # scipy.stats.mannwhitneyu(x, y, use_continuity=True, method="asymptotic"): U = 51.5,
+    # p = 0.596597, the same normal approximation with tie and continuity corrections):
     # x <- c(1,5,9,24,56,21,3,7,21,4); y <- c(12,15,5,9,9,14,56,22,3,7,32,5); wilcox.test(x, y)
     # -> W = 51.5, p-value = 0.5966 (continuity correction, ties). R's W is U of the first
     # sample, which here is wave B (the statistic is U_B).
@@ -131,7 +166,8 @@ def test_mcnemar_presidential_approval():
     # R ?mcnemar.test: Agresti (1990) p. 350, Performance <- matrix(c(794, 86, 150, 570), nrow = 2)
     # discordant cells 150 and 86. Hand: (|150 - 86| - 1)^2 / (150 + 86) = 63^2 / 236 = 16.818;
     # R prints "McNemar's chi-squared = 16.818, df = 1, p-value = 4.115e-05" for a table with the
-    # same discordant counts (selva86.github.io, McNemars-Test-in-R).
+    # same discordant counts (selva86.github.io, McNemars-Test-in-R; page not retrieved here).
+    # Checked: the chi-square(1) upper tail at 3969/236, scipy.stats.chi2.sf, is 4.1146e-05.
     out = paired_table_test(np.array([[794, 150], [86, 570]]))
     assert out["test"] == "McNemar chi-square (corrected)"
     assert round(out["statistic"], 3) == 16.818
