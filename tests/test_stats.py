@@ -34,10 +34,11 @@ def expand(table: list[list[int]], rows: list[str], cols: list[str]) -> pd.DataF
 # ---- intervals -------------------------------------------------------------------------------
 def test_wilson_interval_matches_hand_calculation():
     # Hand calculation, x = 8 of n = 20, 95%: p = 0.4, z = 1.959964, z^2 = 3.841459
-    # centre = (p + z^2/2n) / (1 + z^2/n) = 0.4960365 / 1.1920729 = 0.4161148
-    # half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n) = 1.959964 * 0.1200037 / 1.1920729
-    #        = 0.1973046  ->  [0.2188102, 0.6134194]
-    # (R: prop.test(8, 20, correct = FALSE)$conf.int prints 0.2188102 0.6134194)
+    # centre = (p + z^2/2n) / (1 + z^2/n) = 0.4960365 / 1.1920729 = 0.4161125
+    # half   = z * sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n) = 1.959964 * 0.1200038 / 1.1920729
+    #        = 0.1973060  ->  [0.2188065, 0.6134185]
+    # (This is the interval R's prop.test(8, 20, correct = FALSE) computes; R was not run here.
+    # An earlier comment quoted "R prints 0.2188102 0.6134194", which the formula does not give.)
     z = 1.959963984540054
     p, n = 0.4, 20
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
@@ -45,12 +46,14 @@ def test_wilson_interval_matches_hand_calculation():
     low, high = stats.proportion_interval(8, 20)
     assert low == pytest.approx(centre - half, abs=1e-12)
     assert high == pytest.approx(centre + half, abs=1e-12)
-    assert round(float(low), 4) == 0.2188 and round(float(high), 4) == 0.6134
+    assert round(float(low), 7) == 0.2188065 and round(float(high), 7) == 0.6134185
 
 
 def test_clopper_pearson_matches_binom_test_mendel_peas():
     # R help page of binom.test (Conover 1971, p. 97f): binom.test(c(682, 243), p = 3/4)
-    # prints "95 percent confidence interval: 0.7076683 0.7654066"
+    # prints "95 percent confidence interval: 0.7076683 0.7654066". Checked here with the beta
+    # quantiles that define the interval: scipy.stats.beta.ppf(.025, 682, 244) = 0.70766826,
+    # beta.ppf(.975, 683, 243) = 0.76540656.
     low, high = stats.proportion_interval(682, 925, method="clopper-pearson")
     assert float(low) == pytest.approx(0.7076683, abs=5e-8)
     assert float(high) == pytest.approx(0.7654066, abs=5e-8)
@@ -196,7 +199,24 @@ def test_monte_carlo_exact_handles_large_samples():
     t = np.array([[1, 0, 2, 0, 1, 0, 0], [142000, 143000, 141000, 142500, 143100, 142900, 142800]])
     row = stats.table_test(t, seed=1, n_resamples=2000)
     assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
-    assert 0 < row["p_value"] <= 1
+    # Exact p by hand: with the margins fixed, the first row (total 4) is multivariate
+    # hypergeometric, P(x) = prod_j C(c_j, x_j) / C(N, 4) over the column totals c_j; p is the
+    # sum of P over the 210 possible first rows with P(x) <= P(observed), in exact fractions:
+    # 0.149831. The Monte-Carlo SE with 2000 tables is sqrt(.15 * .85 / 2000) = 0.008; allow 4 SE.
+    from fractions import Fraction
+    from itertools import product
+    from math import comb
+
+    cols, total = t.sum(axis=0).tolist(), int(t.sum())
+
+    def prob(x: tuple[int, ...]) -> Fraction:
+        return Fraction(math.prod(map(comb, cols, x)), comb(total, 4))
+
+    rows = [x for x in product(range(5), repeat=7) if sum(x) == 4]
+    observed = prob((1, 0, 2, 0, 1, 0, 0))
+    exact_p = float(sum(p for p in map(prob, rows) if p <= observed))
+    assert len(rows) == 210 and round(exact_p, 6) == 0.149831
+    assert row["p_value"] == pytest.approx(exact_p, abs=0.032)
 
 
 def test_monte_carlo_exact_equals_scipy_for_the_same_seed():
