@@ -54,7 +54,15 @@ def test_rating_distribution_summary_and_top_box(instrument, b1_frame):
     # top box = Important + Very important (instrument top_box [4, 5]) = 4 of 6
     top = stat(s.summary, "top_box")
     assert top["estimate"] == pytest.approx(400 / 6) and top["n"] == 4
-    assert top["ci_low"] < top["estimate"] < top["ci_high"]
+    # Wilson 95% by hand, z = 1.959964, z^2 = 3.841459:
+    # limits = (2x + z^2 -/+ z sqrt(z^2 + 4x(n - x)/n)) / (2(n + z^2));
+    # x = 4, n = 6: (11.841459 -/+ 1.959964 * sqrt(3.841459 + 32/6 = 9.174792)) / 19.682918
+    #             = (11.841459 -/+ 5.936715) / 19.682918 -> 29.9993 %, 90.3229 %
+    # x = 0 (Slightly important): lower 0, upper z^2 / (n + z^2) = 3.841459 / 9.841459 = 39.0334 %
+    assert (round(top["ci_low"], 4), round(top["ci_high"], 4)) == (29.9993, 90.3229)
+    slightly = s.table.set_index("level").loc["Slightly important"]
+    assert slightly["ci_low"] == pytest.approx(0, abs=1e-9)
+    assert round(slightly["ci_high"], 4) == 39.0334
     assert s.base_statement == "base = 6 respondents who answered B1"
 
 
