@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -28,7 +29,12 @@ from giftreview.paths import DATA_RAW, DOCS
 from giftreview.validate import MAX_CELL_CHARS, SET_MISSING_RULES
 
 BAD = "bad_inputs"
+# (raw rows, clean rows, quarantined rows), from data/raw/README.md, which says what the generator
+# plants: 2010 = 120 organizations + 1 exact duplicate + 2 near-duplicates + 2 blank rows + 1 row
+# with no id = 126 raw rows, 6 quarantined; 2012 = 140 + 2 + 2 + 2 + 1 = 147 raw rows, 7
+# quarantined. The raw counts are also checked below with the standard library's csv reader.
 WAVES = {"ungift_2010": (126, 120, 6), "ungift_2012": (147, 140, 7)}
+RAW_DIALECT = {"ungift_2010": ("cp1252", ";"), "ungift_2012": ("utf-8-sig", ",")}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +48,10 @@ def test_row_accounting_of_bundled_waves(instrument, wave):
     result = clean_wave(DATA_RAW / f"{wave}.csv", instrument, write=False)
     c = result.counts
     assert (c["raw_rows"], c["clean_rows"], c["quarantined_rows"]) == WAVES[wave]
+    encoding, delimiter = RAW_DIALECT[wave]
+    with (DATA_RAW / f"{wave}.csv").open(encoding=encoding, newline="") as f:
+        assert len(list(csv.reader(f, delimiter=delimiter))) - 1 == c["raw_rows"]  # less header
+    assert len(result.quarantine) == c["quarantined_rows"]
     assert accounting_line(result) == (
         f"raw rows {c['raw_rows']} = clean {c['clean_rows']} + quarantined {c['quarantined_rows']}"
     )
