@@ -395,6 +395,8 @@ def test_cli_export_import_reliability(hostile, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["coding", "import", wave, "B4", str(tmp_path / "missing.csv")])
     assert exc.value.code == InputFileError.exit_code
+    err = " ".join(capsys.readouterr().err.split())
+    assert "missing.csv" in err and "Traceback" not in err
 
 
 def test_missing_theme_column_keeps_auto_codes_for_that_theme(instrument, hostile, tmp_path):
