@@ -18,7 +18,8 @@ def raw_spec() -> dict:
 
 
 def test_bundled_instrument_covers_every_seed_question(instrument):
-    # The seed (shared/seed) has Part A questions 1-3 and Part B questions 1-9.
+    # The seed (shared/seed/000_362025cfdf5d6447.txt) has Part A questions 1-3 and Part B
+    # questions 1-9 (numbered "1)" ... "9)" under each part heading).
     ids = [q.id for q in instrument.questions]
     assert ids == ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9"]
     assert [q.type for q in instrument.questions] == [
@@ -38,6 +39,10 @@ def test_bundled_instrument_covers_every_seed_question(instrument):
 
 
 def test_sectors_are_those_the_seed_names(instrument):
+    # The seed's sector chart (Part A 1) did not survive as text. Its Part B 2 summary names
+    # "Governments, United Nations system organizations, international and regional entities,
+    # civil society organizations as well as the private sector" (the first five labels);
+    # "Academia and research" and "Other" are the instrument's own additions, not the seed's.
     labels = [o.label for o in instrument.question("A1").options]
     assert labels == [
         "Governments",
