@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from giftreview.clean import clean_wave
@@ -82,7 +81,9 @@ def test_scores_and_breakdowns_by_region(inst, cleaned):
 def test_waves_compare_with_paired_clinics(inst, cleaned):
     res = compare_waves(cleaned[2021].clean, cleaned[2023].clean, inst)
     assert res.waves == ("clinics_2021", "clinics_2023")
-    assert res.n_matched == 16
+    assert res.n_matched == 16  # the fixture's design (docstring), recounted from the ids:
+    ids = [set(cleaned[y].clean["respondent_id"]) for y in (2021, 2023)]
+    assert len(ids[0] & ids[1]) == 16
     assert res.comparability["comparable"].all()
     sat = res.tests[res.tests.question == "SAT"].set_index("design")
     assert sat.loc["independent waves", "test"] == "Mann-Whitney U"
@@ -111,4 +112,4 @@ def test_report_pipeline_renders_html(tmp_path):
     for heading in ("About the clinic", "Network services", "Medicines arrive on time."):
         assert heading in text, heading
     assert "UN.GIFT" not in text
-    assert not pd.isna(len(pages))
+    assert "index.html" in pages and len(pages) > 1  # the index links section pages
