@@ -22,7 +22,12 @@ from giftreview.coding import (
     sentences,
     theme_frequencies,
 )
-from giftreview.errors import ArgumentError, InputFileError, InstrumentError
+from giftreview.errors import (
+    ArgumentError,
+    DataValidationError,
+    InputFileError,
+    InstrumentError,
+)
 from giftreview.paths import CODEBOOKS
 
 # The theme ids agreed with the synthetic-data generator (issue 4); they must not drift.
@@ -166,7 +171,10 @@ def test_code_question_lists_uncoded_and_skips_blank(instrument, hostile):
 
 def test_code_question_rejects_a_table_with_repeated_ids(instrument, hostile):
     bad = pd.concat([hostile, hostile.iloc[[0]]], ignore_index=True)
-    with pytest.raises(Exception, match="respondent_id is missing or repeated in rows"):
+    # the 7-row fixture plus a copy of row 0 as row 7: rows 0 and 7 share an id
+    with pytest.raises(
+        DataValidationError, match=r"respondent_id is missing or repeated in rows \[0, 7\]"
+    ):
         code_question(bad, instrument, "B4")
 
 
