@@ -86,7 +86,7 @@ def test_primary_and_secondary_in_a_small_table():
     # every published row and column holds 0 or at least 2 suppressed cells
     m = s.mask.to_numpy()
     assert set(m.sum(axis=0)) <= {0, 2, 3} and set(m.sum(axis=1)) <= {0, 2, 3}
-    assert s.display.loc["Total", "Total"] == "57"
+    assert s.display.loc["Total", "Total"] == "57"  # 3 + 10 + 12 + 8 + 9 + 15
     assert t.equals(frame([[3, 10, 12], [8, 9, 15]]))  # input untouched
 
 
