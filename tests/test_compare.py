@@ -83,7 +83,8 @@ def test_newcombe_empty_base_is_nan():
 # ---- independent tests ---------------------------------------------------------------------------
 def test_chi_square_matches_r_chisq_test_help_example():
     # R ?chisq.test: M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477)))  (Agresti 2007,
-    # party identification by gender); chisq.test(M) -> X-squared = 30.07, df = 2, p = 2.954e-07.
+    # party identification by gender); chisq.test(M) -> X-squared = 30.07, df = 2, p = 2.954e-07
+    # (rechecked with scipy.stats.chi2_contingency(M, correction=False): 30.070149, 2.95359e-07).
     # Here the two rows are the two "waves".
     a = ["D"] * 762 + ["I"] * 327 + ["R"] * 468
     b = ["D"] * 484 + ["I"] * 239 + ["R"] * 477

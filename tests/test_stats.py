@@ -185,7 +185,9 @@ def test_monte_carlo_exact_matches_r_job_satisfaction():
     # R help page of fisher.test (Agresti 2002, p. 57): Job <- matrix(c(1,2,1,0, 3,3,6,1,
     # 10,10,14,9, 6,7,12,11), 4, 4); fisher.test(Job) prints "p-value = 0.7827" (exact network
     # algorithm). Our p is a seeded Monte-Carlo estimate of the same exact test: with 100,000
-    # tables its standard error is sqrt(.78 * .22 / 1e5) = 0.0013; allow 4 SE.
+    # tables its standard error is sqrt(.78 * .22 / 1e5) = 0.0013; allow 4 SE. The cells were
+    # checked against R's vcdExtra::JobSat (Agresti 2002, Table 2.8); the printed 0.7827 itself
+    # could not be retrieved here.
     job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]])
     row = stats.table_test(job, seed=1, n_resamples=100_000)
     assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
