@@ -6,7 +6,9 @@ output as published (help pages, package examples) or hand calculations written 
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -84,7 +86,8 @@ def test_newcombe_empty_base_is_nan():
 def test_chi_square_matches_r_chisq_test_help_example():
     # R ?chisq.test: M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477)))  (Agresti 2007,
     # party identification by gender); chisq.test(M) -> X-squared = 30.07, df = 2, p = 2.954e-07
-    # (rechecked with scipy.stats.chi2_contingency(M, correction=False): 30.070149, 2.95359e-07).
+    # (quotation confirmed with scipy.stats.chi2_contingency(M, correction=False): 30.070149,
+    # 2.95359e-07; scipy is what the module calls, so this checks the quotation only).
     # Here the two rows are the two "waves".
     a = ["D"] * 762 + ["I"] * 327 + ["R"] * 468
     b = ["D"] * 484 + ["I"] * 239 + ["R"] * 477
@@ -135,18 +138,26 @@ def test_small_larger_table_uses_seeded_monte_carlo():
 
 
 def test_mann_whitney_matches_r_wilcox_test_with_ties():
-    # endmemo.com/r/wilcoxon.php prints R's output (page not retrieved here; checked instead with
-    # scipy.stats.mannwhitneyu(x, y, use_continuity=True, method="asymptotic"): U = 51.5,
-    # p = 0.596597, the same normal approximation with tie and continuity corrections):
+    # endmemo.com/r/wilcoxon.php prints R's output (page not retrieved here):
     # x <- c(1,5,9,24,56,21,3,7,21,4); y <- c(12,15,5,9,9,14,56,22,3,7,32,5); wilcox.test(x, y)
     # -> W = 51.5, p-value = 0.5966 (continuity correction, ties). R's W is U of the first
-    # sample, which here is wave B (the statistic is U_B).
+    # sample, which here is wave B (the statistic is U_B). The same figures by hand below.
     x = [1, 5, 9, 24, 56, 21, 3, 7, 21, 4]
     y = [12, 15, 5, 9, 9, 14, 56, 22, 3, 7, 32, 5]
+    # U = number of (x, y) pairs with x > y, ties counting 1/2 -> 51.5
+    u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in x for b in y)
+    # normal approximation: mean n1 n2 / 2 = 60; variance with the tie correction
+    # n1 n2 / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1))) over tied groups of size t, N = 22
+    # (5 and 9 three times, 3, 7, 21 and 56 twice: sum = 2 * 24 + 4 * 6 = 72)
+    ties = sum(t**3 - t for t in Counter(x + y).values())
+    var = 10 * 12 / 12 * (23 - ties / (22 * 21))
+    z = (abs(u - 60) - 0.5) / math.sqrt(var)  # continuity correction
+    p_hand = math.erfc(z / math.sqrt(2))  # two-sided 2 * (1 - Phi(z))
+    assert (u, ties) == (51.5, 72) and round(p_hand, 4) == 0.5966
     out = independent_change_test(_stack(y, x), "x", kind="ordinal").iloc[0]
     assert out.test == "Mann-Whitney U"
     assert out.statistic == 51.5
-    assert round(out.p_value, 4) == 0.5966
+    assert out.p_value == pytest.approx(p_hand, rel=1e-9)
     assert out.effect_size == pytest.approx(51.5 / (10 * 12))
 
 
@@ -187,8 +198,9 @@ def test_stuart_maxwell_matches_published_r_output():
     # R package nonpar, ?stuart.maxwell example, printed output on rdrr.io:
     # stuart.maxwell(matrix(c(12, 30, 13, 7, 70, 34, 3, 20, 32), 3, 3))
     # -> Test Statistic = 23.5709322524609, Degrees of Freedom = 2, p-value 7.61442467334117e-06
-    # (rechecked with statsmodels SquareTable(table).homogeneity(), the Stuart-Maxwell test:
-    # statistic 23.570932252460924, p 7.614424673341169e-06)
+    # (quotation confirmed with statsmodels SquareTable(table).homogeneity(), which compare.py
+    # itself calls, so this checks the quotation, not the module: 23.570932252460924,
+    # 7.614424673341169e-06)
     table = np.array([[12, 7, 3], [30, 70, 20], [13, 34, 32]])
     out = paired_table_test(table)
     assert out["test"] == "Stuart-Maxwell"

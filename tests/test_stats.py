@@ -148,8 +148,9 @@ def test_input_is_not_modified():
 def test_chisquare_matches_r_chisq_test_example():
     # R help page of chisq.test (Agresti 2007, p. 39):
     # M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477))); chisq.test(M)
-    # prints "X-squared = 30.07, df = 2, p-value = 2.954e-07" (checked here with
-    # scipy.stats.chi2_contingency(M, correction=False): 30.070149, p = 2.95359e-07)
+    # prints "X-squared = 30.07, df = 2, p-value = 2.954e-07" (the quoted figures were
+    # confirmed with scipy.stats.chi2_contingency(M, correction=False): 30.070149, 2.95359e-07;
+    # scipy is what stats.py calls, so this checks the quotation, not the module)
     d = expand(
         [[762, 327, 468], [484, 239, 477]], ["F", "M"], ["Democrat", "Independent", "Republican"]
     )
@@ -163,7 +164,8 @@ def test_chisquare_matches_r_chisq_test_example():
 def test_chisquare_matches_r_prop_test_smokers():
     # R help page of prop.test: smokers <- c(83, 90, 129, 70); patients <- c(86, 93, 136, 82)
     # prop.test(smokers, patients) prints "X-squared = 12.6, df = 3, p-value = 0.005585"
-    # (checked here with scipy.stats.chi2_contingency on the 4 x 2 table: 12.600411, 0.0055855)
+    # (quotation confirmed with scipy.stats.chi2_contingency on the 4 x 2 table: 12.600411,
+    # 0.0055855; the same scipy call stats.py makes, so not an independent check of the module)
     smokers, patients = [83, 90, 129, 70], [86, 93, 136, 82]
     table = [[s, p - s] for s, p in zip(smokers, patients, strict=True)]
     row = stats.table_test(np.array(table))
@@ -237,7 +239,8 @@ def test_kruskal_matches_r_hollander_wolfe_example():
     # R help page of kruskal.test (Hollander & Wolfe 1973, p. 116): mucociliary efficiency
     # x <- c(2.9, 3.0, 2.5, 2.6, 3.2); y <- c(3.8, 2.7, 4.0, 2.4); z <- c(2.8, 3.4, 3.7, 2.2, 2.0)
     # kruskal.test(list(x, y, z)) prints "Kruskal-Wallis chi-squared = 0.77143, df = 2,
-    # p-value = 0.68" (checked here with scipy.stats.kruskal: H = 0.771429, p = 0.679965)
+    # p-value = 0.68" (quotation confirmed with scipy.stats.kruskal, which stats.py also calls:
+    # H = 0.771429, p = 0.679965)
     x = [2.9, 3.0, 2.5, 2.6, 3.2, 3.8, 2.7, 4.0, 2.4, 2.8, 3.4, 3.7, 2.2, 2.0]
     g = ["normal"] * 5 + ["copd"] * 4 + ["asbestosis"] * 5
     d = pd.DataFrame({"x": x, "g": g})
