@@ -159,6 +159,13 @@ def test_chisquare_matches_r_chisq_test_example():
     assert "meets Cochran's rule" in row["reason"]
     assert round(row["statistic"], 2) == 30.07 and row["df"] == 2
     assert row["p_value"] == pytest.approx(2.954e-07, rel=1e-3)
+    # By hand: E_ij = row_i * col_j / n (rows 1557, 1200; columns 1246, 566, 945; n = 2757),
+    # X^2 = sum (O - E)^2 / E; with df = 2 the chi-square upper tail is exactly exp(-X^2 / 2).
+    m = np.array([[762, 327, 468], [484, 239, 477]])
+    e = np.outer(m.sum(1), m.sum(0)) / m.sum()
+    x2 = float(((m - e) ** 2 / e).sum())
+    assert row["statistic"] == pytest.approx(x2, rel=1e-12)
+    assert row["p_value"] == pytest.approx(math.exp(-x2 / 2), rel=1e-9)
 
 
 def test_chisquare_matches_r_prop_test_smokers():
@@ -247,6 +254,13 @@ def test_kruskal_matches_r_hollander_wolfe_example():
     row = stats.kruskal_test(d, "x", "g").iloc[0]
     assert round(row["statistic"], 5) == 0.77143 and row["df"] == 2
     assert round(row["p_value"], 2) == 0.68
+    # By hand (no ties): ranks 1..14 give rank sums normal 36, copd 36, asbestosis 33;
+    # H = 12 / (N (N + 1)) * sum(R_i^2 / n_i) - 3 (N + 1)
+    #   = 12 / 210 * (36^2/5 + 36^2/4 + 33^2/5) - 45 = 801 * 12 / 210 - 45 = 0.771429;
+    # with df = 2 the chi-square upper tail is exp(-H / 2) = 0.679965.
+    h = 12 / 210 * (36**2 / 5 + 36**2 / 4 + 33**2 / 5) - 45
+    assert row["statistic"] == pytest.approx(h, rel=1e-9)
+    assert row["p_value"] == pytest.approx(math.exp(-h / 2), rel=1e-9)
     # epsilon-squared = H / (n - 1) = 0.771429 / 13 (hand)
     assert row["effect_size"] == pytest.approx(0.7714286 / 13, rel=1e-6)
 
