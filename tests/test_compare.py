@@ -327,6 +327,12 @@ def test_theme_change_one_row_per_theme():
     assert (row.n_a, row.base_a, row.n_b, row.base_b) == (2, 4, 4, 5)
     assert row.difference == pytest.approx(4 / 5 - 2 / 4)
     assert row.test == "Fisher exact"  # expected counts below 5: Cochran fails
+    # Fisher p by hand: 2 of 4 (A) vs 4 of 5 (B), 6 mentions of 9. With a = mentions in A,
+    # P(a) = C(4, a) C(5, 6 - a) / C(9, 6): a = 1..4 -> 4, 30, 40, 10 (/ 84); observed a = 2,
+    # two-sided p = (4 + 30 + 10) / 84. Awareness, 0 of 4 vs 1 of 5: P(0) = 5/9 is the
+    # likelier of the two tables, so p = 1.
+    assert row.p_value == pytest.approx(44 / 84, rel=1e-9)
+    assert out.iloc[1].p_value == pytest.approx(1.0)
 
 
 def test_institution_change_status():
