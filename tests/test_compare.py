@@ -179,10 +179,12 @@ def test_mcnemar_presidential_approval():
     # discordant cells 150 and 86. Hand: (|150 - 86| - 1)^2 / (150 + 86) = 63^2 / 236 = 16.818;
     # R prints "McNemar's chi-squared = 16.818, df = 1, p-value = 4.115e-05" for a table with the
     # same discordant counts (selva86.github.io, McNemars-Test-in-R; page not retrieved here).
-    # Checked: the chi-square(1) upper tail at 3969/236, scipy.stats.chi2.sf, is 4.1146e-05.
+    # By hand, the chi-square(1) upper tail is erfc(sqrt(x / 2)): at 3969/236 it is 4.1146e-05.
     out = paired_table_test(np.array([[794, 150], [86, 570]]))
     assert out["test"] == "McNemar chi-square (corrected)"
+    assert out["statistic"] == pytest.approx(63**2 / 236, rel=1e-12)
     assert round(out["statistic"], 3) == 16.818
+    assert out["p_value"] == pytest.approx(math.erfc(math.sqrt(63**2 / 236 / 2)), rel=1e-9)
     assert out["p_value"] == pytest.approx(4.115e-05, rel=1e-3)
 
 
