@@ -41,7 +41,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -1075,6 +1075,13 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
     """
     t0 = time.perf_counter()
     _check_settings(settings)
+    # absolute paths: nothing below depends on the process's working folder
+    settings = replace(
+        settings,
+        raw=Path(settings.raw).resolve(),
+        instrument=Path(settings.instrument).resolve(),
+        out=settings.out_dir.resolve(),
+    )
     if "pdf" in settings.formats:
         find_chromium()
     steps = Steps(progress)
