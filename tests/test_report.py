@@ -207,3 +207,21 @@ def test_weights_on_post_stratify_shares_and_say_so(tmp_path):
     html = str(report.question(weighted, "B1"))
     assert "shares weighted to the organizations contacted per group" in html
     assert html != str(report.question(plain, "B1"))
+
+
+def test_instrument_without_grouping_renders_every_section(tmp_path):
+    import shutil
+
+    import yaml
+
+    spec = yaml.safe_load(DEFAULT_INSTRUMENT.read_text(encoding="utf-8"))
+    spec.pop("group_by"), spec.pop("contacted")
+    shutil.copytree(DEFAULT_INSTRUMENT.parent / "codebooks", tmp_path / "codebooks")
+    (tmp_path / "flat.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    flat = report.open_wave(
+        raw=str(FIXTURE), instrument=str(tmp_path / "flat.yaml"), processed=str(tmp_path / "p")
+    )
+    assert flat.group_by == "" and flat.family.empty
+    for section in flat.instrument.report_sections():
+        html = str(report.questions(flat, section.id)) + str(report.appendix(flat, section.id))
+        assert "All breakdowns by (no grouping)" in html
