@@ -157,17 +157,7 @@ def open_wave(
     output
         Folder for files the notebook writes (``""`` = ``reports/<wave>``).
     """
-    params = dict(
-        raw=raw,
-        instrument=instrument,
-        wave=wave,
-        processed=processed,
-        group_by=group_by,
-        confidence=confidence,
-        k=k,
-        weights=weights,
-        output=output,
-    )
+    params = dict(locals())  # the notebook's parameters, for the provenance block
     if not 0 < float(confidence) < 1:
         raise ArgumentError(f"`confidence` {confidence!r}: give a level between 0 and 1, e.g. 0.95")
     if int(k) < 0:
