@@ -286,3 +286,14 @@ def test_cli_run_failure_message_is_printed_verbatim_with_exit_code_6(monkeypatc
     assert info.value.code == 6
     err = capsys.readouterr().err
     assert "KeyError: '[/tmp/x]' [red]" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_unknown_parameter_stops_the_run_before_any_notebook(trivial):
+    src = Path(trivial.notebooks_dir) / "methods.py"
+    src.write_text(src.read_text().replace("output: str", "outfolder: str"))
+    with pytest.raises(
+        ArgumentError, match=r"unknown parameter\(s\) output for notebook methods.py"
+    ):
+        render.run_report(trivial)
+    assert not list((Path(trivial.out) / "notebooks").glob("*.ipynb"))

@@ -1015,18 +1015,25 @@ def provenance(settings: RunSettings, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render_all(jobs, settings, instrument, inputs, processed, steps, previous) -> list[str]:
-    """Start the warm workers, clean and build the family meanwhile, wait; return failures."""
+    """Start the warm workers; check parameters, clean and build the family meanwhile; wait.
+
+    An unknown parameter raises :class:`ArgumentError` before any notebook runs (the workers,
+    still starting their kernels, are told to stop)."""
     with private_kernel():
         workers, printer = _start_workers(jobs, settings, instrument, steps, previous)
         prepared = False
         try:
+            for source, params in {
+                j.source: j.parameters for j in jobs if j.status != "cached"
+            }.items():
+                check_parameters(source, params)
             build_family = _prepare_data(settings, instrument, inputs, processed, steps)
             workers.data_done()
             if build_family is not None:
                 build_family()
             prepared = True
         finally:
-            workers.family_done(None if prepared else "cleaning or the test family failed")
+            workers.family_done(None if prepared else "parameters, cleaning or the family failed")
             failures = workers.join()
             if printer is not None:
                 failures += printer.finish()
@@ -1099,8 +1106,6 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
         h = steps.start("report")
         steps.done(h, "report", "inputs unchanged: nothing to do (use --force to rerun)")
         return RunResult(out, jobs, True, time.perf_counter() - t0)
-    for source, params in {j.source: j.parameters for j in jobs if j.status != "cached"}.items():
-        check_parameters(source, params)  # an unknown parameter is an error before any work
     failures = _render_all(jobs, settings, instrument, inputs, processed, steps, previous)
     _write_index_and_manifest(out, settings, instrument, inputs, jobs)
     result = RunResult(out, jobs, False, time.perf_counter() - t0, failures)
