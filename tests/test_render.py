@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from giftreview import paths, render
-from giftreview.errors import ArgumentError, ReportError
+from giftreview.errors import ArgumentError, InputFileError, ReportError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
 PARAMS = """# %% tags=["parameters"]
@@ -166,16 +165,20 @@ def test_missing_chromium_fails_before_any_work(trivial, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "error", "message"),
     [
-        ({"formats": ("html", "docx")}, r"unknown format\(s\) \['docx'\]; choose from html,pdf"),
-        ({"out": paths.DATA_RAW / "x"}, "data/raw is read-only"),
-        ({"confidence": 95.0}, "confidence 95.0: give a level between 0 and 1"),
-        ({"raw": Path("nope.csv")}, "raw file not found"),
+        (
+            {"formats": ("html", "docx")},
+            ArgumentError,
+            r"unknown format\(s\) \['docx'\]; choose from html,pdf",
+        ),
+        ({"out": paths.DATA_RAW / "x"}, ArgumentError, "data/raw is read-only"),
+        ({"confidence": 95.0}, ArgumentError, "confidence 95.0: give a level between 0 and 1"),
+        ({"raw": Path("nope.csv")}, InputFileError, "raw file not found"),
     ],
 )
-def test_bad_settings_are_named(trivial, change, message):
-    with pytest.raises(Exception, match=message):
+def test_bad_settings_are_named(trivial, change, error, message):
+    with pytest.raises(error, match=message):
         render.run_report(render.RunSettings(**{**trivial.__dict__, **change}))
 
 
@@ -229,9 +232,10 @@ def test_run_caches_reruns_one_changed_part_and_forces(trivial):
     assert [n["name"] for n in manifest["notebooks"]] == names
     assert "index.html" in {p.name for p in out.iterdir()}
 
-    t0 = time.perf_counter()
+    # Nothing is executed again (how long that takes is measured by benchmarks/bench_run.py,
+    # not asserted here: timings on a shared machine are noise).
     again = render.run_report(trivial)
-    assert again.cached and time.perf_counter() - t0 < 1.0
+    assert again.cached
     assert {j.status for j in again.jobs} == {"cached"}
 
     src = Path(trivial.notebooks_dir) / "overview.py"
