@@ -8,14 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk)
+# An empty SOURCE_DATE_EPOCH breaks wheel builds; treat it as unset.
+[ -n "${SOURCE_DATE_EPOCH:-}" ] || unset SOURCE_DATE_EPOCH
+APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji)
 
 need_apt=()
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
-[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
-[ -d /usr/share/fonts/truetype/noto ] || need_apt+=(fonts-noto-core fonts-noto-color-emoji)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+command -v chromium >/dev/null 2>&1 || [[ " ${need_apt[*]} " == *" chromium "* ]] || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ] && [ "${GIFTREVIEW_SKIP_APT:-0}" != "1" ]; then
   SUDO=""
