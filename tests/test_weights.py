@@ -1,10 +1,10 @@
 """Tests of giftreview.weights: post-stratification weights and Taylor-linearised shares.
 
-R was not available here, and no published R survey output on a dataset we could bundle was
-found; the expected values are a hand calculation written out step by step below, following the
-formulas R survey applies (svydesign(ids = ~1) -> postStratify -> svymean / svyciprop(logit):
-residuals from post-stratum means in svyrecvar, n/(n-1) with-replacement variance, t with
-degf = n - 1 on the logit scale).
+Expected values: a hand calculation written out step by step (the formulas R survey applies:
+svydesign(ids = ~1) -> postStratify -> svymean / svyciprop(logit): residuals from post-stratum
+means in svyrecvar, n/(n-1) with-replacement variance, t with degf = n - 1 on the logit scale),
+and R survey 4.1-1 output (R 4.2.2, Debian packages r-base-core and r-cran-survey) pasted with
+the R code that printed it.
 """
 
 from __future__ import annotations
@@ -62,6 +62,15 @@ def test_poststratified_share_se_and_interval_by_hand():
     assert row["ci_high"] == pytest.approx(high, abs=1e-10)
     assert (round(row["ci_low"], 4), round(row["ci_high"], 4)) == (0.0805, 0.9694)
     assert row["df"] == 4 and row["n"] == 5
+    # R survey 4.1-1 on the same data:
+    #   d <- data.frame(s = c("A","A","A","B","B"), y = c(1,0,1,0,1))
+    #   ps <- postStratify(svydesign(ids = ~1, weights = ~1, data = d), ~s,
+    #                      data.frame(s = c("A","B"), Freq = c(30, 10)))
+    #   SE(svymean(~y, ps))                                  # 0.248694508
+    #   attr(svyciprop(~y, ps, method = "logit"), "ci")      # 0.08052384587 0.96943630761
+    assert row["se"] == pytest.approx(0.248694508, abs=1e-9)
+    assert row["ci_low"] == pytest.approx(0.08052384587, abs=1e-10)
+    assert row["ci_high"] == pytest.approx(0.96943630761, abs=1e-10)
 
 
 def test_fixed_weights_variance_by_hand():
@@ -71,6 +80,35 @@ def test_fixed_weights_variance_by_hand():
     w = poststratify(TINY, "s", TOTALS)
     row = weighted_share(TINY, "y", w).iloc[0]
     assert row["se"] ** 2 == pytest.approx(1.25 * 0.05029296875, abs=1e-12)
+    # R survey 4.1-1: SE(svymean(~y, svydesign(ids = ~1, weights = ~w,
+    #   data = transform(d, w = c(10, 10, 10, 5, 5)))))^2  ->  0.06286621094
+    assert row["se"] ** 2 == pytest.approx(0.06286621094, abs=1e-11)
+
+
+def test_bundled_wave_top_box_share_matches_r_survey(instrument):
+    # B1 top-two-box share in the bundled 2010 wave, post-stratified by sector to the instrument's
+    # `contacted` totals; respondents without a sector left out (as the report does), blanks and
+    # missing codes of B1 outside the base (a domain). R survey 4.1-1 on the same 119 rows
+    # (written with columns s = sector label, y = 1/0/NA; pop = contacted per sector label):
+    #   ps <- postStratify(svydesign(ids = ~1, data = d), ~s, pop)
+    #   coef(svymean(~y, ps, na.rm = TRUE))   # 0.640452427697
+    #   SE(svymean(~y, ps, na.rm = TRUE))     # 0.047281924496
+    #   attr(svyciprop(~y, ps, method = "logit", na.rm = TRUE), "ci")
+    #                                         # 0.542576520330 0.727888740224
+    from giftreview.clean import clean_wave
+    from giftreview.paths import DATA_RAW
+
+    clean = clean_wave(DATA_RAW / "ungift_2010.csv", instrument, write=False).clean
+    d = clean[clean["A1"].notna()].reset_index(drop=True)
+    top = d["B1"].isin(["Important", "Very important"]).astype("boolean")
+    data = pd.DataFrame({"s": d["A1"].astype(str), "y": top.where(d["B1"].notna())})
+    assert len(data) == 119 and int(data["y"].notna().sum()) == 112
+    w = poststratify(data, "s", population_from_instrument(instrument))
+    row = weighted_share(data, "y", w, strata_col="s").iloc[0]
+    assert row["share"] == pytest.approx(0.640452427697, abs=1e-9)
+    assert row["se"] == pytest.approx(0.047281924496, abs=1e-9)
+    assert row["ci_low"] == pytest.approx(0.542576520330, abs=1e-9)
+    assert row["ci_high"] == pytest.approx(0.727888740224, abs=1e-9)
 
 
 def test_linearised_variance_removes_stratum_means():
