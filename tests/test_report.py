@@ -227,3 +227,25 @@ def test_instrument_without_grouping_renders_every_section(tmp_path):
     for section in flat.instrument.report_sections():
         html = str(report.questions(flat, section.id)) + str(report.appendix(flat, section.id))
         assert "All breakdowns by (no grouping)" in html
+
+
+def test_rating_chart_draws_only_groups_the_suppressed_table_shows_in_full():
+    # Groups a (10, 12), b (2, 9), c (11, 14), k = 5. Reasoning by hand: b's 2 is below k
+    # (primary). Row b's total would give it away unless a second cell of b is hidden (9), and
+    # columns x and y would each give their hidden cell away from the column total unless a
+    # further cell in each is hidden, which lies in row a or c. So b and at least one other
+    # group have suppressed cells; a chart of row percentages must leave them out.
+    t = pd.DataFrame(
+        {
+            "group": ["a", "a", "b", "b", "c", "c"],
+            "level": ["x", "y"] * 3,
+            "n": [10, 12, 2, 9, 11, 14],
+            "base": [22, 22, 11, 11, 25, 25],
+        }
+    ).assign(pct=0.0, ci_low=0.0, ci_high=0.0)
+    kept, hidden = report.drawable_groups(t, k=5)
+    assert "b" in hidden and len(hidden) >= 2
+    assert set(kept["group"]) | set(hidden) == {"a", "b", "c"}
+    assert not set(kept["group"]) & set(hidden)
+    everything, none = report.drawable_groups(t, k=0)
+    assert none == [] and len(everything) == len(t)

@@ -551,7 +551,7 @@ def _block_rating(rep: Report, q: Question) -> str:
     levels = [lv.label for lv in scale.levels]
     neutral = next((lv.label for lv in scale.levels if str(lv.code) == str(scale.neutral)), None)
     overall = s.table.assign(group=plots.OVERALL)[["group", "level", "pct"]]
-    groups = _breakdown_table(rep, q.id)
+    groups, hidden = drawable_groups(_breakdown_table(rep, q.id), k=rep.k)
     frame = pd.concat([overall, groups[["group", "level", "pct"]]], ignore_index=True)
     frame["level"] = frame["level"].astype(str)
     fig = plots.diverging_bars(frame, levels=levels, neutral=neutral, title=q.text, n=n)
@@ -559,8 +559,32 @@ def _block_rating(rep: Report, q: Question) -> str:
     alt = (
         f"Diverging stacked bars, overall{by}: {q.text} Overall: {plots.describe_shares(s.table)}."
     )
-    html = plots.figure_html(fig, alt=alt, caption=_caption(rep, q, n, s.summary))
+    extra = (
+        f" Not drawn, as their rows have suppressed cells in the appendix table: "
+        f"{', '.join(hidden)}."
+        if hidden
+        else ""
+    )
+    html = plots.figure_html(fig, alt=alt, caption=_caption(rep, q, n, s.summary, extra))
     return html + _share_table(s.table, "answer") + _summary_table(s.summary)
+
+
+def drawable_groups(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a tidy breakdown that a chart may draw, and the groups it must leave out.
+
+    A chart of row percentages lets a reader recover counts, so it may show only what the
+    suppressed appendix table shows in full: a group with any suppressed cell (primary or
+    secondary, :func:`giftreview.disclosure.suppress_tidy` with the same ``k``) is left out.
+    ``k=0`` draws every group.
+    """
+    from giftreview.disclosure import suppress_tidy
+
+    if table.empty or k <= 0:
+        return table, []
+    shown, _ = suppress_tidy(table, k=k)
+    bad = shown.loc[shown["suppressed"].astype(str) != "", "group"].astype(str)
+    hidden = [g for g in dict.fromkeys(table["group"].astype(str)) if g in set(bad)]
+    return table[~table["group"].astype(str).isin(hidden)].reset_index(drop=True), hidden
 
 
 def _breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
