@@ -229,12 +229,14 @@ def test_instrument_without_grouping_renders_every_section(tmp_path):
         assert "All breakdowns by (no grouping)" in html
 
 
-def test_rating_chart_draws_only_groups_the_suppressed_table_shows_in_full():
-    # Groups a (10, 12), b (2, 9), c (11, 14), k = 5. Reasoning by hand: b's 2 is below k
-    # (primary). Row b's total would give it away unless a second cell of b is hidden (9), and
-    # columns x and y would each give their hidden cell away from the column total unless a
-    # further cell in each is hidden, which lies in row a or c. So b and at least one other
-    # group have suppressed cells; a chart of row percentages must leave them out.
+def test_rating_chart_merges_suppressed_cells_into_one_segment_per_group():
+    # Groups a (10, 12), b (2, 9), c (11, 14), k = 5. By hand: b's 2 is below k (primary); row
+    # b's total would give it away unless b's 9 is hidden too, and columns x and y would each
+    # give their hidden cell away from the column total unless a further cell in each is hidden
+    # (in row a or c). The chart may then show, per group, only the visible cells and the SUM of
+    # the hidden ones (row total less visible cells: already derivable from the table).
+    from giftreview.plots import SUPPRESSED
+
     t = pd.DataFrame(
         {
             "group": ["a", "a", "b", "b", "c", "c"],
@@ -242,10 +244,17 @@ def test_rating_chart_draws_only_groups_the_suppressed_table_shows_in_full():
             "n": [10, 12, 2, 9, 11, 14],
             "base": [22, 22, 11, 11, 25, 25],
         }
-    ).assign(pct=0.0, ci_low=0.0, ci_high=0.0)
-    kept, hidden = report.drawable_groups(t, k=5)
-    assert "b" in hidden and len(hidden) >= 2
-    assert set(kept["group"]) | set(hidden) == {"a", "b", "c"}
-    assert not set(kept["group"]) & set(hidden)
-    everything, none = report.drawable_groups(t, k=0)
+    ).assign(pct=lambda d: 100 * d["n"] / d["base"], ci_low=0.0, ci_high=0.0)
+    rows, omitted = report.chart_rows(t, k=5)
+    b = rows[rows["group"] == "b"]
+    # b: both cells hidden, drawn as one segment of (2 + 9) / 11 = 100%
+    assert b["level"].tolist() == [SUPPRESSED] and b["pct"].iloc[0] == pytest.approx(100.0)
+    # no group shows a visible share of 2/11 = 18.2% (the primary cell)
+    assert not np.isclose(rows["pct"], 100 * 2 / 11).any()
+    # every group's bar still adds up to 100% unless its total is hidden
+    totals = rows.groupby("group")["pct"].sum()
+    assert np.allclose(totals, 100.0) and set(totals.index) | set(omitted) == {"a", "b", "c"}
+    # at least one of a, c carries a hidden cell too (the column protection)
+    assert (rows.loc[rows["group"].isin(["a", "c"]), "level"] == SUPPRESSED).sum() >= 1
+    everything, none = report.chart_rows(t, k=0)
     assert none == [] and len(everything) == len(t)

@@ -46,6 +46,8 @@ DPI = 110
 WIDTH = 7.2  # inches: the text width of an A4 page with the report's margins
 OVERALL = "All respondents"
 NEUTRAL_GREY = "#bdbdbd"
+#: level of a chart row holding the share of a group's suppressed cells, drawn hatched at the end
+SUPPRESSED = "suppressed (small cells)"
 
 
 def palette(n: int) -> list:
@@ -159,16 +161,19 @@ def diverging_bars(
     Notes
     -----
     Left of zero are the levels below the neutral point (negative x), right those above; the
-    x axis is shared by every group so their bars can be compared directly.
+    x axis is shared by every group so their bars can be compared directly. Rows with level
+    :data:`SUPPRESSED` (the summed share of a group's suppressed cells) are drawn hatched at
+    the right end of their bar, so no suppressed cell's share can be read off the chart.
     """
     _check(table, ["group", "level", "pct"])
     levels = list(levels)
-    unknown = sorted(set(table["level"].astype(str)) - set(levels))
+    extra = [SUPPRESSED] if (table["level"].astype(str) == SUPPRESSED).any() else []
+    unknown = sorted(set(table["level"].astype(str)) - set(levels) - set(extra))
     if unknown:
         raise ArgumentError(f"`table` has levels {unknown} that are not in `levels` {levels}")
     if neutral is not None and neutral not in levels:
         raise ArgumentError(f"`neutral` {neutral!r} is not one of `levels` {levels}")
-    wide = _wide_rows(table, levels)
+    wide = _wide_rows(table, levels + extra)
     groups = list(wide.index)
     mid = levels.index(neutral) if neutral is not None else None
     below = levels[:mid] if mid is not None else levels[: len(levels) // 2]
@@ -186,7 +191,19 @@ def diverging_bars(
         for lv, colour in segments:
             ax.barh(y, wide[lv], left=start, color=colour, height=0.65, label=lv)
             start = start + wide[lv]
-        left, right = half + wide[below].sum(axis=1), half + wide[above].sum(axis=1)
+        for lv in extra:
+            ax.barh(
+                y,
+                wide[lv],
+                left=start,
+                color="white",
+                edgecolor=NEUTRAL_GREY,
+                hatch="////",
+                height=0.65,
+                label=lv,
+            )
+        left = half + wide[below].sum(axis=1)
+        right = half + wide[above].sum(axis=1) + wide[extra].sum(axis=1)
         _symmetric_percent_axis(ax, float(max(left.max(), right.max(), 10.0)))
         ax.set_yticks(y, [wrap(g, 34) for g in groups])
         ax.invert_yaxis()

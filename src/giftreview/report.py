@@ -551,7 +551,7 @@ def _block_rating(rep: Report, q: Question) -> str:
     levels = [lv.label for lv in scale.levels]
     neutral = next((lv.label for lv in scale.levels if str(lv.code) == str(scale.neutral)), None)
     overall = s.table.assign(group=plots.OVERALL)[["group", "level", "pct"]]
-    groups, hidden = drawable_groups(_breakdown_table(rep, q.id), k=rep.k)
+    groups, hidden = chart_rows(_breakdown_table(rep, q.id), k=rep.k)
     frame = pd.concat([overall, groups[["group", "level", "pct"]]], ignore_index=True)
     frame["level"] = frame["level"].astype(str)
     fig = plots.diverging_bars(frame, levels=levels, neutral=neutral, title=q.text, n=n)
@@ -559,32 +559,44 @@ def _block_rating(rep: Report, q: Question) -> str:
     alt = (
         f"Diverging stacked bars, overall{by}: {q.text} Overall: {plots.describe_shares(s.table)}."
     )
-    extra = (
-        f" Not drawn, as their rows have suppressed cells in the appendix table: "
-        f"{', '.join(hidden)}."
-        if hidden
-        else ""
-    )
+    extra = f" Hatched: cells below {rep.k} and cells hidden with them." if rep.k else ""
+    extra += f" Not drawn (group total hidden): {', '.join(hidden)}." if hidden else ""
     html = plots.figure_html(fig, alt=alt, caption=_caption(rep, q, n, s.summary, extra))
     return html + _share_table(s.table, "answer") + _summary_table(s.summary)
 
 
-def drawable_groups(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]:
-    """The rows of a tidy breakdown that a chart may draw, and the groups it must leave out.
+def chart_rows(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]:
+    """Rows ``group, level, pct`` of a by-group chart that reveals nothing the tables hide.
 
-    A chart of row percentages lets a reader recover counts, so it may show only what the
-    suppressed appendix table shows in full: a group with any suppressed cell (primary or
-    secondary, :func:`giftreview.disclosure.suppress_tidy` with the same ``k``) is left out.
-    ``k=0`` draws every group.
+    A chart of row percentages lets a reader read each cell's share, so the suppressed cells of
+    a group (primary and secondary, :func:`giftreview.disclosure.suppress_tidy` with the same
+    ``k``) are merged into one :data:`giftreview.plots.SUPPRESSED` segment: its share, the row
+    total less the visible cells, can already be worked out from the appendix table, while the
+    secondary suppression keeps each hidden cell unrecoverable. A group whose total is hidden is
+    left out of the chart and named in the second return value. ``k=0`` draws every cell.
     """
     from giftreview.disclosure import suppress_tidy
+    from giftreview.plots import SUPPRESSED
 
+    cols = ["group", "level", "pct"]
     if table.empty or k <= 0:
-        return table, []
-    shown, _ = suppress_tidy(table, k=k)
-    bad = shown.loc[shown["suppressed"].astype(str) != "", "group"].astype(str)
-    hidden = [g for g in dict.fromkeys(table["group"].astype(str)) if g in set(bad)]
-    return table[~table["group"].astype(str).isin(hidden)].reset_index(drop=True), hidden
+        return table[cols].reset_index(drop=True), []
+    shown, res = suppress_tidy(table, k=k)
+    hidden_totals = {str(g) for g in res.hidden_totals}
+    rows, omitted = [], []
+    for group in dict.fromkeys(shown["group"].astype(str)):
+        part = shown[shown["group"].astype(str) == group]
+        if group in hidden_totals:
+            omitted.append(group)
+            continue
+        rows.append(part.loc[part["suppressed"] == "", cols])
+        secret = part.loc[part["suppressed"] != "", "n"].sum()
+        base = part["base"].iloc[0]
+        if secret > 0 and base > 0:
+            merged = {"group": group, "level": SUPPRESSED, "pct": 100 * secret / base}
+            rows.append(pd.DataFrame([merged]))
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    return out, omitted
 
 
 def _breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
