@@ -7,12 +7,14 @@ tests/fixtures/, named for what is wrong with them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from giftreview.cli import main
 from giftreview.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT
 
@@ -44,3 +46,26 @@ def instrument():
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[list[str]], tuple[int, str]]:
+    """Call the console entry point in-process; the callable returns (exit code, output).
+
+    The output is stdout + stderr with rich's line wrapping undone; every call also checks
+    that the CLI showed no traceback and no "internal error".
+    """
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out = capsys.readouterr()
+        text = out.out + out.err
+        assert "Traceback" not in text
+        assert "internal error" not in text
+        return code, " ".join(text.split())  # undo rich's line wrapping
+
+    return run

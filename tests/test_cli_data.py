@@ -7,24 +7,9 @@ import sys
 
 import pytest
 
-from giftreview.cli import main
 from giftreview.paths import DATA_RAW
 
 BAD = "bad_inputs"
-
-
-def run(argv: list[str], capsys) -> tuple[int, str]:
-    """Call the console entry point; return (exit code, stdout + stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text
-    assert "internal error" not in text
-    return code, " ".join(text.split())  # undo rich's line wrapping
 
 
 @pytest.mark.parametrize(
@@ -46,64 +31,63 @@ def run(argv: list[str], capsys) -> tuple[int, str]:
         ("tab_delimited.csv", 0, "0 error(s)"),
     ],
 )
-def test_validate_bad_inputs(fixtures_dir, capsys, fixture, code, message):
-    got, text = run(["validate", str(fixtures_dir / BAD / fixture), "--limit", "100"], capsys)
+def test_validate_bad_inputs(fixtures_dir, run_cli, fixture, code, message):
+    got, text = run_cli(["validate", str(fixtures_dir / BAD / fixture), "--limit", "100"])
     assert got == code, text
     assert message in text
 
 
-def test_validate_missing_file(tmp_path, capsys):
-    code, text = run(["validate", str(tmp_path / "nope.csv")], capsys)
+def test_validate_missing_file(tmp_path, run_cli):
+    code, text = run_cli(["validate", str(tmp_path / "nope.csv")])
     assert code == 4 and "file not found" in text
 
 
-def test_validate_writes_report(tmp_path, capsys):
+def test_validate_writes_report(tmp_path, run_cli):
     out = tmp_path / "report.csv"
-    code, text = run(["validate", str(DATA_RAW / "ungift_2010.csv"), "--out", str(out)], capsys)
+    code, text = run_cli(["validate", str(DATA_RAW / "ungift_2010.csv"), "--out", str(out)])
     assert code == 1  # the planted unknown sector and the row with no id are errors
     assert out.read_text(encoding="utf-8").startswith("file,source_row,respondent_id,column")
     assert "2 error(s)" in text
 
 
-def test_validate_refuses_raw_out(capsys):
-    code, text = run(
-        ["validate", str(DATA_RAW / "ungift_2010.csv"), "--out", str(DATA_RAW / "r.csv")], capsys
+def test_validate_refuses_raw_out(run_cli):
+    code, text = run_cli(
+        ["validate", str(DATA_RAW / "ungift_2010.csv"), "--out", str(DATA_RAW / "r.csv")]
     )
     assert code == 2 and "never written" in text
     assert not (DATA_RAW / "r.csv").exists()
 
 
-def test_clean_prints_accounting(tmp_path, capsys):
-    code, text = run(
-        ["clean", str(DATA_RAW / "ungift_2012.csv"), "--out", str(tmp_path), "--wave", "w12"],
-        capsys,
+def test_clean_prints_accounting(tmp_path, run_cli):
+    code, text = run_cli(
+        ["clean", str(DATA_RAW / "ungift_2012.csv"), "--out", str(tmp_path), "--wave", "w12"]
     )
     assert code == 0
     assert "raw rows 147 = clean 140 + quarantined 7" in text
     assert (tmp_path / "manifest.json").exists()
 
 
-def test_clean_xlsx_with_sheet(fixtures_dir, tmp_path, capsys):
+def test_clean_xlsx_with_sheet(fixtures_dir, tmp_path, run_cli):
     xlsx = str(fixtures_dir / BAD / "data_on_other_sheet.xlsx")
-    code, text = run(["clean", xlsx, "--out", str(tmp_path)], capsys)
+    code, text = run_cli(["clean", xlsx, "--out", str(tmp_path)])
     assert code == 4 and "--sheet 'Responses'" in text
-    code, text = run(["clean", xlsx, "--sheet", "Responses", "--out", str(tmp_path)], capsys)
+    code, text = run_cli(["clean", xlsx, "--sheet", "Responses", "--out", str(tmp_path)])
     assert code == 0 and "raw rows 2 = clean 2 + quarantined 0" in text
 
 
-def test_clean_bad_instrument(tmp_path, capsys):
+def test_clean_bad_instrument(tmp_path, run_cli):
     bad = tmp_path / "inst.yaml"
     bad.write_text("survey: [\n", encoding="utf-8")
-    code, text = run(["clean", str(DATA_RAW / "ungift_2010.csv"), "--instrument", str(bad)], capsys)
+    code, text = run_cli(["clean", str(DATA_RAW / "ungift_2010.csv"), "--instrument", str(bad)])
     assert code == 3 and "not valid YAML" in text
 
 
-def test_clean_five_megabyte_cell(tmp_path, capsys):
+def test_clean_five_megabyte_cell(tmp_path, run_cli):
     path = tmp_path / "huge.csv"
     path.write_text(
         "respondent_id,sector,impact\nA,NGO," + "y" * 5_000_000 + "\n", encoding="utf-8"
     )
-    code, text = run(["clean", str(path), "--out", str(tmp_path / "out")], capsys)
+    code, text = run_cli(["clean", str(path), "--out", str(tmp_path / "out")])
     assert code == 0 and "raw rows 1 = clean 1 + quarantined 0" in text
 
 

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from giftreview.cli import main
 from giftreview.score import simulate_clean
-
-
-def run(argv: list[str], capsys) -> tuple[int, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text and "internal error" not in text
-    return code, " ".join(text.split())
 
 
 @pytest.fixture
@@ -26,18 +13,18 @@ def wave_dir(tmp_path, instrument):
     return tmp_path
 
 
-def test_breakdown_prints_suppressed_table_and_test(wave_dir, capsys):
-    code, text = run(["breakdown", str(wave_dir), "B1", "--k", "5"], capsys)
+def test_breakdown_prints_suppressed_table_and_test(wave_dir, run_cli):
+    code, text = run_cli(["breakdown", str(wave_dir), "B1", "--k", "5"])
     assert code == 0
     assert "B1 by A1" in text and "Kruskal-Wallis" in text and "epsilon-squared" in text
     assert "<5" in text and "suppressed:" in text
 
 
-def test_breakdown_refuses_open_question_without_traceback(wave_dir, capsys):
-    code, text = run(["breakdown", str(wave_dir), "B2"], capsys)
+def test_breakdown_refuses_open_question_without_traceback(wave_dir, run_cli):
+    code, text = run_cli(["breakdown", str(wave_dir), "B2"])
     assert code == 2 and "question B2 is 'open'" in text
 
 
-def test_breakdown_names_a_missing_wave(tmp_path, capsys):
-    code, text = run(["breakdown", str(tmp_path / "nowave"), "B1"], capsys)
+def test_breakdown_names_a_missing_wave(tmp_path, run_cli):
+    code, text = run_cli(["breakdown", str(tmp_path / "nowave"), "B1"])
     assert code == 4 and "no clean table here" in text
