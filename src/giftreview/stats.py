@@ -241,17 +241,10 @@ def top_box(
     hits = int(sub.isin(top_levels).sum())
     base = len(sub)
     low, high = proportion_interval(hits, base, level=level, method=method)
-    return pd.DataFrame(
-        {
-            "statistic": ["top_box"],
-            "estimate": [100.0 * hits / base if base else np.nan],
-            "ci_low": [100.0 * float(low)],
-            "ci_high": [100.0 * float(high)],
-            "n": [hits],
-            "base": [base],
-            "method": [method],
-        }
-    )
+    est = 100.0 * hits / base if base else np.nan
+    row = stat_row("top_box", est, 100.0 * float(low), 100.0 * float(high), hits, method)
+    row.insert(row.columns.get_loc("method"), "base", base)
+    return row
 
 
 def _numeric(data: pd.DataFrame, column: str, missing: MissingPolicy) -> np.ndarray:
