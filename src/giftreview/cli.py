@@ -34,7 +34,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Turn raw survey responses into a reproducible report with statistical appendices.",
 )
-coding_app = typer.Typer(no_args_is_help=True, help="Code open answers by hand and check reliability.")
+coding_app = typer.Typer(
+    no_args_is_help=True, help="Code open answers by hand and check reliability."
+)
 app.add_typer(coding_app, name="coding")
 
 # soft_wrap: messages are not broken at the terminal width, so paths in them stay copyable.

@@ -39,8 +39,6 @@ from giftreview.instrument import (
     Instrument,
     Question,
     load_instrument,
-    option_column,
-    other_column,
 )
 
 VALIDATION_COLUMNS = [
