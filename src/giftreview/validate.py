@@ -437,15 +437,13 @@ def check_structure(
         if target is not None and target != col and target not in data.columns:
             rename[col] = target
             issues.append(
-                _issue(
+                _column_issue(
                     file,
-                    None,
-                    None,
                     target,
-                    col,
                     "header_renamed",
                     "normalised",
                     f"header {col!r} read as {target!r} (case/spaces differ)",
+                    value=col,
                 )
             )
     data = data.rename(columns=rename)
@@ -455,12 +453,9 @@ def check_structure(
     for col in data.columns:
         if col not in expected:
             issues.append(
-                _issue(
+                _column_issue(
                     file,
-                    None,
-                    None,
                     col,
-                    "",
                     "extra_column",
                     "kept",
                     f"column {col!r} is not in the instrument; kept as extra__{col}",
@@ -469,12 +464,9 @@ def check_structure(
     for col in expected:
         if col not in data.columns:
             issues.append(
-                _issue(
+                _column_issue(
                     file,
-                    None,
-                    None,
                     col,
-                    "",
                     "column_absent",
                     "set missing",
                     f"column {col!r} is not in the file; its answers are set missing",
@@ -512,6 +504,13 @@ def _issue(file, row, rid, column, value, rule, action, message, severity=None) 
         "action": action,
         "message": message,
     }
+
+
+def _column_issue(
+    file: str, column: str, rule: str, action: str, message: str, value: str = ""
+) -> dict[str, Any]:
+    """An issue about a whole column (no source row, no respondent): see :func:`_issue`."""
+    return _issue(file, None, None, column, value, rule, action, message)
 
 
 # ---- cell checks (pandera, lazy) ---------------------------------------------------------------
