@@ -67,16 +67,7 @@ truth: str = "data/raw/synthetic_truth/ungift_2010_themes.csv"  # themes the gen
 seed: int = 20100301  # seed of every random draw in the exercises
 
 # %%
-from giftreview.paths import PROJ_ROOT  # noqa: E402
-
-
-def here(path: str):
-    """A parameter path, relative to the project root unless absolute."""
-    from pathlib import Path
-
-    p = Path(path)
-    return p if p.is_absolute() else PROJ_ROOT / p
-
+from giftreview.paths import from_root as here  # noqa: E402  (relative to the project root)
 
 rng = np.random.default_rng(seed)
 
@@ -341,18 +332,9 @@ coding.compare_with_reference(coded, planted).tail(1)
 
 
 # %%
-def as_coder(pairs: pd.DataFrame, name: str, ids, themes) -> pd.DataFrame:
-    """Long ``respondent_id, coder, theme, value`` table: 1 when the pair is present."""
-    have = set(zip(pairs["respondent_id"], pairs["theme"], strict=True))
-    return pd.DataFrame(
-        [(r, name, t, int((r, t) in have)) for r in ids for t in themes],
-        columns=["respondent_id", "coder", "theme", "value"],
-    )
-
-
 ids = coded.answered["respondent_id"].tolist()
 themes = [t.id for t in coded.codebook.themes]
-patterns = as_coder(coded.codes, "patterns", ids, themes)
+patterns = reliability.coder_decisions(coded.codes, "patterns", ids, themes)
 second = patterns.assign(coder="second coder")
 flip = np.where(
     second["value"] == 1, rng.random(len(second)) < 0.125, rng.random(len(second)) < 0.01

@@ -126,3 +126,10 @@ def test_option_code_clashing_with_a_clean_column_is_refused(raw_spec):
         InstrumentError, match=r"questions\.B6: option code\(s\) \['other_text'\] would clash"
     ):
         parse_instrument(spec, "bad.yaml")
+
+
+def test_from_root_keeps_absolute_paths_and_anchors_relative_ones(tmp_path):
+    from giftreview.paths import PROJ_ROOT, from_root
+
+    assert from_root(tmp_path) == tmp_path
+    assert from_root("data/raw/x.csv") == PROJ_ROOT / "data" / "raw" / "x.csv"

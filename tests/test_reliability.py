@@ -161,3 +161,17 @@ def test_reliability_needs_two_coders(rng):
     codes = _codes(rng)
     with pytest.raises(ArgumentError, match="needs at least two coders"):
         reliability(codes[codes["coder"] == "ann"])
+
+
+def test_coder_decisions_is_one_row_per_answer_and_theme():
+    # Two answers x two themes = 4 decisions; only ("r1", "t2") was applied.
+    from giftreview.reliability import coder_decisions
+
+    pairs = pd.DataFrame({"respondent_id": ["r1"], "theme": ["t2"]})
+    out = coder_decisions(pairs, "ann", ["r1", "r2"], ["t1", "t2"])
+    assert out.values.tolist() == [
+        ["r1", "ann", "t1", 0],
+        ["r1", "ann", "t2", 1],
+        ["r2", "ann", "t1", 0],
+        ["r2", "ann", "t2", 0],
+    ]

@@ -89,19 +89,14 @@ def open_comparison(
 ) -> Comparison:
     """Clean (or reuse) two waves and compare them (what notebooks/compare.py calls first)."""
     raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
-    inst_a = load_instrument(_path(instrument_a) if instrument_a else None)
-    inst_b = load_instrument(_path(instrument_b)) if instrument_b else inst_a
+    inst_a = load_instrument(paths.from_root(instrument_a) if instrument_a else None)
+    inst_b = load_instrument(paths.from_root(instrument_b)) if instrument_b else inst_a
     result = compare_waves(
         _clean(raw_a, inst_a), _clean(raw_b, inst_b), inst_a, inst_b, confidence=confidence
     )
     params = dict(wave_a=wave_a, wave_b=wave_b, instrument_a=instrument_a,
                   instrument_b=instrument_b, confidence=confidence, k=k)  # fmt: skip
     return Comparison(result, inst_a, inst_b, (raw_a, raw_b), int(k), float(confidence), params)
-
-
-def _path(p: str) -> Path:
-    q = Path(p)
-    return q if q.is_absolute() else paths.PROJ_ROOT / q
 
 
 # ---- disclosure control -------------------------------------------------------------------------
@@ -375,4 +370,4 @@ def render_comparison(
 
 
 def _abs(p: str) -> str:
-    return str(_path(p).resolve()) if p else ""
+    return str(paths.from_root(p).resolve()) if p else ""

@@ -37,6 +37,13 @@ DEFAULT_INSTRUMENT = INSTRUMENTS / "ungift_partner_survey.yaml"
 INSTITUTION_ALIASES = PACKAGE_DATA / "institutions.yaml"
 
 
+def from_root(path: str | Path) -> Path:
+    """``path`` as given when absolute, else relative to the project root (notebook parameters
+    and command-line defaults are written relative to the root, whatever the working folder)."""
+    p = Path(path)
+    return p if p.is_absolute() else PROJ_ROOT / p
+
+
 def processed_dir(wave: str) -> Path:
     """Folder of the cleaned outputs of one wave: ``data/processed/<wave>/``."""
     return DATA_PROCESSED / wave

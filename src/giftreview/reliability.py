@@ -167,6 +167,24 @@ def krippendorff_alpha(
     return _alpha_arr(m, level_of_measurement)
 
 
+def coder_decisions(
+    pairs: pd.DataFrame, coder: str, ids: Sequence[object], themes: Sequence[str]
+) -> pd.DataFrame:
+    """One coder's decisions as a long table ``respondent_id, coder, theme, value``.
+
+    ``pairs`` holds the (``respondent_id``, ``theme``) pairs the coder applied (e.g.
+    ``CodedAnswers.codes``); every answer in ``ids`` gets a 0/1 ``value`` for every theme in
+    ``themes`` (1 when the pair is present), the input of :func:`reliability`.
+    """
+    for c in ("respondent_id", "theme"):
+        check_column(pairs, c, "pairs")
+    have = set(zip(pairs["respondent_id"], pairs["theme"], strict=True))
+    return pd.DataFrame(
+        [(r, coder, t, int((r, t) in have)) for r in ids for t in themes],
+        columns=["respondent_id", "coder", "theme", "value"],
+    )
+
+
 def wide_codes(
     codes: pd.DataFrame,
     theme: str | None = None,

@@ -109,11 +109,6 @@ class Report:
 
 
 # ---- opening a wave ----------------------------------------------------------------------------
-def _resolve(path: str | Path) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else (paths.PROJ_ROOT / p)
-
-
 def is_prepared(processed: Path | str, *, family: bool = True) -> bool:
     """True when ``processed`` holds a clean wave (and, with ``family``, its test family)."""
     p = Path(processed)
@@ -162,10 +157,10 @@ def open_wave(
         raise ArgumentError(f"`confidence` {confidence!r}: give a level between 0 and 1, e.g. 0.95")
     if int(k) < 0:
         raise ArgumentError(f"`k` {k!r}: the suppression threshold is a count >= 0 (0 = off)")
-    inst = load_instrument(_resolve(instrument))
-    raw_path = _resolve(raw)
+    inst = load_instrument(paths.from_root(instrument))
+    raw_path = paths.from_root(raw)
     label = wave or raw_path.stem
-    proc = _resolve(processed) if processed else paths.processed_dir(label)
+    proc = paths.from_root(processed) if processed else paths.processed_dir(label)
     by = group_by or inst.group_by or ""
     if by:
         inst.question(by)  # raises naming the known ids
@@ -181,7 +176,7 @@ def open_wave(
         wave=label,
         raw=raw_path,
         processed=proc,
-        output=_resolve(output) if output else paths.report_dir(label),
+        output=paths.from_root(output) if output else paths.report_dir(label),
         group_by=by,
         confidence=float(confidence),
         k=int(k),
