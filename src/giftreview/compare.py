@@ -20,6 +20,7 @@ their input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -742,6 +743,24 @@ def _coded_flags(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> 
     return flags.reset_index().assign(wave=wave)
 
 
+def _changes_by_pair(
+    sides: tuple[tuple[pd.DataFrame, Instrument], tuple[pd.DataFrame, Instrument]],
+    pairs: list[tuple[str, str]],
+    waves: tuple[str, str],
+    one_wave: Callable[[pd.DataFrame, Instrument, str, str], pd.DataFrame],
+    change: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame],
+) -> pd.DataFrame:
+    """For each (question in A, question in B): ``one_wave(clean, inst, qid, wave)`` on each
+    side, ``change(a, b)`` on the two, rows labelled ``question`` = B's id; all pairs stacked
+    (an empty frame when there are no pairs)."""
+    frames = []
+    for qa, qb in pairs:
+        a = one_wave(*sides[0], qa, waves[0])
+        b = one_wave(*sides[1], qb, waves[1])
+        frames.append(change(a, b).assign(question=qb))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def open_question_changes(
     clean_a: pd.DataFrame,
     clean_b: pd.DataFrame,
@@ -753,15 +772,14 @@ def open_question_changes(
 ) -> pd.DataFrame:
     """:func:`theme_change` for each (question in A, question in B) open question, coded with
     :func:`giftreview.coding.code_question`; only themes present in both codebooks (by label)."""
-    frames = []
-    for qa, qb in pairs:
-        fa = _coded_flags(clean_a, inst_a, qa, waves[0])
-        fb = _coded_flags(clean_b, inst_b, qb, waves[1])
+
+    def change(fa: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
         common = [c for c in fa.columns if c in fb.columns and c not in ("respondent_id", "wave")]
         stacked = pd.concat([fa, fb], ignore_index=True)
-        out = theme_change(stacked, common, waves=waves, confidence=confidence)
-        frames.append(out.assign(question=qb))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return theme_change(stacked, common, waves=waves, confidence=confidence)
+
+    sides = ((clean_a, inst_a), (clean_b, inst_b))
+    return _changes_by_pair(sides, pairs, waves, _coded_flags, change)
 
 
 def list_question_changes(
@@ -776,14 +794,14 @@ def list_question_changes(
     :func:`giftreview.lists.institution_mentions` (alias table, then fuzzy matching)."""
     from giftreview.lists import institution_mentions
 
-    frames = []
-    for qa, qb in pairs:
-        ma = institution_mentions(clean_a, inst_a, qa).assign(wave=waves[0])
-        mb = institution_mentions(clean_b, inst_b, qb).assign(wave=waves[1])
-        both = pd.concat([ma, mb], ignore_index=True)
-        out = institution_change(both, "name", waves=waves)
-        frames.append(out.assign(question=qb))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    def mentions(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> pd.DataFrame:
+        return institution_mentions(clean, inst, qid).assign(wave=wave)
+
+    def change(ma: pd.DataFrame, mb: pd.DataFrame) -> pd.DataFrame:
+        return institution_change(pd.concat([ma, mb], ignore_index=True), "name", waves=waves)
+
+    sides = ((clean_a, inst_a), (clean_b, inst_b))
+    return _changes_by_pair(sides, pairs, waves, mentions, change)
 
 
 def compare_waves(
