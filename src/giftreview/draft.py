@@ -172,29 +172,27 @@ def _guess_column(name: str, values: pd.Series) -> _Guess:
     if with_sep >= max(1, 0.2 * len(answers)):
         parts = _spellings([p.strip() for a in answers for p in a.split(";") if p.strip()])
         if len(parts) <= 3 * MAX_OPTIONS:
-            return _Guess(
-                name,
-                "multi",
-                [f"{with_sep} answers hold ';'-separated choices", _variants(parts)],
-                options=[v[0] for v in parts.values()],
-                aliases=[v[1:] for v in parts.values()],
-            )
+            note = f"{with_sep} answers hold ';'-separated choices"
+            return _choice_guess(name, "multi", note, parts)
     groups = _spellings(answers)
     median_len = float(pd.Series([len(a) for a in answers]).median())
     few = len(groups) <= MAX_OPTIONS and len(groups) <= max(2, 0.5 * len(answers))
     many_spellings = len(groups) <= 3 * MAX_OPTIONS and len(groups) <= 0.3 * len(answers)
     if (few or many_spellings) and median_len < LONG_TEXT:
-        return _Guess(
-            name,
-            "single",
-            [f"{len(groups)} distinct values in {len(answers)} answers", _variants(groups)],
-            options=[v[0] for v in groups.values()],
-            aliases=[v[1:] for v in groups.values()],
-        )
+        note = f"{len(groups)} distinct values in {len(answers)} answers"
+        return _choice_guess(name, "single", note, groups)
     listed = sum(any(sep in a for sep in (",", ";", "\n")) for a in answers)
     if median_len < 2 * LONG_TEXT and listed >= 0.3 * len(answers):
         return _Guess(name, "list", [f"short text (median {median_len:.0f} chars) listing names"])
     return _Guess(name, "open", [f"free text (median {median_len:.0f} characters)"])
+
+
+def _choice_guess(name: str, qtype: str, note: str, groups: dict[str, list[str]]) -> _Guess:
+    """A choice question from spelling groups: each group's first spelling is the option, the
+    other spellings its aliases (see :func:`_spellings`)."""
+    options = [v[0] for v in groups.values()]
+    aliases = [v[1:] for v in groups.values()]
+    return _Guess(name, qtype, [note, _variants(groups)], options=options, aliases=aliases)
 
 
 def _variants(groups: dict[str, list[str]]) -> str:
