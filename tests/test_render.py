@@ -301,3 +301,30 @@ def test_unknown_parameter_stops_the_run_before_any_notebook(trivial):
     ):
         render.run_report(trivial)
     assert not list((Path(trivial.out) / "notebooks").glob("*.ipynb"))
+
+
+def test_reports_index_links_every_rendered_report_in_name_order(tmp_path):
+    for folder, files in {
+        "ungift_2012": ["index.html"],
+        "ungift_2010": ["index.html"],
+        "compare_a_vs_b": ["compare.html", "compare.pdf"],
+        "tutorial": ["tutorial_student.html", "tutorial_teacher.html"],
+        "scratch": ["notes.txt"],  # no report page: not listed
+        "x<y": ["index.html"],  # a hostile folder name is escaped
+    }.items():
+        (tmp_path / folder).mkdir()
+        for f in files:
+            (tmp_path / folder / f).write_text("x", encoding="utf-8")
+    page = render.reports_index_html(tmp_path)
+    hrefs = re.findall(r'href="([^"]+)"', page)
+    assert hrefs == [
+        "compare_a_vs_b/compare.html",
+        "compare_a_vs_b/compare.pdf",
+        "tutorial/tutorial_student.html",
+        "tutorial/tutorial_teacher.html",
+        "ungift_2010/index.html",
+        "ungift_2012/index.html",
+        "x&lt;y/index.html",
+    ]
+    assert "scratch" not in page and "<y" not in page
+    assert page == render.reports_index_html(tmp_path)  # deterministic

@@ -183,6 +183,16 @@ def compare_command(
     )
     for kind, path in written.items():
         console.print(f"{kind}: {path}", highlight=False)
+    _update_reports_index(Path(next(iter(written.values()))).parent)
+
+
+def _update_reports_index(out_dir: Path) -> None:
+    """Refresh reports/index.html, the page linking every report, when out_dir is under it."""
+    from giftreview.render import write_reports_index
+
+    index = write_reports_index(out_dir)
+    if index is not None:
+        console.print(f"all reports: {escape(str(index))}", highlight=False)
 
 
 @app.command("tutorial")
@@ -197,8 +207,10 @@ def tutorial_command(
     """Render the tutorial notebook to HTML: student and/or teacher version."""
     from giftreview.tutorial import render_tutorial
 
-    for kind, path in render_tutorial(version, out=out).items():
+    written = render_tutorial(version, out=out)
+    for kind, path in written.items():
         console.print(f"{kind}: {path}", highlight=False)
+    _update_reports_index(Path(next(iter(written.values()))).parent)
 
 
 # ---- end of issue 6 block -----------------------------------------------------------------------
@@ -246,6 +258,7 @@ def run_command(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         result = run_report(settings, progress=progress)
+    _update_reports_index(Path(result.out_dir))
     if result.cached:
         console.print(
             f"up to date: inputs unchanged, nothing rerun ({result.seconds:.2f} s); "

@@ -725,6 +725,46 @@ def index_html(title: str, wave: str, jobs: list[NotebookJob], provenance: dict[
     )
 
 
+def reports_index_html(root: Path) -> str:
+    """A page linking every rendered report under ``root`` (waves, comparisons, the tutorial).
+
+    Folders are listed in name order; a folder counts when it holds ``index.html`` (a wave),
+    ``compare.html`` or ``tutorial_*.html``. Nothing else is read, so the page is deterministic.
+    """
+    rows = []
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
+        pages = [folder / "index.html", folder / "compare.html", folder / "compare.pdf"]
+        pages += sorted(folder.glob("tutorial_*.html"))
+        links = " · ".join(
+            f'<a href="{html.escape(f"{folder.name}/{p.name}")}">{html.escape(p.stem)}'
+            f"{' (PDF)' if p.suffix == '.pdf' else ''}</a>"
+            for p in pages
+            if p.exists()
+        )
+        if links:
+            rows.append(f"<tr><td>{html.escape(folder.name)}</td><td>{links}</td></tr>")
+    css = (TEMPLATE_DIR / "giftreview" / "static" / "report.css").read_text(encoding="utf-8")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>giftreview reports</title><style>{css}</style></head>"
+        '<body class="giftreview-index"><main><h1>Reports</h1>'
+        "<p>Each wave's report (open its index), wave comparisons and the tutorial.</p>"
+        '<table class="gr-table"><thead><tr><th>folder</th><th>open</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></main></body></html>\n"
+    )
+
+
+def write_reports_index(out_dir: Path | str) -> Path | None:
+    """Rewrite ``reports/index.html`` when ``out_dir`` lies directly under ``reports/``."""
+    out_dir = Path(out_dir).resolve()
+    root = paths.REPORTS.resolve()
+    if out_dir.parent != root:
+        return None
+    target = root / "index.html"
+    target.write_text(reports_index_html(root), encoding="utf-8")
+    return target
+
+
 # ---- progress -----------------------------------------------------------------------------------
 class Steps:
     """Show each step with its time on a rich progress display (or stay silent with ``None``)."""
