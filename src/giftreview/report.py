@@ -287,6 +287,11 @@ def fmt_ci(low: Any, high: Any) -> str:
     return f"{float(low):.1f} to {float(high):.1f}"
 
 
+def fmt_ci_column(table: pd.DataFrame) -> list[str]:
+    """The ``ci_low``/``ci_high`` columns of ``table`` as one "low to high" text per row."""
+    return [fmt_ci(a, b) for a, b in zip(table["ci_low"], table["ci_high"], strict=True)]
+
+
 def fmt_p(p: Any) -> str:
     if pd.isna(p):
         return ""
@@ -478,9 +483,7 @@ def _share_table(table: pd.DataFrame, label: str) -> str:
             label: table["level"].astype(str),
             "n": table["n"],
             "%": table["pct"].map(fmt_pct),
-            f"{'interval'} (%)": [
-                fmt_ci(a, b) for a, b in zip(table["ci_low"], table["ci_high"], strict=True)
-            ],
+            f"{'interval'} (%)": fmt_ci_column(table),
         }
     )
     return html_table(shown, numeric=("n", "%"))
@@ -492,9 +495,7 @@ def _summary_table(summary: pd.DataFrame) -> str:
         {
             "statistic": keep["statistic"].astype(str).str.replace("_", " "),
             "estimate": keep["estimate"].map(fmt_num),
-            "interval": [
-                fmt_ci(a, b) for a, b in zip(keep["ci_low"], keep["ci_high"], strict=True)
-            ],
+            "interval": fmt_ci_column(keep),
             "n": keep["n"].map(lambda x: fmt_num(x, 0)),
             "method": keep["method"].fillna("").astype(str),
         }
@@ -622,9 +623,7 @@ def _block_open(rep: Report, q: Question) -> str:
             "theme": freq["label"].astype(str),
             "respondents": freq["n_display"].astype(str),
             "% of those who answered": freq["pct"].map(fmt_pct),
-            "interval (%)": [
-                fmt_ci(a, b) for a, b in zip(freq["ci_low"], freq["ci_high"], strict=True)
-            ],
+            "interval (%)": fmt_ci_column(freq),
             "coded by": freq["source"].astype(str),
         }
     )
@@ -761,9 +760,7 @@ def _suppressed_breakdown(rep: Report, qid: str) -> str:
             "answer": shown["level"].astype(str),
             "n": shown["n_display"].astype(str),
             "%": shown["pct"].map(fmt_pct),
-            "interval (%)": [
-                fmt_ci(a, b) for a, b in zip(shown["ci_low"], shown["ci_high"], strict=True)
-            ],
+            "interval (%)": fmt_ci_column(shown),
             "note": shown["suppressed"].map(mark),
         }
     )
@@ -807,9 +804,7 @@ def _appendix_open(rep: Report, q: Question) -> str:
             "respondents": freq["n_display"].astype(str),
             "base": freq["base"],
             "%": freq["pct"].map(fmt_pct),
-            "interval (%)": [
-                fmt_ci(a, b) for a, b in zip(freq["ci_low"], freq["ci_high"], strict=True)
-            ],
+            "interval (%)": fmt_ci_column(freq),
         }
     )
     return html_table(
