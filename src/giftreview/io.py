@@ -182,7 +182,7 @@ def detect_encoding(data: bytes) -> str:
         return name
     raise InputFileError(
         "unknown text encoding: the bytes are neither UTF-8 nor Windows-1252/latin-1. "
-        "Save the export as 'CSV UTF-8' (or pass encoding=...)"
+        "Save the export as 'CSV UTF-8' (in Python, read_raw(..., encoding=...) reads others)"
     )
 
 
