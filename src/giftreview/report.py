@@ -80,6 +80,8 @@ class Report:
     weights: pd.Series | None
     parameters: dict[str, Any] = field(default_factory=dict)
     coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
+    # suppressed breakdowns, computed once per question (the chart and the appendix share them)
+    suppressed: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # The test family is read on first use (built then when missing): a notebook that shows no
     # test (the overview) can run while `giftreview run` is still building it.
@@ -547,7 +549,9 @@ def _block_rating(rep: Report, q: Question) -> str:
     levels = [lv.label for lv in scale.levels]
     neutral = next((lv.label for lv in scale.levels if str(lv.code) == str(scale.neutral)), None)
     overall = s.table.assign(group=plots.OVERALL)[["group", "level", "pct"]]
-    groups, hidden = chart_rows(_breakdown_table(rep, q.id), k=rep.k)
+    groups, hidden = chart_rows(
+        _breakdown_table(rep, q.id), k=rep.k, suppressed=_suppressed(rep, q.id)
+    )
     frame = pd.concat([overall, groups[["group", "level", "pct"]]], ignore_index=True)
     frame["level"] = frame["level"].astype(str)
     fig = plots.diverging_bars(frame, levels=levels, neutral=neutral, title=q.text, n=n)
@@ -561,7 +565,9 @@ def _block_rating(rep: Report, q: Question) -> str:
     return html + _share_table(s.table, "answer") + _summary_table(s.summary)
 
 
-def chart_rows(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]:
+def chart_rows(
+    table: pd.DataFrame, *, k: int, suppressed: tuple | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Rows ``group, level, pct`` of a by-group chart that reveals nothing the tables hide.
 
     A chart of row percentages lets a reader read each cell's share, so the suppressed cells of
@@ -570,6 +576,7 @@ def chart_rows(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]
     total less the visible cells, can already be worked out from the appendix table, while the
     secondary suppression keeps each hidden cell unrecoverable. A group whose total is hidden is
     left out of the chart and named in the second return value. ``k=0`` draws every cell.
+    ``suppressed``: the ``suppress_tidy(table, k=k)`` result when already computed.
     """
     from giftreview.disclosure import suppress_tidy
     from giftreview.plots import SUPPRESSED
@@ -577,7 +584,7 @@ def chart_rows(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]
     cols = ["group", "level", "pct"]
     if table.empty or k <= 0:
         return table[cols].reset_index(drop=True), []
-    shown, res = suppress_tidy(table, k=k)
+    shown, res = suppressed if suppressed is not None else suppress_tidy(table, k=k)
     hidden_totals = {str(g) for g in res.hidden_totals}
     rows, omitted = [], []
     for group in dict.fromkeys(shown["group"].astype(str)):
@@ -593,6 +600,16 @@ def chart_rows(table: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list[str]]
             rows.append(pd.DataFrame([merged]))
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
     return out, omitted
+
+
+def _suppressed(rep: Report, qid: str) -> tuple | None:
+    """``suppress_tidy`` of question ``qid``'s breakdown, computed once per opened wave."""
+    from giftreview.disclosure import suppress_tidy
+
+    if qid not in rep.suppressed:
+        table = _breakdown_table(rep, qid)
+        rep.suppressed[qid] = None if table.empty else suppress_tidy(table, k=rep.k)
+    return rep.suppressed[qid]
 
 
 def _breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
@@ -747,12 +764,9 @@ def _tests_table(rep: Report, qid: str) -> str:
 
 
 def _suppressed_breakdown(rep: Report, qid: str) -> str:
-    from giftreview.disclosure import suppress_tidy
-
-    table = _breakdown_table(rep, qid)
-    if table.empty:
+    if _suppressed(rep, qid) is None:
         return ""
-    shown, res = suppress_tidy(table, k=rep.k)
+    shown, res = _suppressed(rep, qid)
     mark = {"": "", "primary": f"suppressed (n < {rep.k})", "secondary": "suppressed (secondary)"}
     frame = pd.DataFrame(
         {
