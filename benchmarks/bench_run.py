@@ -29,9 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from giftreview import render
-from giftreview.instrument import load_instrument
+from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT
+from giftreview.pipeline import run as render
 
 BIN = Path(sys.executable).parent
 

@@ -22,9 +22,9 @@ import time
 
 import pandas as pd
 
-from giftreview import disclosure, stats
-from giftreview.instrument import CLOSED_TYPES, load_instrument
-from giftreview.score import score_question, simulate_clean
+from giftreview.analysis import disclosure, stats
+from giftreview.analysis.score import score_question, simulate_clean
+from giftreview.data.instrument import CLOSED_TYPES, load_instrument
 
 SEED = 20100301
 

@@ -13,10 +13,10 @@
 
 # %% [markdown]
 # <!-- Wave over wave: rendered by `giftreview compare WAVE_A WAVE_B`. Thin: one library call per
-# section (giftreview.compare_report); the statistics are in giftreview.compare. -->
+# section (giftreview.report.comparison); the statistics are in giftreview.analysis.compare. -->
 
 # %%
-from giftreview import compare_report
+from giftreview.report import comparison as compare_report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults compare the two bundled waves).

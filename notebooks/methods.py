@@ -19,7 +19,7 @@
 # the drafted paragraphs use for shares.
 
 # %%
-from giftreview import report
+from giftreview.report import sections as report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults open the first bundled wave).

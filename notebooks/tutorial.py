@@ -42,18 +42,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from giftreview import (
-    clean,
-    coding,
-    compare,
-    disclosure,
-    instrument,
-    io,
-    reliability,
-    score,
-    stats,
-    validate,
-)
+from giftreview.analysis import compare, disclosure, reliability, score, stats
+from giftreview.data import clean, instrument, io, validate
+from giftreview.text import coding
 
 pd.set_option("display.max_colwidth", 60)
 pd.set_option("display.width", 120)
@@ -412,7 +403,7 @@ print(
 # inspect a notebook; giftreview refuses a parameter a notebook does not declare.)
 
 # %% tags=["solution"]
-from giftreview import render  # noqa: E402
+from giftreview.pipeline import run as render  # noqa: E402
 
 try:
     render.check_parameters(render.notebooks_dir() / "part.py", {"colour": "blue"})

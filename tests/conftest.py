@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from giftreview.cli import main
-from giftreview.instrument import load_instrument
+from giftreview.cli.app import main
+from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT
 
 FIXTURES = Path(__file__).parent / "fixtures"

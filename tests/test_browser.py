@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from giftreview import render
-from giftreview.instrument import load_instrument
+from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT
+from giftreview.pipeline import run as render
 
 pytestmark = [
     pytest.mark.slow,

@@ -1,4 +1,4 @@
-"""giftreview.clean: the clean table of the data contract, audit, quarantine, outputs, accounting."""
+"""giftreview.data.clean: the clean table of the data contract, audit, quarantine, outputs, accounting."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from giftreview.clean import (
+from giftreview.data.clean import (
     AUDIT_COLUMNS,
     OUTPUT_FILES,
     RAW_PREFIX,
@@ -17,16 +17,16 @@ from giftreview.clean import (
     clean_wave,
     count_bin,
 )
-from giftreview.errors import ArgumentError
-from giftreview.instrument import (
+from giftreview.data.instrument import (
     bin_column,
     file_sha256,
     load_instrument,
     missing_column,
     option_column,
 )
+from giftreview.data.validate import MAX_CELL_CHARS, SET_MISSING_RULES
+from giftreview.errors import ArgumentError
 from giftreview.paths import DATA_RAW, DOCS
-from giftreview.validate import MAX_CELL_CHARS, SET_MISSING_RULES
 
 BAD = "bad_inputs"
 # (raw rows, clean rows, quarantined rows), from data/raw/README.md, which says what the generator
@@ -262,7 +262,7 @@ def test_sav_codes_matched_to_option_codes(instrument, fixtures_dir):
 
 
 def test_wave_label_and_default_out_dir(instrument, tmp_path, monkeypatch):
-    import giftreview.clean as clean_mod
+    import giftreview.data.clean as clean_mod
 
     monkeypatch.setattr(clean_mod, "processed_dir", lambda wave: tmp_path / wave)
     result = clean_wave(DATA_RAW / "ungift_2012.csv", instrument, wave="w2012")

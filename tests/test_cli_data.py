@@ -97,7 +97,7 @@ def test_console_script_in_a_subprocess(fixtures_dir):
         [
             sys.executable,
             "-c",
-            "from giftreview.cli import main; main()",
+            "from giftreview.cli.app import main; main()",
             "validate",
             str(fixtures_dir / BAD / "empty.csv"),
         ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from giftreview.score import simulate_clean
+from giftreview.analysis.score import simulate_clean
 
 
 @pytest.fixture

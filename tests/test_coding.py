@@ -1,4 +1,4 @@
-"""Tests of giftreview.coding: codebooks, auto-coding, coding sheets, theme frequencies."""
+"""Tests of giftreview.text.coding: codebooks, auto-coding, coding sheets, theme frequencies."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from statsmodels.stats.proportion import proportion_confint
 
-from giftreview import coding
-from giftreview.coding import (
+from giftreview.errors import (
+    ArgumentError,
+    DataValidationError,
+    InputFileError,
+    InstrumentError,
+)
+from giftreview.paths import CODEBOOKS
+from giftreview.text import coding
+from giftreview.text.coding import (
     auto_code,
     check_codebook,
     code_question,
@@ -22,13 +29,6 @@ from giftreview.coding import (
     sentences,
     theme_frequencies,
 )
-from giftreview.errors import (
-    ArgumentError,
-    DataValidationError,
-    InputFileError,
-    InstrumentError,
-)
-from giftreview.paths import CODEBOOKS
 
 # The theme ids agreed with the synthetic-data generator (issue 4); they must not drift.
 THEME_IDS = {
@@ -386,9 +386,9 @@ def test_export_refuses_data_raw(instrument, hostile):
 
 
 def test_cli_export_import_reliability(hostile, tmp_path, monkeypatch, capsys):
-    from giftreview import cli
+    from giftreview.cli import app as cli
 
-    monkeypatch.setattr("giftreview.io.load_clean", lambda folder: hostile)
+    monkeypatch.setattr("giftreview.data.io.load_clean", lambda folder: hostile)
     wave = str(tmp_path)
     for name in ("a", "b"):
         cli.main(["coding", "export", wave, "B4", "--out", str(tmp_path / f"{name}.csv"),
@@ -429,7 +429,7 @@ def test_export_refuses_codes_of_other_data(instrument, hostile, tmp_path):
 
 
 def test_codebook_of_another_question_is_refused(tmp_path):
-    from giftreview.instrument import parse_instrument
+    from giftreview.data.instrument import parse_instrument
 
     (tmp_path / "cb.yaml").write_text(
         "question: B3\ntitle: t\nthemes:\n  - {id: a, label: a, description: a, include: [a],"

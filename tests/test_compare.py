@@ -1,4 +1,4 @@
-"""Tests of giftreview.compare: known answers from independent references, properties, comparability.
+"""Tests of giftreview.analysis.compare: known answers from independent references, properties, comparability.
 
 Every expected value says where it comes from: R's printed
 output as published (help pages, package examples) or hand calculations written out.
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giftreview.compare import (
+from giftreview.analysis.compare import (
     comparable_questions,
     compare_waves,
     independent_change_test,
@@ -33,8 +33,8 @@ from giftreview.compare import (
     share_change,
     theme_change,
 )
+from giftreview.data.instrument import parse_instrument
 from giftreview.errors import ArgumentError
-from giftreview.instrument import parse_instrument
 
 
 def _stack(a, b, name="x", ids_a=None, ids_b=None) -> pd.DataFrame:
@@ -460,7 +460,7 @@ def test_compare_waves_end_to_end_with_renamed_label(rng):
 
 # ---- the comparison report ------------------------------------------------------------------------
 def test_suppress_changes_hides_small_counts_and_what_they_reveal():
-    from giftreview.compare_report import suppress_changes
+    from giftreview.report.comparison import suppress_changes
 
     changes = pd.DataFrame(
         {
@@ -486,7 +486,7 @@ def test_suppress_changes_hides_small_counts_and_what_they_reveal():
 
 
 def test_resolve_raw_names_known_waves():
-    from giftreview.compare_report import resolve_raw
+    from giftreview.report.comparison import resolve_raw
 
     assert resolve_raw("ungift_2012").name == "ungift_2012.csv"
     with pytest.raises(ArgumentError, match="wave 'nope'.*ungift_2010, ungift_2012"):
@@ -505,7 +505,7 @@ def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
     env = {**os.environ, "GIFTREVIEW_ROOT": str(tmp_path), "SOURCE_DATE_EPOCH": "1700000000"}
     out = tmp_path / "cmp"
     cmd = [
-        sys.executable, "-m", "giftreview.cli", "compare",
+        sys.executable, "-m", "giftreview.cli.app", "compare",
         str(DATA_RAW / "ungift_2010.csv"), str(DATA_RAW / "ungift_2012.csv"),
         "--instrument-a", str(DEFAULT_INSTRUMENT), "--out", str(out),
     ]  # fmt: skip
@@ -570,8 +570,8 @@ def test_comparability_never_drops_a_question(in_a, in_b):
 
 
 def test_bundled_waves_open_and_list_questions():
-    from giftreview.clean import clean_wave
-    from giftreview.instrument import load_instrument
+    from giftreview.data.clean import clean_wave
+    from giftreview.data.instrument import load_instrument
     from giftreview.paths import DATA_RAW
 
     inst = load_instrument()

@@ -1,4 +1,4 @@
-"""Tests of giftreview.disclosure: primary/secondary suppression and that nothing is recoverable.
+"""Tests of giftreview.analysis.disclosure: primary/secondary suppression and that nothing is recoverable.
 
 The recovery check in the property test is written independently of the module: an integer
 program (scipy.optimize.milp) finds the smallest and largest value of each suppressed cell that
@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from giftreview.disclosure import suppress, suppress_tidy
+from giftreview.analysis.disclosure import suppress, suppress_tidy
 from giftreview.errors import ArgumentError
 
 

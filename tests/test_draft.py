@@ -1,4 +1,4 @@
-"""Tests of giftreview.draft (`giftreview init`): guesses, REVIEW marks, the draft loads, raw untouched."""
+"""Tests of giftreview.data.draft (`giftreview init`): guesses, REVIEW marks, the draft loads, raw untouched."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giftreview.cli import main
-from giftreview.draft import draft_instrument, write_draft
+from giftreview.cli.app import main
+from giftreview.data.draft import draft_instrument, write_draft
+from giftreview.data.instrument import load_instrument, parse_instrument
 from giftreview.errors import ArgumentError
-from giftreview.instrument import load_instrument, parse_instrument
 from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
 
 SECOND = Path(__file__).parent / "fixtures" / "second_survey"

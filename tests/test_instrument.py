@@ -1,4 +1,4 @@
-"""Tests of giftreview.instrument: the bundled instrument loads, and spec errors name file, key and fix."""
+"""Tests of giftreview.data.instrument: the bundled instrument loads, and spec errors name file, key and fix."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import copy
 import pytest
 import yaml
 
+from giftreview.data.instrument import load_instrument, parse_instrument
 from giftreview.errors import InstrumentError
-from giftreview.instrument import load_instrument, parse_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT
 
 

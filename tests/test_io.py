@@ -1,4 +1,4 @@
-"""giftreview.io: every reader (CSV encodings/delimiters, XLSX sheets, SPSS, multi-row headers)."""
+"""giftreview.data.io: every reader (CSV encodings/delimiters, XLSX sheets, SPSS, multi-row headers)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from giftreview.clean import clean_wave
+from giftreview.data.clean import clean_wave
+from giftreview.data.instrument import RawLayout
+from giftreview.data.io import detect_encoding, load_clean, load_manifest, read_raw, sniff_delimiter
 from giftreview.errors import InputFileError
-from giftreview.instrument import RawLayout
-from giftreview.io import detect_encoding, load_clean, load_manifest, read_raw, sniff_delimiter
 from giftreview.paths import DATA_RAW
 
 BAD = "bad_inputs"

@@ -1,4 +1,4 @@
-"""Tests of giftreview.lists: splitting, alias and fuzzy matching, tables by sector."""
+"""Tests of giftreview.text.lists: splitting, alias and fuzzy matching, tables by sector."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from giftreview.errors import ArgumentError, InstrumentError
-from giftreview.lists import (
+from giftreview.text.lists import (
     institution_mentions,
     load_aliases,
     split_names,

@@ -1,4 +1,4 @@
-"""Tests of giftreview.narrative: quantifiers, drafted paragraphs, quotes."""
+"""Tests of giftreview.text.narrative: quantifiers, drafted paragraphs, quotes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giftreview.coding import code_question, parse_codebook, theme_frequencies
 from giftreview.errors import ArgumentError
-from giftreview.narrative import (
+from giftreview.text.coding import code_question, parse_codebook, theme_frequencies
+from giftreview.text.narrative import (
     DEFAULT_QUANTIFIERS,
     REPEAT_WORDS,
     as_html,

@@ -7,9 +7,10 @@ from pathlib import Path
 import papermill
 import pytest
 
-from giftreview import render, report
-from giftreview.instrument import load_instrument
+from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT, PACKAGE_DIR
+from giftreview.pipeline import run as render
+from giftreview.report import sections as report
 
 NOTEBOOKS = PACKAGE_DIR.parents[1] / "notebooks"
 REPO = PACKAGE_DIR.parents[1]

@@ -1,4 +1,4 @@
-"""Tests of giftreview.plots: chart geometry, shared axis, neutral centring, PNG determinism."""
+"""Tests of giftreview.report.plots: chart geometry, shared axis, neutral centring, PNG determinism."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from giftreview import plots
 from giftreview.errors import ArgumentError
+from giftreview.report import plots
 
 LEVELS = ["Not at all", "Slightly", "Moderately", "Important", "Very"]
 

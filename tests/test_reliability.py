@@ -1,4 +1,4 @@
-"""Tests of giftreview.reliability against published worked examples and hand calculations."""
+"""Tests of giftreview.analysis.reliability against published worked examples and hand calculations."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
 
-from giftreview.errors import ArgumentError
-from giftreview.reliability import (
+from giftreview.analysis.reliability import (
     _kappa_arr,
     cohen_kappa,
     krippendorff_alpha,
@@ -18,6 +17,7 @@ from giftreview.reliability import (
     reliability,
     wide_codes,
 )
+from giftreview.errors import ArgumentError
 
 NA = np.nan
 
@@ -165,7 +165,7 @@ def test_reliability_needs_two_coders(rng):
 
 def test_coder_decisions_is_one_row_per_answer_and_theme():
     # Two answers x two themes = 4 decisions; only ("r1", "t2") was applied.
-    from giftreview.reliability import coder_decisions
+    from giftreview.analysis.reliability import coder_decisions
 
     pairs = pd.DataFrame({"respondent_id": ["r1"], "theme": ["t2"]})
     out = coder_decisions(pairs, "ann", ["r1", "r2"], ["t1", "t2"])

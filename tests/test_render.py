@@ -1,4 +1,4 @@
-"""Tests of giftreview.render: parameters, kernel, caching, failures, reproducible outputs.
+"""Tests of giftreview.pipeline.run: parameters, kernel, caching, failures, reproducible outputs.
 
 The pipeline tests (marked slow) run ``run_report`` on the small hostile fixture with *trivial*
 notebooks that declare the real notebooks' parameters, so caching and failure handling are
@@ -16,8 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from giftreview import paths, render
+from giftreview import paths
 from giftreview.errors import ArgumentError, InputFileError, ReportError
+from giftreview.pipeline import run as render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
 PARAMS = """# %% tags=["parameters"]
@@ -269,7 +270,7 @@ def test_failing_cell_names_notebook_cell_and_partial_and_keeps_others(trivial, 
 
 
 def test_cli_run_reports_a_bad_format_without_traceback(capsys):
-    from giftreview.cli import main
+    from giftreview.cli.app import main
 
     with pytest.raises(SystemExit) as info:
         main(["run", str(FIXTURE), "--formats", "html,docx", "--out", "reports/never"])
@@ -279,7 +280,7 @@ def test_cli_run_reports_a_bad_format_without_traceback(capsys):
 
 
 def test_cli_run_failure_message_is_printed_verbatim_with_exit_code_6(monkeypatch, capsys):
-    from giftreview.cli import main
+    from giftreview.cli.app import main
 
     def fail(settings, progress=None):
         raise ReportError("notebook part.py (part_a) failed: KeyError: '[/tmp/x]' [red]")

@@ -1,4 +1,4 @@
-"""Tests of giftreview.report: the sections the notebooks call, on a small cleaned fixture wave."""
+"""Tests of giftreview.report.sections: the sections the notebooks call, on a small cleaned fixture wave."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from giftreview import report
-from giftreview.clean import clean_wave
+from giftreview.data.clean import clean_wave
+from giftreview.data.instrument import load_instrument
 from giftreview.errors import ArgumentError, InstrumentError
-from giftreview.instrument import load_instrument
 from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
+from giftreview.report import sections as report
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
 SECOND = Path(__file__).parent / "fixtures" / "second_survey" / "instrument.yaml"
@@ -235,7 +235,7 @@ def test_rating_chart_merges_suppressed_cells_into_one_segment_per_group():
     # give their hidden cell away from the column total unless a further cell in each is hidden
     # (in row a or c). The chart may then show, per group, only the visible cells and the SUM of
     # the hidden ones (row total less visible cells: already derivable from the table).
-    from giftreview.plots import SUPPRESSED
+    from giftreview.report.plots import SUPPRESSED
 
     t = pd.DataFrame(
         {

@@ -1,4 +1,4 @@
-"""Tests of giftreview.score: each question type scored on small clean-shaped tables.
+"""Tests of giftreview.analysis.score: each question type scored on small clean-shaped tables.
 
 The tables are built by hand from the instrument, shaped as docs/data-contract.md says, so the
 expected counts can be read off the test.
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from giftreview.analysis.score import score_question, simulate_clean
 from giftreview.errors import ArgumentError, InstrumentError
-from giftreview.score import score_question, simulate_clean
 
 IMPORTANCE = [
     "Not at all important",

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from giftreview.clean import clean_wave
-from giftreview.compare import compare_waves
-from giftreview.instrument import TEXT_TYPES, load_instrument
-from giftreview.score import score_question
-from giftreview.stats import breakdown_question
+from giftreview.analysis.compare import compare_waves
+from giftreview.analysis.score import score_question
+from giftreview.analysis.stats import breakdown_question
+from giftreview.data.clean import clean_wave
+from giftreview.data.instrument import TEXT_TYPES, load_instrument
 
 SECOND = Path(__file__).parent / "fixtures" / "second_survey"
 RAW = {2021: SECOND / "clinics_2021.csv", 2023: SECOND / "clinics_2023.csv"}
@@ -100,7 +100,7 @@ def test_report_pipeline_renders_html(tmp_path):
     env = {**os.environ, "GIFTREVIEW_ROOT": str(tmp_path), "SOURCE_DATE_EPOCH": "1700000000"}
     out = tmp_path / "reports"
     cmd = [
-        sys.executable, "-m", "giftreview.cli", "run", str(RAW[2023]),
+        sys.executable, "-m", "giftreview.cli.app", "run", str(RAW[2023]),
         "--instrument", str(SECOND / "instrument.yaml"), "--formats", "html", "--out", str(out),
     ]  # fmt: skip
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -1,4 +1,4 @@
-"""Tests of giftreview.stats: known answers from R's help pages and hand calculations, properties.
+"""Tests of giftreview.analysis.stats: known answers from R's help pages and hand calculations, properties.
 
 Where an expected value comes from is written beside it. No R was run here: R values are the
 outputs printed in R's own help pages / vignettes (cited), hand calculations are written out.
@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giftreview import stats
+from giftreview.analysis import stats
+from giftreview.analysis.score import simulate_clean
 from giftreview.errors import ArgumentError, DataValidationError
-from giftreview.score import simulate_clean
 
 
 def expand(table: list[list[int]], rows: list[str], cols: list[str]) -> pd.DataFrame:
@@ -383,7 +383,7 @@ def test_multi_choice_options_always_get_an_exact_test():
     # probability is at most that of the observed a = 12 (rows 17 and 20, first column 18).
     from math import comb
 
-    from giftreview.stats import table_test
+    from giftreview.analysis.stats import table_test
 
     table = [[12, 5], [6, 14]]
     probs = {a: comb(17, a) * comb(20, 18 - a) / comb(37, 18) for a in range(0, 18)}

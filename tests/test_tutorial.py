@@ -9,7 +9,7 @@ import pytest
 
 from giftreview.errors import ArgumentError
 from giftreview.paths import NOTEBOOKS
-from giftreview.tutorial import SOLUTION_TAG, render_tutorial, tutorial_html
+from giftreview.pipeline.tutorial import SOLUTION_TAG, render_tutorial, tutorial_html
 
 SOURCE = NOTEBOOKS / "tutorial.py"
 

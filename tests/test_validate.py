@@ -1,4 +1,4 @@
-"""giftreview.validate: the instrument's rules, the lazy report, row-level checks, properties."""
+"""giftreview.data.validate: the instrument's rules, the lazy report, row-level checks, properties."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from giftreview.clean import clean_table, clean_wave
-from giftreview.errors import DataValidationError
-from giftreview.io import RawTable
-from giftreview.paths import DATA_RAW
-from giftreview.validate import (
+from giftreview.data.clean import clean_table, clean_wave
+from giftreview.data.io import RawTable
+from giftreview.data.validate import (
     MAX_CELL_CHARS,
     SET_MISSING_RULES,
     VALIDATION_COLUMNS,
@@ -26,6 +24,8 @@ from giftreview.validate import (
     validate_file,
     validate_raw,
 )
+from giftreview.errors import DataValidationError
+from giftreview.paths import DATA_RAW
 
 BAD = "bad_inputs"
 

@@ -1,4 +1,4 @@
-"""Tests of giftreview.weights: post-stratification weights and Taylor-linearised shares.
+"""Tests of giftreview.analysis.weights: post-stratification weights and Taylor-linearised shares.
 
 Expected values: a hand calculation written out step by step (the formulas R survey applies:
 svydesign(ids = ~1) -> postStratify -> svymean / svyciprop(logit): residuals from post-stratum
@@ -17,14 +17,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giftreview.errors import ArgumentError, DataValidationError
-from giftreview.score import score_question, simulate_clean
-from giftreview.weights import (
+from giftreview.analysis.score import score_question, simulate_clean
+from giftreview.analysis.weights import (
     linearised_variance,
     population_from_instrument,
     poststratify,
     weighted_share,
 )
+from giftreview.errors import ArgumentError, DataValidationError
 
 # Tiny dataset: stratum A has 3 respondents (y = 1, 0, 1), stratum B has 2 (y = 0, 1);
 # population N_A = 30, N_B = 10.
@@ -95,7 +95,7 @@ def test_bundled_wave_top_box_share_matches_r_survey(instrument):
     #   SE(svymean(~y, ps, na.rm = TRUE))     # 0.047281924496
     #   attr(svyciprop(~y, ps, method = "logit", na.rm = TRUE), "ci")
     #                                         # 0.542576520330 0.727888740224
-    from giftreview.clean import clean_wave
+    from giftreview.data.clean import clean_wave
     from giftreview.paths import DATA_RAW
 
     clean = clean_wave(DATA_RAW / "ungift_2010.csv", instrument, write=False).clean

@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+__all__ = [
+    "GiftreviewError",
+    "InstrumentError",
+    "InputFileError",
+    "DataValidationError",
+    "ArgumentError",
+    "ReportError",
+    "check_column",
+]
+
 
 class GiftreviewError(Exception):
     """Base class of every error giftreview raises on purpose."""

@@ -12,8 +12,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = [
+    "PACKAGE_DIR",
+    "PACKAGE_DATA",
+    "PROJ_ROOT",
+    "DATA_RAW",
+    "DATA_PROCESSED",
+    "REPORTS",
+    "NOTEBOOKS",
+    "INSTRUMENTS",
+    "CODEBOOKS",
+    "DOCS",
+    "DEFAULT_INSTRUMENT",
+    "INSTITUTION_ALIASES",
+    "from_root",
+    "processed_dir",
+    "report_dir",
+    "is_under_raw",
+]
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-PACKAGE_DATA = PACKAGE_DIR / "data"
+PACKAGE_DATA = PACKAGE_DIR / "resources"
 
 
 def _default_root() -> Path:

@@ -29,6 +29,29 @@ from rich.markup import escape
 
 from giftreview.errors import GiftreviewError
 
+__all__ = [
+    "app",
+    "coding_app",
+    "console",
+    "InstrumentOpt",
+    "SheetOpt",
+    "validate_command",
+    "clean_command",
+    "init_command",
+    "compare_command",
+    "tutorial_command",
+    "run_command",
+    "WaveArg",
+    "QidArg",
+    "SheetsArg",
+    "CodingInstrumentOpt",
+    "coding_export_command",
+    "coding_import_command",
+    "coding_reliability_command",
+    "breakdown_command",
+    "main",
+]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -75,10 +98,10 @@ def validate_command(
     """
     from rich.console import Console as _Console
 
+    from giftreview.data.validate import rule_counts_table, validate_file, validation_lines
     from giftreview.errors import ArgumentError
     from giftreview.paths import is_under_raw
-    from giftreview.safety import neutralise_frame
-    from giftreview.validate import rule_counts_table, validate_file, validation_lines
+    from giftreview.text.safety import neutralise_frame
 
     if out is not None and is_under_raw(out):
         raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
@@ -116,7 +139,7 @@ def clean_command(
     """
     from rich.console import Console as _Console
 
-    from giftreview.clean import accounting_line, clean_wave, summary_table
+    from giftreview.data.clean import accounting_line, clean_wave, summary_table
 
     result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
     stdout = _Console()
@@ -139,8 +162,8 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
-    from giftreview.draft import write_draft
-    from giftreview.instrument import load_instrument
+    from giftreview.data.draft import write_draft
+    from giftreview.data.instrument import load_instrument
 
     path = write_draft(raw, out, force=force)
     inst = load_instrument(path)
@@ -169,7 +192,7 @@ def compare_command(
     k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
 ) -> None:
     """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
-    from giftreview.compare_report import render_comparison
+    from giftreview.report.comparison import render_comparison
 
     written = render_comparison(
         wave_a,
@@ -188,7 +211,7 @@ def compare_command(
 
 def _update_reports_index(out_dir: Path) -> None:
     """Refresh reports/index.html, the page linking every report, when out_dir is under it."""
-    from giftreview.render import write_reports_index
+    from giftreview.pipeline.run import write_reports_index
 
     index = write_reports_index(out_dir)
     if index is not None:
@@ -205,7 +228,7 @@ def tutorial_command(
     ] = None,
 ) -> None:
     """Render the tutorial notebook to HTML: student and/or teacher version."""
-    from giftreview.tutorial import render_tutorial
+    from giftreview.pipeline.tutorial import render_tutorial
 
     written = render_tutorial(version, out=out)
     for kind, path in written.items():
@@ -244,7 +267,7 @@ def run_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from giftreview import paths
-    from giftreview.render import RunSettings, default_raw, run_report
+    from giftreview.pipeline.run import RunSettings, default_raw, run_report
 
     settings = RunSettings(
         raw=raw or default_raw(),
@@ -280,10 +303,10 @@ def run_command(
 # ---- issue 4: coding export / import / reliability (owner: open answers) ----------------------
 def _coding_inputs(wave: str, qid: str, instrument: Path | None):
     """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
-    from giftreview.coding import codebook_for
-    from giftreview.instrument import load_instrument
-    from giftreview.io import load_clean
+    from giftreview.data.instrument import load_instrument
+    from giftreview.data.io import load_clean
     from giftreview.paths import processed_dir
+    from giftreview.text.coding import codebook_for
 
     folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
     inst = load_instrument(instrument)
@@ -348,7 +371,7 @@ def coding_export_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Write a coding sheet: one row per answer, one 0/1 column per theme."""
-    from giftreview.coding import code_question, export_sheet
+    from giftreview.text.coding import code_question, export_sheet
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
@@ -375,8 +398,8 @@ def coding_import_command(
 
     Writes data/processed/<wave>/coding/<QID>_codes.csv (the final codes with their source).
     """
-    from giftreview.coding import code_question, import_sheets, theme_frequencies
-    from giftreview.safety import neutralise_frame
+    from giftreview.text.coding import code_question, import_sheets, theme_frequencies
+    from giftreview.text.safety import neutralise_frame
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
@@ -404,8 +427,8 @@ def coding_reliability_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Agreement between coders per theme and overall: %, Cohen's kappa, Krippendorff's alpha."""
-    from giftreview.coding import import_sheets
-    from giftreview.reliability import reliability
+    from giftreview.analysis.reliability import reliability
+    from giftreview.text.coding import import_sheets
 
     _, data, _, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data)
@@ -435,9 +458,9 @@ def breakdown_command(
     from rich.console import Console as _Console
     from rich.table import Table
 
-    from giftreview import disclosure, stats
-    from giftreview.instrument import load_instrument
-    from giftreview.io import load_clean
+    from giftreview.analysis import disclosure, stats
+    from giftreview.data.instrument import load_instrument
+    from giftreview.data.io import load_clean
     from giftreview.paths import processed_dir
 
     folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)

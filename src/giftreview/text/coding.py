@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from giftreview.data.instrument import Instrument, _format_loc
 from giftreview.errors import (
     ArgumentError,
     DataValidationError,
@@ -39,8 +40,31 @@ from giftreview.errors import (
     InstrumentError,
     check_column,
 )
-from giftreview.instrument import Instrument, _format_loc
-from giftreview.safety import neutralise_frame
+from giftreview.text.safety import neutralise_frame
+
+__all__ = [
+    "CODE_COLUMNS",
+    "SHEET_FIXED",
+    "compile_pattern",
+    "Theme",
+    "Codebook",
+    "parse_codebook",
+    "load_codebook",
+    "codebook_for",
+    "sentences",
+    "auto_code",
+    "check_codebook",
+    "CodedAnswers",
+    "answers_of",
+    "code_question",
+    "theme_frequencies",
+    "sheet_frame",
+    "export_sheet",
+    "read_sheet",
+    "HumanCodes",
+    "import_sheets",
+    "compare_with_reference",
+]
 
 _ID_RE = r"^[a-z][a-z0-9_]*$"
 #: columns of the long table of codes
@@ -454,8 +478,8 @@ def _with_human(
 
 # ---- frequencies --------------------------------------------------------------------------------
 def _wilson(n: pd.Series, base: pd.Series, level: float) -> tuple[pd.Series, pd.Series]:
-    """Wilson score interval through :func:`giftreview.stats.proportion_interval`."""
-    from giftreview.stats import proportion_interval
+    """Wilson score interval through :func:`giftreview.analysis.stats.proportion_interval`."""
+    from giftreview.analysis.stats import proportion_interval
 
     low, high = proportion_interval(n.to_numpy(), base.to_numpy(), level=level, method="wilson")
     return pd.Series(low, index=n.index), pd.Series(high, index=n.index)
@@ -464,7 +488,7 @@ def _wilson(n: pd.Series, base: pd.Series, level: float) -> tuple[pd.Series, pd.
 def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     """Small-cell suppression of a theme table (``group`` x ``theme`` counts in ``n``).
 
-    The group rows go through :func:`giftreview.disclosure.suppress` with the theme totals (the
+    The group rows go through :func:`giftreview.analysis.disclosure.suppress` with the theme totals (the
     ``All`` rows) published, so a suppressed sector cell cannot be recovered from the overall
     count; an ``All`` cell is suppressed when below ``k`` or when disclosure hides that total.
     Without the disclosure module (older checkouts) only primary suppression (0 < n < k) applies.
@@ -473,7 +497,7 @@ def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     status = pd.Series("", index=out.index, dtype=object)
     is_all = out["group"] == "All"
     try:
-        from giftreview.disclosure import suppress
+        from giftreview.analysis.disclosure import suppress
     except ImportError:  # pragma: no cover - the disclosure module is part of the package
         suppress = None
     if k > 0 and suppress is not None and (~is_all).any():
@@ -549,7 +573,7 @@ def theme_frequencies(
     k
         Small-cell threshold (``0`` turns suppression off): counts below ``k`` are shown as
         ``"<k"`` with percentage and interval hidden, and secondary cells as ``"x"`` so that no
-        sector cell can be recovered from the overall count (:mod:`giftreview.disclosure`).
+        sector cell can be recovered from the overall count (:mod:`giftreview.analysis.disclosure`).
 
     Returns
     -------

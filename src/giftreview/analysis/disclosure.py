@@ -36,6 +36,16 @@ from scipy.optimize import linprog
 
 from giftreview.errors import ArgumentError
 
+__all__ = [
+    "PRIMARY",
+    "SECONDARY",
+    "SECONDARY_SYMBOL",
+    "Suppressed",
+    "suppress",
+    "wide_counts",
+    "suppress_tidy",
+]
+
 PRIMARY = "primary"
 SECONDARY = "secondary"
 SECONDARY_SYMBOL = "x"
@@ -304,7 +314,7 @@ def suppress_tidy(
     k: int = 5,
     hide: tuple[str, ...] = ("pct", "ci_low", "ci_high"),
 ) -> tuple[pd.DataFrame, Suppressed]:
-    """Suppress a tidy breakdown table (e.g. :attr:`giftreview.stats.Breakdown.table`).
+    """Suppress a tidy breakdown table (e.g. :attr:`giftreview.analysis.stats.Breakdown.table`).
 
     Returns a copy with ``n_display`` (text), ``suppressed`` (``""``, ``"primary"``,
     ``"secondary"``) and the ``hide`` columns set to NA where a cell is suppressed, plus the

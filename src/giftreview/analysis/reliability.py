@@ -2,7 +2,7 @@
 
 Reliability data are laid out *wide*: one row per unit (an answer), one column per coder, values
 are the codes (for a theme: 1 present, 0 absent; NA when that coder did not code the unit).
-:func:`wide_codes` builds that layout from the long table of :class:`giftreview.coding.HumanCodes`;
+:func:`wide_codes` builds that layout from the long table of :class:`giftreview.text.coding.HumanCodes`;
 :func:`reliability` reports every statistic per theme and overall with seeded bootstrap intervals.
 
 Libraries: Krippendorff's alpha comes from the ``krippendorff`` package (Castro's fast
@@ -22,6 +22,16 @@ import numpy as np
 import pandas as pd
 
 from giftreview.errors import ArgumentError, check_column
+
+__all__ = [
+    "NanPolicy",
+    "percent_agreement",
+    "cohen_kappa",
+    "krippendorff_alpha",
+    "coder_decisions",
+    "wide_codes",
+    "reliability",
+]
 
 NanPolicy = Literal["omit", "raise"]
 

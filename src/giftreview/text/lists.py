@@ -27,8 +27,19 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, InstrumentError, check_column
-from giftreview.instrument import Instrument
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Institution",
+    "AliasTable",
+    "load_aliases",
+    "split_names",
+    "institution_mentions",
+    "unmatched_names",
+    "table_by_group",
+]
 
 #: default fuzzy-match threshold (rapidfuzz token_sort_ratio, 0-100)
 DEFAULT_THRESHOLD = 85.0
@@ -244,7 +255,7 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
         Output of :func:`institution_mentions`.
     k
         Small-cell threshold: counts below ``k`` are shown as ``"<k"`` (``0`` turns it off),
-        through :func:`giftreview.disclosure.suppress`. Only primary suppression applies: no
+        through :func:`giftreview.analysis.disclosure.suppress`. Only primary suppression applies: no
         totals are published (one respondent names several institutions), so none can be
         recovered by subtraction.
 
@@ -267,7 +278,7 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
     out["suppressed"] = ""
     out["n_display"] = out["n"].astype(str)
     if k > 0:
-        from giftreview.disclosure import suppress
+        from giftreview.analysis.disclosure import suppress
 
         wide = out.pivot_table(index="group", columns="name", values="n", aggfunc="sum",
                                sort=False, observed=True).fillna(0).astype(int)  # fmt: skip

@@ -1,6 +1,6 @@
 """Draft an instrument file from a raw export, so a new survey starts from a draft, not a blank page.
 
-:func:`draft_instrument` reads the raw file with :func:`giftreview.io.read_raw` (any encoding,
+:func:`draft_instrument` reads the raw file with :func:`giftreview.data.io.read_raw` (any encoding,
 delimiter, XLSX, SPSS) and guesses, column by column, what each one is:
 
 =============================================  ==================================================
@@ -19,7 +19,7 @@ short text with commas                         ``list``
 =============================================  ==================================================
 
 Every guess is marked ``# REVIEW: ...`` in the YAML, saying what was guessed from what. The draft
-always loads with :func:`giftreview.instrument.load_instrument`; the researcher then fixes the
+always loads with :func:`giftreview.data.instrument.load_instrument`; the researcher then fixes the
 wording, the parts, the scale, the option labels and the aliases. Nothing is ever written under
 ``data/raw``.
 """
@@ -33,9 +33,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from giftreview.data.instrument import parse_instrument
 from giftreview.errors import ArgumentError
-from giftreview.instrument import parse_instrument
 from giftreview.paths import INSTRUMENTS, is_under_raw
+
+__all__ = [
+    "SCALE_WORDS",
+    "MISSING_WORDS",
+    "MAX_OPTIONS",
+    "LONG_TEXT",
+    "draft_instrument",
+    "write_draft",
+]
 
 #: ordered vocabularies a rating scale is recognised by (lowest first)
 SCALE_WORDS: dict[str, list[str]] = {
@@ -217,8 +226,8 @@ def _layout_roles(data: pd.DataFrame) -> dict[str, str | None]:
 
 
 def _read(raw: Path) -> pd.DataFrame:
-    """The raw file as strings, read by :func:`giftreview.io.read_raw` with a 1-row header."""
-    from giftreview.io import read_raw
+    """The raw file as strings, read by :func:`giftreview.data.io.read_raw` with a 1-row header."""
+    from giftreview.data.io import read_raw
 
     # read_raw takes its layout from an instrument; none exists yet, so a stub with the default
     # layout (one header row) stands in.
@@ -370,14 +379,14 @@ def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
     Parameters
     ----------
     raw
-        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.io.read_raw`).
+        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.data.io.read_raw`).
     survey_id
         Id of the survey; default the file name's stem.
 
     Returns
     -------
     str
-        YAML that :func:`giftreview.instrument.parse_instrument` accepts, with a
+        YAML that :func:`giftreview.data.instrument.parse_instrument` accepts, with a
         ``# REVIEW: ...`` comment at every guess (see the module docstring for the rules).
     """
     raw = Path(raw)

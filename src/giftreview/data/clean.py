@@ -1,6 +1,6 @@
 """Cleaning with an audit trail: raw export in, ``data/processed/<wave>/`` out.
 
-:func:`clean_wave` reads a raw file, validates it (:mod:`giftreview.validate`), sets aside the
+:func:`clean_wave` reads a raw file, validates it (:mod:`giftreview.data.validate`), sets aside the
 rows that cannot be used, normalises every cell by explicit rules and writes the outputs of
 ``docs/data-contract.md``. Every changed cell is a row of the audit log; every raw row is either
 in the clean table or in the quarantine (``raw_rows == clean_rows + quarantined_rows`` is checked
@@ -47,8 +47,7 @@ from typing import Any
 import pandas as pd
 
 from giftreview import __version__
-from giftreview.errors import ArgumentError, DataValidationError
-from giftreview.instrument import (
+from giftreview.data.instrument import (
     Instrument,
     Question,
     bin_column,
@@ -57,10 +56,25 @@ from giftreview.instrument import (
     option_column,
     other_column,
 )
-from giftreview.io import RawTable, read_raw
+from giftreview.data.io import RawTable, read_raw
+from giftreview.data.validate import Rules, run_validation, short
+from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
-from giftreview.safety import neutralise_frame
-from giftreview.validate import Rules, run_validation, short
+from giftreview.text.safety import neutralise_frame
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "QUARANTINE_COLUMNS",
+    "RAW_PREFIX",
+    "EXTRA_PREFIX",
+    "OUTPUT_FILES",
+    "CleanResult",
+    "clean_wave",
+    "clean_table",
+    "count_bin",
+    "summary_table",
+    "accounting_line",
+]
 
 AUDIT_COLUMNS = ["source_row", "respondent_id", "column", "before", "after", "rule"]
 QUARANTINE_COLUMNS = ["source_row", "respondent_id", "reason"]

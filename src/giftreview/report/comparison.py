@@ -1,8 +1,8 @@
 """The wave comparison report: `giftreview compare WAVE_A WAVE_B` and notebooks/compare.py.
 
-The statistics are in :mod:`giftreview.compare`; this module opens two waves, publishes the
-tables through small-cell suppression (:func:`giftreview.disclosure.suppress`) and renders the
-comparison notebook with the report pipeline of :mod:`giftreview.render` (papermill, nbconvert
+The statistics are in :mod:`giftreview.analysis.compare`; this module opens two waves, publishes the
+tables through small-cell suppression (:func:`giftreview.analysis.disclosure.suppress`) and renders the
+comparison notebook with the report pipeline of :mod:`giftreview.pipeline.run` (papermill, nbconvert
 HTML, Chromium PDF).
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from giftreview import __version__, io, paths
-from giftreview.compare import (
+from giftreview import __version__, paths
+from giftreview.analysis.compare import (
     INDEPENDENT,
     INTERVAL_METHOD,
     MCNEMAR_EXACT_BELOW,
@@ -24,11 +24,28 @@ from giftreview.compare import (
     WaveComparison,
     compare_waves,
 )
-from giftreview.disclosure import PRIMARY, SECONDARY, suppress
+from giftreview.analysis.disclosure import PRIMARY, SECONDARY, suppress
+from giftreview.data import io
+from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError
-from giftreview.instrument import Instrument, file_sha256, load_instrument
-from giftreview.report import Html, fmt_p, html_table
-from giftreview.safety import escape_html as esc
+from giftreview.report.sections import Html, fmt_p, html_table
+from giftreview.text.safety import escape_html as esc
+
+__all__ = [
+    "NOTEBOOK",
+    "Comparison",
+    "resolve_raw",
+    "open_comparison",
+    "suppress_changes",
+    "title",
+    "comparability",
+    "closed_questions",
+    "open_questions",
+    "list_questions",
+    "methods",
+    "provenance",
+    "render_comparison",
+]
 
 NOTEBOOK = "compare"
 _RAW_EXT = ("csv", "xlsx", "sav")
@@ -66,7 +83,7 @@ def resolve_raw(spec: str | Path) -> Path:
 
 def _clean(raw: Path, inst: Instrument) -> pd.DataFrame:
     """The clean table of ``raw``: read from data/processed/<wave> when current, else cleaned."""
-    from giftreview.clean import clean_wave
+    from giftreview.data.clean import clean_wave
 
     wave_dir = paths.processed_dir(raw.stem)
     manifest = wave_dir / "manifest.json"
@@ -101,12 +118,12 @@ def open_comparison(
 
 # ---- disclosure control -------------------------------------------------------------------------
 def suppress_changes(changes: pd.DataFrame, k: int, *, binary: bool) -> pd.DataFrame:
-    """Hide small counts of a :func:`giftreview.compare.share_change` table (one question).
+    """Hide small counts of a :func:`giftreview.analysis.compare.share_change` table (one question).
 
     ``binary`` tables (a multiple-choice option, a theme) are suppressed row by row as waves x
     (chosen, not chosen); other tables as one waves x levels table. Counts 1..k-1 (``"<k"``)
     and the cells secondary suppression picks (``"x"``) come from
-    :func:`giftreview.disclosure.suppress` with row and column totals published; their shares,
+    :func:`giftreview.analysis.disclosure.suppress` with row and column totals published; their shares,
     the difference and its interval are hidden.
     """
     out = changes.copy()
@@ -303,7 +320,7 @@ def methods(cmp: Comparison) -> Html:
 
 
 def provenance(cmp: Comparison) -> Html:
-    from giftreview.render import git_commit, run_date
+    from giftreview.pipeline.run import git_commit, run_date
 
     rows = {
         "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",
@@ -336,11 +353,11 @@ def render_comparison(
     """Execute notebooks/compare.py and write its HTML (and PDF) into ``out``.
 
     ``out`` defaults to ``reports/compare_<A>_vs_<B>/``. Uses the report pipeline of
-    :mod:`giftreview.render`: parameters checked against the notebook, a private kernel,
+    :mod:`giftreview.pipeline.run`: parameters checked against the notebook, a private kernel,
     papermill, the offline nbconvert template and headless Chromium for the PDF.
     Returns the written files by kind (``ipynb``, ``html``, ``pdf``).
     """
-    from giftreview import render
+    from giftreview.pipeline import run as render
 
     bad = sorted(set(formats) - {"html", "pdf"})
     if bad or not formats:

@@ -17,9 +17,21 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from giftreview.coding import Codebook, CodedAnswers, sentences
 from giftreview.errors import ArgumentError, check_column
-from giftreview.safety import escape_html, redact_pii
+from giftreview.text.coding import Codebook, CodedAnswers, sentences
+from giftreview.text.safety import escape_html, redact_pii
+
+__all__ = [
+    "DEFAULT_QUANTIFIERS",
+    "REPEAT_WORDS",
+    "REPEAT_WORD",
+    "quantifier_for",
+    "quantifier_table",
+    "draft_paragraphs",
+    "as_text",
+    "as_html",
+    "select_quotes",
+]
 
 #: ``(lowest share, word)`` from the highest band down: a theme mentioned by a share ``s`` of
 #: those who answered gets the word of the first band with ``s >= lowest share``.
@@ -99,9 +111,9 @@ def draft_paragraphs(
     Parameters
     ----------
     freq
-        Output of :func:`giftreview.coding.theme_frequencies`.
+        Output of :func:`giftreview.text.coding.theme_frequencies`.
     codebook
-        The question's :class:`~giftreview.coding.Codebook` (the sentence stems).
+        The question's :class:`~giftreview.text.coding.Codebook` (the sentence stems).
     quantifiers
         ``(lowest share, word)`` bands from the highest down (:data:`DEFAULT_QUANTIFIERS`).
     group
@@ -185,7 +197,7 @@ def select_quotes(
     Parameters
     ----------
     coded
-        :class:`~giftreview.coding.CodedAnswers`.
+        :class:`~giftreview.text.coding.CodedAnswers`.
     data
         The clean table (for each respondent's own organization name).
     n
@@ -207,7 +219,7 @@ def select_quotes(
     The rule. The quote is the sentence holding the theme's evidence (the whole answer for a
     human code). E-mail addresses, phone numbers and URLs are replaced by ``[email]``,
     ``[phone]``, ``[url]`` and the respondent's own organization by ``[organization]``
-    (:func:`giftreview.safety.redact_pii`) before anything else. Candidates are then ranked by:
+    (:func:`giftreview.text.safety.redact_pii`) before anything else. Candidates are then ranked by:
     (1) length within ``[min_chars, max_chars]`` first; (2) fewest themes coded in the whole
     answer (a focused answer illustrates its theme best); (3) respondent id. A quote whose text
     (ignoring case) was already chosen for the theme is skipped. Same data, same quotes.

@@ -1,6 +1,6 @@
 """Report figures: seaborn/matplotlib, colour-blind-safe, deterministic PNG with alt text.
 
-Every function takes a tidy table as :mod:`giftreview.stats` returns it (columns ``level, n, base,
+Every function takes a tidy table as :mod:`giftreview.analysis.stats` returns it (columns ``level, n, base,
 pct, ci_low, ci_high``; breakdowns add ``group``), the question wording as ``title`` and the base
 ``n`` for the caption, and returns a :class:`matplotlib.figure.Figure`. :func:`figure_html` turns
 a figure into an ``<figure>`` with an ``<img alt=...>`` (PNG as a data URI, so the HTML is one
@@ -29,7 +29,24 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from giftreview.errors import ArgumentError, check_column
-from giftreview.safety import escape_html
+from giftreview.text.safety import escape_html
+
+__all__ = [
+    "STYLE",
+    "DPI",
+    "WIDTH",
+    "OVERALL",
+    "NEUTRAL_GREY",
+    "SUPPRESSED",
+    "palette",
+    "diverging_palette",
+    "wrap",
+    "share_bars",
+    "diverging_bars",
+    "png_bytes",
+    "figure_html",
+    "describe_shares",
+]
 
 #: the figure style of every chart (fixed font so output is identical on every machine)
 STYLE = {

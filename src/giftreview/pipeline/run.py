@@ -2,10 +2,10 @@
 
 ``giftreview run`` calls :func:`run_report`. The steps, each shown with its time:
 
-1. **clean**: :func:`giftreview.clean.clean_wave` into ``data/processed/<wave>/`` (skipped when the
+1. **clean**: :func:`giftreview.data.clean.clean_wave` into ``data/processed/<wave>/`` (skipped when the
    raw file, instrument and library are unchanged since the last run);
 2. **tests**: the report-wide family of group tests with Benjamini-Hochberg adjusted p-values,
-   computed once (:func:`giftreview.report.build_test_family`) and stored beside the clean data so
+   computed once (:func:`giftreview.report.sections.build_test_family`) and stored beside the clean data so
    every part shows the same raw and adjusted p;
 3. **notebooks**: ``overview``, one run of the generic ``part`` notebook per
    ``instrument.report_sections()`` entry, and ``methods``; executed by papermill in a kernel this
@@ -47,8 +47,50 @@ from pathlib import Path
 from typing import Any
 
 from giftreview import __version__, paths
+from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError, GiftreviewError, ReportError
-from giftreview.instrument import Instrument, file_sha256, load_instrument
+
+__all__ = [
+    "KERNEL_NAME",
+    "FORMATS",
+    "TEMPLATE_DIR",
+    "APT_HINT",
+    "RunSettings",
+    "NotebookJob",
+    "RunResult",
+    "default_raw",
+    "notebooks_dir",
+    "base_parameters",
+    "plan",
+    "library_sha256",
+    "input_hashes",
+    "cache_key",
+    "run_date",
+    "git_commit",
+    "read_notebook",
+    "check_parameters",
+    "write_kernelspec",
+    "private_kernel",
+    "normalise_notebook",
+    "execute_notebook",
+    "WarmKernel",
+    "notebook_to_html",
+    "find_chromium",
+    "CHROMIUM_FLAGS",
+    "Chromium",
+    "pdf_options",
+    "reproducible_pdf",
+    "write_manifest",
+    "index_html",
+    "reports_index_html",
+    "write_reports_index",
+    "Steps",
+    "FAMILY_STEP",
+    "PdfPrinter",
+    "Workers",
+    "provenance",
+    "run_report",
+]
 
 #: the kernel written for :data:`sys.executable` (in a private JUPYTER_PATH folder)
 KERNEL_NAME = "giftreview-python"
@@ -396,8 +438,8 @@ class WarmKernel:
     """
 
     PRELOAD = (
-        "import giftreview.report, giftreview.plots, giftreview.score, giftreview.stats, "
-        "giftreview.disclosure, giftreview.coding, giftreview.narrative, giftreview.lists"
+        "import giftreview.report.sections, giftreview.report.plots, giftreview.analysis.score, giftreview.analysis.stats, "
+        "giftreview.analysis.disclosure, giftreview.text.coding, giftreview.text.narrative, giftreview.text.lists"
     )
     RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
 
@@ -840,7 +882,7 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
     The family is built by the caller while the first notebook (the overview, which shows no
     test) already runs; the stamp is written once both are done.
     """
-    from giftreview import report
+    from giftreview.report import sections as report
 
     key = _sha256_bytes(
         json.dumps(
@@ -853,7 +895,7 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
         h = steps.start("clean + test family")
         steps.done(h, "clean + test family", "unchanged, skipped")
         return None
-    from giftreview.clean import clean_wave
+    from giftreview.data.clean import clean_wave
 
     stamp.unlink(missing_ok=True)
     h = steps.start("clean")

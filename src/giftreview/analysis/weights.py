@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as ss
 
+from giftreview.analysis.stats import MissingPolicy, check_level, valid_rows
+from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, DataValidationError, check_column
-from giftreview.instrument import Instrument
-from giftreview.stats import MissingPolicy, check_level, valid_rows
+
+__all__ = ["poststratify", "population_from_instrument", "linearised_variance", "weighted_share"]
 
 
 def poststratify(data: pd.DataFrame, stratum_col: str, population_totals: dict) -> pd.Series:
@@ -189,7 +191,7 @@ def _aligned(weights: pd.Series, data: pd.DataFrame) -> np.ndarray:
     if not isinstance(weights, pd.Series) or not weights.index.equals(data.index):
         raise ArgumentError(
             "`weights` must be a pandas Series with the same index as `data` (as returned by "
-            "giftreview.weights.poststratify(data, ...))"
+            "giftreview.analysis.weights.poststratify(data, ...))"
         )
     w = weights.to_numpy(dtype=float)
     if np.isnan(w).any() or (w < 0).any():

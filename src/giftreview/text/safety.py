@@ -17,6 +17,16 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+__all__ = [
+    "EMAIL_RE",
+    "URL_RE",
+    "PHONE_RE",
+    "escape_html",
+    "neutralise_formula",
+    "neutralise_frame",
+    "redact_pii",
+]
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")

@@ -12,8 +12,8 @@ instrument) decides what is computed:
   the question (stated in ``base_statement``) and the "Other (specify)" text is kept.
 
 Missing codes ("Don't know", "N/A") and blanks are never part of a base; they are counted in the
-summary. The statistics come from :mod:`giftreview.stats`; weighted shares from
-:mod:`giftreview.weights`.
+summary. The statistics come from :mod:`giftreview.analysis.stats`; weighted shares from
+:mod:`giftreview.analysis.weights`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from giftreview import stats
-from giftreview.errors import ArgumentError, check_column
-from giftreview.instrument import (
+from giftreview.analysis import stats
+from giftreview.data.instrument import (
     CLOSED_TYPES,
     Instrument,
     bin_column,
@@ -33,6 +32,9 @@ from giftreview.instrument import (
     option_column,
     other_column,
 )
+from giftreview.errors import ArgumentError, check_column
+
+__all__ = ["SUMMARY_COLUMNS", "QuestionScore", "score_question", "simulate_clean"]
 
 SUMMARY_COLUMNS = ["statistic", "estimate", "ci_low", "ci_high", "n", "method"]
 
@@ -80,7 +82,7 @@ def score_question(
         Interval level and proportion interval method (see :func:`stats.proportion_interval`).
     weights
         Optional post-stratification weights aligned with ``data`` (from
-        :func:`giftreview.weights.poststratify`). The table's ``pct`` and interval then come from
+        :func:`giftreview.analysis.weights.poststratify`). The table's ``pct`` and interval then come from
         the weighted estimator with Taylor-linearised standard errors (post-strata: the
         instrument's ``group_by``); ``n`` stays the unweighted count.
 
@@ -101,7 +103,7 @@ def score_question(
     if q.type not in ("single", "rating", "count"):
         raise ArgumentError(
             f"question {qid} is '{q.type}' (free text); score_question scores single, rating, "
-            "count and multi questions; open answers are coded by giftreview.coding"
+            "count and multi questions; open answers are coded by giftreview.text.coding"
         )
     shown = bin_column(qid) if q.type == "count" else qid
     check_column(data, shown, "qid")
@@ -198,7 +200,7 @@ def _weighted(data, instrument, indicators, table, weights, level) -> pd.DataFra
     ``indicators`` are 0/1 Series aligned with ``data`` (NA = outside the base), in the order of
     the table's rows.
     """
-    from giftreview.weights import weighted_share
+    from giftreview.analysis.weights import weighted_share
 
     out = table.copy()
     for i, ind in enumerate(indicators):

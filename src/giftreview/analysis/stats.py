@@ -31,8 +31,40 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
+from giftreview.data.instrument import Instrument, bin_column, option_column
 from giftreview.errors import ArgumentError, DataValidationError, check_column
-from giftreview.instrument import Instrument, bin_column, option_column
+
+__all__ = [
+    "MissingPolicy",
+    "INTERVAL_METHODS",
+    "DEFAULT_RESAMPLES",
+    "DEFAULT_SEED",
+    "TEST_COLUMNS",
+    "check_level",
+    "interval_method",
+    "valid_rows",
+    "proportion_interval",
+    "distribution",
+    "share_table",
+    "top_box",
+    "mean_interval",
+    "median_interval",
+    "quartiles",
+    "stat_row",
+    "contingency",
+    "crosstab",
+    "cochran_rule",
+    "cramers_v",
+    "table_test",
+    "fisher_monte_carlo",
+    "independence_test",
+    "kruskal_test",
+    "dunn_test",
+    "adjust_pvalues",
+    "option_selected",
+    "Breakdown",
+    "breakdown_question",
+]
 
 MissingPolicy = Literal["exclude", "raise"]
 

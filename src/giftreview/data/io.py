@@ -26,8 +26,17 @@ from typing import Any
 
 import pandas as pd
 
+from giftreview.data.instrument import Instrument, file_sha256
 from giftreview.errors import InputFileError
-from giftreview.instrument import Instrument, file_sha256
+
+__all__ = [
+    "RawTable",
+    "read_raw",
+    "detect_encoding",
+    "sniff_delimiter",
+    "load_clean",
+    "load_manifest",
+]
 
 #: cells longer than this are read whole; validation sets them missing (see ``validate``)
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
@@ -429,7 +438,7 @@ def load_clean(wave_dir: Path | str) -> pd.DataFrame:
     Parameters
     ----------
     wave_dir
-        A folder written by :func:`giftreview.clean.clean_wave` (``data/processed/<wave>``).
+        A folder written by :func:`giftreview.data.clean.clean_wave` (``data/processed/<wave>``).
 
     Returns
     -------

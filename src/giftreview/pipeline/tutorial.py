@@ -1,7 +1,7 @@
 """Render the teaching notebook (notebooks/tutorial.py) in a student and a teacher version.
 
 The notebook is executed once with papermill (the report pipeline's private kernel, see
-:mod:`giftreview.render`); each version is then exported to HTML with nbconvert, code shown.
+:mod:`giftreview.pipeline.run`); each version is then exported to HTML with nbconvert, code shown.
 Cells tagged ``solution`` are removed from the student version by nbconvert's
 ``TagRemovePreprocessor`` and kept, under a "Solution" label, in the teacher version.
 """
@@ -14,6 +14,16 @@ from typing import Literal
 
 from giftreview import paths
 from giftreview.errors import ArgumentError
+
+__all__ = [
+    "NOTEBOOK",
+    "SOLUTION_TAG",
+    "TITLE",
+    "Version",
+    "label_solutions",
+    "tutorial_html",
+    "render_tutorial",
+]
 
 NOTEBOOK = "tutorial"
 SOLUTION_TAG = "solution"
@@ -52,7 +62,7 @@ def tutorial_html(nb, version: str) -> str:
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    from giftreview.render import TEMPLATE_DIR
+    from giftreview.pipeline.run import TEMPLATE_DIR
 
     exporter = HTMLExporter(template_name="giftreview", extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.exclude_input_prompt = True
@@ -87,7 +97,7 @@ def render_tutorial(
     dict
         Written files: ``ipynb`` (the executed notebook) and one entry per version.
     """
-    from giftreview import render
+    from giftreview.pipeline import run as render
 
     versions = _versions(version)
     out = Path(out) if out is not None else paths.REPORTS / NOTEBOOK

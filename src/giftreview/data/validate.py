@@ -34,12 +34,38 @@ import pandas as pd
 import pandera.pandas as pa
 from rapidfuzz import fuzz, process, utils
 
-from giftreview.errors import DataValidationError
-from giftreview.instrument import (
+from giftreview.data.instrument import (
     Instrument,
     Question,
     load_instrument,
 )
+from giftreview.errors import DataValidationError
+
+__all__ = [
+    "VALIDATION_COLUMNS",
+    "MAX_CELL_CHARS",
+    "SET_MISSING_RULES",
+    "REPORTED_NORMALISATIONS",
+    "QUARANTINE_REASONS",
+    "norm_key",
+    "short",
+    "Problem",
+    "Cell",
+    "Rules",
+    "expected_columns",
+    "required_columns",
+    "check_structure",
+    "raw_schema",
+    "cell_failures",
+    "cell_issues",
+    "quarantine_plan",
+    "validate_raw",
+    "run_validation",
+    "validate_file",
+    "validation_lines",
+    "rule_counts",
+    "rule_counts_table",
+]
 
 VALIDATION_COLUMNS = [
     "file",
@@ -670,7 +696,7 @@ def _near_duplicates(live: pd.DataFrame, instrument: Instrument, rules: Rules):
 
 # ---- the whole report -------------------------------------------------------------------------
 def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
-    """Every problem of a :class:`~giftreview.io.RawTable` at once (see the module docstring).
+    """Every problem of a :class:`~giftreview.data.io.RawTable` at once (see the module docstring).
 
     Returns
     -------
@@ -749,7 +775,7 @@ def validate_file(
     DataValidationError
         A required column is missing (the message lists the closest names present).
     """
-    from giftreview.io import read_raw
+    from giftreview.data.io import read_raw
 
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)

@@ -30,14 +30,38 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from giftreview.errors import ArgumentError, check_column
-from giftreview.instrument import (
+from giftreview.analysis.stats import adjust_pvalues, table_test
+from giftreview.data.instrument import (
     Instrument,
     Question,
     bin_column,
     option_column,
 )
-from giftreview.stats import adjust_pvalues, table_test
+from giftreview.errors import ArgumentError, check_column
+
+__all__ = [
+    "Missing",
+    "Kind",
+    "INTERVAL_METHOD",
+    "INDEPENDENT",
+    "PAIRED",
+    "MCNEMAR_EXACT_BELOW",
+    "MISSING_LEVEL",
+    "newcombe_difference",
+    "share_change",
+    "categorical_test",
+    "independent_change_test",
+    "matched_pairs",
+    "paired_change_test",
+    "paired_table_test",
+    "comparable_questions",
+    "theme_change",
+    "institution_change",
+    "WaveComparison",
+    "open_question_changes",
+    "list_question_changes",
+    "compare_waves",
+]
 
 Missing = Literal["exclude", "as_level"]
 Kind = Literal["categorical", "ordinal"]
@@ -232,7 +256,7 @@ def _test_row(**values) -> pd.DataFrame:
 
 
 def categorical_test(table: np.ndarray) -> dict[str, object]:
-    """Test of change for a levels x waves table, chosen by :func:`giftreview.stats.table_test`.
+    """Test of change for a levels x waves table, chosen by :func:`giftreview.analysis.stats.table_test`.
 
     Pearson chi-square (Yates for 2x2, as R's ``chisq.test``) when Cochran's rule holds,
     otherwise Fisher's exact test (2x2) or the seeded Monte-Carlo Fisher-Freeman-Halton test;
@@ -731,7 +755,7 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
 
 def _coded_flags(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> pd.DataFrame:
     """One row per respondent who answered open question ``qid``: a boolean column per theme."""
-    from giftreview.coding import code_question
+    from giftreview.text.coding import code_question
 
     coded = code_question(clean, inst, qid)
     themes = [t.label for t in coded.codebook.themes]
@@ -771,7 +795,7 @@ def open_question_changes(
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """:func:`theme_change` for each (question in A, question in B) open question, coded with
-    :func:`giftreview.coding.code_question`; only themes present in both codebooks (by label)."""
+    :func:`giftreview.text.coding.code_question`; only themes present in both codebooks (by label)."""
 
     def change(fa: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
         common = [c for c in fa.columns if c in fb.columns and c not in ("respondent_id", "wave")]
@@ -791,8 +815,8 @@ def list_question_changes(
     waves: tuple[str, str],
 ) -> pd.DataFrame:
     """:func:`institution_change` for each list question, names normalised by
-    :func:`giftreview.lists.institution_mentions` (alias table, then fuzzy matching)."""
-    from giftreview.lists import institution_mentions
+    :func:`giftreview.text.lists.institution_mentions` (alias table, then fuzzy matching)."""
+    from giftreview.text.lists import institution_mentions
 
     def mentions(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> pd.DataFrame:
         return institution_mentions(clean, inst, qid).assign(wave=wave)
@@ -818,7 +842,7 @@ def compare_waves(
     Parameters
     ----------
     clean_a, clean_b
-        The clean tables of wave A (earlier) and wave B (``giftreview.io.load_clean``).
+        The clean tables of wave A (earlier) and wave B (``giftreview.data.io.load_clean``).
     inst_a, inst_b
         Their instruments (``inst_b`` defaults to ``inst_a``). Pairs are matched on the
         respondent id column of the clean tables (``raw.respondent_id`` of the instrument).

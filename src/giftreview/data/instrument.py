@@ -25,10 +25,36 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from giftreview.errors import InstrumentError
 
+__all__ = [
+    "QuestionType",
+    "CLOSED_TYPES",
+    "TEXT_TYPES",
+    "Option",
+    "MissingCode",
+    "Scale",
+    "Bin",
+    "Question",
+    "Section",
+    "Part",
+    "RawLayout",
+    "Survey",
+    "Instrument",
+    "file_sha256",
+    "parse_instrument",
+    "load_instrument",
+    "MISSING_SUFFIX",
+    "BIN_SUFFIX",
+    "OTHER_SUFFIX",
+    "missing_column",
+    "bin_column",
+    "option_column",
+    "other_column",
+]
+
 QuestionType = Literal["single", "rating", "count", "multi", "open", "list"]
-#: question types with a fixed set of answers (scored by ``giftreview.score``)
+#: question types with a fixed set of answers (scored by ``giftreview.analysis.score``)
 CLOSED_TYPES: tuple[str, ...] = ("single", "rating", "count", "multi")
-#: question types answered in free text (coded by ``giftreview.coding`` / ``giftreview.lists``)
+#: question types answered in free text (coded by ``giftreview.text.coding`` / ``giftreview.text.lists``)
 TEXT_TYPES: tuple[str, ...] = ("open", "list")
 
 _ID_RE = r"^[A-Za-z][A-Za-z0-9_]*$"

@@ -14,8 +14,8 @@ Group tests come from the report-wide *test family* (:func:`build_test_family`):
 every section of one wave, adjusted together with Benjamini-Hochberg and stored beside the clean
 data, so each part shows the same raw and adjusted p.
 
-All respondent text is HTML-escaped (:func:`giftreview.safety.escape_html`); quotes are also
-redacted (:func:`giftreview.safety.redact_pii`).
+All respondent text is HTML-escaped (:func:`giftreview.text.safety.escape_html`); quotes are also
+redacted (:func:`giftreview.text.safety.redact_pii`).
 """
 
 from __future__ import annotations
@@ -28,16 +28,57 @@ from typing import Any
 
 import pandas as pd
 
-from giftreview import __version__, io, paths
-from giftreview.errors import ArgumentError
-from giftreview.instrument import (
+from giftreview import __version__, paths
+from giftreview.data import io
+from giftreview.data.instrument import (
     CLOSED_TYPES,
     Instrument,
     Question,
     file_sha256,
     load_instrument,
 )
-from giftreview.safety import escape_html as esc
+from giftreview.errors import ArgumentError
+from giftreview.text.safety import escape_html as esc
+
+__all__ = [
+    "FAMILY_FILE",
+    "BREAKDOWN_FILE",
+    "POSTHOC_FILE",
+    "FAMILY_METHOD",
+    "QUOTES_PER_QUESTION",
+    "Html",
+    "Report",
+    "is_prepared",
+    "open_wave",
+    "prepare",
+    "build_test_family",
+    "fmt_pct",
+    "fmt_ci",
+    "fmt_ci_column",
+    "fmt_p",
+    "fmt_num",
+    "html_table",
+    "heading",
+    "group_noun",
+    "is_synthetic",
+    "synthetic_label",
+    "provenance_items",
+    "provenance",
+    "title_page",
+    "introduction",
+    "response_accounting",
+    "chart_rows",
+    "BLOCKS",
+    "question",
+    "section_title",
+    "questions",
+    "appendix",
+    "data_accounting",
+    "tests_explained",
+    "interval_methods",
+    "suppression_rule",
+    "quantifier_table",
+]
 
 FAMILY_FILE = "report_tests.csv"
 BREAKDOWN_FILE = "report_breakdowns.parquet"
@@ -167,7 +208,7 @@ def open_wave(
     if by:
         inst.question(by)  # raises naming the known ids
     if not is_prepared(proc, family=False):
-        from giftreview.clean import clean_wave
+        from giftreview.data.clean import clean_wave
 
         clean_wave(raw_path, inst, wave=label, out_dir=proc)
     data, w = _data_and_weights(io.load_clean(proc), inst, by, weights)
@@ -205,7 +246,7 @@ def _data_and_weights(
     """
     if not weights:
         return data, None
-    from giftreview import weights as wmod
+    from giftreview.analysis import weights as wmod
 
     data = data[data[by].notna()].reset_index(drop=True) if by else data
     return data, wmod.poststratify(data, by, wmod.population_from_instrument(inst))
@@ -221,7 +262,7 @@ def prepare(
     confidence: float,
 ) -> None:
     """Clean ``raw`` into ``processed`` and build the report's test family there."""
-    from giftreview.clean import clean_wave
+    from giftreview.data.clean import clean_wave
 
     clean_wave(raw, instrument, wave=wave, out_dir=processed)
     build_test_family(processed, instrument, group_by=group_by or None, confidence=confidence)
@@ -247,7 +288,7 @@ def build_test_family(
     discovery rate over all of them: :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m p_{(j)}/j)`.
     In R: ``p.adjust(p, "BH")`` over the concatenated p-values.
     """
-    from giftreview import stats
+    from giftreview.analysis import stats
 
     seed = stats.DEFAULT_SEED if seed is None else seed
     processed = Path(processed)
@@ -380,7 +421,7 @@ def synthetic_label(rep: Report) -> Html:
 
 def provenance_items(rep: Report) -> dict[str, str]:
     """Raw file and instrument sha256, version, git commit, parameters and the run date."""
-    from giftreview.render import git_commit, run_date
+    from giftreview.pipeline.run import git_commit, run_date
 
     inst_path = rep.instrument.path
     return {
@@ -464,7 +505,7 @@ def response_accounting(rep: Report) -> Html:
 
 # ---- question blocks ---------------------------------------------------------------------------
 def _score(rep: Report, qid: str):
-    from giftreview.score import score_question
+    from giftreview.analysis.score import score_question
 
     return score_question(rep.data, rep.instrument, qid, level=rep.confidence, weights=rep.weights)
 
@@ -522,7 +563,9 @@ def _caption(rep: Report, q: Question, n: int, summary: pd.DataFrame, extra: str
 
 
 def _block_shares(rep: Report, q: Question) -> str:
-    from giftreview import plots  # imported when drawn: overview/methods kernels start faster
+    from giftreview.report import (
+        plots,
+    )  # imported when drawn: overview/methods kernels start faster
 
     s = _score(rep, q.id)
     n = _base(s.table)
@@ -541,7 +584,7 @@ def _block_shares(rep: Report, q: Question) -> str:
 
 
 def _block_rating(rep: Report, q: Question) -> str:
-    from giftreview import plots
+    from giftreview.report import plots
 
     s = _score(rep, q.id)
     n = _base(s.table)
@@ -571,15 +614,15 @@ def chart_rows(
     """Rows ``group, level, pct`` of a by-group chart that reveals nothing the tables hide.
 
     A chart of row percentages lets a reader read each cell's share, so the suppressed cells of
-    a group (primary and secondary, :func:`giftreview.disclosure.suppress_tidy` with the same
-    ``k``) are merged into one :data:`giftreview.plots.SUPPRESSED` segment: its share, the row
+    a group (primary and secondary, :func:`giftreview.analysis.disclosure.suppress_tidy` with the same
+    ``k``) are merged into one :data:`giftreview.report.plots.SUPPRESSED` segment: its share, the row
     total less the visible cells, can already be worked out from the appendix table, while the
     secondary suppression keeps each hidden cell unrecoverable. A group whose total is hidden is
     left out of the chart and named in the second return value. ``k=0`` draws every cell.
     ``suppressed``: the ``suppress_tidy(table, k=k)`` result when already computed.
     """
-    from giftreview.disclosure import suppress_tidy
-    from giftreview.plots import SUPPRESSED
+    from giftreview.analysis.disclosure import suppress_tidy
+    from giftreview.report.plots import SUPPRESSED
 
     cols = ["group", "level", "pct"]
     if table.empty or k <= 0:
@@ -604,7 +647,7 @@ def chart_rows(
 
 def _suppressed(rep: Report, qid: str) -> tuple | None:
     """``suppress_tidy`` of question ``qid``'s breakdown, computed once per opened wave."""
-    from giftreview.disclosure import suppress_tidy
+    from giftreview.analysis.disclosure import suppress_tidy
 
     if qid not in rep.suppressed:
         table = _breakdown_table(rep, qid)
@@ -621,7 +664,7 @@ def _breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
 
 def _coded(rep: Report, qid: str):
     """The coding of open question ``qid`` (computed once per opened wave)."""
-    from giftreview import coding
+    from giftreview.text import coding
 
     if qid not in rep.coded:
         rep.coded[qid] = coding.code_question(rep.data, rep.instrument, qid)
@@ -629,7 +672,7 @@ def _coded(rep: Report, qid: str):
 
 
 def _block_open(rep: Report, q: Question) -> str:
-    from giftreview import coding
+    from giftreview.text import coding
 
     coded = _coded(rep, q.id)
     freq = coding.theme_frequencies(coded, rep.data, by=None, level=rep.confidence, k=rep.k)
@@ -655,7 +698,7 @@ def _block_open(rep: Report, q: Question) -> str:
 
 def _narrative(rep: Report, coded, freq: pd.DataFrame) -> str:
     """Drafted paragraphs (quantifier words with counts) and one quote for each top theme."""
-    from giftreview import narrative
+    from giftreview.text import narrative
 
     html = narrative.as_html(narrative.draft_paragraphs(freq, coded.codebook))
     org = "organization" if "organization" in rep.data else None
@@ -673,7 +716,7 @@ def _narrative(rep: Report, coded, freq: pd.DataFrame) -> str:
 
 
 def _block_list(rep: Report, q: Question) -> str:
-    from giftreview import lists
+    from giftreview.text import lists
 
     mentions = lists.institution_mentions(rep.data, rep.instrument, q.id)
     table = lists.table_by_group(mentions, k=rep.k)
@@ -804,7 +847,7 @@ def _posthoc_table(rep: Report, qid: str) -> str:
 
 
 def _appendix_open(rep: Report, q: Question) -> str:
-    from giftreview import coding
+    from giftreview.text import coding
 
     if not rep.group_by:
         return ""
@@ -940,9 +983,9 @@ def suppression_rule(rep: Report) -> Html:
 def quantifier_table(rep: Report) -> Html:
     """The words the drafted paragraphs use for shares ("some", "many", ...)."""
     try:
-        from giftreview import narrative
+        from giftreview.text import narrative
     except ImportError:
-        body = "<p class=gr-note>giftreview.narrative is not installed.</p>"
+        body = "<p class=gr-note>giftreview.text.narrative is not installed.</p>"
     else:
         body = html_table(narrative.quantifier_table())
     return Html(f'<div class="gr-report"><h2>Quantifier table</h2>{body}</div>')

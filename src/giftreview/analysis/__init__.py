@@ -1,0 +1,3 @@
+"""Scores, statistics, weights, disclosure control, reliability and wave comparison."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""The ``giftreview`` command line."""
+
+__all__ = []

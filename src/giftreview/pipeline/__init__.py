@@ -1,0 +1,3 @@
+"""Running a wave end to end: notebooks under papermill, HTML, PDF, provenance and cache."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Open answers and free text: codebooks and coding, narrative drafts, institution lists, safety."""
+
+__all__ = []
