@@ -244,7 +244,7 @@ def test_human_codes_replace_auto_codes_for_the_answers_they_cover(instrument, h
 
 def test_theme_frequencies_counts_base_and_wilson_interval(instrument, hostile):
     coded = code_question(hostile, instrument, "B4")
-    freq = theme_frequencies(coded, hostile, k=0, level=0.9)
+    freq = theme_frequencies(coded, hostile, k=0, confidence=0.9)
     row = freq.set_index("theme").loc["focal_points"]
     assert (row["n"], row["base"]) == (2, 6)
     lo, hi = proportion_confint(2, 6, alpha=0.1, method="wilson")
@@ -263,8 +263,8 @@ def test_theme_frequencies_by_group_suppresses_small_cells(instrument, hostile):
     assert groups["pct"].isna().all()
     off = theme_frequencies(coded, hostile, by="A1", k=0)
     assert (off["suppressed"] == "").all()
-    with pytest.raises(ArgumentError, match="`level` must lie between 0 and 1"):
-        theme_frequencies(coded, hostile, level=95)
+    with pytest.raises(ArgumentError, match="`confidence` must lie between 0 and 1"):
+        theme_frequencies(coded, hostile, confidence=95)
 
 
 def test_compare_with_reference(instrument, hostile):

@@ -81,7 +81,7 @@ def test_percent_agreement_by_hand():
     # three coders, units 1-4: agreeing pairs 3, 1, 1, 3 of 3 each -> 8/12
     assert percent_agreement(data, ["a", "b", "c"]) == pytest.approx(8 / 12)
     with pytest.raises(ArgumentError, match="1 unit\\(s\\) lack a code from some coder"):
-        percent_agreement(data, ["a", "b"], nan_policy="raise")
+        percent_agreement(data, ["a", "b"], missing="raise")
 
 
 def test_undefined_statistics_are_nan_not_errors():
@@ -97,8 +97,8 @@ def test_arguments_are_checked():
         krippendorff_alpha(data, ["a"])
     with pytest.raises(ArgumentError, match="Could not interpret value `z` for `coders`"):
         percent_agreement(data, ["a", "z"])
-    with pytest.raises(ArgumentError, match="`nan_policy` must be 'omit' or 'raise'"):
-        cohen_kappa(data, "a", "b", nan_policy="drop")
+    with pytest.raises(ArgumentError, match="`missing` must be 'exclude' or 'raise'"):
+        cohen_kappa(data, "a", "b", missing="drop")
 
 
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=2, max_size=60))

@@ -69,7 +69,7 @@ def test_rating_distribution_summary_and_top_box(instrument, b1_frame):
 def test_method_and_level_change_the_interval(instrument, b1_frame):
     wilson = score_question(b1_frame, instrument, "B1").table
     exact = score_question(b1_frame, instrument, "B1", method="clopper-pearson").table
-    wide = score_question(b1_frame, instrument, "B1", level=0.99).table
+    wide = score_question(b1_frame, instrument, "B1", confidence=0.99).table
     assert (exact["ci_high"] - exact["ci_low"]).iloc[0] > (
         wilson["ci_high"] - wilson["ci_low"]
     ).iloc[0]

@@ -68,8 +68,8 @@ def test_clopper_pearson_matches_binom_test_mendel_peas():
 def test_interval_rejects_unknown_method_and_level():
     with pytest.raises(ArgumentError, match="`method` 'wald-ish' is not an interval method"):
         stats.proportion_interval(1, 2, method="wald-ish")
-    with pytest.raises(ArgumentError, match="`level` must be a confidence level"):
-        stats.proportion_interval(1, 2, level=95)
+    with pytest.raises(ArgumentError, match="`confidence` must be a confidence level"):
+        stats.proportion_interval(1, 2, confidence=95)
 
 
 def test_mean_t_interval_matches_hand_calculation():
@@ -118,13 +118,13 @@ def test_unknown_column_is_named():
 @given(
     counts=st.lists(st.integers(0, 40), min_size=1, max_size=7).filter(lambda c: sum(c) > 0),
     method=st.sampled_from(["wilson", "clopper-pearson", "agresti-coull", "jeffreys", "normal"]),
-    level=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+    confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
 )
-def test_distribution_sums_to_100_and_intervals_hold_estimate(counts, method, level):
+def test_distribution_sums_to_100_and_intervals_hold_estimate(counts, method, confidence):
     labels = [f"l{i}" for i in range(len(counts))]
     values = [lab for lab, n in zip(labels, counts, strict=True) for _ in range(n)]
     d = pd.DataFrame({"y": pd.Categorical(values + [None], categories=labels)})
-    t = stats.distribution(d, "y", level=level, method=method)
+    t = stats.distribution(d, "y", confidence=confidence, method=method)
     assert t["pct"].sum() == pytest.approx(100.0)
     assert (t["base"] == sum(counts)).all() and t["n"].tolist() == counts
     assert (t["ci_low"] >= 0).all() and (t["ci_high"] <= 100).all()

@@ -54,7 +54,7 @@ def test_poststratified_share_se_and_interval_by_hand():
     low = 1 / (1 + math.exp(-(math.log(0.625 / 0.375) - half)))
     high = 1 / (1 + math.exp(-(math.log(0.625 / 0.375) + half)))
     w = poststratify(TINY, "s", TOTALS)
-    row = weighted_share(TINY, "y", w, strata_col="s").iloc[0]
+    row = weighted_share(TINY, "y", w, strata="s").iloc[0]
     assert row["share"] == pytest.approx(0.625, abs=1e-12)
     assert row["se"] == pytest.approx(se, abs=1e-10)
     assert round(row["se"], 6) == 0.248695
@@ -104,7 +104,7 @@ def test_bundled_wave_top_box_share_matches_r_survey(instrument):
     data = pd.DataFrame({"s": d["A1"].astype(str), "y": top.where(d["B1"].notna())})
     assert len(data) == 119 and int(data["y"].notna().sum()) == 112
     w = poststratify(data, "s", population_from_instrument(instrument))
-    row = weighted_share(data, "y", w, strata_col="s").iloc[0]
+    row = weighted_share(data, "y", w, strata="s").iloc[0]
     assert row["share"] == pytest.approx(0.640452427697, abs=1e-9)
     assert row["se"] == pytest.approx(0.047281924496, abs=1e-9)
     assert row["ci_low"] == pytest.approx(0.542576520330, abs=1e-9)
@@ -122,7 +122,7 @@ def test_linearised_variance_removes_stratum_means():
 def test_missing_answers_are_a_domain():
     d = TINY.assign(y=pd.array([True, False, True, None, True], dtype="boolean"))
     w = poststratify(d, "s", TOTALS)
-    row = weighted_share(d, "y", w, strata_col="s").iloc[0]
+    row = weighted_share(d, "y", w, strata="s").iloc[0]
     # base: 10 + 10 + 10 + 5 = 35 of weight, 10 + 10 + 5 = 25 chosen. df stays that of the
     # whole design (5 - 1), as svyciprop(df = degf(design)) on the full post-stratified design.
     assert row["share"] == pytest.approx(25 / 35) and row["n"] == 4 and row["df"] == 4
@@ -172,11 +172,11 @@ def test_weighted_interval_holds_estimate_and_ignores_row_order(cells, seed):
     d = pd.DataFrame(cells, columns=["s", "y"]).astype({"y": "boolean"})
     totals = {h: 10.0 * (i + 1) for i, h in enumerate(sorted(set(d["s"])))}
     w = poststratify(d, "s", totals)
-    row = weighted_share(d, "y", w, strata_col="s").iloc[0]
+    row = weighted_share(d, "y", w, strata="s").iloc[0]
     if row["n"] == 0:
         return
     assert 0 <= row["ci_low"] <= row["share"] <= row["ci_high"] <= 1
     shuffled = d.sample(frac=1, random_state=seed)
-    again = weighted_share(shuffled, "y", w.loc[shuffled.index], strata_col="s").iloc[0]
+    again = weighted_share(shuffled, "y", w.loc[shuffled.index], strata="s").iloc[0]
     assert again["share"] == pytest.approx(row["share"], abs=1e-12)
     assert again["se"] == pytest.approx(row["se"], abs=1e-12)

@@ -21,10 +21,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from giftreview.analysis.stats import MissingPolicy
 from giftreview.errors import ArgumentError, check_column
 
 __all__ = [
-    "NanPolicy",
     "percent_agreement",
     "cohen_kappa",
     "krippendorff_alpha",
@@ -33,30 +33,28 @@ __all__ = [
     "reliability",
 ]
 
-NanPolicy = Literal["omit", "raise"]
 
-
-def _matrix(data: pd.DataFrame, coders: Sequence[str], nan_policy: NanPolicy) -> np.ndarray:
-    """Units x coders array of codes as floats (NA -> nan), rows with a gap dropped if omit."""
-    if nan_policy not in ("omit", "raise"):
-        raise ArgumentError(f"`nan_policy` must be 'omit' or 'raise', got {nan_policy!r}")
+def _matrix(data: pd.DataFrame, coders: Sequence[str], missing: MissingPolicy) -> np.ndarray:
+    """Units x coders array of codes as floats (NA -> nan), rows with a gap dropped if exclude."""
+    if missing not in ("exclude", "raise"):
+        raise ArgumentError(f"`missing` must be 'exclude' or 'raise', got {missing!r}")
     if len(coders) < 2:
         raise ArgumentError(f"`coders` needs at least two coder columns, got {list(coders)}")
     for c in coders:
         check_column(data, c, "coders")
     m = data[list(coders)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     gaps = np.isnan(m).any(axis=1)
-    if gaps.any() and nan_policy == "raise":
+    if gaps.any() and missing == "raise":
         rows = list(data.index[gaps][:5])
         raise ArgumentError(
             f"{int(gaps.sum())} unit(s) lack a code from some coder (rows {rows}); pass "
-            "nan_policy='omit' to leave them out, or use krippendorff_alpha, which allows gaps"
+            "missing='exclude' to leave them out, or use krippendorff_alpha, which allows gaps"
         )
     return m
 
 
 def percent_agreement(
-    data: pd.DataFrame, coders: Sequence[str], *, nan_policy: NanPolicy = "omit"
+    data: pd.DataFrame, coders: Sequence[str], *, missing: MissingPolicy = "exclude"
 ) -> float:
     """Share of agreeing coder pairs, over units coded by every coder.
 
@@ -66,8 +64,8 @@ def percent_agreement(
         One row per unit, one column per coder.
     coders
         The coder columns (two or more).
-    nan_policy
-        ``"omit"`` drops units some coder left blank; ``"raise"`` raises instead.
+    missing
+        ``"exclude"`` drops units some coder left blank; ``"raise"`` raises instead.
 
     Returns
     -------
@@ -80,7 +78,7 @@ def percent_agreement(
     Percent agreement ignores chance agreement: report it beside kappa or alpha, never alone.
     In R: ``irr::agree(ratings)`` (which prints a percentage).
     """
-    m = _matrix(data, coders, nan_policy)
+    m = _matrix(data, coders, missing)
     m = m[~np.isnan(m).any(axis=1)]
     if len(m) == 0:
         return float("nan")
@@ -90,7 +88,7 @@ def percent_agreement(
 
 
 def cohen_kappa(
-    data: pd.DataFrame, coder_a: str, coder_b: str, *, nan_policy: NanPolicy = "omit"
+    data: pd.DataFrame, coder_a: str, coder_b: str, *, missing: MissingPolicy = "exclude"
 ) -> float:
     """Cohen's (unweighted) kappa between two coders.
 
@@ -100,8 +98,8 @@ def cohen_kappa(
         One row per unit, one column per coder.
     coder_a, coder_b
         The two coder columns.
-    nan_policy
-        ``"omit"`` drops units either coder left blank; ``"raise"`` raises instead.
+    missing
+        ``"exclude"`` drops units either coder left blank; ``"raise"`` raises instead.
 
     Returns
     -------
@@ -122,7 +120,7 @@ def cohen_kappa(
     """
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    m = _matrix(data, [coder_a, coder_b], nan_policy)
+    m = _matrix(data, [coder_a, coder_b], missing)
     m = m[~np.isnan(m).any(axis=1)]
     if len(m) == 0:
         return float("nan")
@@ -263,7 +261,7 @@ def _stats(wide: pd.DataFrame) -> tuple[float, float, float]:
 
 
 def _bootstrap(
-    wide: pd.DataFrame, n_boot: int, rng: np.random.Generator, level: float
+    wide: pd.DataFrame, n_boot: int, rng: np.random.Generator, confidence: float
 ) -> np.ndarray:
     """Percentile interval of (agreement, kappa, alpha), resampling units (respondents)."""
     units = wide.index.get_level_values(0)
@@ -274,7 +272,7 @@ def _bootstrap(
     for b in range(n_boot):
         pick = rng.choice(len(uniq), size=len(uniq), replace=True)
         reps[b] = _stats_arr(m[np.concatenate([pos[i] for i in pick])])
-    q = [(1 - level) / 2, (1 + level) / 2]
+    q = [(1 - confidence) / 2, (1 + confidence) / 2]
     out = np.full((3, 2), np.nan)
     for j in range(3):
         ok = reps[~np.isnan(reps[:, j]), j]
@@ -289,7 +287,7 @@ def reliability(
     themes: Sequence[str] | None = None,
     n_boot: int = 1000,
     seed: int = 20100301,
-    level: float = 0.95,
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Agreement between coders per theme and overall, with bootstrap intervals.
 
@@ -303,7 +301,7 @@ def reliability(
         Bootstrap resamples (0 skips the intervals).
     seed
         Seed of the bootstrap generator (``numpy.random.default_rng``): same seed, same interval.
-    level
+    confidence
         Two-sided level of the percentile intervals.
 
     Returns
@@ -321,8 +319,8 @@ def reliability(
     reported; replicates where a statistic is undefined are dropped, and the interval is NaN if
     more than half are. In R: ``boot::boot`` over ``irr::kripp.alpha``.
     """
-    if not 0 < level < 1:
-        raise ArgumentError(f"`level` must lie between 0 and 1, got {level!r}")
+    if not 0 < confidence < 1:
+        raise ArgumentError(f"`confidence` must lie between 0 and 1, got {confidence!r}")
     if "coder" in codes.columns and codes["coder"].nunique() < 2:
         raise ArgumentError(
             f"reliability needs at least two coders; the codes hold {codes['coder'].nunique()} "
@@ -336,7 +334,7 @@ def reliability(
         wide = wide[wide.notna().sum(axis=1) >= 2]
         est = _stats(wide) if len(wide) else (np.nan, np.nan, np.nan)
         ci = (
-            _bootstrap(wide, n_boot, rng, level)
+            _bootstrap(wide, n_boot, rng, confidence)
             if n_boot and len(wide)
             else np.full((3, 2), np.nan)
         )

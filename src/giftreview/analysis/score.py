@@ -64,7 +64,7 @@ def score_question(
     instrument: Instrument,
     qid: str,
     *,
-    level: float = 0.95,
+    confidence: float = 0.95,
     method: str = "wilson",
     weights: pd.Series | None = None,
 ) -> QuestionScore:
@@ -78,7 +78,7 @@ def score_question(
         The instrument that describes ``data``.
     qid
         A closed question (single, rating, count or multi).
-    level, method
+    confidence, method
         Interval level and proportion interval method (see :func:`stats.proportion_interval`).
     weights
         Optional post-stratification weights aligned with ``data`` (from
@@ -96,10 +96,10 @@ def score_question(
     >>> s.table[["level", "n", "pct", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
     q = instrument.question(qid)
-    stats.check_level(level)
+    stats.check_level(confidence)
     stats.interval_method(method)
     if q.type == "multi":
-        return _score_multi(data, instrument, qid, level, method, weights)
+        return _score_multi(data, instrument, qid, confidence, method, weights)
     if q.type not in ("single", "rating", "count"):
         raise ArgumentError(
             f"question {qid} is '{q.type}' (free text); score_question scores single, rating, "
@@ -107,23 +107,23 @@ def score_question(
         )
     shown = bin_column(qid) if q.type == "count" else qid
     check_column(data, shown, "qid")
-    table = stats.distribution(data, shown, level=level, method=method)
+    table = stats.distribution(data, shown, confidence=confidence, method=method)
     if weights is not None:
         valid = data[shown].notna()
         inds = [(data[shown] == lab).where(valid) for lab in table["level"]]
-        table = _weighted(data, instrument, inds, table, weights, level)
+        table = _weighted(data, instrument, inds, table, weights, confidence)
     rows = [_answered(data, qid), *_missing_rows(data, instrument, qid)]
     if q.type in ("rating", "count"):
         rows += [
-            stats.mean_interval(data, qid, level=level),
-            stats.median_interval(data, qid, level=level),
+            stats.mean_interval(data, qid, confidence=confidence),
+            stats.median_interval(data, qid, confidence=confidence),
         ]
     if q.type == "count":
         rows.append(stats.quartiles(data, qid).query("statistic != 'median'"))
     if q.type == "rating":
         top = _top_box_labels(instrument, qid)
         if top:
-            rows.append(stats.top_box(data, qid, top, level=level, method=method))
+            rows.append(stats.top_box(data, qid, top, confidence=confidence, method=method))
     summary = pd.concat([r.reindex(columns=SUMMARY_COLUMNS) for r in rows], ignore_index=True)
     base = int(table["base"].iloc[0]) if len(table) else 0
     return QuestionScore(
@@ -164,7 +164,7 @@ def _top_box_labels(instrument: Instrument, qid: str) -> list[str]:
     return [lv.label for lv in scale.levels if str(lv.code) in codes]
 
 
-def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore:
+def _score_multi(data, instrument, qid, confidence, method, weights) -> QuestionScore:
     q = instrument.question(qid)
     cols = [option_column(qid, o.code) for o in q.options]
     for c in cols:
@@ -172,13 +172,13 @@ def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore
     answered = _answered_mask(data, instrument, qid)
     base = int(answered.sum())
     counts = np.array([int((stats.option_selected(data, c) & answered).sum()) for c in cols])
-    table = stats.share_table([o.label for o in q.options], counts, base, level, method)
+    table = stats.share_table([o.label for o in q.options], counts, base, confidence, method)
     if weights is not None:
         inds = [
             pd.Series(stats.option_selected(data, c), index=data.index).where(answered)
             for c in cols
         ]
-        table = _weighted(data, instrument, inds, table, weights, level)
+        table = _weighted(data, instrument, inds, table, weights, confidence)
     n_ans = stats.stat_row("answered", float(base), np.nan, np.nan, base, "count")
     summary = pd.concat([n_ans, *_missing_rows(data, instrument, qid)], ignore_index=True).reindex(
         columns=SUMMARY_COLUMNS
@@ -194,7 +194,7 @@ def _score_multi(data, instrument, qid, level, method, weights) -> QuestionScore
     )
 
 
-def _weighted(data, instrument, indicators, table, weights, level) -> pd.DataFrame:
+def _weighted(data, instrument, indicators, table, weights, confidence) -> pd.DataFrame:
     """Replace ``pct`` and its interval by post-stratified estimates, one indicator per row.
 
     ``indicators`` are 0/1 Series aligned with ``data`` (NA = outside the base), in the order of
@@ -205,7 +205,11 @@ def _weighted(data, instrument, indicators, table, weights, level) -> pd.DataFra
     out = table.copy()
     for i, ind in enumerate(indicators):
         res = weighted_share(
-            data.assign(_ind=ind), "_ind", weights, strata_col=instrument.group_by, level=level
+            data.assign(_ind=ind),
+            "_ind",
+            weights,
+            strata=instrument.group_by,
+            confidence=confidence,
         )
         out.loc[i, ["pct", "ci_low", "ci_high"]] = (
             100 * res[["share", "ci_low", "ci_high"]].iloc[0].to_numpy()

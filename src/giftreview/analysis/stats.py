@@ -100,13 +100,13 @@ TEST_COLUMNS = [
 
 
 # ---- checks --------------------------------------------------------------------------------
-def check_level(level: float) -> float:
-    """Raise :class:`ArgumentError` unless ``0 < level < 1``; return ``level`` as float."""
-    if not isinstance(level, int | float) or not 0 < float(level) < 1:
+def check_level(confidence: float) -> float:
+    """Raise :class:`ArgumentError` unless ``0 < level < 1``; return ``confidence`` as float."""
+    if not isinstance(confidence, int | float) or not 0 < float(confidence) < 1:
         raise ArgumentError(
-            f"`level` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got {level!r}"
+            f"`confidence` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got {confidence!r}"
         )
-    return float(level)
+    return float(confidence)
 
 
 def interval_method(method: str) -> str:
@@ -153,7 +153,7 @@ def _categories(series: pd.Series) -> tuple[np.ndarray, list]:
 
 # ---- intervals -----------------------------------------------------------------------------
 def proportion_interval(
-    count, nobs, *, level: float = 0.95, method: str = "wilson"
+    count, nobs, *, confidence: float = 0.95, method: str = "wilson"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence interval of a binomial proportion ``count / nobs``.
 
@@ -161,7 +161,7 @@ def proportion_interval(
     ----------
     count, nobs
         Successes and trials (scalars or arrays of the same shape).
-    level
+    confidence
         Two-sided confidence level.
     method
         ``"wilson"`` (default), ``"clopper-pearson"`` (exact), ``"agresti-coull"``,
@@ -183,12 +183,12 @@ def proportion_interval(
     every interval contains its estimate. In R: ``prop.test(x, n, correct = FALSE)$conf.int`` (Wilson) or ``binom.test(x, n)$conf.int``
     (Clopper-Pearson).
     """
-    level = check_level(level)
+    confidence = check_level(confidence)
     sm = interval_method(method)
     count = np.asarray(count, dtype=float)
     nobs = np.asarray(nobs, dtype=float)
     safe = np.where(nobs > 0, nobs, 1.0)
-    low, high = proportion_confint(count, safe, alpha=1 - level, method=sm)
+    low, high = proportion_confint(count, safe, alpha=1 - confidence, method=sm)
     if sm == "jeffreys":  # Brown, Cai & DasGupta (2001): the interval reaches 0 at x=0, 1 at x=n
         low = np.where(count == 0, 0.0, low)
         high = np.where(count == nobs, 1.0, high)
@@ -201,7 +201,7 @@ def distribution(
     data: pd.DataFrame,
     column: str,
     *,
-    level: float = 0.95,
+    confidence: float = 0.95,
     method: str = "wilson",
     missing: MissingPolicy = "exclude",
 ) -> pd.DataFrame:
@@ -211,8 +211,8 @@ def distribution(
     ----------
     data, column
         The table and the (categorical) column; declared but unused categories get ``n = 0``.
-    level, method
-        Interval level and method (see :func:`proportion_interval`).
+    confidence, method
+        Interval confidence level and method (see :func:`proportion_interval`).
     missing
         ``"exclude"`` (NA is not part of the base) or ``"raise"``.
 
@@ -230,16 +230,16 @@ def distribution(
     valid_rows(data, [column], missing)  # checks the name and the missing rule
     codes, labels = _categories(data[column])  # NA has code -1 and is left out of the base
     counts = np.bincount(codes[codes >= 0], minlength=len(labels))
-    return share_table(labels, counts, int(counts.sum()), level, method)
+    return share_table(labels, counts, int(counts.sum()), confidence, method)
 
 
-def share_table(labels: list, counts: np.ndarray, base, level: float, method: str):
+def share_table(labels: list, counts: np.ndarray, base, confidence: float, method: str):
     """Tidy share table from counts: ``level, n, base, pct, ci_low, ci_high, method``.
 
     ``base`` is a scalar or one base per count (e.g. per group); percentages of ``base``.
     """
     base_arr = np.broadcast_to(np.asarray(base, dtype=float), counts.shape)
-    low, high = proportion_interval(counts, base_arr, level=level, method=method)
+    low, high = proportion_interval(counts, base_arr, confidence=confidence, method=method)
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = np.where(base_arr > 0, 100.0 * counts / np.where(base_arr > 0, base_arr, 1), np.nan)
     return pd.DataFrame(
@@ -260,7 +260,7 @@ def top_box(
     column: str,
     top_levels: list,
     *,
-    level: float = 0.95,
+    confidence: float = 0.95,
     method: str = "wilson",
     missing: MissingPolicy = "exclude",
 ) -> pd.DataFrame:
@@ -272,7 +272,7 @@ def top_box(
     sub = valid_rows(data, [column], missing)[column]
     hits = int(sub.isin(top_levels).sum())
     base = len(sub)
-    low, high = proportion_interval(hits, base, level=level, method=method)
+    low, high = proportion_interval(hits, base, confidence=confidence, method=method)
     est = 100.0 * hits / base if base else np.nan
     row = stat_row("top_box", est, 100.0 * float(low), 100.0 * float(high), hits, method)
     row.insert(row.columns.get_loc("method"), "base", base)
@@ -294,7 +294,7 @@ def _numeric(data: pd.DataFrame, column: str, missing: MissingPolicy) -> np.ndar
 
 
 def mean_interval(
-    data: pd.DataFrame, column: str, *, level: float = 0.95, missing: MissingPolicy = "exclude"
+    data: pd.DataFrame, column: str, *, confidence: float = 0.95, missing: MissingPolicy = "exclude"
 ) -> pd.DataFrame:
     """Mean with its Student t interval.
 
@@ -306,7 +306,7 @@ def mean_interval(
 
     Returns one row ``statistic="mean", estimate, ci_low, ci_high, n, method="t"``.
     """
-    level = check_level(level)
+    confidence = check_level(confidence)
     x = _numeric(data, column, missing)
     est, low, high = np.nan, np.nan, np.nan
     if len(x) >= 1:
@@ -315,29 +315,29 @@ def mean_interval(
         if np.ptp(x) == 0:
             low = high = est
         else:
-            low, high = DescrStatsW(x).tconfint_mean(alpha=1 - level)
+            low, high = DescrStatsW(x).tconfint_mean(alpha=1 - confidence)
     return stat_row("mean", est, low, high, len(x), "t")
 
 
 def median_interval(
-    data: pd.DataFrame, column: str, *, level: float = 0.95, missing: MissingPolicy = "exclude"
+    data: pd.DataFrame, column: str, *, confidence: float = 0.95, missing: MissingPolicy = "exclude"
 ) -> pd.DataFrame:
     """Median with the distribution-free (exact binomial order-statistic) interval.
 
     Notes
     -----
     The interval is :math:`[x_{(r)}, x_{(s)}]` with the order statistics chosen so that
-    :math:`P(r \\le B < s) \\ge` ``level`` for :math:`B \\sim \\mathrm{Bin}(n, 1/2)`
+    :math:`P(r \\le B < s) \\ge` ``confidence`` for :math:`B \\sim \\mathrm{Bin}(n, 1/2)`
     (Conover 1999, sec. 3.2), computed by :func:`scipy.stats.quantile_test` and its
     ``confidence_interval``. The median itself is R's ``median(x)``. In R:
     ``DescTools::MedianCI(x, method = "exact")``. With ``n < 2`` or too few observations for the
     level, the missing bound is NaN.
     """
-    level = check_level(level)
+    confidence = check_level(confidence)
     x = _numeric(data, column, missing)
     if len(x) == 0:
         return stat_row("median", np.nan, np.nan, np.nan, 0, "exact binomial order statistics")
-    ci = ss.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(level)
+    ci = ss.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(confidence)
     low, high = (float(v) if np.isfinite(v) else np.nan for v in (ci.low, ci.high))
     return stat_row(
         "median", float(np.median(x)), low, high, len(x), "exact binomial order statistics"
@@ -400,7 +400,7 @@ def crosstab(
     outcome: str,
     by: str,
     *,
-    level: float = 0.95,
+    confidence: float = 0.95,
     method: str = "wilson",
     missing: MissingPolicy = "exclude",
 ) -> pd.DataFrame:
@@ -412,7 +412,7 @@ def crosstab(
     table = contingency(data, outcome, by, missing=missing)
     parts = []
     for group, row in table.iterrows():
-        part = share_table(list(table.columns), row.to_numpy(), int(row.sum()), level, method)
+        part = share_table(list(table.columns), row.to_numpy(), int(row.sum()), confidence, method)
         part.insert(0, "group", group)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
@@ -761,7 +761,7 @@ def breakdown_question(
     qid: str,
     *,
     by: str | None = None,
-    level: float = 0.95,
+    confidence: float = 0.95,
     method: str = "wilson",
     seed: int = DEFAULT_SEED,
     n_resamples: int = DEFAULT_RESAMPLES,
@@ -782,7 +782,7 @@ def breakdown_question(
     if by in (qid, bin_column(qid)):
         raise ArgumentError(f"`by` is {by!r}, the question itself; group by another column")
     if q.type == "multi":
-        interval = {"level": level, "method": method}
+        interval = {"confidence": confidence, "method": method}
         exact = {"seed": seed, "n_resamples": n_resamples}
         return _breakdown_multi(data, instrument, qid, by, interval, exact)
     if q.type not in ("single", "rating", "count"):
@@ -790,7 +790,7 @@ def breakdown_question(
             f"question {qid} is '{q.type}'; breakdowns are for single, rating, count and multi"
         )
     shown = bin_column(qid) if q.type == "count" else qid
-    table = crosstab(data, shown, by, level=level, method=method)
+    table = crosstab(data, shown, by, confidence=confidence, method=method)
     if q.type == "single":
         tests = independence_test(data, qid, by, seed=seed, n_resamples=n_resamples)
         return Breakdown(qid, by, table, tests)

@@ -27,14 +27,14 @@ from giftreview.errors import ArgumentError, DataValidationError, check_column
 __all__ = ["poststratify", "population_from_instrument", "linearised_variance", "weighted_share"]
 
 
-def poststratify(data: pd.DataFrame, stratum_col: str, population_totals: dict) -> pd.Series:
+def poststratify(data: pd.DataFrame, strata: str, population_totals: dict) -> pd.Series:
     """Post-stratification weights :math:`w_i = N_h / n_h`.
 
     Parameters
     ----------
     data
         The respondents (not modified).
-    stratum_col
+    strata
         Column giving each respondent's post-stratum (e.g. the sector ``A1``).
     population_totals
         ``{stratum label: N_h}``, the population size of each post-stratum (e.g. organizations
@@ -52,32 +52,32 @@ def poststratify(data: pd.DataFrame, stratum_col: str, population_totals: dict) 
     ``d <- postStratify(d0, ~stratum, data.frame(stratum = names(N), Freq = N))``;
     ``weights(d)``.
     """
-    check_column(data, stratum_col, "stratum_col")
-    strata = data[stratum_col]
-    if strata.isna().any():
-        rows = list(data.index[strata.isna()][:5])
+    check_column(data, strata, "strata")
+    labels = data[strata]
+    if labels.isna().any():
+        rows = list(data.index[labels.isna()][:5])
         raise DataValidationError(
-            f"column {stratum_col!r} is missing for {int(strata.isna().sum())} respondents "
+            f"column {strata!r} is missing for {int(labels.isna().sum())} respondents "
             f"(rows {rows}...); every respondent needs a post-stratum to be weighted"
         )
     totals = {str(k): float(v) for k, v in population_totals.items()}
-    counts = strata.astype(str).value_counts()
+    counts = labels.astype(str).value_counts()
     unknown = sorted(set(counts.index) - set(totals))
     if unknown:
         raise ArgumentError(
             f"`population_totals` has no total for strata {unknown} found in column "
-            f"{stratum_col!r}; known: {sorted(totals)}"
+            f"{strata!r}; known: {sorted(totals)}"
         )
     empty = sorted(k for k in totals if k not in counts.index)
     if empty:
         raise DataValidationError(
-            f"post-strata {empty} have no respondents in column {stratum_col!r}; a post-stratum "
+            f"post-strata {empty} have no respondents in column {strata!r}; a post-stratum "
             "needs at least one respondent (merge it with a neighbouring stratum)"
         )
     bad = sorted(k for k, v in totals.items() if not v > 0)
     if bad:
         raise ArgumentError(f"`population_totals` must be positive; got {bad}")
-    w = strata.astype(str).map(lambda h: totals[h] / counts[h]).astype(float)
+    w = labels.astype(str).map(lambda h: totals[h] / counts[h]).astype(float)
     return w.rename("weight")
 
 
@@ -123,8 +123,8 @@ def weighted_share(
     column: str,
     weights: pd.Series,
     *,
-    strata_col: str | None = None,
-    level: float = 0.95,
+    strata: str | None = None,
+    confidence: float = 0.95,
     missing: MissingPolicy = "exclude",
 ) -> pd.DataFrame:
     """Weighted share of a 0/1 (boolean) column with its Taylor-linearised SE and logit interval.
@@ -136,11 +136,11 @@ def weighted_share(
         their place in the design, as R does for a post-stratified design with ``na.rm=TRUE``).
     weights
         Weights aligned with ``data`` (e.g. :func:`poststratify`).
-    strata_col
+    strata
         The post-stratification column, so the variance accounts for it (``weights`` must then
         be post-stratified from equal base weights, as :func:`poststratify` gives); None =
         weights are treated as fixed sampling weights (``svydesign(ids = ~1, weights = ~w)``).
-    level
+    confidence
         Confidence level of the interval.
     missing
         ``"exclude"`` (NA outside the base, as above) or ``"raise"``.
@@ -160,7 +160,7 @@ def weighted_share(
     :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t\\, SE / (\\hat p(1-\\hat p)))`.
     In R: ``svymean(~y, d, na.rm = TRUE)`` and ``svyciprop(~y, d, method = "logit")``.
     """
-    level = check_level(level)
+    confidence = check_level(confidence)
     check_column(data, column, "column")
     valid_rows(data, [column], missing)
     w_all = _aligned(weights, data)
@@ -173,12 +173,12 @@ def weighted_share(
         return _share_row(np.nan, np.nan, np.nan, np.nan, 0, np.nan)
     p = float((wd * yv).sum() / total)
     x = np.where(in_base, wd * (yv - p) / total, 0.0)
-    strata = data[strata_col].astype(str).to_numpy() if strata_col else None
-    se = float(np.sqrt(linearised_variance(x, w_all, strata)))
+    cells = data[strata].astype(str).to_numpy() if strata else None
+    se = float(np.sqrt(linearised_variance(x, w_all, cells)))
     n_d = int(in_base.sum())
     df = len(data) - 1  # R: svyciprop(df = degf(design)) on the whole design, n - 1
     if 0 < p < 1 and df > 0 and np.isfinite(se):
-        t = ss.t.ppf(0.5 + level / 2, df)
+        t = ss.t.ppf(0.5 + confidence / 2, df)
         half = t * se / (p * (1 - p))
         logit = np.log(p / (1 - p))
         low, high = (1 / (1 + np.exp(-(logit + s * half))) for s in (-1, 1))

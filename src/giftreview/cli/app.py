@@ -465,7 +465,7 @@ def breakdown_command(
 
     folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
     inst = load_instrument(instrument)
-    b = stats.breakdown_question(load_clean(folder), inst, qid, by=by, level=confidence)
+    b = stats.breakdown_question(load_clean(folder), inst, qid, by=by, confidence=confidence)
     wide = disclosure.wide_counts(b.table)
     shown = disclosure.suppress(wide, k=k) if k else None
     display = shown.display if shown else wide.astype(int).astype(str)

@@ -42,13 +42,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from giftreview import __version__, paths
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError, GiftreviewError, ReportError
+from giftreview.pipeline.provenance import git_commit, run_date
 
 __all__ = [
     "KERNEL_NAME",
@@ -65,8 +66,6 @@ __all__ = [
     "library_sha256",
     "input_hashes",
     "cache_key",
-    "run_date",
-    "git_commit",
     "read_notebook",
     "check_parameters",
     "write_kernelspec",
@@ -252,37 +251,6 @@ def _load_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-
-
-# ---- dates ------------------------------------------------------------------------------------
-def run_date() -> datetime:
-    """The run date: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now (UTC)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=UTC)
-        except ValueError:
-            raise ArgumentError(
-                f"SOURCE_DATE_EPOCH={epoch!r} is not an integer number of seconds since 1970; "
-                "unset it or give e.g. SOURCE_DATE_EPOCH=1700000000"
-            ) from None
-    return datetime.now(tz=UTC)
-
-
-def git_commit(root: Path | None = None) -> str:
-    """The git commit of the project (``"unknown"`` outside a git checkout)."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root or paths.PACKAGE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
 # ---- notebooks: read, check parameters, execute, normalise -----------------------------------

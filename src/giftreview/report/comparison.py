@@ -320,7 +320,7 @@ def methods(cmp: Comparison) -> Html:
 
 
 def provenance(cmp: Comparison) -> Html:
-    from giftreview.pipeline.run import git_commit, run_date
+    from giftreview.pipeline.provenance import git_commit, run_date
 
     rows = {
         "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",

@@ -300,7 +300,9 @@ def build_test_family(
             q = instrument.question(qid)
             if by is None or q.type not in CLOSED_TYPES or qid == by:
                 continue
-            b = stats.breakdown_question(data, instrument, qid, by=by, level=confidence, seed=seed)
+            b = stats.breakdown_question(
+                data, instrument, qid, by=by, confidence=confidence, seed=seed
+            )
             tag = {"section": section.id, "question": qid}
             tests.append(b.tests.assign(**tag))
             tables.append(b.table.assign(**tag).astype({"group": str, "level": str}))
@@ -421,7 +423,7 @@ def synthetic_label(rep: Report) -> Html:
 
 def provenance_items(rep: Report) -> dict[str, str]:
     """Raw file and instrument sha256, version, git commit, parameters and the run date."""
-    from giftreview.pipeline.run import git_commit, run_date
+    from giftreview.pipeline.provenance import git_commit, run_date
 
     inst_path = rep.instrument.path
     return {
@@ -507,7 +509,9 @@ def response_accounting(rep: Report) -> Html:
 def _score(rep: Report, qid: str):
     from giftreview.analysis.score import score_question
 
-    return score_question(rep.data, rep.instrument, qid, level=rep.confidence, weights=rep.weights)
+    return score_question(
+        rep.data, rep.instrument, qid, confidence=rep.confidence, weights=rep.weights
+    )
 
 
 def _missing_note(summary: pd.DataFrame) -> str:
@@ -675,7 +679,7 @@ def _block_open(rep: Report, q: Question) -> str:
     from giftreview.text import coding
 
     coded = _coded(rep, q.id)
-    freq = coding.theme_frequencies(coded, rep.data, by=None, level=rep.confidence, k=rep.k)
+    freq = coding.theme_frequencies(coded, rep.data, by=None, confidence=rep.confidence, k=rep.k)
     base = int(freq["base"].iloc[0]) if len(freq) else 0
     html = _narrative(rep, coded, freq)
     shown = pd.DataFrame(
@@ -852,7 +856,9 @@ def _appendix_open(rep: Report, q: Question) -> str:
     if not rep.group_by:
         return ""
     coded = _coded(rep, q.id)
-    freq = coding.theme_frequencies(coded, rep.data, by=rep.group_by, level=rep.confidence, k=rep.k)
+    freq = coding.theme_frequencies(
+        coded, rep.data, by=rep.group_by, confidence=rep.confidence, k=rep.k
+    )
     freq = freq[freq["group"].astype(str) != "All"]
     shown = pd.DataFrame(
         {

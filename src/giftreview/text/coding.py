@@ -477,11 +477,13 @@ def _with_human(
 
 
 # ---- frequencies --------------------------------------------------------------------------------
-def _wilson(n: pd.Series, base: pd.Series, level: float) -> tuple[pd.Series, pd.Series]:
+def _wilson(n: pd.Series, base: pd.Series, confidence: float) -> tuple[pd.Series, pd.Series]:
     """Wilson score interval through :func:`giftreview.analysis.stats.proportion_interval`."""
     from giftreview.analysis.stats import proportion_interval
 
-    low, high = proportion_interval(n.to_numpy(), base.to_numpy(), level=level, method="wilson")
+    low, high = proportion_interval(
+        n.to_numpy(), base.to_numpy(), confidence=confidence, method="wilson"
+    )
     return pd.Series(low, index=n.index), pd.Series(high, index=n.index)
 
 
@@ -554,7 +556,7 @@ def theme_frequencies(
     data: pd.DataFrame,
     *,
     by: str | None = None,
-    level: float = 0.95,
+    confidence: float = 0.95,
     k: int = 5,
 ) -> pd.DataFrame:
     """Respondents mentioning each theme: n, % of those who answered, Wilson interval.
@@ -568,7 +570,7 @@ def theme_frequencies(
     by
         Optional grouping column (e.g. ``"A1"``, the sector); ``None`` gives the overall table.
         The overall rows are always included (group ``"All"``).
-    level
+    confidence
         Two-sided confidence level of the interval.
     k
         Small-cell threshold (``0`` turns suppression off): counts below ``k`` are shown as
@@ -592,11 +594,13 @@ def theme_frequencies(
     ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``. In R: ``prop.test(n, base,
     correct = FALSE)$conf.int``.
     """
-    if not 0 < level < 1:
-        raise ArgumentError(f"`level` must lie between 0 and 1, got {level!r}; e.g. level=0.95")
+    if not 0 < confidence < 1:
+        raise ArgumentError(
+            f"`confidence` must lie between 0 and 1, got {confidence!r}; e.g. level=0.95"
+        )
     out = _count_themes(coded, _group_members(coded, data, by))
     out["pct"] = 100 * out["n"] / out["base"].where(out["base"] > 0)
-    low, high = _wilson(out["n"], out["base"], level)
+    low, high = _wilson(out["n"], out["base"], confidence)
     out["ci_low"], out["ci_high"] = 100 * low, 100 * high
     out["source"] = [
         "auto+human" if a and h else ("human" if h else "auto")
