@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from giftreview.analysis import disclosure
 from giftreview.analysis.disclosure import suppress, suppress_tidy
 from giftreview.errors import ArgumentError
 
@@ -186,3 +187,197 @@ def test_no_suppressed_cell_can_be_recovered(table, k, margins, zeros):
         lo, hi = attacker_range(s.display, k, (i, j), low=low)
         assert lo <= t.iat[i, j] <= hi
         assert hi > lo, f"cell {(i, j)} of {table} can be recovered: {s.display}"
+
+
+# ---- collapsed views and the joint attacker ---------------------------------------------------
+def joint_range(
+    full: pd.DataFrame,
+    view: pd.DataFrame,
+    rows: dict[str, str],
+    cols: dict[str, str],
+    k: int,
+    target: list[tuple[int, int]],
+    low: int = 1,
+) -> tuple[int, int]:
+    """Min and max integer value of the sum of full-table ``target`` cells given BOTH displays.
+
+    The attacker knows the full display (as in attacker_range), the collapsed view's display and
+    how its rows and columns are made of the full table's (the caption says so). Unknowns are
+    the full table's cells; a view cell is the sum of the full cells of its group rows and its
+    answer columns. Written independently of the module: one integer program per bound.
+    """
+    body = full.drop(index="Total", columns="Total", errors="ignore")
+    r, c = body.shape
+    n = r * c
+    idx = lambda i, j: i * c + j  # noqa: E731
+    lo, hi = np.zeros(n), np.full(n, 10.0**6)
+    for i in range(r):
+        for j in range(c):
+            v = body.iat[i, j]
+            if v == f"<{k}":
+                lo[idx(i, j)], hi[idx(i, j)] = low, k - 1
+            elif v == "x":
+                lo[idx(i, j)] = k
+            else:
+                lo[idx(i, j)] = hi[idx(i, j)] = int(v)
+    a_rows, a_lo, a_hi = [], [], []
+
+    def add(cells, text, body_cell):
+        a = np.zeros(n)
+        a[cells] = 1
+        if str(text).isdigit():
+            a_rows.append(a), a_lo.append(int(text)), a_hi.append(int(text))
+        elif body_cell and text == f"<{k}":
+            a_rows.append(a), a_lo.append(low), a_hi.append(k - 1)
+        elif body_cell and text == "x":
+            a_rows.append(a), a_lo.append(k), a_hi.append(10.0**7)
+
+    for i in range(r):
+        add([idx(i, j) for j in range(c)], full["Total"].iat[i], False)
+    for j in range(c):
+        add([idx(i, j) for i in range(r)], full.loc["Total"].iat[j], False)
+    add(list(range(n)), full.loc["Total", "Total"], False)
+    groups, answers = [str(g) for g in body.index], [str(a) for a in body.columns]
+    vbody = view.drop(index="Total", columns="Total", errors="ignore")
+    for a_label in vbody.index:
+        grp = [i for i, g in enumerate(groups) if rows[g] == a_label]
+        for b_label in vbody.columns:
+            ans = [j for j, x in enumerate(answers) if cols[x] == b_label]
+            add([idx(i, j) for i in grp for j in ans], vbody.at[a_label, b_label], True)
+        if "Total" in view.columns:
+            add([idx(i, j) for i in grp for j in range(c)], view.at[a_label, "Total"], False)
+    obj = np.zeros(n)
+    obj[[idx(i, j) for i, j in target]] = 1
+    cons = [LinearConstraint(np.array(a_rows), a_lo, a_hi)] if a_rows else []
+    ends = []
+    for sign in (1, -1):
+        res = milp(sign * obj, constraints=cons, integrality=np.ones(n), bounds=Bounds(lo, hi))
+        assert res.status == 0, "the published tables must be consistent with the true one"
+        ends.append(round(sign * res.fun))
+    return ends[0], ends[1]
+
+
+def assert_nothing_recoverable(t: pd.DataFrame, view, k: int, low: int = 1) -> None:
+    """Every hidden cell of the full table and of the view keeps two or more possible values."""
+    full, shown = view.full.display, view.suppressed.display
+    for i, j in np.argwhere(view.full.mask.to_numpy()):
+        lo, hi = joint_range(full, shown, view.groups, view.mapping, k, [(i, j)], low)
+        assert lo <= t.iat[i, j] <= hi
+        assert hi > lo, f"full cell {(i, j)} recovered from\n{full}\n{shown}"
+    groups, answers = [str(g) for g in t.index], [str(a) for a in t.columns]
+    for a, b in np.argwhere(view.suppressed.mask.to_numpy()):
+        a_label, b_label = view.counts.index[a], view.counts.columns[b]
+        cells = [
+            (i, j)
+            for i, g in enumerate(groups)
+            if view.groups[g] == a_label
+            for j, x in enumerate(answers)
+            if view.mapping[x] == b_label
+        ]
+        lo, hi = joint_range(full, shown, view.groups, view.mapping, k, cells, low)
+        assert hi > lo, f"view cell {(a_label, b_label)} recovered from\n{full}\n{shown}"
+
+
+IMPORTANCE = ["Not at all", "Slightly", "Moderately", "Important", "Very"]
+
+
+def test_scale_groupings_bottom_neutral_top_then_top_against_rest():
+    three, two = disclosure.scale_groupings(IMPORTANCE, "Moderately")
+    assert three == {
+        "Not at all": "Not at all or Slightly",
+        "Slightly": "Not at all or Slightly",
+        "Moderately": "Moderately",
+        "Important": "Important or Very",
+        "Very": "Important or Very",
+    }
+    assert set(two.values()) == {"Not at all to Moderately", "Important or Very"}
+    # an even scale splits into halves; no neutral level
+    (halves,) = disclosure.scale_groupings(["1", "2", "3", "4"])
+    assert halves == {"1": "1 or 2", "2": "1 or 2", "3": "3 or 4", "4": "3 or 4"}
+    with pytest.raises(ArgumentError, match="`neutral` 'Maybe' is not one of `levels`"):
+        disclosure.scale_groupings(IMPORTANCE, "Maybe")
+
+
+def test_choice_groupings_keep_the_most_chosen_options():
+    totals = pd.Series([5, 30, 12, 30], index=["a", "b", "c", "d"])
+    first, second, third = disclosure.choice_groupings(totals)
+    # by total: b (30), d (30, after b in the instrument's order), c (12), a (5)
+    assert first == {"a": "all other answers", "b": "b", "c": "c", "d": "d"}
+    assert second == {"a": "all other answers", "b": "b", "c": "all other answers", "d": "d"}
+    assert set(third.values()) == {"b", "all other answers"}
+
+
+def test_no_collapse_when_few_cells_are_hidden():
+    t = frame([[20, 30, 40], [25, 35, 45]])
+    full = suppress(t, k=5)
+    assert disclosure.suppressed_share(full) == 0
+    assert (
+        disclosure.collapse(t, full, disclosure.scale_groupings(["a0", "a1", "a2"], "a1")) is None
+    )
+
+
+def test_collapsed_view_of_a_mostly_suppressed_rating_table():
+    # The bundled 2010 wave's A2 by sector (counts from `giftreview breakdown ungift_2010 A2`):
+    # suppression hides 18 of 35 cells (51%), so a collapsed view is published beside it.
+    t = pd.DataFrame(
+        [
+            [0, 2, 5, 24, 15],
+            [0, 0, 0, 4, 13],
+            [0, 0, 2, 9, 6],
+            [0, 0, 3, 6, 9],
+            [0, 1, 1, 4, 1],
+            [0, 0, 4, 3, 4],
+            [0, 0, 0, 2, 0],
+        ],
+        index=["Gov", "UN", "Intl", "NGO", "Private", "Academia", "Other"],
+        columns=IMPORTANCE,
+    )
+    full = suppress(t, k=5)
+    assert round(disclosure.suppressed_share(full), 2) == 0.51  # 18 / 35
+    view = disclosure.collapse(t, full, disclosure.scale_groupings(IMPORTANCE, "Moderately"))
+    assert view is not None and view.share <= 0.30
+    # Gov and UN have no small count once answers are split top 2 / rest; the other groups
+    # (2 + 3 + 2 + 4 + 0 = 11 below the top two, 44 in them) are merged.
+    assert view.counts.loc["Gov"].tolist() == [7, 39]
+    assert view.counts.loc["UN"].tolist() == [0, 17]
+    assert view.counts.loc["all other groups"].tolist() == [11, 44]
+    assert "all other groups = Intl, NGO, Private, Academia, Other" in view.describe()
+    assert "hides 51% of the cells" in view.describe()
+    assert_nothing_recoverable(t, view, 5)
+    assert t.iat[0, 3] == 24  # input untouched
+
+
+@settings(max_examples=6)  # each example runs several joint audits (integer programs)
+@given(
+    table=st.integers(2, 3).flatmap(
+        lambda r: st.lists(
+            st.lists(st.integers(0, 14), min_size=5, max_size=5), min_size=r, max_size=r
+        )
+    ),
+    k=st.sampled_from([3, 5]),
+)
+def test_no_hidden_count_recoverable_from_full_and_collapsed_views(table, k):
+    t = pd.DataFrame(table, index=[f"g{i}" for i in range(len(table))], columns=IMPORTANCE)
+    full = suppress(t, k=k)
+    view = disclosure.collapse(
+        t, full, disclosure.scale_groupings(IMPORTANCE, "Moderately"), k=k, threshold=0.0
+    )
+    if view is None:  # nothing hidden, or no collapsed view could be protected
+        return
+    assert_nothing_recoverable(t, view, k)
+
+
+def test_suppress_tidy_withholds_shares_of_a_group_whose_total_is_hidden():
+    # 3 is the only unknown of group a; its total is hidden (see the test above), so its
+    # share 100 % would give the count away: every share of group a is withheld.
+    tidy = pd.DataFrame(
+        {
+            "group": ["a", "a", "b", "b"],
+            "level": ["x", "y", "x", "y"],
+            "n": [3, 0, 0, 0],
+            "pct": [100.0, 0.0, np.nan, np.nan],
+        }
+    )
+    out, res = suppress_tidy(tidy, k=5)
+    assert res.display.loc["a", "Total"] == "x"
+    assert out.loc[out["group"] == "a", "pct"].isna().all()

@@ -44,6 +44,14 @@ __all__ = [
     "suppress",
     "wide_counts",
     "suppress_tidy",
+    "DEFAULT_COLLAPSE_SHARE",
+    "OTHER_CATEGORY",
+    "suppressed_share",
+    "span_label",
+    "scale_groupings",
+    "choice_groupings",
+    "Collapsed",
+    "collapse",
 ]
 
 PRIMARY = "primary"
@@ -317,7 +325,8 @@ def suppress_tidy(
     """Suppress a tidy breakdown table (e.g. :attr:`giftreview.analysis.stats.Breakdown.table`).
 
     Returns a copy with ``n_display`` (text), ``suppressed`` (``""``, ``"primary"``,
-    ``"secondary"``) and the ``hide`` columns set to NA where a cell is suppressed, plus the
+    ``"secondary"``) and the ``hide`` columns set to NA where a cell is suppressed or its
+    group's total is hidden (a share and its count give the total away), plus the
     :class:`Suppressed` result of the pivoted counts (row and column totals published).
     """
     for c in (row, column, count):
@@ -329,7 +338,517 @@ def suppress_tidy(
     keys = list(zip(out[row], out[column], strict=True))
     out["suppressed"] = [res.status.loc[r, c] for r, c in keys]
     out["n_display"] = [res.display.loc[r, c] for r, c in keys]
+    # a share of a group whose total is hidden would give the total away (count / share)
+    hidden_rows = {
+        r for r in res.display.index[:-1] if res.display.at[r, "Total"] == SECONDARY_SYMBOL
+    }
+    shown = (out["suppressed"] == "") & ~out[row].isin(hidden_rows)
     for c in hide:
         if c in out.columns:
-            out[c] = out[c].where(out["suppressed"] == "")
+            out[c] = out[c].where(shown)
     return out, res
+
+
+# ---- collapsed views published beside the full table ------------------------------------------
+#: collapse a breakdown when suppression hides more than this share of its cells
+DEFAULT_COLLAPSE_SHARE = 0.30
+#: name of the category holding every option outside the top k
+OTHER_CATEGORY = "all other answers"
+
+
+def suppressed_share(res: Suppressed) -> float:
+    """Share of a table's cells that suppression hides (primary and secondary), 0 to 1.
+
+    Zero for an empty table. In words: "suppression hides 51% of the cells".
+    """
+    cells = res.status.size
+    return float(res.mask.to_numpy().sum() / cells) if cells else 0.0
+
+
+def span_label(labels: list[str]) -> str:
+    """A category of consecutive levels in words: ``"A"``, ``"A or B"``, ``"A to C"``."""
+    labels = [str(v) for v in labels]
+    if len(labels) <= 2:
+        return " or ".join(labels)
+    return f"{labels[0]} to {labels[-1]}"
+
+
+def scale_groupings(levels: list[str], neutral: str | None = None) -> list[dict[str, str]]:
+    """Ways to collapse an ordered scale, most detailed first (level -> category label).
+
+    1. Bottom / neutral / top: the levels below the neutral level, the neutral level, those
+       above it; an even scale (``neutral=None``) splits into bottom and top halves.
+    2. Top / rest (odd scales only): the levels above the neutral level against all others.
+
+    A scale of two levels has nothing to collapse (empty list).
+
+    Examples
+    --------
+    >>> scale_groupings(["No", "Maybe", "Yes"], "Maybe")[0]
+    {'No': 'No', 'Maybe': 'Maybe', 'Yes': 'Yes'}
+    >>> scale_groupings(["1", "2", "3", "4"])[0]
+    {'1': '1 or 2', '2': '1 or 2', '3': '3 or 4', '4': '3 or 4'}
+    """
+    levels = [str(v) for v in levels]
+    if neutral is not None and str(neutral) not in levels:
+        raise ArgumentError(f"`neutral` {neutral!r} is not one of `levels` {levels}")
+    if len(levels) <= 2:
+        return []
+    if neutral is None:
+        half = len(levels) // 2
+        parts = [levels[:half], levels[half:]]
+        return [{lv: span_label(p) for p in parts for lv in p}]
+    mid = levels.index(str(neutral))
+    below, above = levels[:mid], levels[mid + 1 :]
+    three = [p for p in (below, [levels[mid]], above) if p]
+    out = [{lv: span_label(p) for p in three for lv in p}]
+    if below and above:
+        rest = below + [levels[mid]]
+        out.append({lv: span_label(p) for p in (rest, above) for lv in p})
+    # a scale whose 3-way grouping changes nothing (3 levels) is still offered: the top/rest
+    # grouping follows it
+    return [g for g in out if len(set(g.values())) < len(levels)] or out[-1:]
+
+
+def choice_groupings(totals: pd.Series, *, other: str = OTHER_CATEGORY) -> list[dict[str, str]]:
+    """Top-k options plus ``other``, for k from (options - 1) down to 1 (most detailed first).
+
+    ``totals``: count of each option over all groups (index = option labels, in the
+    instrument's order); ties keep that order. An option already named ``other`` keeps its
+    name inside the ``other`` category.
+    """
+    labels = [str(v) for v in totals.index]
+    order = sorted(range(len(labels)), key=lambda i: (-float(totals.iloc[i]), i))
+    out = []
+    for k in range(len(labels) - 1, 0, -1):
+        top = {labels[i] for i in order[:k]}
+        out.append({lv: lv if lv in top else other for lv in labels})
+    return out
+
+
+#: name of the row holding every group outside the largest ones in a collapsed view
+OTHER_GROUPS = "all other groups"
+
+
+def group_mergings(sizes: pd.Series, *, other: str = OTHER_GROUPS) -> list[dict[str, str]]:
+    """Keep the m largest groups and merge the rest into ``other``, m from all groups down to 1.
+
+    ``sizes``: respondents per group (index = group labels, in the instrument's order); ties
+    keep that order. The first mapping keeps every group; a merge of a single group is skipped
+    (it would only rename it).
+    """
+    labels = [str(v) for v in sizes.index]
+    order = sorted(range(len(labels)), key=lambda i: (-float(sizes.iloc[i]), i))
+    out = [{g: g for g in labels}]
+    for m in range(len(labels) - 2, 0, -1):
+        keep = {labels[i] for i in order[:m]}
+        out.append({g: g if g in keep else other for g in labels})
+    return out
+
+
+@dataclass(frozen=True)
+class Collapsed:
+    """A collapsed view of a breakdown, safe to publish beside the full table.
+
+    ``mapping``: full answer -> category; ``groups``: full group -> row of the view;
+    ``counts``: view rows x categories; ``suppressed``: its suppression (audited jointly with
+    the full table); ``full``: the full table's suppression to publish beside it (the input's,
+    with the further cells the joint audit hid); ``share``: share of its cells hidden; ``full_share``: share of the full
+    table's cells hidden; ``threshold``: the share above which a table is collapsed.
+    """
+
+    mapping: dict[str, str]
+    groups: dict[str, str]
+    counts: pd.DataFrame
+    suppressed: Suppressed
+    full: Suppressed
+    share: float
+    full_share: float
+    threshold: float
+
+    @property
+    def merged(self) -> dict[str, list[str]]:
+        """Category -> the answers merged into it (categories of two or more answers only)."""
+        return _merged(self.mapping)
+
+    @property
+    def merged_groups(self) -> dict[str, list[str]]:
+        """View row -> the groups merged into it (rows of two or more groups only)."""
+        return _merged(self.groups)
+
+    def describe(self) -> str:
+        """What was collapsed and why, in plain words (for a caption)."""
+        parts = [f"{c} = {', '.join(v)}" for c, v in self.merged.items()]
+        parts += [f"{c} = {', '.join(v)}" for c, v in self.merged_groups.items()]
+        return (
+            f"Small-cell suppression hides {self.full_share:.0%} of the cells of the full table "
+            f"(more than {self.threshold:.0%}), so answers are also shown grouped "
+            f"({'; '.join(parts)}); this view hides {self.share:.0%} of its cells."
+        )
+
+
+def _merged(mapping: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item, into in mapping.items():
+        out.setdefault(into, []).append(item)
+    return {c: v for c, v in out.items() if len(v) > 1}
+
+
+def collapse(
+    table: pd.DataFrame,
+    full: Suppressed,
+    groupings: list[dict[str, str]],
+    *,
+    k: int = 5,
+    zeros: str = "show",
+    threshold: float = DEFAULT_COLLAPSE_SHARE,
+    merge_groups: bool = True,
+    max_tries: int = 3,
+) -> Collapsed | None:
+    """A collapsed view of ``table`` that is safe to publish with it; None when not needed.
+
+    Parameters
+    ----------
+    table
+        Counts, groups x answers (as given to :func:`suppress`); not modified.
+    full
+        ``suppress(table, k=k, zeros=zeros)``: the full table as it is published.
+    groupings
+        Candidate mappings answer -> category, most detailed first
+        (:func:`scale_groupings`, :func:`choice_groupings`).
+    k, zeros
+        As for :func:`suppress`.
+    threshold
+        Collapse only when ``suppressed_share(full) > threshold``.
+    merge_groups
+        Also try keeping only the largest groups (:func:`group_mergings`) when answer groupings
+        alone still hide more than ``threshold`` (small groups hide every split of their answers).
+    max_tries
+        Candidates audited at most (in order of the share their own suppression hides).
+
+    Returns
+    -------
+    Collapsed or None
+        The first candidate (most groups kept, then most detailed grouping) whose audited view
+        hides at most ``threshold`` of its cells, else the one hiding the least. None when the
+        full table hides at most ``threshold``, or no candidate can be protected.
+
+    Notes
+    -----
+    A view cell is a sum of full cells, so the two tables together tell an attacker more than
+    either alone (a "<5" full cell is its collapsed cell less the published neighbours). Each
+    candidate is suppressed on its own (primary, secondary) and then audited **jointly** with
+    the full table: for every hidden cell of either table, the smallest and largest true value
+    consistent with both displays is found by integer programming
+    (:func:`scipy.optimize.milp`; merged rows and columns together need not give a totally
+    unimodular system, so the linear relaxation is not enough). While a cell can be pinned
+    down, cells and then totals of the view are hidden. In R, ``sdcTable::protectLinkedTables``
+    protects linked tables.
+    """
+    _counts(table)  # checks the counts
+    if not 0 <= float(threshold) < 1:
+        raise ArgumentError(
+            f"`threshold` must be a share from 0 to 1 (e.g. 0.3); got {threshold!r}"
+        )
+    threshold, full_share = float(threshold), suppressed_share(full)
+    if full.k <= 0 or full_share <= threshold:
+        return None
+    for mapping in groupings:
+        _check_mapping(mapping, [str(c) for c in table.columns], "answers", "column")
+    same = {str(g): str(g) for g in table.index}
+    cands = []
+    for c in groupings:
+        for r in [same, *([_clean_rows(table, c, k, zeros)] if merge_groups else [])]:
+            if r is None or any(r == x for _, _, _, x, y in cands if y == c):
+                continue
+            view = _merge(table, r, c)
+            quick = suppressed_share(suppress(view, k=k, zeros=zeros))
+            cands.append((quick > threshold, quick if quick > threshold else 0, len(cands), r, c))
+    best = None
+    for *_, r, c in sorted(cands, key=lambda t: t[:3])[:max_tries]:
+        view = _merge(table, r, c)
+        both = _Joint(table, full, view, r, c, zeros).run()
+        if both is None:
+            continue
+        got = Collapsed(
+            c, r, view, both[1], both[0], suppressed_share(both[1]), full_share, threshold
+        )
+        if got.share <= threshold:
+            return got
+        if best is None or got.share < best.share:
+            best = got
+    return best
+
+
+def _clean_rows(table: pd.DataFrame, cols: dict[str, str], k: int, zeros: str):
+    """Groups whose collapsed answers hold no small count kept; the others merged into one row.
+
+    None when fewer than two groups would be merged (nothing to gain).
+    """
+    view = _merge(table, {str(g): str(g) for g in table.index}, cols).to_numpy()
+    low = 1 if zeros == "show" else 0
+    small = ((view >= low) & (view < k)).any(axis=1)
+    if small.sum() < 2 or small.all():
+        return None  # nothing gained by renaming one group, nothing left to compare if all merge
+    return {
+        str(g): OTHER_GROUPS if bad else str(g) for g, bad in zip(table.index, small, strict=True)
+    }
+
+
+def _check_mapping(mapping: dict[str, str], items: list[str], what: str, axis: str) -> None:
+    missing = [v for v in items if v not in mapping]
+    if missing:
+        raise ArgumentError(
+            f"the grouping {mapping} does not place the {what} {missing}; map every {axis} "
+            "of `table` to a category"
+        )
+
+
+def _merge(table: pd.DataFrame, rows: dict[str, str], cols: dict[str, str]) -> pd.DataFrame:
+    """Counts summed into view rows x view columns (order of first appearance)."""
+    arr = _counts(table)
+    r_keys = [rows[str(g)] for g in table.index]
+    c_keys = [cols[str(c)] for c in table.columns]
+    r_lab, c_lab = list(dict.fromkeys(r_keys)), list(dict.fromkeys(c_keys))
+    out = np.zeros((len(r_lab), len(c_lab)), dtype=np.int64)
+    for i, rk in enumerate(r_keys):
+        for j, ck in enumerate(c_keys):
+            out[r_lab.index(rk), c_lab.index(ck)] += arr[i, j]
+    return pd.DataFrame(out, index=pd.Index(r_lab), columns=pd.Index(c_lab))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a display's rows and columns are made of the full table's rows and columns."""
+
+    rows: list[list[int]]
+    cols: list[list[int]]
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, full_index, full_columns, view: pd.DataFrame, rows, cols) -> _Layout:
+        r = [[i for i, g in enumerate(full_index) if rows[str(g)] == a] for a in view.index]
+        c = [[j for j, x in enumerate(full_columns) if cols[str(x)] == b] for b in view.columns]
+        return cls(r, c, (len(full_index), len(full_columns)))
+
+    def cells(self, rows, cols) -> frozenset:
+        return frozenset(i * self.shape[1] + j for i in rows for j in cols)
+
+    def published(self, display: pd.DataFrame, k: int, low: int) -> list:
+        """What an attacker learns from ``display``: (full-cell indices, min, max) triples.
+
+        A number is exact, ``"<k"`` is ``[low, k-1]``, ``"x"`` is ``>= k``; a total shown as a
+        number is exact, an ``"x"`` total tells nothing.
+        """
+        nr, nc = len(self.rows), len(self.cols)
+        every_row, every_col = range(self.shape[0]), range(self.shape[1])
+        body = [
+            (self.cells(self.rows[a], self.cols[b]), display.iat[a, b])
+            for a in range(nr)
+            for b in range(nc)
+        ]
+        totals = []
+        if "Total" in display.columns:
+            totals += [(self.cells(self.rows[a], every_col), display.iat[a, nc]) for a in range(nr)]
+        if "Total" in display.index:
+            totals += [(self.cells(every_row, self.cols[b]), display.iat[nr, b]) for b in range(nc)]
+            if "Total" in display.columns:
+                totals.append((self.cells(every_row, every_col), display.iat[nr, nc]))
+        out = [(cells, int(t), int(t)) for cells, t in body + totals if str(t).isdigit()]
+        for cells, text in body:
+            if str(text) == f"<{k}":
+                out.append((cells, low, k - 1))
+            elif str(text) == SECONDARY_SYMBOL:
+                out.append((cells, k, np.inf))
+        return out
+
+    def near(self, target: frozenset) -> tuple[set[int], set[int]]:
+        """Rows and columns of this display that hold a cell of ``target``."""
+        width = self.shape[1]
+        rows = {a for a, m in enumerate(self.rows) if any(t // width in m for t in target)}
+        cols = {b for b, m in enumerate(self.cols) if any(t % width in m for t in target)}
+        return rows, cols
+
+    def hidden(self, display: pd.DataFrame) -> list[frozenset]:
+        """The full-cell sets of the suppressed body cells of ``display``."""
+        return [
+            self.cells(self.rows[a], self.cols[b])
+            for a in range(len(self.rows))
+            for b in range(len(self.cols))
+            if not str(display.iat[a, b]).isdigit()
+        ]
+
+
+def _ranges_free(cons: list, targets: list[frozenset], n: int, exact: bool) -> list[bool]:
+    """For each target set of cells: can its sum take two or more values given ``cons``?
+
+    ``exact=False`` solves the linear relaxation (fast; its range contains the integer one, so
+    "one value" there is final); ``exact=True`` solves integer programs
+    (:func:`scipy.optimize.milp`).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    a = np.zeros((len(cons), n))
+    for row, (cells, _, _) in enumerate(cons):
+        a[row, list(cells)] = 1
+    lo = np.array([c[1] for c in cons], dtype=float)
+    hi = np.array([c[2] for c in cons], dtype=float)
+    eq = lo == hi
+    out = []
+    for target in targets:
+        obj = np.zeros(n)
+        obj[list(target)] = 1
+        ends = []
+        for sign in (1, -1):
+            if exact:
+                res = milp(
+                    sign * obj,
+                    constraints=LinearConstraint(a, lo, hi),
+                    integrality=np.ones(n),
+                    bounds=Bounds(0, np.inf),
+                )
+            else:
+                ub = ~eq
+                fin = np.isfinite(hi) & ub
+                res = linprog(
+                    sign * obj,
+                    A_ub=np.vstack([-a[ub], a[fin]]) if ub.any() else None,
+                    b_ub=np.concatenate([-lo[ub], hi[fin]]) if ub.any() else None,
+                    A_eq=a[eq] if eq.any() else None,
+                    b_eq=lo[eq] if eq.any() else None,
+                    bounds=[(0, None)] * n,
+                    method="highs",
+                )
+            ends.append(sign * res.fun if res.status == 0 else np.inf)
+        out.append(round(ends[1], 6) > round(ends[0], 6))
+    return out
+
+
+def _plan_of(res: Suppressed, counts: np.ndarray, zeros: str) -> _Plan:
+    """A :class:`_Plan` holding a finished suppression (to extend it)."""
+    plan = _Plan.start(counts, res.k, "both", zeros)
+    plan.status = res.status.to_numpy(dtype=object).copy()
+    nr, nc = counts.shape
+    plan.rows_pub = np.array([str(res.display.iat[i, nc]) != SECONDARY_SYMBOL for i in range(nr)])
+    plan.cols_pub = np.array([str(res.display.iat[nr, j]) != SECONDARY_SYMBOL for j in range(nc)])
+    plan.grand = str(res.display.iat[nr, nc]) != SECONDARY_SYMBOL
+    return plan
+
+
+def _result(table: pd.DataFrame, plan: _Plan) -> Suppressed:
+    return Suppressed(
+        display=_display(table, plan, "both"),
+        status=pd.DataFrame(plan.status, index=table.index, columns=table.columns),
+        n_primary=int((plan.status == PRIMARY).sum()),
+        n_secondary=int((plan.status == SECONDARY).sum()),
+        hidden_totals=[table.index[i] for i in np.flatnonzero(~plan.rows_pub)]
+        + [table.columns[j] for j in np.flatnonzero(~plan.cols_pub)],
+        k=int(plan.k),
+    )
+
+
+class _Joint:
+    """The full table and one view, suppressed together (both plans may grow)."""
+
+    def __init__(self, table, full: Suppressed, view: pd.DataFrame, rows, cols, zeros: str):
+        idx, col = list(table.index), list(table.columns)
+        same_r, same_c = {str(g): str(g) for g in idx}, {str(c): str(c) for c in col}
+        self.tables = (table, view)
+        self.layouts = (
+            _Layout.of(idx, col, table, same_r, same_c),
+            _Layout.of(idx, col, view, rows, cols),
+        )
+        self.plans = (
+            _plan_of(full, _counts(table), zeros),
+            _Plan.start(_counts(view), full.k, "rows", zeros),
+        )
+        self.plans[1].secondary()
+        _inherit_hidden_totals(self.plans[1], full, self.layouts[1])
+        self.n = len(idx) * len(col)
+        self.exact = False
+
+    def state(self):
+        cons, targets = [], []
+        for table, lay, plan in zip(self.tables, self.layouts, self.plans, strict=True):
+            shown = _display(table, plan, "both")
+            cons += lay.published(shown, plan.k, plan.low)
+            targets += lay.hidden(shown)
+        return cons, list(dict.fromkeys(targets))
+
+    def exposed(self) -> list[frozenset]:
+        cons, targets = self.state()
+        return [
+            t
+            for t, ok in zip(targets, _ranges_free(cons, targets, self.n, self.exact), strict=True)
+            if not ok
+        ]
+
+    def protected(self, target) -> bool:
+        cons, _ = self.state()
+        return _ranges_free(cons, [target], self.n, self.exact)[0]
+
+    def moves(self, target: frozenset) -> list[tuple]:
+        """Every further step, cheapest first: full cells, view cells, full totals, view totals.
+
+        Cells are taken from the target's lines only, smaller counts first; totals from any
+        line, the target's first. A hidden total costs most: it withholds every share of its
+        line.
+        """
+        cells, totals = [], []
+        for plan, lay in zip(self.plans, self.layouts, strict=True):
+            near_r, near_c = lay.near(target)
+            near = [
+                (a, b)
+                for a in range(len(lay.rows))
+                for b in range(len(lay.cols))
+                if a in near_r or b in near_c
+            ]
+            found = sorted(plan.candidates(near), key=lambda c, p=plan: (p.counts[c], c))
+            cells += [(plan.status, c, SECONDARY) for c in found]
+            lines = [(plan.rows_pub, i, i not in near_r) for i in np.flatnonzero(plan.rows_pub)]
+            lines += [(plan.cols_pub, j, j not in near_c) for j in np.flatnonzero(plan.cols_pub)]
+            totals += [(pub, at, False) for pub, at, _ in sorted(lines, key=lambda t: t[2])]
+        return cells + totals
+
+    def protect(self, target: frozenset) -> bool:
+        """Take the cheapest single step that protects ``target``, else the cheapest step."""
+        moves = self.moves(target)
+        for arr, at, value in moves:
+            before = arr[at]
+            arr[at] = value
+            if self.protected(target):
+                return True
+            arr[at] = before
+        if moves:
+            arr, at, value = moves[0]
+            arr[at] = value
+            return True
+        for plan in self.plans:
+            if plan.grand:
+                plan.grand = False
+                return True
+        return False
+
+    def run(self) -> tuple[Suppressed, Suppressed] | None:
+        """Protect every hidden cell of both tables (linear relaxation first, then exact)."""
+        for exact in (False, True):
+            self.exact = exact
+            while left := self.exposed():
+                if not self.protect(left[0]):
+                    return None
+        return tuple(_result(t, p) for t, p in zip(self.tables, self.plans, strict=True))
+
+
+def _inherit_hidden_totals(plan: _Plan, full: Suppressed, lay: _Layout) -> None:
+    """A view line made of one full line whose total is hidden hides its total too."""
+    nr, nc = lay.shape
+    row_hidden = [str(full.display.iat[i, nc]) == SECONDARY_SYMBOL for i in range(nr)]
+    col_hidden = [str(full.display.iat[nr, j]) == SECONDARY_SYMBOL for j in range(nc)]
+    for a, members in enumerate(lay.rows):
+        if len(members) == 1 and row_hidden[members[0]]:
+            plan.rows_pub[a] = False
+    for b, members in enumerate(lay.cols):
+        if len(members) == 1 and col_hidden[members[0]]:
+            plan.cols_pub[b] = False
+    if str(full.display.iat[nr, nc]) == SECONDARY_SYMBOL:
+        plan.grand = False
