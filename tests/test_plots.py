@@ -132,10 +132,48 @@ def test_figure_html_requires_alt_text(shares):
 def test_palettes_are_colour_blind_safe_and_sized():
     assert plots.palette(3)[0] == pytest.approx(
         (0.00392156862745098, 0.45098039215686275, 0.6980392156862745)
-    )  # seaborn "colorblind" blue (Okabe-Ito)
+    )  # seaborn "colorblind" blue (Okabe-Ito), dark enough to be kept as it is
     low, high = plots.diverging_palette(2, 3)
     assert (len(low), len(high)) == (2, 3)
 
 
 def test_describe_shares_lists_levels_for_alt_text(shares):
     assert plots.describe_shares(shares) == "Governments 56%, UN system 28%, NGOs 17%"
+
+
+def test_contrast_ratio_matches_published_wcag_values():
+    # WCAG 2.2 definition: black on white is (1 + 0.05) / (0 + 0.05) = 21.
+    assert plots.contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert plots.contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
+    # #767676 on white is the well-known smallest grey passing 4.5:1 (WebAIM contrast checker
+    # shows 4.54:1). By hand: 0x76/255 = 0.46275, ((0.46275 + 0.055)/1.055)^2.4 = 0.18116,
+    # (1.05)/(0.18116 + 0.05) = 4.542.
+    assert plots.contrast_ratio("#767676") == pytest.approx(4.542, abs=5e-4)
+    # order does not matter: lighter over darker
+    assert plots.contrast_ratio("#ffffff", "#767676") == plots.contrast_ratio("#767676")
+
+
+def test_every_palette_colour_has_enough_contrast_against_the_background():
+    marks = [*plots.palette(10), plots.NEUTRAL_GREY, plots.HATCH_GREY]
+    for low_n, high_n in [(1, 1), (2, 2), (3, 3), (2, 3), (4, 4)]:
+        low, high = plots.diverging_palette(low_n, high_n)
+        marks += low + high
+    for colour in marks:
+        assert plots.contrast_ratio(colour, plots.BACKGROUND) >= plots.MARK_CONTRAST, colour
+    text = [*plots.TEXT.values()] + [
+        v for k, v in plots.STYLE.items() if k.endswith("color") and k != "axes.edgecolor"
+    ]
+    for colour in text:
+        assert plots.contrast_ratio(colour, plots.BACKGROUND) >= plots.TEXT_CONTRAST, colour
+
+
+def test_accessible_keeps_hue_and_leaves_dark_colours_alone():
+    import colorsys
+
+    blue = (0.00392156862745098, 0.45098039215686275, 0.6980392156862745)  # 4.9:1 already
+    assert plots.accessible(blue) == pytest.approx(blue)
+    yellow = "#ece133"  # seaborn colorblind yellow: 1.3:1 against white
+    darker = plots.accessible(yellow)
+    assert plots.contrast_ratio(darker) >= 3.0
+    h0 = colorsys.rgb_to_hls(*plots.matplotlib.colors.to_rgb(yellow))[0]
+    assert colorsys.rgb_to_hls(*darker)[0] == pytest.approx(h0, abs=0.01)

@@ -53,7 +53,9 @@ def test_rating_distribution_summary_and_top_box(instrument, b1_frame):
     assert stat(s.summary, "median")["estimate"] == 4
     # top box = Important + Very important (instrument top_box [4, 5]) = 4 of 6
     top = stat(s.summary, "top_box")
-    assert top["estimate"] == pytest.approx(400 / 6) and top["n"] == 4
+    assert top["estimate"] == pytest.approx(400 / 6)
+    assert top["n"] == 6 and top["selected"] == 4  # n is the base, as in the mean's row
+    assert pd.isna(stat(s.summary, "mean")["selected"])
     # Wilson 95% by hand, z = 1.959964, z^2 = 3.841459:
     # limits = (2x + z^2 -/+ z sqrt(z^2 + 4x(n - x)/n)) / (2(n + z^2));
     # x = 4, n = 6: (11.841459 -/+ 1.959964 * sqrt(3.841459 + 32/6 = 9.174792)) / 19.682918

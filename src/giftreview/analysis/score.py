@@ -36,7 +36,7 @@ from giftreview.errors import ArgumentError, check_column
 
 __all__ = ["SUMMARY_COLUMNS", "QuestionScore", "score_question", "simulate_clean"]
 
-SUMMARY_COLUMNS = ["statistic", "estimate", "ci_low", "ci_high", "n", "method"]
+SUMMARY_COLUMNS = ["statistic", "estimate", "ci_low", "ci_high", "n", "selected", "method"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class QuestionScore:
     ``table``: tidy distribution ``level, n, base, pct, ci_low, ci_high, method`` (percentages
     of ``base``); ``summary``: tidy rows ``statistic, estimate, ci_low, ci_high, n, method``
     (``answered``, one ``missing: <label>`` row per missing code, ``blank``, and for ratings and
-    counts ``mean``/``median``/quartiles, for ratings ``top_box``); ``base_statement``: the base
+    counts ``mean``/``median``/quartiles, for ratings ``top_box``; ``n`` is always the base,
+    ``selected`` the answers in the top box, NA elsewhere); ``base_statement``: the base
     in words; ``other_text``: the "Other (specify)" answers of a multiple-choice question (raw
     respondent text: escape it before rendering).
     """

@@ -266,16 +266,18 @@ def top_box(
 ) -> pd.DataFrame:
     """Share of valid answers in the top levels of a scale (e.g. the top two boxes).
 
-    Returns one row ``statistic="top_box", estimate, ci_low, ci_high, n, base, method`` with the
-    share and its interval in percent. In R: ``prop.test(sum(x %in% top), sum(!is.na(x)))``.
+    Returns one row ``statistic="top_box", estimate, ci_low, ci_high, n, selected, method``
+    with the share and its interval in percent; ``n`` is the base (valid answers), as in every
+    other summary row, and ``selected`` the answers in the top levels. In R:
+    ``prop.test(sum(x %in% top), sum(!is.na(x)))``.
     """
     sub = valid_rows(data, [column], missing)[column]
     hits = int(sub.isin(top_levels).sum())
     base = len(sub)
     low, high = proportion_interval(hits, base, confidence=confidence, method=method)
     est = 100.0 * hits / base if base else np.nan
-    row = stat_row("top_box", est, 100.0 * float(low), 100.0 * float(high), hits, method)
-    row.insert(row.columns.get_loc("method"), "base", base)
+    row = stat_row("top_box", est, 100.0 * float(low), 100.0 * float(high), base, method)
+    row.insert(row.columns.get_loc("method"), "selected", hits)
     return row
 
 

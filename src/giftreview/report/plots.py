@@ -11,12 +11,17 @@ metadata is dropped, the font is the bundled DejaVu Sans and the size and dpi ar
 runs give the same bytes.
 
 Palettes: categorical figures use the Okabe-Ito colours (seaborn's ``colorblind`` palette);
-diverging rating charts use ColorBrewer ``BrBG`` (colour-blind safe), neutral in grey.
+diverging rating charts use ColorBrewer ``BrBG`` (colour-blind safe), neutral in grey. Every
+colour a chart draws a mark with has a contrast of at least 3:1 against the white background,
+every text colour at least 4.5:1 (WCAG 2.2, success criteria 1.4.11 and 1.4.3; the ratio is
+:func:`contrast_ratio`): palette colours lighter than that are darkened (:func:`accessible`),
+keeping their hue.
 """
 
 from __future__ import annotations
 
 import base64
+import colorsys
 import io
 import textwrap
 from collections.abc import Sequence
@@ -37,7 +42,15 @@ __all__ = [
     "WIDTH",
     "OVERALL",
     "NEUTRAL_GREY",
+    "HATCH_GREY",
     "SUPPRESSED",
+    "BACKGROUND",
+    "TEXT",
+    "MARK_CONTRAST",
+    "TEXT_CONTRAST",
+    "relative_luminance",
+    "contrast_ratio",
+    "accessible",
     "palette",
     "diverging_palette",
     "wrap",
@@ -58,24 +71,75 @@ STYLE = {
     "axes.spines.right": False,
     "svg.hashsalt": "giftreview",
     "path.simplify": True,
+    # text in the report's ink (16.9:1 against white; TEXT below)
+    "text.color": "#1d1d1d",
+    "axes.labelcolor": "#1d1d1d",
+    "axes.titlecolor": "#1d1d1d",
+    "xtick.color": "#1d1d1d",
+    "ytick.color": "#1d1d1d",
+    "axes.edgecolor": "#333333",
 }
 DPI = 110
 WIDTH = 7.2  # inches: the text width of an A4 page with the report's margins
 OVERALL = "All respondents"
-NEUTRAL_GREY = "#bdbdbd"
+#: the page and figure background
+BACKGROUND = "#ffffff"
+#: WCAG 2.2 minimum contrast of chart marks (1.4.11) and of text (1.4.3) against the background
+MARK_CONTRAST = 3.0
+TEXT_CONTRAST = 4.5
+#: text and rule colours of the charts (the report's ink, muted ink and axis rules)
+TEXT = {"ink": "#1d1d1d", "muted": "#555555", "rule": "#333333"}
+#: the neutral level of a rating scale (grey at 3.45:1 against white)
+NEUTRAL_GREY = "#8a8a8a"
+#: outline and hatching of the suppressed segment (4.54:1 against white)
+HATCH_GREY = "#767676"
 #: level of a chart row holding the share of a group's suppressed cells, drawn hatched at the end
 SUPPRESSED = "suppressed (small cells)"
 
 
+def relative_luminance(colour) -> float:
+    """WCAG relative luminance of an sRGB colour (hex text or RGB floats in 0..1).
+
+    Notes
+    -----
+    :math:`L = 0.2126 R + 0.7152 G + 0.0722 B`, each channel linearised as
+    :math:`c/12.92` when :math:`c \\le 0.04045`, else :math:`((c + 0.055)/1.055)^{2.4}`
+    (WCAG 2.2, "relative luminance"). Written out because matplotlib and seaborn do not expose
+    it; in R: ``colorspace::contrast_ratio``.
+    """
+    r, g, b = matplotlib.colors.to_rgb(colour)
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a, b=BACKGROUND) -> float:
+    """WCAG contrast ratio :math:`(L_1 + 0.05) / (L_2 + 0.05)`, lighter over darker (1 to 21)."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def accessible(colour, ratio: float = MARK_CONTRAST, against=BACKGROUND) -> tuple:
+    """``colour`` darkened (same hue and saturation) until its contrast reaches ``ratio``.
+
+    A colour already at ``ratio`` is returned unchanged (as RGB floats).
+    """
+    rgb = matplotlib.colors.to_rgb(colour)
+    hue, light, sat = colorsys.rgb_to_hls(*rgb)
+    while contrast_ratio(rgb, against) < ratio and light > 0:
+        light = max(0.0, light - 0.01)
+        rgb = colorsys.hls_to_rgb(hue, light, sat)
+    return tuple(float(c) for c in rgb)
+
+
 def palette(n: int) -> list:
-    """``n`` colour-blind-safe categorical colours (Okabe-Ito, via seaborn)."""
-    return sns.color_palette("colorblind", n_colors=max(n, 1))
+    """``n`` colour-blind-safe categorical colours (Okabe-Ito, via seaborn), each >= 3:1."""
+    return [accessible(c) for c in sns.color_palette("colorblind", n_colors=max(n, 1))]
 
 
 def diverging_palette(n_low: int, n_high: int) -> tuple[list, list]:
-    """Colours of the levels below and above the neutral point (ColorBrewer BrBG)."""
+    """Colours of the levels below and above the neutral point (ColorBrewer BrBG), each >= 3:1."""
     side = max(n_low, n_high, 1)
-    colours = sns.color_palette("BrBG", n_colors=2 * side + 1)
+    colours = [accessible(c) for c in sns.color_palette("BrBG", n_colors=2 * side + 1)]
     low = colours[:side][side - n_low :]
     high = colours[side + 1 :][:n_high]
     return list(low), list(high)
@@ -132,7 +196,7 @@ def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = Fal
                 y,
                 xerr=[np.nan_to_num(lo), np.nan_to_num(hi)],
                 fmt="none",
-                ecolor="#333333",
+                ecolor=TEXT["rule"],
                 capsize=3,
                 lw=1,
             )
@@ -214,7 +278,7 @@ def diverging_bars(
                 wide[lv],
                 left=start,
                 color="white",
-                edgecolor=NEUTRAL_GREY,
+                edgecolor=HATCH_GREY,
                 hatch="////",
                 height=0.65,
                 label=lv,
@@ -250,7 +314,7 @@ def _symmetric_percent_axis(ax: Axes, reach: float) -> None:
     step = 25 if lim > 60 else (20 if lim > 40 else 10)
     ticks = np.arange(-lim, lim + 1, step)
     ax.set_xticks(ticks, [f"{abs(t):.0f}%" for t in ticks])
-    ax.axvline(0, color="#333333", lw=0.8)
+    ax.axvline(0, color=TEXT["rule"], lw=0.8)
 
 
 # ---- output -----------------------------------------------------------------------------------

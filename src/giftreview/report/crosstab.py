@@ -1,0 +1,219 @@
+"""Wide crosstabs: a breakdown as a reviewer reads it, one row per group.
+
+A breakdown (:attr:`giftreview.analysis.stats.Breakdown.table`) is tidy: one row per group x
+answer. After small-cell suppression (:func:`giftreview.analysis.disclosure.suppress_tidy`) it
+becomes three things to publish:
+
+* :attr:`Crosstab.percentages`: groups x answers, the group's base in ``n``, row percentages in
+  the cells, suppressed cells marked in place (``"<5"`` below the threshold, ``"x"`` hidden with
+  them), a last row for all groups together;
+* :attr:`Crosstab.intervals`: the same grid with each share's interval (compact, second table);
+* :attr:`Crosstab.long`: the long form, counts after suppression only, for the appendix CSV.
+
+A share is printed only where its count is published and so is its group's base: a share and a
+count together give the base away, so a group whose total is hidden shows
+:data:`WITHHELD` in every cell. Nothing here publishes a number the suppressed display
+(:attr:`giftreview.analysis.disclosure.Suppressed.display`) does not already imply.
+
+:func:`collapsed_crosstab` does the same for a collapsed view
+(:func:`giftreview.analysis.disclosure.collapse`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from giftreview.analysis.disclosure import (
+    PRIMARY,
+    SECONDARY,
+    SECONDARY_SYMBOL,
+    Collapsed,
+    Suppressed,
+)
+from giftreview.analysis.stats import share_table
+from giftreview.errors import ArgumentError
+from giftreview.report.display import fmt_interval
+
+__all__ = [
+    "WITHHELD",
+    "TOTAL_ROW",
+    "Crosstab",
+    "wide_crosstab",
+    "collapsed_crosstab",
+    "long_counts",
+]
+
+#: cell text of a share left out because its group's total is hidden
+WITHHELD = "–"
+#: label of the last row (every group together)
+TOTAL_ROW = "All groups"
+
+
+@dataclass(frozen=True)
+class Crosstab:
+    """A breakdown ready to print (every cell is text).
+
+    ``percentages``: index = groups then :data:`TOTAL_ROW`; columns ``n`` then the answers.
+    ``intervals``: index = groups; columns = answers; ``"low to high"`` (percent) or the mark.
+    ``status``: same shape as ``percentages`` without ``n``: ``""``, ``"primary"``,
+    ``"secondary"`` or ``"withheld"`` (for a CSS class per cell). ``long``: columns ``group,
+    answer, n`` (counts after suppression, totals included). ``k``: the threshold.
+    """
+
+    percentages: pd.DataFrame
+    intervals: pd.DataFrame
+    status: pd.DataFrame
+    long: pd.DataFrame
+    k: int
+
+    @property
+    def n_suppressed(self) -> int:
+        """Cells hidden by suppression (primary and secondary), total row excluded."""
+        body = self.status.drop(index=TOTAL_ROW, errors="ignore")
+        return int(body.isin([PRIMARY, SECONDARY]).to_numpy().sum())
+
+    def legend(self) -> str:
+        """One sentence explaining the marks in the cells."""
+        parts = [
+            f"“<{self.k}”: fewer than {self.k} respondents",
+            f"“{SECONDARY_SYMBOL}”: hidden so that no small count can be worked out from the totals",
+        ]
+        if (self.status == "withheld").to_numpy().any():
+            parts.append(f"“{WITHHELD}”: share withheld because its group's total is hidden")
+        return "; ".join(parts) + "."
+
+
+def _pct(v: float) -> str:
+    return f"{v:.1f}"
+
+
+def wide_crosstab(
+    shown: pd.DataFrame,
+    res: Suppressed,
+    *,
+    row: str = "group",
+    column: str = "level",
+    base: str | None = None,
+) -> Crosstab:
+    """The wide crosstab of a suppressed tidy breakdown.
+
+    Parameters
+    ----------
+    shown, res
+        What :func:`giftreview.analysis.disclosure.suppress_tidy` returns: the tidy table (with
+        ``n``, ``pct``, ``ci_low``, ``ci_high``, ``suppressed``) and its :class:`Suppressed`.
+    row, column
+        The group and answer columns of ``shown``.
+    base
+        Column of ``shown`` holding each group's base, for tables whose base is not the row
+        total (multiple choice: respondents who answered; answers do not add up). ``None``: the
+        base is the published row total.
+
+    Returns
+    -------
+    Crosstab
+    """
+    for c in (row, column, "n", "pct", "ci_low", "ci_high", "suppressed"):
+        if c not in shown.columns:
+            raise ArgumentError(f"`{c}` is not a column of `shown`; columns: {list(shown.columns)}")
+    groups = list(res.status.index)
+    answers = list(res.status.columns)
+    keyed = shown.assign(_g=shown[row].astype(str), _a=shown[column].astype(str)).set_index(
+        ["_g", "_a"]
+    )
+    disp = res.display
+    pct = pd.DataFrame("", index=groups, columns=answers, dtype=object)
+    ci = pd.DataFrame("", index=groups, columns=answers, dtype=object)
+    status = pd.DataFrame("", index=groups, columns=answers, dtype=object)
+    n_col = []
+    for g in groups:
+        total_hidden = base is None and str(disp.at[g, "Total"]) == SECONDARY_SYMBOL
+        if base is None:
+            n_col.append(str(disp.at[g, "Total"]))
+        else:
+            n_col.append(str(int(keyed.loc[str(g), base].iloc[0])))
+        for a in answers:
+            st = str(res.status.at[g, a])
+            if st:
+                pct.at[g, a] = ci.at[g, a] = str(disp.at[g, a])
+                status.at[g, a] = st
+            elif total_hidden:
+                pct.at[g, a] = ci.at[g, a] = WITHHELD
+                status.at[g, a] = "withheld"
+            else:
+                cell = keyed.loc[(str(g), str(a))]
+                pct.at[g, a] = "" if pd.isna(cell["pct"]) else _pct(float(cell["pct"]))
+                ci.at[g, a] = fmt_interval(cell["ci_low"], cell["ci_high"])
+    pct.insert(0, "n", n_col)
+    total, total_status = _total_row(res, answers, None if base is None else _bases(keyed, base))
+    pct.loc[TOTAL_ROW] = total
+    status.loc[TOTAL_ROW] = total_status
+    return Crosstab(pct, ci, status, long_counts(res), res.k)
+
+
+def _bases(keyed: pd.DataFrame, base: str) -> int:
+    return int(keyed[base].groupby(level=0, sort=False).first().sum())
+
+
+def _total_row(res: Suppressed, answers: list, base: int | None) -> tuple[list, list]:
+    """The all-groups row: its base and each answer's share of it (when published)."""
+    disp = res.display
+    if "Total" not in disp.index:
+        return [""] * (len(answers) + 1), ["withheld"] * len(answers)
+    grand = str(disp.at["Total", "Total"]) if "Total" in disp.columns else SECONDARY_SYMBOL
+    denom = base if base is not None else (int(grand) if grand.isdigit() else None)
+    cells, status = [grand if base is None else str(base)], []
+    for a in answers:
+        text = str(disp.at["Total", a])
+        if text.isdigit() and denom:
+            cells.append(_pct(100.0 * int(text) / denom))
+            status.append("")
+        elif text.isdigit():
+            cells.append(WITHHELD)
+            status.append("withheld")
+        else:
+            cells.append(text)
+            status.append(SECONDARY)
+    return cells, status
+
+
+def long_counts(res: Suppressed, *, group: str = "group", answer: str = "answer") -> pd.DataFrame:
+    """The suppressed display in long form (``group, answer, n``), totals included, as text.
+
+    This is what the appendix CSV holds: exactly the published counts ("<k", "x" or a count),
+    never a percentage or an interval.
+    """
+    disp = res.display
+    out = disp.rename_axis(index=group, columns=answer).stack(future_stack=True)
+    return out.rename("n").reset_index().astype(str)
+
+
+def collapsed_crosstab(
+    view: Collapsed, *, confidence: float = 0.95, method: str = "wilson"
+) -> Crosstab:
+    """The wide crosstab of a collapsed view (shares and intervals from its counts).
+
+    The view publishes row totals only (no all-groups row: the full table has it).
+    """
+    counts = view.counts
+    parts = []
+    for g, r in counts.iterrows():
+        part = share_table(list(counts.columns), r.to_numpy(), int(r.sum()), confidence, method)
+        part.insert(0, "group", str(g))
+        parts.append(part)
+    tidy = pd.concat(parts, ignore_index=True)
+    status = view.suppressed.status
+    tidy["suppressed"] = [
+        status.at[g, a] for g, a in zip(tidy["group"], tidy["level"].astype(str), strict=True)
+    ]
+    out = wide_crosstab(tidy, view.suppressed)
+    keep = [i for i in out.percentages.index if i != TOTAL_ROW]
+    return Crosstab(
+        out.percentages.loc[keep],
+        out.intervals,
+        out.status.loc[keep],
+        out.long,
+        out.k,
+    )
