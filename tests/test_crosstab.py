@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from giftreview.analysis import disclosure
-from giftreview.analysis.disclosure import suppress, suppress_tidy
+from giftreview.analysis.disclosure import apply_suppression, suppress, suppress_tidy
 from giftreview.analysis.stats import share_table
 from giftreview.report.crosstab import (
     TOTAL_ROW,
@@ -81,8 +81,28 @@ def test_group_with_hidden_total_shows_no_share():
     shown, res = suppress_tidy(t, k=5)
     ct = wide_crosstab(shown, res)
     assert ct.percentages.at["a", "n"] == "x"
+    assert ct.percentages.at["a", "x"] == "<5"
+    assert ct.percentages.at["a", "y"] == "0.0"  # a zero is 0 % of any base: nothing to hide
+    assert ct.percentages.at[TOTAL_ROW, "y"] == "0.0"
+
+
+def test_published_count_beside_a_hidden_total_gets_no_share():
+    # A display as the audit may leave it: group a's total hidden, its count 6 published.
+    # 6 with a share of 6/9 = 66.7 % would give the total 9 away, so the share is withheld.
+    from giftreview.analysis.disclosure import Suppressed
+
+    display = pd.DataFrame(
+        [["<5", "6", "x"], ["10", "12", "22"], ["x", "18", "x"]],
+        index=["a", "b", "Total"],
+        columns=["x", "y", "Total"],
+    )
+    status = pd.DataFrame([["primary", ""], ["", ""]], index=["a", "b"], columns=["x", "y"])
+    res = Suppressed(display, status, 1, 0, ["a"], 5)
+    t = tidy({"a": [3, 6], "b": [10, 12]}, ["x", "y"])
+    ct = wide_crosstab(apply_suppression(t, res), res)
     assert ct.percentages.at["a", "y"] == WITHHELD
     assert ct.status.at["a", "y"] == "withheld"
+    assert ct.percentages.at["b", "y"] == "54.5"  # 12 / 22
     assert "share withheld" in ct.legend()
 
 

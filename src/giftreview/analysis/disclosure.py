@@ -44,6 +44,7 @@ __all__ = [
     "suppress",
     "wide_counts",
     "suppress_tidy",
+    "apply_suppression",
     "DEFAULT_COLLAPSE_SHARE",
     "OTHER_CATEGORY",
     "suppressed_share",
@@ -332,8 +333,23 @@ def suppress_tidy(
     for c in (row, column, count):
         if c not in table.columns:
             raise ArgumentError(f"`{c}` is not a column of `table`; columns: {list(table.columns)}")
-    wide = wide_counts(table, row=row, column=column, count=count)
-    res = suppress(wide, k=k)
+    res = suppress(wide_counts(table, row=row, column=column, count=count), k=k)
+    return apply_suppression(table, res, row=row, column=column, hide=hide), res
+
+
+def apply_suppression(
+    table: pd.DataFrame,
+    res: Suppressed,
+    *,
+    row: str = "group",
+    column: str = "level",
+    hide: tuple[str, ...] = ("pct", "ci_low", "ci_high"),
+) -> pd.DataFrame:
+    """A tidy table marked with a finished suppression ``res`` (see :func:`suppress_tidy`).
+
+    Used when the suppression was extended after :func:`suppress_tidy` (e.g. by
+    :func:`collapse`, whose :attr:`Collapsed.full` hides more cells of the full table).
+    """
     out = table.copy()
     keys = list(zip(out[row], out[column], strict=True))
     out["suppressed"] = [res.status.loc[r, c] for r, c in keys]
@@ -346,7 +362,7 @@ def suppress_tidy(
     for c in hide:
         if c in out.columns:
             out[c] = out[c].where(shown)
-    return out, res
+    return out
 
 
 # ---- collapsed views published beside the full table ------------------------------------------

@@ -26,11 +26,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from giftreview.analysis.disclosure import (
+    DEFAULT_COLLAPSE_SHARE,
     PRIMARY,
     SECONDARY,
     SECONDARY_SYMBOL,
     Collapsed,
     Suppressed,
+    apply_suppression,
+    choice_groupings,
+    collapse,
+    scale_groupings,
+    suppress,
+    wide_counts,
 )
 from giftreview.analysis.stats import share_table
 from giftreview.errors import ArgumentError
@@ -40,6 +47,8 @@ __all__ = [
     "WITHHELD",
     "TOTAL_ROW",
     "Crosstab",
+    "BreakdownViews",
+    "breakdown_views",
     "wide_crosstab",
     "collapsed_crosstab",
     "long_counts",
@@ -139,9 +148,11 @@ def wide_crosstab(
             if st:
                 pct.at[g, a] = ci.at[g, a] = str(disp.at[g, a])
                 status.at[g, a] = st
-            elif total_hidden:
+            elif total_hidden and str(disp.at[g, a]) != "0":  # 0 % of any base is 0 %
                 pct.at[g, a] = ci.at[g, a] = WITHHELD
                 status.at[g, a] = "withheld"
+            elif total_hidden:
+                pct.at[g, a], ci.at[g, a] = _pct(0.0), ""
             else:
                 cell = keyed.loc[(str(g), str(a))]
                 pct.at[g, a] = "" if pd.isna(cell["pct"]) else _pct(float(cell["pct"]))
@@ -167,8 +178,8 @@ def _total_row(res: Suppressed, answers: list, base: int | None) -> tuple[list, 
     cells, status = [grand if base is None else str(base)], []
     for a in answers:
         text = str(disp.at["Total", a])
-        if text.isdigit() and denom:
-            cells.append(_pct(100.0 * int(text) / denom))
+        if text == "0" or (text.isdigit() and denom):
+            cells.append(_pct(100.0 * int(text) / denom) if denom else _pct(0.0))
             status.append("")
         elif text.isdigit():
             cells.append(WITHHELD)
@@ -191,16 +202,28 @@ def long_counts(res: Suppressed, *, group: str = "group", answer: str = "answer"
 
 
 def collapsed_crosstab(
-    view: Collapsed, *, confidence: float = 0.95, method: str = "wilson"
+    view: Collapsed,
+    *,
+    confidence: float = 0.95,
+    method: str = "wilson",
+    base: pd.Series | None = None,
 ) -> Crosstab:
     """The wide crosstab of a collapsed view (shares and intervals from its counts).
 
-    The view publishes row totals only (no all-groups row: the full table has it).
+    ``base``: each full group's base when it is not the row total (multiple choice), summed
+    over merged groups. The view publishes row totals only (no all-groups row: the full table
+    has it).
     """
     counts = view.counts
+    bases = None
+    if base is not None:
+        bases = {}
+        for g, b in base.items():
+            bases[view.groups[str(g)]] = bases.get(view.groups[str(g)], 0) + int(b)
     parts = []
     for g, r in counts.iterrows():
-        part = share_table(list(counts.columns), r.to_numpy(), int(r.sum()), confidence, method)
+        n = int(r.sum()) if bases is None else bases[str(g)]
+        part = share_table(list(counts.columns), r.to_numpy(), n, confidence, method)
         part.insert(0, "group", str(g))
         parts.append(part)
     tidy = pd.concat(parts, ignore_index=True)
@@ -208,7 +231,7 @@ def collapsed_crosstab(
     tidy["suppressed"] = [
         status.at[g, a] for g, a in zip(tidy["group"], tidy["level"].astype(str), strict=True)
     ]
-    out = wide_crosstab(tidy, view.suppressed)
+    out = wide_crosstab(tidy, view.suppressed, base=None if bases is None else "base")
     keep = [i for i in out.percentages.index if i != TOTAL_ROW]
     return Crosstab(
         out.percentages.loc[keep],
@@ -217,3 +240,78 @@ def collapsed_crosstab(
         out.long,
         out.k,
     )
+
+
+@dataclass(frozen=True)
+class BreakdownViews:
+    """Everything a by-group page publishes for one question, audited together.
+
+    ``shown``/``suppressed``: the tidy breakdown marked with the full table's suppression and
+    that suppression (including cells hidden for the collapsed view's sake); ``full``: its
+    :class:`Crosstab`; ``collapsed``: the :class:`~giftreview.analysis.disclosure.Collapsed`
+    view (None when the full table hides at most ``threshold`` of its cells, or no safe view
+    exists) and ``collapsed_table`` its :class:`Crosstab`.
+    """
+
+    shown: pd.DataFrame
+    suppressed: Suppressed
+    full: Crosstab
+    collapsed: Collapsed | None = None
+    collapsed_table: Crosstab | None = None
+
+
+def breakdown_views(
+    table: pd.DataFrame,
+    qtype: str,
+    *,
+    k: int = 5,
+    levels: list[str] | None = None,
+    neutral: str | None = None,
+    threshold: float = DEFAULT_COLLAPSE_SHARE,
+    confidence: float = 0.95,
+) -> BreakdownViews:
+    """Suppress a question's tidy breakdown, collapse it when needed, and build its crosstabs.
+
+    Parameters
+    ----------
+    table
+        :attr:`giftreview.analysis.stats.Breakdown.table` of one question (``group, level, n,
+        base, pct, ci_low, ci_high``).
+    qtype
+        The question's type: ``rating`` (collapsed to bottom/neutral/top, then top/rest),
+        ``count`` (bins collapsed to lower and upper halves), ``single`` (top-k answers plus
+        "all other answers"), ``multi`` (answers kept; only small groups are merged, since a
+        respondent may choose several options).
+    k, threshold
+        Small-cell threshold and the hidden share above which a collapsed view is added.
+    levels, neutral
+        A rating scale's labels (lowest first) and its neutral label (None for an even scale).
+    confidence
+        Level of the collapsed view's intervals.
+    """
+    if qtype not in ("rating", "count", "single", "multi"):
+        raise ArgumentError(
+            f"`qtype` {qtype!r}: breakdowns are of 'rating', 'count', 'single' or 'multi' questions"
+        )
+    wide = wide_counts(table)
+    res = suppress(wide, k=k)
+    answers = [str(c) for c in wide.columns]
+    if qtype == "rating":
+        groupings = scale_groupings(levels or answers, neutral)
+    elif qtype == "count":
+        groupings = scale_groupings(answers)
+    elif qtype == "single":
+        groupings = choice_groupings(wide.sum(axis=0))
+    else:
+        groupings = [{a: a for a in answers}]
+    view = collapse(wide, res, groupings, k=k, threshold=threshold) if k > 0 else None
+    full = view.full if view is not None else res
+    shown = apply_suppression(table, full)
+    multi = qtype == "multi"
+    base = "base" if multi else None
+    out = BreakdownViews(shown, full, wide_crosstab(shown, full, base=base))
+    if view is None:
+        return out
+    group_base = table.groupby("group", sort=False, observed=True)["base"].first()
+    ct = collapsed_crosstab(view, confidence=confidence, base=group_base if multi else None)
+    return BreakdownViews(shown, full, out.full, view, ct)
