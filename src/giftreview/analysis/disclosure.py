@@ -545,8 +545,9 @@ def collapse(
     Returns
     -------
     Collapsed or None
-        The first candidate (most groups kept, then most detailed grouping) whose audited view
-        hides at most ``threshold`` of its cells, else the one hiding the least. None when the
+        Among candidates whose own suppression hides at most ``threshold`` of their cells, the
+        one keeping most groups (then the most detailed grouping) whose audited view still
+        does; else the audited view hiding the least. None when the
         full table hides at most ``threshold``, or no candidate can be protected.
 
     Notes
@@ -579,7 +580,9 @@ def collapse(
                 continue
             view = _merge(table, r, c)
             quick = suppressed_share(suppress(view, k=k, zeros=zeros))
-            cands.append((quick > threshold, quick if quick > threshold else 0, len(cands), r, c))
+            # within the threshold, most rows (groups kept) first; above it, least hidden first
+            order = quick if quick > threshold else -len(view)
+            cands.append((quick > threshold, order, len(cands), r, c))
     best = None
     for *_, r, c in sorted(cands, key=lambda t: t[:3])[:max_tries]:
         view = _merge(table, r, c)
@@ -650,33 +653,41 @@ class _Layout:
     def cells(self, rows, cols) -> frozenset:
         return frozenset(i * self.shape[1] + j for i in rows for j in cols)
 
-    def published(self, display: pd.DataFrame, k: int, low: int) -> list:
-        """What an attacker learns from ``display``: (full-cell indices, min, max) triples.
+    def published(self, plan: _Plan) -> list:
+        """What an attacker learns from ``plan``'s display: (full-cell indices, min, max).
 
-        A number is exact, ``"<k"`` is ``[low, k-1]``, ``"x"`` is ``>= k``; a total shown as a
-        number is exact, an ``"x"`` total tells nothing.
+        A published count is exact, ``"<k"`` is ``[low, k-1]``, ``"x"`` is ``>= k``; a
+        published total is exact, a hidden one tells nothing (read from the plan's arrays,
+        exactly as :func:`_display` prints them).
         """
         nr, nc = len(self.rows), len(self.cols)
         every_row, every_col = range(self.shape[0]), range(self.shape[1])
-        body = [
-            (self.cells(self.rows[a], self.cols[b]), display.iat[a, b])
-            for a in range(nr)
-            for b in range(nc)
-        ]
-        totals = []
-        if "Total" in display.columns:
-            totals += [(self.cells(self.rows[a], every_col), display.iat[a, nc]) for a in range(nr)]
-        if "Total" in display.index:
-            totals += [(self.cells(every_row, self.cols[b]), display.iat[nr, b]) for b in range(nc)]
-            if "Total" in display.columns:
-                totals.append((self.cells(every_row, every_col), display.iat[nr, nc]))
-        out = [(cells, int(t), int(t)) for cells, t in body + totals if str(t).isdigit()]
-        for cells, text in body:
-            if str(text) == f"<{k}":
-                out.append((cells, low, k - 1))
-            elif str(text) == SECONDARY_SYMBOL:
-                out.append((cells, k, np.inf))
+        out = []
+        for a in range(nr):
+            for b in range(nc):
+                cells, st = self.cells(self.rows[a], self.cols[b]), plan.status[a, b]
+                if st == PRIMARY:
+                    out.append((cells, plan.low, plan.k - 1))
+                elif st == SECONDARY:
+                    out.append((cells, plan.k, np.inf))
+                else:
+                    out.append((cells, int(plan.counts[a, b]), int(plan.counts[a, b])))
+        if plan.rows_shown:
+            for a in np.flatnonzero(plan.rows_pub):
+                total = int(plan.counts[a].sum())
+                out.append((self.cells(self.rows[a], every_col), total, total))
+        if plan.cols_shown:
+            for b in np.flatnonzero(plan.cols_pub):
+                total = int(plan.counts[:, b].sum())
+                out.append((self.cells(every_row, self.cols[b]), total, total))
+            if plan.rows_shown and plan.grand:
+                total = int(plan.counts.sum())
+                out.append((self.cells(every_row, every_col), total, total))
         return out
+
+    def hidden(self, plan: _Plan) -> list[frozenset]:
+        """The full-cell sets of ``plan``'s suppressed cells."""
+        return [self.cells(self.rows[a], self.cols[b]) for a, b in np.argwhere(plan.status != "")]
 
     def near(self, target: frozenset) -> tuple[set[int], set[int]]:
         """Rows and columns of this display that hold a cell of ``target``."""
@@ -684,15 +695,6 @@ class _Layout:
         rows = {a for a, m in enumerate(self.rows) if any(t // width in m for t in target)}
         cols = {b for b, m in enumerate(self.cols) if any(t % width in m for t in target)}
         return rows, cols
-
-    def hidden(self, display: pd.DataFrame) -> list[frozenset]:
-        """The full-cell sets of the suppressed body cells of ``display``."""
-        return [
-            self.cells(self.rows[a], self.cols[b])
-            for a in range(len(self.rows))
-            for b in range(len(self.cols))
-            if not str(display.iat[a, b]).isdigit()
-        ]
 
 
 def _ranges_free(cons: list, targets: list[frozenset], n: int, exact: bool) -> list[bool]:
@@ -782,22 +784,26 @@ class _Joint:
         _inherit_hidden_totals(self.plans[1], full, self.layouts[1])
         self.n = len(idx) * len(col)
         self.exact = False
+        self.free: set[frozenset] = set()
 
     def state(self):
         cons, targets = [], []
-        for table, lay, plan in zip(self.tables, self.layouts, self.plans, strict=True):
-            shown = _display(table, plan, "both")
-            cons += lay.published(shown, plan.k, plan.low)
-            targets += lay.hidden(shown)
+        for lay, plan in zip(self.layouts, self.plans, strict=True):
+            cons += lay.published(plan)
+            targets += lay.hidden(plan)
         return cons, list(dict.fromkeys(targets))
 
     def exposed(self) -> list[frozenset]:
+        """Hidden cells (or sums) an attacker can pin down.
+
+        Hiding more only widens what an attacker can deduce (a count becomes a range, a total
+        disappears), so a cell once found free stays free and is not checked again.
+        """
         cons, targets = self.state()
-        return [
-            t
-            for t, ok in zip(targets, _ranges_free(cons, targets, self.n, self.exact), strict=True)
-            if not ok
-        ]
+        todo = [t for t in targets if t not in self.free]
+        found = _ranges_free(cons, todo, self.n, self.exact)
+        self.free |= {t for t, ok in zip(todo, found, strict=True) if ok}
+        return [t for t, ok in zip(todo, found, strict=True) if not ok]
 
     def protected(self, target) -> bool:
         cons, _ = self.state()
@@ -827,14 +833,23 @@ class _Joint:
         return cells + totals
 
     def protect(self, target: frozenset) -> bool:
-        """Take the cheapest single step that protects ``target``, else the cheapest step."""
+        """Take the cheapest step that protects ``target``, else the cheapest step.
+
+        Tried in order: one more hidden cell of the full table; one more hidden full cell
+        followed by the full table's own secondary suppression and audit (a cell hidden alone
+        in its column needs a partner there); a view cell; a total.
+        """
         moves = self.moves(target)
-        for arr, at, value in moves:
-            before = arr[at]
-            arr[at] = value
-            if self.protected(target):
+        full_cells = [m for m in moves if m[0] is self.plans[0].status]
+        for arr, at, value in moves[: len(full_cells)]:
+            if self.attempt(target, arr, at, value, follow=False):
                 return True
-            arr[at] = before
+        for arr, at, value in full_cells:
+            if self.attempt(target, arr, at, value, follow=True):
+                return True
+        for arr, at, value in moves[len(full_cells) :]:
+            if self.attempt(target, arr, at, value, follow=False):
+                return True
         if moves:
             arr, at, value = moves[0]
             arr[at] = value
@@ -845,10 +860,26 @@ class _Joint:
                 return True
         return False
 
+    def attempt(self, target, arr, at, value, *, follow: bool) -> bool:
+        """Make one change (and, with ``follow``, re-protect the full table alone); keep it
+        when ``target`` is then protected, else undo it."""
+        full = self.plans[0]
+        saved = (full.status.copy(), full.rows_pub.copy(), full.cols_pub.copy(), full.grand)
+        before = arr[at]
+        arr[at] = value
+        if follow:
+            full.secondary()
+            full.audit()
+        if self.protected(target):
+            return True
+        arr[at] = before
+        full.status, full.rows_pub, full.cols_pub, full.grand = saved
+        return False
+
     def run(self) -> tuple[Suppressed, Suppressed] | None:
         """Protect every hidden cell of both tables (linear relaxation first, then exact)."""
         for exact in (False, True):
-            self.exact = exact
+            self.exact, self.free = exact, set()
             while left := self.exposed():
                 if not self.protect(left[0]):
                     return None
