@@ -211,7 +211,7 @@ def compare_command(
 
 def _update_reports_index(out_dir: Path) -> None:
     """Refresh reports/index.html, the page linking every report, when out_dir is under it."""
-    from giftreview.pipeline.run import write_reports_index
+    from giftreview.report.index import write_reports_index
 
     index = write_reports_index(out_dir)
     if index is not None:
