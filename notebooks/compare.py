@@ -16,7 +16,7 @@
 # section (giftreview.report.comparison); the statistics are in giftreview.analysis.compare. -->
 
 # %%
-from giftreview.report import comparison
+from giftreview import report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults compare the two bundled waves).
@@ -29,7 +29,7 @@ confidence: float = 0.95  # two-sided level of every interval
 k: int = 5  # suppression threshold: counts below k are hidden in every table
 
 # %%
-cmp = comparison.open_comparison(
+cmp = report.comparison.open_comparison(
     wave_a=wave_a,
     wave_b=wave_b,
     instrument_a=instrument_a,
@@ -39,22 +39,22 @@ cmp = comparison.open_comparison(
 )
 
 # %%
-comparison.title(cmp)
+report.comparison.title(cmp)
 
 # %%
-comparison.comparability(cmp)
+report.comparison.comparability(cmp)
 
 # %%
-comparison.closed_questions(cmp)
+report.comparison.closed_questions(cmp)
 
 # %%
-comparison.open_questions(cmp)
+report.comparison.open_questions(cmp)
 
 # %%
-comparison.list_questions(cmp)
+report.comparison.list_questions(cmp)
 
 # %%
-comparison.methods(cmp)
+report.comparison.methods(cmp)
 
 # %%
-comparison.provenance(cmp)
+report.comparison.provenance(cmp)

@@ -192,7 +192,7 @@ def compare_command(
     k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
 ) -> None:
     """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
-    from giftreview.report.comparison import render_comparison
+    from giftreview.pipeline.compare import render_comparison
 
     written = render_comparison(
         wave_a,

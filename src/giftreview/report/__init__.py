@@ -17,9 +17,10 @@ environment and number formats), :mod:`~giftreview.report.tables`,
 :mod:`~giftreview.report.overview`, :mod:`~giftreview.report.methods`,
 :mod:`~giftreview.report.provenance`, :mod:`~giftreview.report.index` (the index pages),
 :mod:`~giftreview.report.plots` (charts, imported when first drawn) and
-:mod:`~giftreview.report.comparison` (the wave comparison; import it by name, it runs the pipeline).
+:mod:`~giftreview.report.comparison` (the wave comparison's sections: ``report.comparison.title(cmp)``).
 """
 
+from giftreview.report import comparison
 from giftreview.report.appendix import appendix
 from giftreview.report.index import index_html, reports_index_html, write_reports_index
 from giftreview.report.methods import (
@@ -46,6 +47,7 @@ from giftreview.report.wave import (
 )
 
 __all__ = [
+    "comparison",
     "Html",
     "Report",
     "open_wave",
