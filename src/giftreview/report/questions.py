@@ -96,7 +96,9 @@ def _block_shares(rep: Report, q: Question) -> QuestionView:
         parts.append(tables.summary_table(s.summary))
     other = s.other_text.dropna() if len(s.other_text) else s.other_text
     if len(other):
-        parts.append(Text(f"{len(other)} respondents wrote an “Other (specify)” answer.", True))
+        parts.append(
+            Text(f"{len(other)} respondents wrote an “Other (specify)” answer.", note=True)
+        )
     return QuestionView(heading(q), figure, parts)
 
 
@@ -165,9 +167,8 @@ def _block_open(rep: Report, q: Question) -> QuestionView:
     answers = coded(rep, q.id)
     freq = coding.theme_frequencies(answers, rep.data, by=None, confidence=rep.confidence, k=rep.k)
     base = int(freq["base"].iloc[0]) if len(freq) else 0
-    parts: list[Part] = [Text(p) for p in narrative.paragraphs(
-        narrative.draft_paragraphs(freq, answers.codebook)
-    )]  # fmt: skip
+    draft = narrative.draft_paragraphs(freq, answers.codebook)
+    parts: list[Part] = [Text(p) for p in narrative.paragraphs(draft)]
     parts += _quotes(rep, answers, freq)
     caption = (
         f"Themes mentioned (n = {base} answered; {len(answers.uncoded)} answers matched no theme)"
