@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from giftreview.errors import ArgumentError
 from giftreview.report.display import (
     fmt_interval,
-    fmt_interval_column,
     interval_digits,
     posthoc_display,
     top_box_label,
@@ -29,11 +28,7 @@ def test_interval_digits_grow_until_the_bounds_differ():
     assert fmt_interval(None, 2.0) == ""
 
 
-def test_interval_column_and_bad_arguments():
-    t = pd.DataFrame({"ci_low": [1.01, 10.0], "ci_high": [1.04, 20.0]})
-    assert fmt_interval_column(t) == ["1.01 to 1.04", "10.0 to 20.0"]
-    with pytest.raises(ArgumentError, match="`ci_low` is not a column of `table`"):
-        fmt_interval_column(t.rename(columns={"ci_low": "lo"}))
+def test_interval_digits_bad_arguments():
     with pytest.raises(ArgumentError, match="need 0 <= minimum <= maximum"):
         interval_digits(1.0, 2.0, minimum=3, maximum=2)
 

@@ -114,7 +114,7 @@ def test_appendix_shows_raw_and_adjusted_p_from_the_family(rep, pages):
 def test_appendix_marks_suppressed_cells(pages):
     html = pages["part_a"][1]
     assert '<td class="num gr-suppressed">&lt;3</td>' in html  # counts below k = 3 show "<3"
-    assert "suppressed (n &lt; 3)" in html
+    assert "“&lt;3”: fewer than 3 respondents" in html  # the crosstab's legend
 
 
 def test_open_answers_get_paragraphs_with_counts(pages):

@@ -442,6 +442,11 @@ def choice_groupings(totals: pd.Series, *, other: str = OTHER_CATEGORY) -> list[
     return out
 
 
+#: bounds of the joint audit's search: steps taken, single steps tried per step, and full-table
+#: steps tried with the full table's own follow-up; a view needing more is not published
+MAX_STEPS = 15
+MAX_MOVES = 16
+MAX_FOLLOWED = 4
 #: name of the row holding every group outside the largest ones in a collapsed view
 OTHER_GROUPS = "all other groups"
 
@@ -519,7 +524,7 @@ def collapse(
     zeros: str = "show",
     threshold: float = DEFAULT_COLLAPSE_SHARE,
     merge_groups: bool = True,
-    max_tries: int = 3,
+    max_tries: int = 2,
 ) -> Collapsed | None:
     """A collapsed view of ``table`` that is safe to publish with it; None when not needed.
 
@@ -839,8 +844,8 @@ class _Joint:
         followed by the full table's own secondary suppression and audit (a cell hidden alone
         in its column needs a partner there); a view cell; a total.
         """
-        moves = self.moves(target)
-        full_cells = [m for m in moves if m[0] is self.plans[0].status]
+        moves = self.moves(target)[:MAX_MOVES]
+        full_cells = [m for m in moves if m[0] is self.plans[0].status][:MAX_FOLLOWED]
         for arr, at, value in moves[: len(full_cells)]:
             if self.attempt(target, arr, at, value, follow=False):
                 return True
@@ -878,11 +883,13 @@ class _Joint:
 
     def run(self) -> tuple[Suppressed, Suppressed] | None:
         """Protect every hidden cell of both tables (linear relaxation first, then exact)."""
+        steps = 0
         for exact in (False, True):
             self.exact, self.free = exact, set()
             while left := self.exposed():
-                if not self.protect(left[0]):
-                    return None
+                steps += 1
+                if steps > MAX_STEPS or not self.protect(left[0]):
+                    return None  # no view rather than an unbounded search
         return tuple(_result(t, p) for t, p in zip(self.tables, self.plans, strict=True))
 
 

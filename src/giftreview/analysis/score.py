@@ -34,7 +34,13 @@ from giftreview.data.instrument import (
 )
 from giftreview.errors import ArgumentError, check_column
 
-__all__ = ["SUMMARY_COLUMNS", "QuestionScore", "score_question", "simulate_clean"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "QuestionScore",
+    "score_question",
+    "top_box_levels",
+    "simulate_clean",
+]
 
 SUMMARY_COLUMNS = ["statistic", "estimate", "ci_low", "ci_high", "n", "selected", "method"]
 
@@ -122,7 +128,7 @@ def score_question(
     if q.type == "count":
         rows.append(stats.quartiles(data, qid).query("statistic != 'median'"))
     if q.type == "rating":
-        top = _top_box_labels(instrument, qid)
+        top = top_box_levels(instrument, qid)
         if top:
             rows.append(stats.top_box(data, qid, top, confidence=confidence, method=method))
     summary = pd.concat([r.reindex(columns=SUMMARY_COLUMNS) for r in rows], ignore_index=True)
@@ -159,7 +165,8 @@ def _answered_mask(data: pd.DataFrame, instrument: Instrument, qid: str) -> np.n
     return data[qid].notna().to_numpy()
 
 
-def _top_box_labels(instrument: Instrument, qid: str) -> list[str]:
+def top_box_levels(instrument: Instrument, qid: str) -> list[str]:
+    """Labels of rating question ``qid``'s top-box levels (the scale's ``top_box``), lowest first."""
     scale = instrument.scale_of(qid)
     codes = {str(c) for c in scale.top_box}
     return [lv.label for lv in scale.levels if str(lv.code) in codes]

@@ -1,7 +1,9 @@
 """The statistical appendix of a report section: every breakdown by the grouping question.
 
-For each closed question: the suppressed group x answer table, the group test with raw and
-family-adjusted p, and Dunn's pairs; for each open question, theme counts by group.
+For each closed question: the wide crosstab (groups x answers, suppressed cells marked in
+place), its intervals, the collapsed view when suppression hides most of it, a CSV of the
+published counts, the group test with raw and family-adjusted p, and Dunn's pairs (only after a
+significant omnibus test); for each open question, theme counts by group.
 """
 
 from __future__ import annotations
@@ -32,12 +34,8 @@ def appendix_view(rep: Report, q: Question) -> QuestionView:
     if q.id == rep.group_by:
         parts: list[Part] = [Text("This is the grouping question.", note=True)]
     elif q.type in CLOSED_TYPES:
-        found = (
-            tables.suppressed_breakdown_table(rep, q.id),
-            tables.tests_table(rep, q.id),
-            tables.posthoc_table(rep, q.id),
-        )
-        parts = [t for t in found if t is not None]
+        found = (tables.tests_table(rep, q.id), tables.posthoc_table(rep, q.id))
+        parts = tables.crosstab_parts(rep, q.id) + [t for t in found if t is not None]
     elif q.type == "open":
         parts = _open_by_group(rep, q)
     else:

@@ -30,6 +30,7 @@ from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError
 from giftreview.pipeline.provenance import git_commit, run_date
+from giftreview.report.index import CHANGES_FILE
 from giftreview.report.provenance import DATE_FORMAT
 from giftreview.report.templating import fmt_p, render
 from giftreview.report.views import Bullets, Html, QuestionView, Table
@@ -40,6 +41,8 @@ __all__ = [
     "Comparison",
     "resolve_raw",
     "open_comparison",
+    "CHANGES_FILE",
+    "change_summary",
     "suppress_changes",
     "title",
     "comparability",
@@ -116,6 +119,39 @@ def open_comparison(
     params = dict(wave_a=wave_a, wave_b=wave_b, instrument_a=instrument_a,
                   instrument_b=instrument_b, confidence=confidence, k=k)  # fmt: skip
     return Comparison(result, inst_a, inst_b, (raw_a, raw_b), int(k), float(confidence), params)
+
+
+def change_summary(cmp: Comparison) -> pd.DataFrame:
+    """One line per compared closed question: its largest published change and adjusted p.
+
+    Columns ``question, heading, change, p_adjusted``. ``change`` names the answer whose share
+    moved most among the cells the comparison publishes (after :func:`suppress_changes`), e.g.
+    ``"Important: 40.0% to 45.0% (+5.0 points)"``; ``p_adjusted`` is the smallest
+    Benjamini-Hochberg adjusted p of the question's tests of change (text, as printed).
+    """
+    res, rows = cmp.result, []
+    for qid in dict.fromkeys(res.tests["question"]):
+        q = cmp.inst_b.question(qid)
+        block = res.changes[res.changes.question == qid].reset_index(drop=True)
+        shown = suppress_changes(block, cmp.k, binary=q.type == "multi") if len(block) else block
+        change = ""
+        if len(shown) and shown["difference"].notna().any():
+            r = shown.loc[shown["difference"].abs().idxmax()]
+            label = r["level"] if "level" in shown else r["theme"]
+            change = (
+                f"{label}: {_pct(r.share_a)}% to {_pct(r.share_b)}% "
+                f"({100 * float(r.difference):+.1f} points)"
+            )
+        p = pd.to_numeric(res.tests.loc[res.tests.question == qid, "p_adjusted"], errors="coerce")
+        rows.append(
+            {
+                "question": qid,
+                "heading": heading(q),
+                "change": change,
+                "p_adjusted": fmt_p(p.min()) if p.notna().any() else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=["question", "heading", "change", "p_adjusted"])
 
 
 # ---- disclosure control -------------------------------------------------------------------------

@@ -280,8 +280,8 @@ def breakdown_views(
     qtype
         The question's type: ``rating`` (collapsed to bottom/neutral/top, then top/rest),
         ``count`` (bins collapsed to lower and upper halves), ``single`` (top-k answers plus
-        "all other answers"), ``multi`` (answers kept; only small groups are merged, since a
-        respondent may choose several options).
+        "all other answers"), ``multi`` (not collapsed: a respondent may choose several
+        options, so options do not add up into an "other" category).
     k, threshold
         Small-cell threshold and the hidden share above which a collapsed view is added.
     levels, neutral
@@ -303,8 +303,8 @@ def breakdown_views(
     elif qtype == "single":
         groupings = choice_groupings(wide.sum(axis=0))
     else:
-        groupings = [{a: a for a in answers}]
-    view = collapse(wide, res, groupings, k=k, threshold=threshold) if k > 0 else None
+        groupings = []  # multiple choice: answers do not add up; not collapsed
+    view = collapse(wide, res, groupings, k=k, threshold=threshold) if groupings and k else None
     full = view.full if view is not None else res
     shown = apply_suppression(table, full)
     multi = qtype == "multi"

@@ -24,7 +24,6 @@ __all__ = [
     "MAX_DIGITS",
     "interval_digits",
     "fmt_interval",
-    "fmt_interval_column",
     "top_box_label",
     "posthoc_display",
 ]
@@ -73,16 +72,6 @@ def fmt_interval(low: Any, high: Any, *, minimum: int = 1) -> str:
     lo, hi = float(low), float(high)
     d = interval_digits(lo, hi, minimum=minimum)
     return f"{lo:.{d}f} to {hi:.{d}f}"
-
-
-def fmt_interval_column(
-    table: pd.DataFrame, *, low: str = "ci_low", high: str = "ci_high"
-) -> list[str]:
-    """The ``low``/``high`` columns of ``table`` as one :func:`fmt_interval` text per row."""
-    for c in (low, high):
-        if c not in table.columns:
-            raise ArgumentError(f"`{c}` is not a column of `table`; columns: {list(table.columns)}")
-    return [fmt_interval(a, b) for a, b in zip(table[low], table[high], strict=True)]
 
 
 def top_box_label(labels: list[str]) -> str:

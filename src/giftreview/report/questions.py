@@ -19,8 +19,10 @@ from types import ModuleType
 import pandas as pd
 
 from giftreview.analysis.disclosure import Suppressed, suppress_tidy
+from giftreview.analysis.score import top_box_levels
 from giftreview.data.instrument import Question
 from giftreview.report import tables
+from giftreview.report.display import top_box_label
 from giftreview.report.templating import render
 from giftreview.report.views import Html, Part, QuestionView, Quote, Table, Text
 from giftreview.report.wave import (
@@ -31,6 +33,7 @@ from giftreview.report.wave import (
     heading,
     is_synthetic,
     report_section,
+    scale_labels,
     score,
     suppressed,
 )
@@ -106,9 +109,7 @@ def _block_rating(rep: Report, q: Question) -> QuestionView:
     plots = _plots()
     s = score(rep, q.id)
     n = _base(s.table)
-    scale = rep.instrument.scale_of(q.id)
-    levels = [lv.label for lv in scale.levels]
-    neutral = next((lv.label for lv in scale.levels if str(lv.code) == str(scale.neutral)), None)
+    levels, neutral = scale_labels(rep, q.id)
     overall = s.table.assign(group=plots.OVERALL)[["group", "level", "pct"]]
     groups, hidden = chart_rows(
         breakdown_table(rep, q.id), k=rep.k, suppressed=suppressed(rep, q.id)
@@ -123,8 +124,12 @@ def _block_rating(rep: Report, q: Question) -> QuestionView:
     extra = f" Hatched: cells below {rep.k} and cells hidden with them." if rep.k else ""
     extra += f" Not drawn (group total hidden): {', '.join(hidden)}." if hidden else ""
     figure = plots.figure(fig, alt=alt, caption=_caption(rep, n, s.summary, extra))
+    top = top_box_levels(rep.instrument, q.id)
+    labels = {"top_box": top_box_label(top)} if top else {}
     return QuestionView(
-        heading(q), figure, [tables.share_table(s.table), tables.summary_table(s.summary)]
+        heading(q),
+        figure,
+        [tables.share_table(s.table), tables.summary_table(s.summary, labels=labels)],
     )
 
 

@@ -7,13 +7,17 @@ caption. The ``table`` macro of ``report/macros.html.j2`` renders them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from giftreview.errors import ArgumentError
+from giftreview.report.display import posthoc_display
 from giftreview.report.templating import fmt_ci_column, fmt_num, fmt_p, fmt_pct
-from giftreview.report.views import Table, Text
-from giftreview.report.wave import Report, suppressed
+from giftreview.report.views import Link, Part, Table, Text
+from giftreview.report.wave import Report, group_noun, views
+from giftreview.text.safety import neutralise_frame
 
 __all__ = [
     "is_missing_row",
@@ -21,7 +25,8 @@ __all__ = [
     "summary_table",
     "theme_table",
     "tests_table",
-    "suppressed_breakdown_table",
+    "crosstab_parts",
+    "write_long_csv",
     "posthoc_table",
     "count_table",
 ]
@@ -45,19 +50,27 @@ def share_table(table: pd.DataFrame, label: str = "answer") -> Table:
     return Table(shown, numeric=("n", "%"))
 
 
-def summary_table(summary: pd.DataFrame) -> Table:
-    """Median, quartiles, mean, top box ... of a rating or count question (missing rows left out)."""
+def summary_table(summary: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Table:
+    """Median, quartiles, mean, top box ... of a rating or count question (missing rows left out).
+
+    ``labels``: statistic -> the words printed for it (e.g. ``{"top_box": "top 2 box:
+    Important or Very important"}``). One meaning per column: ``n`` is always the base,
+    ``selected`` the answers counted in a share (the top box), blank elsewhere.
+    """
     keep = summary[~is_missing_row(summary)]
-    shown = pd.DataFrame(
-        {
-            "statistic": keep["statistic"].astype(str).str.replace("_", " "),
-            "estimate": keep["estimate"].map(fmt_num),
-            "interval": fmt_ci_column(keep),
-            "n": keep["n"].map(lambda x: fmt_num(x, 0)),
-            "method": keep["method"].fillna("").astype(str),
-        }
-    )
-    return Table(shown, caption="Summary", numeric=("estimate", "n"))
+    names = keep["statistic"].astype(str)
+    cols = {
+        "statistic": names.map(lambda v: (labels or {}).get(v, v.replace("_", " "))),
+        "estimate": keep["estimate"].map(fmt_num),
+        "interval": fmt_ci_column(keep),
+        "n": keep["n"].map(lambda x: fmt_num(x, 0)),
+    }
+    numeric = ("estimate", "n")
+    if "selected" in keep and keep["selected"].notna().any():
+        cols["selected"] = keep["selected"].map(lambda x: fmt_num(x, 0))
+        numeric += ("selected",)
+    cols["method"] = keep["method"].fillna("").astype(str)
+    return Table(pd.DataFrame(cols), caption="Summary", numeric=numeric)
 
 
 def theme_table(freq: pd.DataFrame, *, caption: str, by_group: bool = False) -> Table:
@@ -104,38 +117,72 @@ def tests_table(rep: Report, qid: str) -> Table | None:
     return Table(shown, caption=cap, numeric=("statistic", "df", "p", "adjusted p (BH)", "n"))
 
 
-def suppressed_breakdown_table(rep: Report, qid: str) -> Table | None:
-    """Question ``qid`` by group, row percentages, small cells suppressed (None: no grouping)."""
-    result = suppressed(rep, qid)
-    if result is None:
-        return None
-    shown, res = result
-    mark = {"": "", "primary": f"suppressed (n < {rep.k})", "secondary": "suppressed (secondary)"}
-    frame = pd.DataFrame(
-        {
-            "group": shown["group"].astype(str),
-            "answer": shown["level"].astype(str),
-            "n": shown["n_display"].astype(str),
-            "%": shown["pct"].map(fmt_pct),
-            "interval (%)": fmt_ci_column(shown),
-            "note": shown["suppressed"].map(mark),
-        }
+def crosstab_parts(rep: Report, qid: str) -> list[Part]:
+    """Question ``qid`` by group as a reviewer reads it (empty without a grouping).
+
+    The wide crosstab (one row per group: n, row percentages, suppressed cells marked in
+    place), its intervals as a second compact table, the collapsed view when suppression hides
+    more than :data:`~giftreview.analysis.disclosure.DEFAULT_COLLAPSE_SHARE` of the cells (its
+    caption says what was collapsed and why), and a link to the long form as CSV (counts after
+    suppression only).
+    """
+    v = views(rep, qid)
+    if v is None:
+        return []
+    by = group_noun(rep.instrument, rep.group_by)
+    numeric = lambda f: tuple(c for c in f.columns if c != by)  # noqa: E731
+    full = v.full.percentages.rename_axis(by).reset_index()
+    parts: list[Part] = [
+        Table(
+            full,
+            caption=f"By {by}: % of each row's respondents who answered (n). {v.full.legend()}",
+            numeric=numeric(full),
+        )
+    ]
+    intervals = v.full.intervals.rename_axis(by).reset_index()
+    parts.append(
+        Table(
+            intervals,
+            caption=f"{rep.confidence:.0%} intervals (Wilson) of the percentages above",
+            numeric=numeric(intervals),
+        )
     )
-    cap = (
-        f"By group: row percentages; {res.n_primary} cells below {rep.k} and "
-        f"{res.n_secondary} further cells suppressed so none can be recovered from totals"
-    )
-    return Table(frame, caption=cap, numeric=("n", "%"))
+    if v.collapsed is not None and v.collapsed_table is not None:
+        view = v.collapsed_table.percentages.rename_axis(by).reset_index()
+        parts.append(Table(view, caption=v.collapsed.describe(), numeric=numeric(view)))
+    csv = write_long_csv(rep, qid, v.full.long.rename(columns={"group": by}))
+    parts.append(Link(f"Counts by {by} after suppression (CSV)", csv.name))
+    return parts
 
 
-def posthoc_table(rep: Report, qid: str) -> Table | None:
-    """Dunn's pairwise comparisons of question ``qid`` (None when there are none)."""
+def write_long_csv(rep: Report, qid: str, long: pd.DataFrame) -> Path:
+    """Write ``long`` (published counts only) to ``<output>/<qid>_by_<group>.csv``."""
+    name = re.sub(r"[^\w-]+", "_", f"{qid}_by_{rep.group_by}") + ".csv"
+    out = (rep.output / name).resolve()
+    if out.parent != rep.output.resolve():
+        raise ArgumentError(f"the CSV of question {qid!r} would be written outside {rep.output}")
+    rep.output.mkdir(parents=True, exist_ok=True)
+    neutralise_frame(long).to_csv(out, index=False)
+    return out
+
+
+def posthoc_table(rep: Report, qid: str) -> Table | Text | None:
+    """Dunn's pairwise comparisons of question ``qid`` (None when there are none).
+
+    Shown only when the question's omnibus test is significant after the report-wide
+    adjustment (:func:`giftreview.report.display.posthoc_display`, level ``1 - confidence``);
+    otherwise one line says why they are left out.
+    """
     ph = rep.posthoc
     if ph.empty or "question" not in ph:
         return None
     ph = ph[ph["question"] == qid]
     if ph.empty:
         return None
+    fam = rep.family[rep.family["question"] == qid]
+    show, note = posthoc_display(fam, alpha=round(1 - rep.confidence, 10))
+    if not show:
+        return Text(note, note=True)
     shown = pd.DataFrame(
         {
             "group 1": ph["group_1"].astype(str),

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from giftreview.report.display import fmt_interval
 from giftreview.report.views import Html
 
 __all__ = [
@@ -39,10 +40,10 @@ def fmt_pct(value: Any) -> str:
 
 
 def fmt_ci(low: Any, high: Any) -> str:
-    """An interval as ``"low to high"`` (one decimal); ``""`` when either end is NA."""
-    if pd.isna(low) or pd.isna(high):
-        return ""
-    return f"{float(low):.1f} to {float(high):.1f}"
+    """An interval as ``"low to high"``: one decimal, more when needed so that a non-zero width
+    never prints as two equal bounds (:func:`giftreview.report.display.fmt_interval`); ``""``
+    when either end is NA."""
+    return fmt_interval(low, high)
 
 
 def fmt_ci_column(table: pd.DataFrame) -> list[str]:

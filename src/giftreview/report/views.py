@@ -24,6 +24,7 @@ __all__ = [
     "Text",
     "Quote",
     "Bullets",
+    "Link",
     "Part",
     "QuestionView",
 ]
@@ -59,6 +60,14 @@ class Table:
     frame: pd.DataFrame
     caption: str = ""
     numeric: tuple[str, ...] = ()
+
+    #: a table of at most this many rows is kept on one page in print
+    SHORT: ClassVar[int] = 15
+
+    @property
+    def short(self) -> bool:
+        """True when the table is short enough to be kept on one page (never split)."""
+        return len(self.frame) <= self.SHORT
 
     @property
     def header(self) -> list[tuple[str, bool]]:
@@ -116,7 +125,16 @@ class Bullets:
     items: tuple[str, ...]
 
 
-Part = Table | Figure | Text | Quote | Bullets
+@dataclass(frozen=True)
+class Link:
+    """A link to a file beside the report (e.g. a CSV of counts): its words and relative href."""
+
+    kind: ClassVar[str] = "link"
+    text: str
+    href: str
+
+
+Part = Table | Figure | Text | Quote | Bullets | Link
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ import pandas as pd
 from giftreview import paths
 from giftreview.analysis import stats
 from giftreview.analysis import weights as wmod
-from giftreview.analysis.disclosure import Suppressed, suppress_tidy
+from giftreview.analysis.disclosure import Suppressed
 from giftreview.analysis.score import QuestionScore, score_question
 from giftreview.data import io
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import CLOSED_TYPES, Instrument, Question, load_instrument
 from giftreview.errors import ArgumentError
+from giftreview.report.crosstab import BreakdownViews, breakdown_views
 from giftreview.text import coding
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "is_synthetic",
     "score",
     "breakdown_table",
+    "scale_labels",
+    "views",
     "suppressed",
     "coded",
 ]
@@ -75,7 +78,8 @@ class Report:
     weights: pd.Series | None
     parameters: dict[str, Any] = field(default_factory=dict)
     coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
-    # suppressed breakdowns, computed once per question (the chart and the appendix share them)
+    # suppressed breakdowns and their collapsed views, computed once per question (the chart,
+    # the crosstabs and the appendix share them)
     suppressed: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # The test family is read on first use (built then when missing): a notebook that shows no
@@ -320,12 +324,41 @@ def breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
     return b[b["question"] == qid].reset_index(drop=True)
 
 
-def suppressed(rep: Report, qid: str) -> tuple[pd.DataFrame, Suppressed] | None:
-    """``suppress_tidy`` of question ``qid``'s breakdown, computed once per opened wave."""
+def scale_labels(rep: Report, qid: str) -> tuple[list[str], str | None]:
+    """A rating question's level labels (lowest first) and its neutral label (None if even)."""
+    scale = rep.instrument.scale_of(qid)
+    levels = [lv.label for lv in scale.levels]
+    neutral = next((lv.label for lv in scale.levels if str(lv.code) == str(scale.neutral)), None)
+    return levels, neutral
+
+
+def views(rep: Report, qid: str) -> BreakdownViews | None:
+    """Question ``qid``'s suppressed breakdown, crosstabs and collapsed view (once per wave).
+
+    None when the wave has no grouping. See :func:`giftreview.report.crosstab.breakdown_views`.
+    """
     if qid not in rep.suppressed:
         table = breakdown_table(rep, qid)
-        rep.suppressed[qid] = None if table.empty else suppress_tidy(table, k=rep.k)
+        q = rep.instrument.question(qid)
+        scale = {}
+        if q.type == "rating":
+            scale = dict(zip(("levels", "neutral"), scale_labels(rep, qid), strict=True))
+        rep.suppressed[qid] = (
+            None
+            if table.empty
+            else breakdown_views(table, q.type, k=rep.k, confidence=rep.confidence, **scale)
+        )
     return rep.suppressed[qid]
+
+
+def suppressed(rep: Report, qid: str) -> tuple[pd.DataFrame, Suppressed] | None:
+    """Question ``qid``'s tidy breakdown marked with its suppression, and that suppression.
+
+    The suppression includes the cells hidden so that the collapsed view published beside it
+    reveals nothing (:func:`views`); chart and tables use this one result.
+    """
+    v = views(rep, qid)
+    return None if v is None else (v.shown, v.suppressed)
 
 
 def coded(rep: Report, qid: str) -> coding.CodedAnswers:
