@@ -262,12 +262,16 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    cell_timeout: Annotated[
+        float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
+    ] = 600.0,
 ) -> None:
     """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from giftreview import paths
-    from giftreview.pipeline.run import RunSettings, default_raw, run_report
+    from giftreview.pipeline.plan import RunSettings, default_raw
+    from giftreview.pipeline.run import run_report
 
     settings = RunSettings(
         raw=raw or default_raw(),
@@ -277,6 +281,7 @@ def run_command(
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
+        cell_timeout=cell_timeout,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:

@@ -2,8 +2,8 @@
 
 The statistics are in :mod:`giftreview.analysis.compare`; this module opens two waves, publishes the
 tables through small-cell suppression (:func:`giftreview.analysis.disclosure.suppress`) and renders the
-comparison notebook with the report pipeline of :mod:`giftreview.pipeline.run` (papermill, nbconvert
-HTML, Chromium PDF).
+comparison notebook with the report pipeline of :mod:`giftreview.pipeline` (papermill, nbconvert
+HTML, Chromium PDF; the clean waves are reused under the pipeline's one cache key).
 """
 
 from __future__ import annotations
@@ -26,8 +26,15 @@ from giftreview.analysis.compare import (
 )
 from giftreview.analysis.disclosure import PRIMARY, SECONDARY, suppress
 from giftreview.data import io
+from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError
+from giftreview.pipeline import cache
+from giftreview.pipeline.execute import check_parameters, execute_notebook, private_kernel
+from giftreview.pipeline.html import notebook_to_html
+from giftreview.pipeline.pdf import Chromium
+from giftreview.pipeline.plan import NotebookJob, notebooks_dir
+from giftreview.pipeline.provenance import git_commit, portable_path, run_date
 from giftreview.report.sections import Html, fmt_p, html_table
 from giftreview.text.safety import escape_html as esc
 
@@ -82,17 +89,17 @@ def resolve_raw(spec: str | Path) -> Path:
 
 
 def _clean(raw: Path, inst: Instrument) -> pd.DataFrame:
-    """The clean table of ``raw``: read from data/processed/<wave> when current, else cleaned."""
-    from giftreview.data.clean import clean_wave
-
+    """The clean table of ``raw``: read from data/processed/<wave> when its cache key (the one
+    ``giftreview run`` records: raw, instrument, codebooks, library) is current, else cleaned."""
     wave_dir = paths.processed_dir(raw.stem)
-    manifest = wave_dir / "manifest.json"
-    if manifest.exists() and (wave_dir / "clean.parquet").exists():
-        m = io.load_manifest(wave_dir)
-        same = (m.get("raw_sha256"), m.get("instrument_sha256")) == (file_sha256(raw), inst.sha256)
-        if same and m.get("giftreview_version") == __version__:
-            return io.load_clean(wave_dir)
-    return clean_wave(raw, inst, wave=raw.stem, out_dir=wave_dir).clean
+    key = cache.clean_key(cache.input_hashes(raw, inst), raw.stem)
+    if cache.is_current(wave_dir, cache.CLEAN_STEP, key) and (wave_dir / "clean.parquet").exists():
+        return io.load_clean(wave_dir)
+    wave_dir.mkdir(parents=True, exist_ok=True)
+    cache.forget(wave_dir, cache.CLEAN_STEP)
+    clean = clean_wave(raw, inst, wave=raw.stem, out_dir=wave_dir).clean
+    cache.record(wave_dir, cache.CLEAN_STEP, key)
+    return clean
 
 
 def open_comparison(
@@ -320,8 +327,6 @@ def methods(cmp: Comparison) -> Html:
 
 
 def provenance(cmp: Comparison) -> Html:
-    from giftreview.pipeline.provenance import git_commit, run_date
-
     rows = {
         "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",
         "raw file B": f"{cmp.raws[1].name} ({file_sha256(cmp.raws[1])})",
@@ -357,29 +362,28 @@ def render_comparison(
     papermill, the offline nbconvert template and headless Chromium for the PDF.
     Returns the written files by kind (``ipynb``, ``html``, ``pdf``).
     """
-    from giftreview.pipeline import run as render
-
     bad = sorted(set(formats) - {"html", "pdf"})
     if bad or not formats:
         raise ArgumentError(f"`--formats` {','.join(formats)!r}: use html, pdf or html,pdf")
     raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
     out = Path(out) if out is not None else paths.REPORTS / f"compare_{raw_a.stem}_vs_{raw_b.stem}"
-    params = dict(wave_a=str(raw_a), wave_b=str(raw_b), instrument_a=str(_abs(instrument_a)),
-                  instrument_b=str(_abs(instrument_b)), confidence=float(confidence),
+    params = dict(wave_a=_portable(raw_a), wave_b=_portable(raw_b),
+                  instrument_a=_portable(_abs(instrument_a)),
+                  instrument_b=_portable(_abs(instrument_b)), confidence=float(confidence),
                   k=int(k))  # fmt: skip
-    source = render.notebooks_dir() / f"{NOTEBOOK}.py"
-    render.check_parameters(source, params)
+    source = notebooks_dir() / f"{NOTEBOOK}.py"
+    check_parameters(source, params)
     inst = load_instrument(_abs(instrument_b) or _abs(instrument_a) or None)
     name = f"Wave comparison: {raw_a.stem} and {raw_b.stem}"
-    job = render.NotebookJob(NOTEBOOK, source, name, params)
+    job = NotebookJob(NOTEBOOK, source, name, params)
     written = {"ipynb": out / "notebooks" / f"{NOTEBOOK}.ipynb"}
-    with render.private_kernel() as kernel:
-        nb = render.execute_notebook(job, written["ipynb"], kernel, paths.PROJ_ROOT)
+    with private_kernel() as kernel:
+        nb = execute_notebook(job, written["ipynb"], kernel, paths.PROJ_ROOT)
     written["html"] = out / f"{NOTEBOOK}.html"
-    written["html"].write_text(render.notebook_to_html(nb, name), encoding="utf-8")
+    written["html"].write_text(notebook_to_html(nb, name), encoding="utf-8")
     if "pdf" in formats:
         written["pdf"] = out / f"{NOTEBOOK}.pdf"
-        with render.Chromium() as browser:
+        with Chromium() as browser:
             browser.print_pdf(written["html"], written["pdf"], inst.survey.running_header or name)
     if "html" not in formats:
         written.pop("html").unlink()
@@ -388,3 +392,8 @@ def render_comparison(
 
 def _abs(p: str) -> str:
     return str(paths.from_root(p).resolve()) if p else ""
+
+
+def _portable(p: Path | str) -> str:
+    """A notebook parameter naming a file: relative to the project root when inside it."""
+    return portable_path(p, readable=True) if p else ""
