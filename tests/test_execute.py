@@ -11,7 +11,7 @@ import pytest
 
 from giftreview import paths
 from giftreview.errors import ArgumentError, ReportError
-from giftreview.pipeline import execute
+from giftreview.pipeline import execute, plan
 
 
 def test_unknown_parameter_is_an_error_naming_the_known_ones(trivial_notebooks):
@@ -65,3 +65,43 @@ def test_normalise_notebook_strips_times_and_makes_paths_relative():
     }
     assert nb.cells[0].metadata == {"papermill": {"status": "completed"}}
     assert nb.cells[0]["id"] == "cell-0"
+
+
+SLEEPY = """# %% tags=["parameters"]
+seconds: float = 30  # how long the second cell sleeps
+
+# %%
+import time
+
+time.sleep(seconds)
+"""
+
+
+@pytest.mark.slow
+def test_a_cell_running_past_the_timeout_is_a_report_error_naming_notebook_and_cell(tmp_path):
+    source = tmp_path / "sleepy.py"
+    source.write_text(SLEEPY, encoding="utf-8")
+    job = plan.NotebookJob("sleepy", source, "t", {"seconds": 30})
+    out = tmp_path / "out" / "sleepy.ipynb"
+    # cell 0 is the parameters cell, cell 1 the injected parameters, cell 2 the sleep
+    message = (
+        r"notebook sleepy.py \(sleepy\): cell 2 \(import time\) ran longer than 2 s and was "
+        r"stopped\. Make it faster or allow more time with --cell-timeout; the partial notebook "
+        r"is saved at .*sleepy\.ipynb"
+    )
+    with execute.private_kernel() as kernel:
+        with pytest.raises(ReportError, match=message) as info:
+            execute.execute_notebook(job, out, kernel, cwd=tmp_path, cell_timeout=2)
+        assert info.value.cell_index == 2 and Path(info.value.partial) == out
+        # the same in a warm kernel, which is then restarted and serves the next notebook
+        warm = execute.WarmKernel(tmp_path)
+        try:
+            with pytest.raises(ReportError, match=message):
+                execute.execute_notebook(job, out, kernel, tmp_path, warm.fresh(), cell_timeout=2)
+            warm.restart()
+            quick = plan.NotebookJob("sleepy", source, "t", {"seconds": 0})
+            nb = execute.execute_notebook(job=quick, output=out, kernel=kernel, cwd=tmp_path,
+                                          km=warm.fresh(), cell_timeout=2)  # fmt: skip
+            assert nb.metadata["papermill"]["parameters"] == {"seconds": 0}
+        finally:
+            warm.shutdown()

@@ -156,10 +156,14 @@ def _timed_out_cell(output: Path) -> tuple[int | None, str]:
         nb = nbformat.read(output, as_version=4)
     except (OSError, ValueError):
         return None, ""
-    for i, cell in enumerate(nb.cells):
-        if cell.metadata.get("papermill", {}).get("status") in ("running", "failed"):
-            return i, (cell.source.strip().splitlines() or [""])[0]
-    return None, ""
+    # papermill marks every started cell (the one stopped too: "completed"); later ones
+    # are still "pending", so the stopped cell is the last one that started
+    started = [
+        i for i, c in enumerate(nb.cells) if c.metadata.get("papermill", {}).get("start_time")
+    ]
+    if not started:
+        return None, ""
+    return started[-1], (nb.cells[started[-1]].source.strip().splitlines() or [""])[0]
 
 
 def execute_notebook(
