@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from giftreview.analysis import stats
+from giftreview.analysis.weights import weighted_share
 from giftreview.data.instrument import (
     CLOSED_TYPES,
     Instrument,
@@ -200,8 +201,6 @@ def _weighted(data, instrument, indicators, table, weights, confidence) -> pd.Da
     ``indicators`` are 0/1 Series aligned with ``data`` (NA = outside the base), in the order of
     the table's rows.
     """
-    from giftreview.analysis.weights import weighted_share
-
     out = table.copy()
     for i, ind in enumerate(indicators):
         res = weighted_share(

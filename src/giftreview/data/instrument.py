@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from giftreview.errors import InstrumentError
+from giftreview.paths import DEFAULT_INSTRUMENT
 
 __all__ = [
     "QuestionType",
@@ -464,8 +465,6 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
         When the file is missing, is not YAML, or breaks a rule; the message names the file, the
         key path and the fix.
     """
-    from giftreview.paths import DEFAULT_INSTRUMENT
-
     path = Path(path) if path is not None else DEFAULT_INSTRUMENT
     if not path.exists():
         raise InstrumentError(

@@ -39,6 +39,7 @@ from giftreview.data.instrument import (
     Question,
     load_instrument,
 )
+from giftreview.data.io import read_raw
 from giftreview.errors import DataValidationError
 
 __all__ = [
@@ -775,8 +776,6 @@ def validate_file(
     DataValidationError
         A required column is missing (the message lists the closest names present).
     """
-    from giftreview.data.io import read_raw
-
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
     return validate_raw(read_raw(raw_path, instrument, sheet=sheet), instrument)

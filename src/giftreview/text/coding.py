@@ -32,6 +32,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from giftreview.analysis.disclosure import suppress
+from giftreview.analysis.stats import proportion_interval
 from giftreview.data.instrument import Instrument, _format_loc
 from giftreview.errors import (
     ArgumentError,
@@ -40,6 +42,7 @@ from giftreview.errors import (
     InstrumentError,
     check_column,
 )
+from giftreview.paths import is_under_raw
 from giftreview.text.safety import neutralise_frame
 
 __all__ = [
@@ -479,8 +482,6 @@ def _with_human(
 # ---- frequencies --------------------------------------------------------------------------------
 def _wilson(n: pd.Series, base: pd.Series, confidence: float) -> tuple[pd.Series, pd.Series]:
     """Wilson score interval through :func:`giftreview.analysis.stats.proportion_interval`."""
-    from giftreview.analysis.stats import proportion_interval
-
     low, high = proportion_interval(
         n.to_numpy(), base.to_numpy(), confidence=confidence, method="wilson"
     )
@@ -493,16 +494,11 @@ def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     The group rows go through :func:`giftreview.analysis.disclosure.suppress` with the theme totals (the
     ``All`` rows) published, so a suppressed sector cell cannot be recovered from the overall
     count; an ``All`` cell is suppressed when below ``k`` or when disclosure hides that total.
-    Without the disclosure module (older checkouts) only primary suppression (0 < n < k) applies.
     """
     out = table.copy()
     status = pd.Series("", index=out.index, dtype=object)
     is_all = out["group"] == "All"
-    try:
-        from giftreview.analysis.disclosure import suppress
-    except ImportError:  # pragma: no cover - the disclosure module is part of the package
-        suppress = None
-    if k > 0 and suppress is not None and (~is_all).any():
+    if k > 0 and (~is_all).any():
         sub = out[~is_all]
         wide = sub.pivot_table(index="group", columns="theme", values="n", aggfunc="sum",
                                sort=False, observed=False).fillna(0).astype(int)  # fmt: skip
@@ -656,8 +652,6 @@ def export_sheet(
     pathlib.Path
         The file written.
     """
-    from giftreview.paths import is_under_raw
-
     now = answers_of(data, coded.question)
     if not now.equals(coded.answered):
         raise ArgumentError(
