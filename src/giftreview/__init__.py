@@ -61,7 +61,7 @@ _API = {
     # pipeline: rendered reports
     "RunSettings": "giftreview.pipeline.plan",
     "run_report": "giftreview.pipeline.run",
-    "render_comparison": "giftreview.report.comparison",
+    "render_comparison": "giftreview.pipeline.compare",
     "render_tutorial": "giftreview.pipeline.tutorial",
 }
 

@@ -238,7 +238,7 @@ class WarmKernel:
     """
 
     PRELOAD = (
-        "import giftreview.report.sections, giftreview.report.plots, giftreview.analysis.score, "
+        "import giftreview.report, giftreview.report.plots, giftreview.analysis.score, "
         "giftreview.analysis.stats, giftreview.analysis.disclosure, giftreview.text.coding, "
         "giftreview.text.narrative, giftreview.text.lists"
     )

@@ -20,15 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from giftreview import paths
 from giftreview.errors import GiftreviewError, ReportError
 from giftreview.pipeline.plan import NotebookJob
 from giftreview.pipeline.progress import Steps
 from giftreview.pipeline.provenance import run_date
+from giftreview.report.templating import pdf_margins
 
 __all__ = [
     "APT_HINT",
@@ -54,10 +53,6 @@ CHROMIUM_FLAGS = (
     "--mute-audio",
     "--hide-scrollbars",
 )
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(paths.PACKAGE_DIR / "templates" / "pdf"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
 
 
 def find_chromium() -> str:
@@ -82,17 +77,17 @@ def pdf_options(header: str) -> dict[str, Any]:
     """Options of playwright's ``page.pdf``: A4, running header, "page N of M", tagged, outline.
 
     Chromium does not support CSS ``@page`` margin boxes, so the header and footer are Chromium's
-    header/footer templates (``templates/pdf/margins.html.j2``, the running header escaped by
-    Jinja2; Chromium fills in the ``pageNumber``/``totalPages`` spans).
+    header/footer templates (:func:`giftreview.report.templating.pdf_margins`: the running
+    header escaped by Jinja2; Chromium fills in the ``pageNumber``/``totalPages`` spans).
     """
-    margins = _TEMPLATES.get_template("margins.html.j2")
+    margins = pdf_margins(header)
     return {
         "format": "A4",
         "margin": {"top": "0.75in", "bottom": "0.7in", "left": "0.6in", "right": "0.6in"},
         "print_background": True,
         "display_header_footer": True,
-        "header_template": margins.render(part="header", header=header),
-        "footer_template": margins.render(part="footer"),
+        "header_template": margins["headerTemplate"],
+        "footer_template": margins["footerTemplate"],
         "tagged": True,
         "outline": True,
     }

@@ -5,7 +5,7 @@
 1. **clean**: :func:`giftreview.data.clean.clean_wave` into ``data/processed/<wave>/`` (skipped when
    its cache key, :mod:`giftreview.pipeline.cache`, is unchanged since the last run);
 2. **tests**: the report-wide family of group tests with Benjamini-Hochberg adjusted p-values,
-   computed once (:func:`giftreview.report.sections.build_test_family`) and stored beside the clean data so
+   computed once (:func:`giftreview.report.wave.build_test_family`) and stored beside the clean data so
    every part shows the same raw and adjusted p (also cached);
 3. **notebooks**: the plan of :mod:`giftreview.pipeline.plan` (``overview``, one ``part`` per
    report section, ``methods``), executed two at a time in warm kernels
@@ -23,7 +23,6 @@ the output folder: no output holds an absolute path of the machine.
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -36,7 +35,6 @@ from giftreview.data.instrument import load_instrument
 from giftreview.errors import ReportError
 from giftreview.pipeline import cache
 from giftreview.pipeline.execute import Workers, check_parameters, order, private_kernel
-from giftreview.pipeline.html import TEMPLATE_DIR
 from giftreview.pipeline.pdf import PdfPrinter, find_chromium
 from giftreview.pipeline.plan import (
     OVERVIEW,
@@ -47,16 +45,14 @@ from giftreview.pipeline.plan import (
 )
 from giftreview.pipeline.progress import Steps
 from giftreview.pipeline.provenance import git_commit, run_date
-from giftreview.report import sections as report
+from giftreview.report import wave as report
+from giftreview.report.index import index_html
 
 __all__ = [
     "RunResult",
     "FAMILY_STEP",
     "provenance",
     "write_manifest",
-    "index_html",
-    "reports_index_html",
-    "write_reports_index",
     "run_report",
 ]
 
@@ -83,78 +79,6 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
     return path
-
-
-def index_html(title: str, wave: str, jobs: list[NotebookJob], provenance: dict[str, Any]) -> str:
-    """The wave's index page: a link to each part's HTML, PDF and executed notebook."""
-    rows = []
-    for job in jobs:
-        links = " · ".join(
-            f'<a href="{html.escape(rel)}">{kind.upper() if kind != "ipynb" else "notebook"}</a>'
-            for kind, rel in sorted(
-                job.outputs.items(), key=lambda kv: ("html", "pdf", "ipynb").index(kv[0])
-            )
-        )
-        rows.append(
-            f"<tr><td>{html.escape(job.title)}</td><td>{links}</td>"
-            f"<td>{html.escape(job.status)}</td></tr>"
-        )
-    prov = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in provenance.items()
-    )
-    css = (TEMPLATE_DIR / "giftreview" / "static" / "report.css").read_text(encoding="utf-8")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}: {html.escape(wave)}</title><style>{css}</style></head>"
-        f'<body class="giftreview-index"><main><h1>{html.escape(title)}</h1>'
-        f"<p>Wave <strong>{html.escape(wave)}</strong>. Each part as a web page, as PDF and as "
-        'the executed notebook; <a href="manifest.json">manifest.json</a> lists every file '
-        "with its cache key.</p>"
-        '<table class="gr-table"><thead><tr><th>part</th><th>files</th><th>status</th></tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<h2>Provenance</h2><table class="gr-table">{prov}</table></main></body></html>\n'
-    )
-
-
-def reports_index_html(root: Path) -> str:
-    """A page linking every rendered report under ``root`` (waves, comparisons, the tutorial).
-
-    Folders are listed in name order; a folder counts when it holds ``index.html`` (a wave),
-    ``compare.html`` or ``tutorial_*.html``. Nothing else is read, so the page is deterministic.
-    """
-    rows = []
-    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
-        pages = [folder / "index.html", folder / "compare.html", folder / "compare.pdf"]
-        pages += sorted(folder.glob("tutorial_*.html"))
-        links = " · ".join(
-            f'<a href="{html.escape(f"{folder.name}/{p.name}")}">{html.escape(p.stem)}'
-            f"{' (PDF)' if p.suffix == '.pdf' else ''}</a>"
-            for p in pages
-            if p.exists()
-        )
-        if links:
-            rows.append(f"<tr><td>{html.escape(folder.name)}</td><td>{links}</td></tr>")
-    css = (TEMPLATE_DIR / "giftreview" / "static" / "report.css").read_text(encoding="utf-8")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>giftreview reports</title><style>{css}</style></head>"
-        '<body class="giftreview-index"><main><h1>Reports</h1>'
-        "<p>Each wave's report (open its index), wave comparisons and the tutorial.</p>"
-        '<table class="gr-table"><thead><tr><th>folder</th><th>open</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></main></body></html>\n"
-    )
-
-
-def write_reports_index(out_dir: Path | str) -> Path | None:
-    """Rewrite ``reports/index.html`` when ``out_dir`` lies directly under ``reports/``."""
-    out_dir = Path(out_dir).resolve()
-    root = paths.REPORTS.resolve()
-    if out_dir.parent != root:
-        return None
-    target = root / "index.html"
-    target.write_text(reports_index_html(root), encoding="utf-8")
-    return target
 
 
 # ---- the run ------------------------------------------------------------------------------------
