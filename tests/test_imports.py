@@ -38,9 +38,7 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str) -> set[str]:
             base = ".".join([*package, base] if base else package)
         # `from a import b`: the module a.b when b is one (a, its parent, is loaded for any
         # submodule, so it is no dependency of its own); else a, which defines b
-        names = [
-            f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names
-        ]
+        names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
     found = set()
     for name in names:
         while name and name not in MODULES:  # `from giftreview.x import function` -> x
