@@ -138,6 +138,27 @@ def test_cli_run_failure_message_is_printed_verbatim_with_exit_code_6(monkeypatc
     assert "KeyError: '[/tmp/x]' [red]" in err and "Traceback" not in err
 
 
+def test_cli_cell_timeout_reaches_the_settings(monkeypatch):
+    from giftreview.cli.app import main
+
+    seen = []
+
+    def record(settings, progress=None):
+        seen.append(settings)
+        raise ReportError("stop here")
+
+    monkeypatch.setattr(run, "run_report", record)
+    with pytest.raises(SystemExit):
+        main(["run", str(FIXTURE), "--formats", "html", "--cell-timeout", "2.5"])
+    assert seen[0].cell_timeout == 2.5
+    assert plan.RunSettings(raw=FIXTURE).cell_timeout == 600  # the default
+
+
+def test_a_cell_timeout_that_is_not_positive_is_named(trivial):
+    with pytest.raises(ArgumentError, match=r"--cell-timeout 0: give the seconds a cell may run"):
+        run.run_report(plan.RunSettings(**{**trivial.__dict__, "cell_timeout": 0}))
+
+
 @pytest.mark.slow
 def test_unknown_parameter_stops_the_run_before_any_notebook(trivial):
     src = Path(trivial.notebooks_dir) / "methods.py"
