@@ -434,8 +434,8 @@ def scale_groupings(levels: list[str], neutral: str | None = None) -> list[dict[
 
     Examples
     --------
-    >>> scale_groupings(["No", "Maybe", "Yes"], "Maybe")[0]
-    {'No': 'No', 'Maybe': 'Maybe', 'Yes': 'Yes'}
+    >>> scale_groupings(["No", "Maybe", "Yes"], "Maybe")  # 3 levels: top against the rest
+    [{'No': 'No or Maybe', 'Maybe': 'No or Maybe', 'Yes': 'Yes'}]
     >>> scale_groupings(["1", "2", "3", "4"])[0]
     {'1': '1 or 2', '2': '1 or 2', '3': '3 or 4', '4': '3 or 4'}
     """

@@ -18,7 +18,9 @@ from giftreview.pipeline.html import notebook_to_html
 from giftreview.pipeline.pdf import Chromium
 from giftreview.pipeline.plan import NotebookJob, notebooks_dir
 from giftreview.pipeline.provenance import portable_path
-from giftreview.report.comparison import NOTEBOOK, resolve_raw
+from giftreview.report.comparison import NOTEBOOK, change_summary, open_comparison, resolve_raw
+from giftreview.report.index import CHANGES_FILE, refresh_wave_index
+from giftreview.text.safety import neutralise_frame
 
 __all__ = ["render_comparison"]
 
@@ -66,7 +68,21 @@ def render_comparison(
             browser.print_pdf(written["html"], written["pdf"], inst.survey.running_header or name)
     if "html" not in formats:
         written.pop("html").unlink()
+    written["changes"] = _write_changes(params, out)
+    refresh_wave_index(paths.report_dir(raw_b.stem))  # the later wave lists its changes
     return written
+
+
+def _write_changes(params: dict, out: Path) -> Path:
+    """``changes.csv``: each question's largest published change (for the wave index page).
+
+    The comparison is computed again here (its cleaned waves are reused): the notebook's
+    objects live in its kernel, not in this process.
+    """
+    cmp = open_comparison(**{k: v for k, v in params.items()})
+    target = out / CHANGES_FILE
+    neutralise_frame(change_summary(cmp)).to_csv(target, index=False)
+    return target
 
 
 def _abs(p: str) -> str:

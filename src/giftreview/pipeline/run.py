@@ -46,7 +46,7 @@ from giftreview.pipeline.plan import (
 from giftreview.pipeline.progress import Steps
 from giftreview.pipeline.provenance import git_commit, run_date
 from giftreview.report import wave as report
-from giftreview.report.index import index_html
+from giftreview.report.index import changes_for, index_html
 
 __all__ = [
     "RunResult",
@@ -208,7 +208,8 @@ def _render_all(jobs, settings, instrument, inputs, processed, steps, previous) 
 def _write_index_and_manifest(out: Path, settings, instrument, inputs, jobs) -> None:
     prov = provenance(settings, inputs)
     title = instrument.survey.title
-    (out / "index.html").write_text(index_html(title, settings.wave_label, jobs, prov), "utf-8")
+    html = index_html(title, settings.wave_label, jobs, prov, changes_for(out))
+    (out / "index.html").write_text(html, "utf-8")
     manifest = {
         "wave": settings.wave_label,
         "title": title,
