@@ -476,9 +476,10 @@ def choice_groupings(totals: pd.Series, *, other: str = OTHER_CATEGORY) -> list[
     return out
 
 
-#: bounds of the joint audit's search: steps taken, single steps tried per step, and full-table
-#: steps tried with the full table's own follow-up; a view needing more is not published
-MAX_STEPS = 15
+#: bounds of the joint audit's search: steps taken, cells tried per table and step (every total
+#: is tried), and full-table cells tried with the full table's own follow-up; a view needing
+#: more is not published
+MAX_STEPS = 30
 MAX_MOVES = 16
 MAX_FOLLOWED = 4
 #: name of the row holding every group outside the largest ones in a collapsed view
@@ -865,6 +866,7 @@ class _Joint:
                 if a in near_r or b in near_c
             ]
             found = sorted(plan.candidates(near), key=lambda c, p=plan: (p.counts[c], c))
+            found = found[:MAX_MOVES]
             cells += [(plan.status, c, SECONDARY) for c in found]
             lines = [(plan.rows_pub, i, i not in near_r) for i in np.flatnonzero(plan.rows_pub)]
             lines += [(plan.cols_pub, j, j not in near_c) for j in np.flatnonzero(plan.cols_pub)]
@@ -878,7 +880,7 @@ class _Joint:
         followed by the full table's own secondary suppression and audit (a cell hidden alone
         in its column needs a partner there); a view cell; a total.
         """
-        moves = self.moves(target)[:MAX_MOVES]
+        moves = self.moves(target)
         full_cells = [m for m in moves if m[0] is self.plans[0].status][:MAX_FOLLOWED]
         for arr, at, value in moves[: len(full_cells)]:
             if self.attempt(target, arr, at, value, follow=False):
@@ -912,7 +914,9 @@ class _Joint:
         if self.protected(target):
             return True
         arr[at] = before
-        full.status, full.rows_pub, full.cols_pub, full.grand = saved
+        # restored in place: the moves hold references to these very arrays
+        full.status[...], full.rows_pub[...], full.cols_pub[...] = saved[:3]
+        full.grand = saved[3]
         return False
 
     def run(self) -> tuple[Suppressed, Suppressed] | None:
