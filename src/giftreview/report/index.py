@@ -82,7 +82,7 @@ CHANGES_FILE = "changes.csv"
 
 
 def changes_for(wave_dir: Path | str) -> list[WaveChanges]:
-    """Comparisons ending at the wave of ``wave_dir`` (``reports/compare_<a>_vs_<wave>/``).
+    """Comparisons ending at the wave of ``wave_dir`` (``reports/compare_A_vs_W/``).
 
     Read from each comparison's ``changes.csv`` (see
     :func:`giftreview.report.comparison.change_summary`); folders in name order.
