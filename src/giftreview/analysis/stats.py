@@ -96,6 +96,7 @@ TEST_COLUMNS = [
     "n",
     "n_resamples",
     "seed",
+    "df_denominator",
 ]
 
 
@@ -583,7 +584,7 @@ def independence_test(
 
 def _test_frame(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=TEST_COLUMNS)
-    for c in ("statistic", "df", "p_value", "effect_size"):
+    for c in ("statistic", "df", "df_denominator", "p_value", "effect_size"):
         out[c] = out[c].astype(float)
     for c in ("n", "n_resamples", "seed"):
         out[c] = out[c].astype("Int64")

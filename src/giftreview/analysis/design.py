@@ -1,0 +1,1283 @@
+"""Design-based estimation: weights, strata, clusters, fpc and calibration, as R's survey package.
+
+A :class:`Design` is what R builds with ``svydesign``: base weights, stage-1 strata, one or two
+stages of cluster ids, finite-population corrections, and any calibration applied afterwards
+(``postStratify``, ``rake``, linear ``calibrate``). Estimates take the design plus column names
+and return a tidy DataFrame:
+
+* :func:`svy_mean`, :func:`svy_total` (``svymean`` / ``svytotal`` with ``deff = TRUE``);
+* :func:`svy_share` (``svyciprop``, methods ``logit``, ``asin``, ``beta``, ``mean``, ``xlogit``);
+* :func:`svy_distribution` (``svymean(~factor)``: the share of every level, by group if asked);
+* :func:`svy_quantile` (``svyquantile``, survey 4.x: ``qrule = "math"``, Woodruff intervals);
+* :func:`svy_chisq` (``svychisq``: Rao-Scott second-order F, or first-order ``"Chisq"``);
+* :func:`svy_ranktest` (``svyranktest``: two groups, t test; k groups, F test).
+
+Standard errors are Taylor-linearised. Each estimator builds the linearised values (influence
+values) :math:`x_i` of the statistic and the design turns them into a variance, as R's
+``svyrecvar``:
+
+1. calibration residuals first (post-stratification: :math:`x_i - w_i \\bar m_c` with
+   :math:`\\bar m_c` the mean of :math:`x/w` in cell *c*; raking: the same over each margin,
+   10 sweeps; GREG: the weighted least-squares residual of :math:`x/w` on the calibration
+   variables, times :math:`w`);
+2. stage 1: PSU totals :math:`z_{hj}`, then
+   :math:`\\hat V_1 = \\sum_h f_h \\frac{n_h}{n_h - 1} \\sum_j (z_{hj} - \\bar z_h)^{\\otimes 2}`
+   with :math:`f_h = (N_h - n_h)/N_h` (1 without fpc);
+3. stage 2 (only with an fpc at both stages, as R): inside each PSU *i* the same sum over its
+   sampled SSUs, times :math:`n_h / N_h` of its stratum.
+
+A stratum with one PSU follows ``lonely_psu`` as R's ``options(survey.lonely.psu)``: ``"fail"``
+(R's default; raises :class:`DesignError`), ``"remove"`` and ``"certainty"`` (no contribution),
+``"adjust"`` (centred at zero, the grand mean of the linearised values, instead of the stratum
+mean), ``"average"`` (the average variance of the other strata).
+
+Domains (a subgroup, or the respondents who answered) keep their place in the design: the
+linearised values are zero outside the domain, which is what R's ``subset(design, ...)`` and
+``na.rm = TRUE`` compute.
+
+Why hand-written: samplics is archived, and its Taylor estimator does not remove calibration
+residuals (its post-stratified standard errors differ from R's); svy (its successor) is not a
+dependency here and was not checked. Every formula below is checked against R 4.2.2 / survey
+4.1-1 on R's ``data(api)`` in ``tests/test_design.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats as ss
+
+from giftreview.errors import ArgumentError, DataValidationError, check_column
+
+__all__ = [
+    "DesignError",
+    "LonelyPsu",
+    "LONELY_PSU",
+    "SHARE_METHODS",
+    "Design",
+    "svydesign",
+    "poststratify",
+    "rake",
+    "calibrate",
+    "svy_mean",
+    "svy_total",
+    "svy_share",
+    "svy_distribution",
+    "svy_quantile",
+    "svy_chisq",
+    "svy_ranktest",
+]
+
+LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
+#: the choices of R's ``options(survey.lonely.psu)``
+LONELY_PSU: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
+#: interval methods of :func:`svy_share` (R ``svyciprop(method = ...)``)
+SHARE_METHODS: tuple[str, ...] = ("logit", "xlogit", "asin", "beta", "mean")
+
+
+class DesignError(DataValidationError):
+    """A survey design or calibration cannot be built or used (names column, value and fix)."""
+
+
+# ---- the design ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Calibration:
+    """One calibration step, kept for the variance (R's ``design$postStrata``)."""
+
+    kind: Literal["poststratify", "rake", "greg"]
+    #: poststratify: one (cells, old weights, new weights); rake: one per margin
+    margins: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = ()
+    #: greg: calibration variables (n x q) and sqrt(old weight) * g
+    x: np.ndarray | None = None
+    half: np.ndarray | None = None
+    g_half: np.ndarray | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Design:
+    """A survey design: weights, strata, clusters, fpc and calibration (R ``svydesign``).
+
+    Build it with :func:`svydesign`; calibrate it with :func:`poststratify`, :func:`rake` or
+    :func:`calibrate` (each returns a new design). Arrays are aligned with ``index``.
+
+    Attributes
+    ----------
+    index
+        The row labels of the data the design was built on.
+    weights
+        Final weights :math:`w_i` (after calibration).
+    strata, psu
+        Integer codes of the stage-1 stratum and primary sampling unit of each row (a PSU code
+        is unique across strata).
+    n_psu, pop_psu
+        Per stratum code: PSUs sampled :math:`n_h` and in the population :math:`N_h` (None
+        without fpc).
+    ssu, n_ssu, pop_ssu
+        Stage 2: SSU codes (unique across PSUs), and per PSU code the SSUs sampled and in the
+        population (None for a one-stage design or without a stage-2 fpc).
+    lonely_psu
+        The rule for a stratum (or PSU at stage 2) with a single sampled unit.
+    description
+        Plain-language lines for the methods appendix.
+    """
+
+    index: pd.Index
+    weights: np.ndarray
+    strata: np.ndarray
+    psu: np.ndarray
+    n_psu: np.ndarray
+    pop_psu: np.ndarray | None
+    ssu: np.ndarray | None = None
+    n_ssu: np.ndarray | None = None
+    pop_ssu: np.ndarray | None = None
+    lonely_psu: str = "fail"
+    stratum_labels: tuple = ()
+    calibration: tuple[_Calibration, ...] = ()
+    description: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n(self) -> int:
+        """Number of rows (respondents) in the design."""
+        return len(self.weights)
+
+    def degf(self, domain: np.ndarray | None = None) -> int:
+        """Design degrees of freedom: PSUs minus strata among rows of ``domain`` (R ``degf``)."""
+        keep = self.weights > 0 if domain is None else (np.asarray(domain) & (self.weights > 0))
+        return int(len(np.unique(self.psu[keep])) - len(np.unique(self.strata[keep])))
+
+    def variance(self, x: np.ndarray) -> np.ndarray:
+        """Covariance matrix of the totals of linearised values ``x`` (n x p), R ``svyrecvar``."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 1:
+            x = x[:, None]
+        for cal in self.calibration:
+            x = _calibration_residuals(x, cal)
+        psu_stratum = np.zeros(int(self.psu.max()) + 1, dtype=np.int64)
+        psu_stratum[self.psu] = self.strata
+        z = _group_sums(self.psu, x, len(psu_stratum))
+        v = _onestage(
+            z, psu_stratum, self.n_psu, self.pop_psu, self.lonely_psu, 1, self.stratum_labels
+        )
+        if self.ssu is not None and self.pop_ssu is not None and self.pop_psu is not None:
+            ssu_psu = np.zeros(int(self.ssu.max()) + 1, dtype=np.int64)
+            ssu_psu[self.ssu] = self.psu
+            z2 = _group_sums(self.ssu, x, len(ssu_psu))
+            # R multistage(): each PSU's within variance times n_h / N_h of its stratum
+            factor = self.n_psu[psu_stratum] / self.pop_psu[psu_stratum]
+            v = v + _onestage(z2, ssu_psu, self.n_ssu, self.pop_ssu, self.lonely_psu, 2, (), factor)
+        return v
+
+
+def _group_sums(codes: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
+    """Column sums of ``x`` (n x p) by integer ``codes``: a (size x p) array."""
+    return np.column_stack(
+        [np.bincount(codes, weights=x[:, j], minlength=size) for j in range(x.shape[1])]
+    )
+
+
+def _onestage(z, unit_group, n_g, pop_g, lonely, stage, labels, factor=None) -> np.ndarray:
+    """R ``onestage`` summed over groups: ``z`` unit totals, ``unit_group`` each unit's group.
+
+    ``n_g``/``pop_g``: sampled and population units per group; ``factor``: a per-group
+    multiplier (stage 2: the stage-1 sampling fraction of the PSU).
+    """
+    p = z.shape[1]
+    ng = len(n_g)
+    if pop_g is None:
+        f = np.ones(ng)
+    else:
+        pop = np.asarray(pop_g, dtype=float)
+        f = np.where(np.isinf(pop), 1.0, (pop - n_g) / np.where(pop > 0, pop, 1.0))
+    lonely_g = (n_g == 1) & (f >= 1e-7)  # R: a fully sampled group contributes 0 first
+    present = np.bincount(unit_group, minlength=ng) > 0
+    if lonely_g[present].any() and lonely == "fail":
+        bad = np.flatnonzero(lonely_g & present)[0]
+        name = labels[bad] if len(labels) > bad else bad
+        raise DesignError(
+            f"stratum {name!r} has only one PSU at stage {stage}, so its variance cannot be "
+            "estimated; set lonely_psu to 'remove', 'certainty', 'adjust' or 'average' "
+            "(R: options(survey.lonely.psu = ...)) or merge the stratum with a neighbour"
+        )
+    scale = np.where(lonely_g, f, f * n_g / np.maximum(n_g - 1, 1))
+    if factor is not None:
+        scale = scale * factor
+    mean = _group_sums(unit_group, z, ng) / np.maximum(n_g, 1)[:, None]
+    centred = z - mean[unit_group]
+    if lonely == "adjust":  # R: a lonely unit is centred at zero, not at its own mean
+        centred = np.where(lonely_g[unit_group][:, None], z, centred)
+    weighted = centred * np.sqrt(scale[unit_group])[:, None]
+    if lonely == "average" and (lonely_g & present).any():
+        ok_unit = ~lonely_g[unit_group]
+        v = weighted[ok_unit].T @ weighted[ok_unit]
+        n_strata = int(present.sum())
+        n_ok = int((present & ~lonely_g).sum())
+        return v * n_strata / n_ok if n_ok else np.full((p, p), np.nan)
+    return weighted.T @ weighted
+
+
+def _calibration_residuals(x: np.ndarray, cal: _Calibration) -> np.ndarray:
+    """Replace linearised values by their calibration residuals (R ``svyrecvar``)."""
+    if cal.kind == "greg":
+        a = cal.x * cal.half[:, None]
+        y = x / cal.g_half[:, None]
+        beta, *_ = np.linalg.lstsq(a, y, rcond=None)
+        return (y - a @ beta) * cal.g_half[:, None]
+    sweeps = 10 if cal.kind == "rake" else 1
+    for _ in range(sweeps):
+        for cells, old, new in cal.margins:
+            psw = np.where((new == 0) & (old == 0), 1.0, new)
+            size = int(cells.max()) + 1
+            if cal.kind == "rake":  # R: ave(x/psw, margin), an unweighted cell mean
+                mean = (
+                    _group_sums(cells, x / psw[:, None], size)
+                    / np.bincount(cells, minlength=size).clip(1)[:, None]
+                )
+            else:
+                mean = (
+                    _group_sums(cells, x * (old / psw)[:, None], size)
+                    / np.bincount(cells, weights=old, minlength=size)[:, None]
+                )
+            x = x - mean[cells] * psw[:, None]
+    return x
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), list(uniques)
+
+
+def _no_missing(data: pd.DataFrame, column: str, role: str) -> None:
+    na = data[column].isna()
+    if na.any():
+        rows = list(data.index[na][:5])
+        raise DesignError(
+            f"design column {column!r} ({role}) is missing for {int(na.sum())} rows "
+            f"(rows {rows}...); every respondent needs a {role} (fill it in or drop the rows)"
+        )
+
+
+def svydesign(
+    data: pd.DataFrame,
+    *,
+    weights: str | None = None,
+    strata: str | None = None,
+    clusters: str | list[str] | None = None,
+    fpc: str | list[str] | None = None,
+    nest: bool = False,
+    lonely_psu: LonelyPsu = "fail",
+) -> Design:
+    """Declare a survey design on ``data`` (R ``svydesign``).
+
+    Parameters
+    ----------
+    data
+        One row per respondent (not modified).
+    weights
+        Base (sampling) weight column; None = from the fpc (``n/N`` per stage) or equal weights.
+    strata
+        Stage-1 stratum column (None = one stratum).
+    clusters
+        Stage-1 cluster (PSU) id column, or ``[psu, ssu]`` for two stages; None = every
+        respondent is its own PSU (R ``ids = ~1``).
+    fpc
+        Finite-population correction per stage: population size (all >= 1) or sampling fraction
+        (all <= 1), constant within a stratum (stage 1) or PSU (stage 2).
+    nest
+        Cluster ids repeat across strata and are only unique within them (R ``nest = TRUE``).
+    lonely_psu
+        What a stratum with a single PSU contributes to the variance (see the module notes).
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    DesignError
+        A design column is missing for some rows, a cluster id appears in two strata without
+        ``nest``, an fpc varies within a stratum, is below the sample size or mixes sizes and
+        fractions, or a weight is not positive.
+
+    Notes
+    -----
+    In R: ``svydesign(ids = ~psu + ssu, strata = ~strata, weights = ~w, fpc = ~fpc1 + fpc2,
+    nest = nest, data = data)``.
+    """
+    if lonely_psu not in LONELY_PSU:
+        raise ArgumentError(
+            f"`lonely_psu` must be one of {', '.join(LONELY_PSU)}; got {lonely_psu!r}"
+        )
+    ids = [clusters] if isinstance(clusters, str) else list(clusters or [])
+    fpcs = [fpc] if isinstance(fpc, str) else list(fpc or [])
+    if len(ids) > 2:
+        raise ArgumentError(f"`clusters` has {len(ids)} stages ({ids}); one or two are supported")
+    if fpcs and len(fpcs) != max(len(ids), 1):
+        raise ArgumentError(
+            f"`fpc` names {len(fpcs)} columns ({fpcs}) for {max(len(ids), 1)} sampling "
+            "stage(s); give one fpc column per stage of `clusters`"
+        )
+    roles = [(weights, "weights", "weight"), (strata, "strata", "stratum")]
+    roles += [(c, "clusters", "cluster id") for c in ids] + [(c, "fpc", "fpc") for c in fpcs]
+    for col, argument, role in roles:
+        if col is not None:
+            check_column(data, col, argument)
+            _no_missing(data, col, role)
+    n = len(data)
+    if n == 0:
+        raise DesignError("the data have no rows; a design needs respondents")
+    if strata is not None:
+        scodes, slabels = _codes(data[strata])
+    else:
+        scodes, slabels = np.zeros(n, dtype=np.int64), [1]
+    id_cols = [data[c] for c in ids] if ids else [pd.Series(np.arange(n), index=data.index)]
+    if nest and strata is not None:
+        psu_key = pd.Series(list(zip(scodes, id_cols[0], strict=True)), index=data.index)
+    else:
+        psu_key = id_cols[0]
+    psu, _ = _codes(psu_key)
+    psu_strata = pd.DataFrame({"p": psu, "s": scodes}).drop_duplicates()
+    if psu_strata["p"].duplicated().any():
+        bad = id_cols[0].iloc[
+            int(np.flatnonzero(psu == psu_strata.loc[psu_strata["p"].duplicated(), "p"].iloc[0])[0])
+        ]
+        raise DesignError(
+            f"cluster id {bad!r} of column {ids[0]!r} appears in more than one stratum of "
+            f"{strata!r}; ids that repeat across strata need nest: true (R nest = TRUE)"
+        )
+    n_psu = np.bincount(psu_strata["s"].to_numpy(), minlength=len(slabels))
+    ssu = n_ssu = None
+    if len(ids) == 2:
+        ssu, _ = _codes(pd.Series(list(zip(psu, id_cols[1], strict=True)), index=data.index))
+        ssu_psu = pd.DataFrame({"u": ssu, "p": psu}).drop_duplicates()
+        n_ssu = np.bincount(ssu_psu["p"].to_numpy(), minlength=int(psu.max()) + 1)
+    pop_psu = pop_ssu = None
+    prob = np.ones(n)
+    if fpcs:
+        vals = [data[c].to_numpy(dtype=float) for c in fpcs]
+        allv = np.concatenate(vals)
+        is_size = bool((allv > 1).any())
+        if is_size and (allv < 1).any():
+            raise DesignError(
+                f"fpc columns {fpcs} mix population sizes (> 1) and sampling fractions (< 1); "
+                "give all as sizes or all as fractions"
+            )
+        groups = [(scodes, n_psu, len(slabels), "stratum")]
+        if ssu is not None:
+            groups.append((psu, n_ssu, int(psu.max()) + 1, f"PSU ({ids[0]})"))
+        pops = []
+        for col, v, (g, sampled, size, what) in zip(fpcs, vals, groups, strict=True):
+            first = np.full(size, np.nan)
+            first[g] = v
+            if not np.allclose(first[g], v):
+                raise DesignError(
+                    f"fpc column {col!r} varies within a {what}; it must be constant there "
+                    "(the population size of the stratum or PSU)"
+                )
+            pop = first if is_size else sampled / first
+            if (pop[np.unique(g)] < sampled[np.unique(g)] - 1e-9).any():
+                raise DesignError(
+                    f"fpc column {col!r} is smaller than the number of units sampled in a "
+                    f"{what} (more than 100% sampled); check the population sizes"
+                )
+            pops.append(pop)
+            prob = prob * (sampled[g] / pop[g])
+        pop_psu = pops[0]
+        pop_ssu = pops[1] if len(pops) == 2 else None
+    if weights is not None:
+        w = data[weights].to_numpy(dtype=float)
+        if (w <= 0).any() or not np.isfinite(w).all():
+            row = data.index[int(np.flatnonzero(~(w > 0) | ~np.isfinite(w))[0])]
+            raise DesignError(
+                f"weight column {weights!r} has a value that is not a positive number (row "
+                f"{row!r}: {data[weights].loc[row]!r}); weights must be > 0"
+            )
+    else:
+        w = 1.0 / prob
+    desc = [
+        "stratified" if strata else "unstratified",
+        (f"{len(ids)}-stage cluster sample" if ids else "sample of individuals"),
+        f"weights {weights!r}"
+        if weights
+        else ("weights from the fpc" if fpcs else "equal weights"),
+    ]
+    text = (
+        f"Design: {desc[0]} {desc[1]}"
+        + (f" (strata {strata!r}, {len(slabels)} strata)" if strata else "")
+        + (f", clusters {' > '.join(repr(c) for c in ids)}" if ids else "")
+        + (f", finite-population correction {', '.join(repr(c) for c in fpcs)}" if fpcs else "")
+        + f", {desc[2]}; a stratum with one PSU: {lonely_psu}."
+    )
+    return Design(
+        index=data.index,
+        weights=w,
+        strata=scodes,
+        psu=psu,
+        n_psu=n_psu,
+        pop_psu=pop_psu,
+        ssu=ssu,
+        n_ssu=n_ssu,
+        pop_ssu=pop_ssu,
+        lonely_psu=lonely_psu,
+        stratum_labels=tuple(slabels),
+        description=(text,),
+    )
+
+
+# ---- calibration ---------------------------------------------------------------------------
+def _cell_labels(data: pd.DataFrame, cells: list[str]) -> pd.Series:
+    for c in cells:
+        check_column(data, c, "calibration variable")
+        _no_missing(data, c, "calibration cell")
+    if len(cells) == 1:
+        return data[cells[0]].astype(str)
+    return data[cells].astype(str).agg(" x ".join, axis=1)
+
+
+def _population(population, cells: list[str]) -> dict[str, float]:
+    """Population totals as ``{cell label: N}`` from a dict or a DataFrame (cells + total)."""
+    if isinstance(population, pd.DataFrame):
+        total = [c for c in population.columns if c not in cells]
+        if len(total) != 1 or any(c not in population.columns for c in cells):
+            raise ArgumentError(
+                f"population table has columns {list(population.columns)}; it needs the cell "
+                f"columns {cells} and one column of population totals"
+            )
+        keys = population[cells].astype(str).agg(" x ".join, axis=1)
+        out = dict(zip(keys, population[total[0]].astype(float), strict=True))
+    else:
+        out = {
+            (" x ".join(map(str, k)) if isinstance(k, tuple) else str(k)): float(v)
+            for k, v in dict(population).items()
+        }
+    bad = sorted(k for k, v in out.items() if not (np.isfinite(v) and v > 0))
+    if bad:
+        raise DesignError(f"population totals must be positive numbers; cells {bad} are not")
+    return out
+
+
+def _poststratified(design: Design, labels: pd.Series, totals: dict, what: str):
+    present = labels.unique()
+    unknown = sorted(set(present) - set(totals))
+    if unknown:
+        raise DesignError(
+            f"{what}: cells {unknown} occur in the data but have no population total; add "
+            f"them to the population totals (known cells: {sorted(totals)})"
+        )
+    empty = sorted(set(totals) - set(present))
+    if empty:
+        raise DesignError(
+            f"{what}: cells {empty} have a population total but no respondent; merge them "
+            "with a neighbouring cell (R: postStratify stops with 'Some strata absent from sample')"
+        )
+    codes, uniques = _codes(labels)
+    sample = np.bincount(codes, weights=design.weights)
+    pop = np.array([totals[u] for u in uniques])
+    new = design.weights * (pop / sample)[codes]
+    return codes, new
+
+
+def poststratify(design: Design, data: pd.DataFrame, cells: str | list[str], population) -> Design:
+    """Post-stratify ``design`` to known population counts of ``cells`` (R ``postStratify``).
+
+    Parameters
+    ----------
+    design, data
+        The design and the data it was built on.
+    cells
+        One column or several (their combinations are the post-strata).
+    population
+        ``{cell: N}`` (a tuple key per combination for several columns) or a DataFrame with the
+        cell columns and one column of totals (e.g. read from a CSV next to the instrument).
+
+    Returns
+    -------
+    Design
+        New weights :math:`w_i N_c / \\hat N_c`, :math:`\\hat N_c = \\sum_{i \\in c} w_i`.
+
+    Raises
+    ------
+    DesignError
+        A cell of the data has no total (unknown cell), a total has no respondent, or a total is
+        not positive.
+
+    Notes
+    -----
+    In R: ``postStratify(design, ~a + b, data.frame(a = ..., b = ..., Freq = N))``.
+    """
+    cells = [cells] if isinstance(cells, str) else list(cells)
+    _aligned(design, data)
+    totals = _population(population, cells)
+    codes, new = _poststratified(design, _cell_labels(data, cells), totals, "post-stratification")
+    step = _Calibration("poststratify", ((codes, design.weights, new),))
+    text = f"Post-stratified on {' x '.join(repr(c) for c in cells)} to {len(totals)} population counts."
+    return replace(
+        design, weights=new, calibration=design.calibration + (step,),
+        description=design.description + (text,),
+    )  # fmt: skip
+
+
+def rake(
+    design: Design,
+    data: pd.DataFrame,
+    margins: list[tuple[str | list[str], object]],
+    *,
+    epsilon: float = 1.0,
+    max_iter: int = 10,
+) -> Design:
+    """Rake ``design`` to several population margins (iterative proportional fitting, R ``rake``).
+
+    Parameters
+    ----------
+    margins
+        ``[(cells, population), ...]``: each as in :func:`poststratify`.
+    epsilon
+        Convergence tolerance on the largest change of a weighted cross-classification count
+        between sweeps; below 1 it is relative to the sum of the weights (R ``control$epsilon``).
+    max_iter
+        Sweeps allowed (R ``control$maxit``).
+
+    Raises
+    ------
+    DesignError
+        Unknown or empty cells (as :func:`poststratify`), or no convergence within ``max_iter``
+        sweeps (R only warns; an unconverged weight is not published here).
+
+    Notes
+    -----
+    Each sweep post-stratifies on every margin in turn. The variance uses the last sweep's
+    margins, 10 rounds of residuals, as R ``svyrecvar``. In R:
+    ``rake(design, list(~a, ~b), list(pop_a, pop_b), control = list(maxit, epsilon))``.
+    """
+    _aligned(design, data)
+    if not margins:
+        raise ArgumentError("`margins` is empty; give at least one (cells, population) pair")
+    specs = []
+    for cells, population in margins:
+        cells = [cells] if isinstance(cells, str) else list(cells)
+        specs.append((cells, _cell_labels(data, cells), _population(population, cells)))
+    all_cells = sorted({c for cells, _, _ in specs for c in cells})
+    joint, _ = _codes(_cell_labels(data, all_cells))
+    tol = epsilon * design.weights.sum() if epsilon < 1 else epsilon
+    w = design.weights
+    old_table = np.bincount(joint, weights=w)
+    for sweep in range(1, max_iter + 1):
+        steps = []
+        for cells, labels, totals in specs:
+            d = replace(design, weights=w)
+            codes, new = _poststratified(d, labels, totals, f"raking margin {' x '.join(cells)}")
+            steps.append((codes, w, new))
+            w = new
+        new_table = np.bincount(joint, weights=w)
+        delta = float(np.abs(new_table - old_table).max())
+        done = sweep
+        if delta < tol:
+            break
+        old_table = new_table
+    else:
+        raise DesignError(
+            f"raking did not converge in {max_iter} sweeps (largest change {delta:.4g} > "
+            f"tolerance {tol:.4g}); raise max_iter, loosen epsilon, or collapse sparse cells"
+        )
+    step = _Calibration("rake", tuple(steps))
+    text = (
+        f"Raked to {len(specs)} margins ({'; '.join(' x '.join(c) for c, _, _ in specs)}), "
+        f"converged in {done} sweeps (tolerance {tol:.3g})."
+    )
+    return replace(
+        design, weights=w, calibration=design.calibration + (step,),
+        description=design.description + (text,),
+    )  # fmt: skip
+
+
+def calibrate(
+    design: Design,
+    data: pd.DataFrame,
+    *,
+    total: float,
+    categorical: dict[str, dict] | None = None,
+    numeric: dict[str, float] | None = None,
+) -> Design:
+    """Linear (GREG) calibration to a population size, category counts and numeric totals.
+
+    Parameters
+    ----------
+    total
+        Population size :math:`N` (the intercept's total).
+    categorical
+        ``{column: {level: N_level}}`` with every level of the column.
+    numeric
+        ``{column: population total}``.
+
+    Notes
+    -----
+    With calibration variables :math:`X` (intercept, level indicators, numeric columns),
+    :math:`g_i = 1 + x_i^\\top (X^\\top W X)^{-1} (T - \\hat T)` and new weights
+    :math:`g_i w_i`; variances use the weighted least-squares residuals of the linearised values
+    on :math:`X`. In R: ``calibrate(design, ~a + x, c(`(Intercept)` = N, aB = ..., x = T))``
+    (linear, unbounded).
+    """
+    _aligned(design, data)
+    cols = [np.ones(design.n)]
+    target = [float(total)]
+    names = ["(Intercept)"]
+    for col, levels in (categorical or {}).items():
+        totals = _population(levels, [col])
+        labels = _cell_labels(data, [col])
+        unknown = sorted(set(labels.unique()) - set(totals))
+        if unknown:
+            raise DesignError(f"calibration on {col!r}: levels {unknown} have no population total")
+        for lev in sorted(totals)[1:]:
+            cols.append((labels == lev).to_numpy(dtype=float))
+            target.append(totals[lev])
+            names.append(f"{col}={lev}")
+    for col, t in (numeric or {}).items():
+        check_column(data, col, "calibration variable")
+        _no_missing(data, col, "calibration value")
+        cols.append(data[col].to_numpy(dtype=float))
+        target.append(float(t))
+        names.append(col)
+    x = np.column_stack(cols)
+    w = design.weights
+    gram = (x * w[:, None]).T @ x
+    try:
+        lam = np.linalg.solve(gram, np.asarray(target) - (x * w[:, None]).sum(axis=0))
+    except np.linalg.LinAlgError:
+        raise DesignError(
+            f"calibration variables {names[1:]} are collinear (or a level has no respondent); "
+            "drop one of them"
+        ) from None
+    g = 1.0 + x @ lam
+    if (g <= 0).any():
+        raise DesignError(
+            f"linear calibration gives {int((g <= 0).sum())} negative weights; the targets are "
+            "too far from the sample (use raking, or collapse cells)"
+        )
+    half = np.sqrt(w)
+    step = _Calibration("greg", x=x, half=half, g_half=g * half)
+    text = f"Linear (GREG) calibration to totals of {', '.join(names)}."
+    return replace(
+        design, weights=w * g, calibration=design.calibration + (step,),
+        description=design.description + (text,),
+    )  # fmt: skip
+
+
+# ---- estimation ----------------------------------------------------------------------------
+def _aligned(design: Design, data: pd.DataFrame) -> None:
+    if not isinstance(design, Design):
+        raise ArgumentError(
+            f"`design` must be a Design (from svydesign); got {type(design).__name__}"
+        )
+    if len(data) != design.n or not data.index.equals(design.index):
+        raise ArgumentError(
+            "`data` is not the data the design was built on (different rows or index); build "
+            "the design with svydesign(data, ...) on this very table"
+        )
+
+
+def _t(confidence: float, df: float) -> float:
+    from giftreview.analysis.stats import check_level
+
+    level = check_level(confidence)
+    return (
+        float(ss.t.ppf(0.5 + level / 2, df))
+        if np.isfinite(df)
+        else float(ss.norm.ppf(0.5 + level / 2))
+    )
+
+
+def _values(data: pd.DataFrame, column: str) -> np.ndarray:
+    col = data[column]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return np.where(col.isna(), np.nan, col.cat.codes.to_numpy(dtype=float) + 1.0)
+    try:
+        return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"column {column!r} is not numeric (dtype {col.dtype}); design means, totals and "
+            "quantiles need numbers or an ordered categorical"
+        ) from None
+
+
+def _groups(data: pd.DataFrame, by: str | None) -> list[tuple[object, np.ndarray]]:
+    """``[(group label, row mask)]``: one entry (None, all rows) without ``by``."""
+    if by is None:
+        return [(None, np.ones(len(data), dtype=bool))]
+    check_column(data, by, "by")
+    col = data[by]
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    codes = cat.cat.codes.to_numpy()
+    return [(lab, codes == i) for i, lab in enumerate(cat.cat.categories) if (codes == i).any()]
+
+
+def _missing_rule(data: pd.DataFrame, columns: list[str], missing: str) -> np.ndarray:
+    from giftreview.analysis.stats import valid_rows
+
+    keep = valid_rows(data, columns, missing)  # checks names and the rule
+    return data.index.isin(keep.index)
+
+
+def _svyvar(y: np.ndarray, w: np.ndarray) -> float:
+    """R ``svyvar`` of one variable over the rows with ``w > 0``: weighted, times n/(n-1)."""
+    n = int((w > 0).sum())
+    if n < 2:
+        return float("nan")
+    m = (w * y).sum() / w.sum()
+    return float((w * (y - m) ** 2).sum() / w.sum() * n / (n - 1))
+
+
+def _frame(rows: list[dict], by: str | None) -> pd.DataFrame:
+    out = pd.DataFrame(rows)
+    if by is None and "group" in out:
+        out = out.drop(columns="group")
+    return out
+
+
+def svy_mean(
+    data: pd.DataFrame,
+    design: Design,
+    column: str,
+    *,
+    by: str | None = None,
+    confidence: float = 0.95,
+    missing: str = "exclude",
+) -> pd.DataFrame:
+    """Design-based mean of ``column`` (overall or per group of ``by``) with SE and deff.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``group`` (with ``by``), ``statistic="mean"``, ``estimate``, ``se``,
+        ``ci_low``, ``ci_high`` (t with the domain's design degrees of freedom), ``deff``,
+        ``n`` (respondents in the base), ``df``, ``method``.
+
+    Notes
+    -----
+    :math:`\\hat{\\bar y} = \\sum_D w_i y_i / \\sum_D w_i`, linearised values
+    :math:`x_i = w_i (y_i - \\hat{\\bar y}) / \\sum_D w_i` in the domain *D*, 0 outside;
+    deff :math:`= \\hat V / (s^2_w (\\hat N - n)/(\\hat N n))` (R ``deff = TRUE``, without
+    replacement). In R: ``svymean(~y, design, na.rm = TRUE, deff = TRUE)``, or
+    ``svyby(~y, ~by, design, svymean, na.rm = TRUE, deff = TRUE)``; the interval is
+    ``confint(..., df = degf(design))``.
+    """
+    _aligned(design, data)
+    ok = _missing_rule(data, [column], missing)
+    y = np.nan_to_num(_values(data, column))
+    rows = []
+    for label, mask in _groups(data, by):
+        dom = mask & ok
+        w = np.where(dom, design.weights, 0.0)
+        total = w.sum()
+        est = (w * y).sum() / total if total > 0 else np.nan
+        x = np.where(dom, w * (y - est) / total, 0.0) if total > 0 else np.zeros(design.n)
+        se = float(np.sqrt(design.variance(x)[0, 0]))
+        nobs = int(dom.sum())
+        vsrs = _svyvar(y, w) * (total - nobs) / (total * nobs) if nobs else np.nan
+        df = design.degf(mask)
+        t = _t(confidence, df)
+        rows.append(
+            {
+                "group": label, "statistic": "mean", "estimate": est, "se": se,
+                "ci_low": est - t * se, "ci_high": est + t * se,
+                "deff": se**2 / vsrs if vsrs > 0 else np.nan, "n": nobs, "df": df,
+                "method": "design-based mean, Taylor linearisation",
+            }
+        )  # fmt: skip
+    return _frame(rows, by)
+
+
+def svy_total(
+    data: pd.DataFrame,
+    design: Design,
+    column: str,
+    *,
+    by: str | None = None,
+    confidence: float = 0.95,
+    missing: str = "exclude",
+) -> pd.DataFrame:
+    """Design-based total of ``column`` with SE and deff (columns as :func:`svy_mean`).
+
+    Notes
+    -----
+    :math:`\\hat Y = \\sum_D w_i y_i`; linearised values :math:`x_i = w_i y_i` in the domain;
+    deff :math:`= \\hat V / (\\hat N^2 s^2_w (\\hat N - n)/(\\hat N n))`. In R:
+    ``svytotal(~y, design, na.rm = TRUE, deff = TRUE)``.
+    """
+    _aligned(design, data)
+    ok = _missing_rule(data, [column], missing)
+    y = np.nan_to_num(_values(data, column))
+    rows = []
+    for label, mask in _groups(data, by):
+        dom = mask & ok
+        w = np.where(dom, design.weights, 0.0)
+        est = float((w * y).sum())
+        se = float(np.sqrt(design.variance(w * y)[0, 0]))
+        big_n, nobs = w.sum(), int(dom.sum())
+        vsrs = _svyvar(y, w) * big_n**2 * (big_n - nobs) / (big_n * nobs) if nobs else np.nan
+        df = design.degf(mask)
+        t = _t(confidence, df)
+        rows.append(
+            {
+                "group": label, "statistic": "total", "estimate": est, "se": se,
+                "ci_low": est - t * se, "ci_high": est + t * se,
+                "deff": se**2 / vsrs if vsrs > 0 else np.nan, "n": nobs, "df": df,
+                "method": "design-based total, Taylor linearisation",
+            }
+        )  # fmt: skip
+    return _frame(rows, by)
+
+
+def _share_interval(p: float, se: float, method: str, confidence: float, df: float, n_rows: int):
+    """R ``svyciprop`` limits from the estimate, its SE and the degrees of freedom."""
+    if not (np.isfinite(p) and np.isfinite(se)) or df <= 0:
+        return np.nan, np.nan
+    if p in (0.0, 1.0) or se == 0:
+        return p, p
+    t = _t(confidence, df)
+    if method == "mean":
+        return p - t * se, p + t * se
+    if method in ("logit", "xlogit"):
+        logit, half = np.log(p / (1 - p)), t * se / (p * (1 - p))
+        return tuple(float(1 / (1 + np.exp(-(logit + s * half)))) for s in (-1, 1))
+    if method == "asin":
+        centre, half = np.arcsin(np.sqrt(p)), t * se / (2 * np.sqrt(p * (1 - p)))
+        return tuple(float(np.sin(centre + s * half) ** 2) for s in (-1, 1))
+    # beta: Korn & Graubard (1998) effective sample size
+    alpha = 1 - confidence
+    n_eff = p * (1 - p) / se**2 * (ss.t.ppf(alpha / 2, n_rows - 1) / ss.t.ppf(alpha / 2, df)) ** 2
+    return (
+        float(ss.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)),
+        float(ss.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))),
+    )
+
+
+def _check_share_method(method: str) -> None:
+    if method not in SHARE_METHODS:
+        raise ArgumentError(
+            f"`method` {method!r} is not a design-based interval; use one of "
+            f"{', '.join(SHARE_METHODS)} (R svyciprop; 'likelihood' is not implemented)"
+        )
+
+
+def svy_share(
+    data: pd.DataFrame,
+    design: Design,
+    column: str,
+    *,
+    by: str | None = None,
+    confidence: float = 0.95,
+    method: str = "logit",
+    missing: str = "exclude",
+) -> pd.DataFrame:
+    """Design-based share of a 0/1 (boolean) column with an R ``svyciprop`` interval.
+
+    Parameters
+    ----------
+    method
+        ``"logit"`` (default, R's), ``"xlogit"``, ``"asin"``, ``"beta"`` (Korn-Graubard) or
+        ``"mean"`` (Wald).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :func:`svy_mean` with ``statistic="share"`` (a share in [0, 1]).
+
+    Notes
+    -----
+    Logit: :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t_{df} SE/(\\hat p(1-\\hat p)))`;
+    asin: :math:`\\sin^2(\\arcsin\\sqrt{\\hat p} \\pm t_{df} SE / (2\\sqrt{\\hat p(1-\\hat p)}))`;
+    beta: Beta quantiles with the effective size
+    :math:`n^* = \\hat p(1-\\hat p)/SE^2 \\cdot (t_{n-1}/t_{df})^2`. ``df`` is the design
+    degrees of freedom of the group (the whole design without ``by``). In R:
+    ``svyciprop(~y, design, method = "logit", na.rm = TRUE)``.
+    """
+    _check_share_method(method)
+    out = svy_mean(data, design, column, by=by, confidence=confidence, missing=missing)
+    limits = [
+        _share_interval(r.estimate, r.se, method, confidence, r.df, _group_rows(data, by, r))
+        for r in out.itertuples()
+    ]
+    out["statistic"] = "share"
+    out["ci_low"] = [lo for lo, _ in limits]
+    out["ci_high"] = [hi for _, hi in limits]
+    out["method"] = f"design-based {method} interval"
+    return out
+
+
+def _group_rows(data: pd.DataFrame, by: str | None, row) -> int:
+    return len(data) if by is None else int((data[by] == row.group).sum())
+
+
+def svy_distribution(
+    data: pd.DataFrame,
+    design: Design,
+    column: str,
+    *,
+    by: str | None = None,
+    confidence: float = 0.95,
+    method: str = "logit",
+    missing: str = "exclude",
+) -> pd.DataFrame:
+    """Weighted distribution of a categorical column (per group of ``by``), in percent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (group and) level: ``group`` (with ``by``), ``level``, ``n`` and ``base``
+        (unweighted counts), ``pct``, ``se``, ``ci_low``, ``ci_high`` (percent), ``deff``,
+        ``method`` -- the columns of :func:`giftreview.analysis.stats.share_table` plus ``se``
+        and ``deff``.
+
+    Notes
+    -----
+    Each level's share is a domain mean of its indicator (see :func:`svy_share`). In R:
+    ``svymean(~factor(x), design, na.rm = TRUE)`` and ``svyciprop(~I(x == level), design)``,
+    or ``svyby(~factor(x), ~by, design, svymean)``.
+    """
+    _check_share_method(method)
+    _aligned(design, data)
+    ok = _missing_rule(data, [column], missing)
+    col = data[column]
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    codes, levels = cat.cat.codes.to_numpy(), list(cat.cat.categories)
+    rows = []
+    for label, mask in _groups(data, by):
+        dom = mask & ok & (codes >= 0)
+        w = np.where(dom, design.weights, 0.0)
+        total = w.sum()
+        ind = (codes[:, None] == np.arange(len(levels))[None, :]).astype(float)
+        est = (w @ ind) / total if total > 0 else np.full(len(levels), np.nan)
+        x = np.where(dom[:, None], w[:, None] * (ind - est) / (total or 1.0), 0.0)
+        se = np.sqrt(np.diag(design.variance(x)))
+        nobs = int(dom.sum())
+        df = design.degf(mask)
+        for k, lev in enumerate(levels):
+            vsrs = _svyvar(ind[:, k], w) * (total - nobs) / (total * nobs) if nobs else np.nan
+            lo, hi = _share_interval(est[k], se[k], method, confidence, df, int(mask.sum()))
+            rows.append(
+                {
+                    "group": label, "level": lev, "n": int((dom & (codes == k)).sum()),
+                    "base": nobs, "pct": 100 * est[k], "se": 100 * se[k],
+                    "ci_low": 100 * lo, "ci_high": 100 * hi,
+                    "deff": se[k] ** 2 / vsrs if vsrs > 0 else np.nan,
+                    "method": f"design-based {method} interval",
+                }
+            )  # fmt: skip
+    return _frame(rows, by)
+
+
+def _qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R survey's ``qrule_math``: the smallest x whose weighted CDF reaches p (no interpolation)."""
+    keep = w != 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    x, cw = x[order], np.cumsum(w[order])
+    total = w.sum()
+    hits = np.flatnonzero(cw <= p * total)
+    pos = hits[-1] if len(hits) else 0
+    nxt = min(pos + 1, len(x) - 1)
+    return float(x[pos] if p - cw[pos] / total == 0 else x[nxt])
+
+
+def svy_quantile(
+    data: pd.DataFrame,
+    design: Design,
+    column: str,
+    quantiles: list[float] = (0.25, 0.5, 0.75),
+    *,
+    by: str | None = None,
+    confidence: float = 0.95,
+    interval: str = "mean",
+    missing: str = "exclude",
+) -> pd.DataFrame:
+    """Design-based quantiles with Woodruff intervals (R survey 4.x ``svyquantile``).
+
+    Parameters
+    ----------
+    quantiles
+        Probabilities in (0, 1).
+    interval
+        How the interval of the share below the quantile is formed before it is mapped back
+        through the weighted CDF: ``"mean"`` (R's default, Wald), ``"beta"``, ``"xlogit"``,
+        ``"asin"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (group and) quantile: ``group``, ``statistic`` (``"q0.5"``...),
+        ``quantile``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``df``, ``method``.
+
+    Notes
+    -----
+    Estimate (``qrule = "math"``): the smallest :math:`y` with
+    :math:`\\hat F(y) = \\sum_{y_i \\le y} w_i / \\sum w_i \\ge p`. Woodruff (1952) interval:
+    the interval :math:`[p_L, p_U]` of :math:`\\hat F(\\hat q)` (a design-based share with
+    ``df`` = the domain's degrees of freedom) mapped back, :math:`[\\hat F^{-1}(p_L),
+    \\hat F^{-1}(p_U)]`; ``se`` = interval width / (2 t). In R:
+    ``svyquantile(~y, design, quantiles, interval.type = "mean", na.rm = TRUE)``.
+    """
+    if interval not in ("mean", "beta", "xlogit", "asin"):
+        raise ArgumentError(
+            f"`interval` must be 'mean', 'beta', 'xlogit' or 'asin' (R interval.type); got {interval!r}"
+        )
+    qs = [float(q) for q in quantiles]
+    if not all(0 < q < 1 for q in qs):
+        raise ArgumentError(f"`quantiles` must lie strictly between 0 and 1; got {qs}")
+    _aligned(design, data)
+    ok = _missing_rule(data, [column], missing)
+    y = np.nan_to_num(_values(data, column))
+    rows = []
+    for label, mask in _groups(data, by):
+        dom = mask & ok
+        w = np.where(dom, design.weights, 0.0)
+        df = design.degf(dom)
+        t = _t(confidence, df)
+        for q in qs:
+            est = _qrule_math(y, w, q) if dom.any() else np.nan
+            below = (y <= est).astype(float)
+            total = w.sum()
+            p = (w * below).sum() / total
+            se_p = float(
+                np.sqrt(design.variance(np.where(dom, w * (below - p) / total, 0.0))[0, 0])
+            )
+            if interval == "mean":
+                pl, pu = p - t * se_p, p + t * se_p
+            else:
+                pl, pu = _share_interval(p, se_p, interval, confidence, df, int(dom.sum()))
+            lo = _qrule_math(y, w, pl) if 0 <= pl <= 1 else np.nan
+            hi = _qrule_math(y, w, pu) if 0 <= pu <= 1 else np.nan
+            rows.append(
+                {
+                    "group": label, "statistic": f"q{q:g}", "quantile": q, "estimate": est,
+                    "se": (hi - lo) / (2 * t), "ci_low": lo, "ci_high": hi,
+                    "n": int(dom.sum()), "df": df,
+                    "method": f"design-based quantile, Woodruff {interval} interval",
+                }
+            )  # fmt: skip
+    return _frame(rows, by)
+
+
+# ---- design-based tests --------------------------------------------------------------------
+def _factor(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
+    """Codes of the levels present (R ``factor(x)``: unused levels dropped), -1 = NA."""
+    col = data[column]
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    cat = cat.cat.remove_unused_categories()
+    return cat.cat.codes.to_numpy().astype(np.int64), list(cat.cat.categories)
+
+
+def _test_row(**values) -> dict:
+    from giftreview.analysis.stats import TEST_COLUMNS
+
+    return dict.fromkeys(TEST_COLUMNS, np.nan) | values
+
+
+def svy_chisq(
+    data: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    by: str,
+    *,
+    statistic: Literal["F", "Chisq"] = "F",
+) -> pd.DataFrame:
+    """Rao-Scott corrected Pearson chi-square test of ``by`` x ``outcome`` (R ``svychisq``).
+
+    Rows with NA in either column are left out (R ``na.rm = TRUE``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row with the columns of ``giftreview.analysis.stats.TEST_COLUMNS``: ``statistic``
+        (F, or the first-order corrected :math:`X^2`), ``df`` (numerator), ``df_denominator``,
+        ``p_value``, ``effect_size`` (Cramer's V of the weighted table, no bias correction).
+
+    Notes
+    -----
+    :math:`X^2` is Pearson's statistic of the weighted table scaled to the design's *N* rows.
+    With :math:`\\hat p` the cell shares, :math:`V` their design covariance, *C* a basis of the
+    interaction contrasts orthogonal to the main effects and :math:`D = \\mathrm{diag}(\\hat p)`:
+    :math:`\\Delta = (C^\\top D^{-1} C / N)^{-1} C^\\top D^{-1} V D^{-1} C`. Second-order
+    (default): :math:`F = X^2 / \\mathrm{tr}\\,\\Delta` on
+    :math:`d = (\\mathrm{tr}\\,\\Delta)^2 / \\mathrm{tr}\\,\\Delta^2` and :math:`d\\,\\nu` degrees of
+    freedom, :math:`\\nu` = PSUs - strata. First-order (``"Chisq"``): :math:`X^2 /
+    \\overline{\\delta}` on :math:`(r-1)(c-1)` df. In R: ``svychisq(~by + outcome, design)``
+    (``statistic = "F"``) or ``statistic = "Chisq"``.
+    """
+    if statistic not in ("F", "Chisq"):
+        raise ArgumentError(f"`statistic` must be 'F' or 'Chisq' (R svychisq); got {statistic!r}")
+    _aligned(design, data)
+    rc, rlev = _factor(data, by)
+    cc, clev = _factor(data, outcome)
+    nr, nc = len(rlev), len(clev)
+    dom = (rc >= 0) & (cc >= 0)
+    base = {"outcome": outcome, "by": by, "n": int(dom.sum())}
+    if nr < 2 or nc < 2:
+        return _test_frame(
+            [_test_row(**base, test="none", reason="fewer than two groups or answers")]
+        )
+    cell = np.where(dom, rc + nr * cc, 0)  # R interaction(): rows vary fastest
+    ind = (cell[:, None] == np.arange(nr * nc)[None, :]) & dom[:, None]
+    w = np.where(dom, design.weights, 0.0)
+    total = w.sum()
+    p = (w @ ind) / total
+    v = design.variance(np.where(dom[:, None], w[:, None] * (ind - p) / total, 0.0))
+    n_rows = design.n
+    table = (p * n_rows).reshape(nc, nr).T  # by x outcome
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n_rows
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pearson = float(((table - expected) ** 2 / expected).sum())
+    rows_i = np.tile(np.arange(nr), nc)
+    cols_j = np.repeat(np.arange(nc), nr)
+    main = np.column_stack(
+        [np.ones(nr * nc)]
+        + [(rows_i == i).astype(float) for i in range(1, nr)]
+        + [(cols_j == j).astype(float) for j in range(1, nc)]
+    )
+    inter = np.column_stack(
+        [((rows_i == i) & (cols_j == j)).astype(float) for j in range(1, nc) for i in range(1, nr)]
+    )
+    cmat = inter - main @ np.linalg.lstsq(main, inter, rcond=None)[0]
+    idmat = np.diag(np.where(p == 0, 0.0, 1 / np.where(p == 0, 1.0, p)))
+    denom = cmat.T @ (idmat / n_rows) @ cmat
+    numr = cmat.T @ idmat @ v @ idmat @ cmat
+    delta = np.linalg.solve(denom, numr)
+    tr, tr2 = float(np.trace(delta)), float(np.trace(delta @ delta))
+    nu = len(np.unique(design.psu)) - len(np.unique(design.strata))
+    v_eff = float(np.sqrt(pearson / n_rows / min(nr - 1, nc - 1)))
+    reason = (
+        f"survey design declared: Pearson X^2 = {pearson:.4g} of the weighted table with the "
+        "Rao-Scott design correction"
+    )
+    if statistic == "F":
+        d0 = tr**2 / tr2
+        f = pearson / tr
+        return _test_frame(
+            [
+                _test_row(
+                    **base, test="Rao-Scott F (design-based chi-square)", reason=reason,
+                    statistic=f, df=d0, df_denominator=d0 * nu,
+                    p_value=float(ss.f.sf(f, d0, d0 * nu)),
+                    effect_size=v_eff, effect_measure="Cramer's V (weighted)",
+                )
+            ]
+        )  # fmt: skip
+    k = delta.shape[0]
+    chisq = pearson / (tr / k)
+    return _test_frame(
+        [
+            _test_row(
+                **base, test="Rao-Scott chi-square (first order)", reason=reason,
+                statistic=chisq, df=float(k), p_value=float(ss.chi2.sf(chisq, k)),
+                effect_size=v_eff, effect_measure="Cramer's V (weighted)",
+            )
+        ]
+    )  # fmt: skip
+
+
+def _test_frame(rows: list[dict]) -> pd.DataFrame:
+    from giftreview.analysis.stats import _test_frame as frame
+
+    return frame(rows)
+
+
+_RANK_SCORES = {
+    "wilcoxon": lambda r, n: r / n,
+    "KruskalWallis": lambda r, n: r / n,
+    "vanderWaerden": lambda r, n: ss.norm.ppf(r / n),
+    "median": lambda r, n: (r > n / 2).astype(float),
+}
+
+
+def svy_ranktest(
+    data: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    by: str,
+    *,
+    test: str = "wilcoxon",
+) -> pd.DataFrame:
+    """Design-based rank test of ``outcome`` across the groups of ``by`` (R ``svyranktest``).
+
+    Parameters
+    ----------
+    test
+        Rank scores: ``"wilcoxon"`` / ``"KruskalWallis"`` (mid-rank / N), ``"vanderWaerden"``
+        (normal scores) or ``"median"`` (above the weighted median).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row (``TEST_COLUMNS``). Two groups: ``statistic`` t on ``df`` = degrees of freedom
+        - 1, ``effect_size`` the difference in mean rank score (second group minus first, the
+        groups sorted). k groups: ``statistic`` F = Wald :math:`\\chi^2 / (k-1)` on ``df`` =
+        k - 1 and ``df_denominator`` = design degrees of freedom - (k - 1).
+
+    Notes
+    -----
+    Estimated population mid-ranks :math:`\\hat R_i = \\sum_{y_j < y_i} w_j + \\frac12
+    \\sum_{y_j = y_i} w_j` (ties averaged), scores :math:`s(\\hat R_i / \\hat N)`; the group
+    differences are the coefficients of a weighted regression of the scores on group
+    indicators, with design-based (sandwich, linearised) covariance (Lumley & Scott 2013).
+    In R: ``svyranktest(outcome ~ by, design, test = test)``.
+    """
+    if test not in _RANK_SCORES:
+        raise ArgumentError(f"`test` must be one of {', '.join(_RANK_SCORES)}; got {test!r}")
+    _aligned(design, data)
+    y_all = _values(data, outcome)
+    gc, glev = _factor(data, by)
+    dom = (gc >= 0) & ~np.isnan(y_all)
+    gc = np.where(dom, gc, -1)
+    present = [k for k in range(len(glev)) if (gc == k).any()]
+    base = {"outcome": outcome, "by": by, "n": int(dom.sum())}
+    if len(present) < 2:
+        return _test_frame(
+            [_test_row(**base, test="none", reason="fewer than two groups with answers")]
+        )
+    idx = np.flatnonzero(dom)
+    y, w, g = y_all[idx], design.weights[idx], gc[idx]
+    big_n = w.sum()
+    order = np.argsort(y, kind="stable")
+    mid = np.cumsum(w[order]) - w[order] / 2
+    ycodes, _ = pd.factorize(y[order])
+    mid = (np.bincount(ycodes, weights=mid) / np.bincount(ycodes))[ycodes]
+    rank = np.empty_like(mid)
+    rank[order] = mid
+    score = _RANK_SCORES[test](rank, big_n)
+    x = np.column_stack([np.ones(len(y))] + [(g == k).astype(float) for k in present[1:]])
+    ainv = np.linalg.inv((x * w[:, None]).T @ x)
+    beta = ainv @ (x * w[:, None]).T @ score
+    resid = score - x @ beta
+    infl = np.zeros((design.n, x.shape[1]))
+    infl[idx] = (x * (resid * w)[:, None]) @ ainv
+    v = design.variance(infl)
+    degf = design.degf(dom)
+    name = {"wilcoxon": "Wilcoxon", "KruskalWallis": "Kruskal-Wallis"}.get(test, test)
+    reason = "survey design declared: rank scores from weighted mid-ranks, design-based variance"
+    if len(present) == 2:
+        t = float(beta[1] / np.sqrt(v[1, 1]))
+        return _test_frame(
+            [
+                _test_row(
+                    **base, test=f"design-based {name} rank test (t)", reason=reason,
+                    statistic=t, df=float(degf - 1),
+                    p_value=float(2 * ss.t.sf(abs(t), degf - 1)), effect_size=float(beta[1]),
+                    effect_measure=f"difference in mean rank score ({glev[present[1]]} - {glev[present[0]]})",
+                )
+            ]
+        )  # fmt: skip
+    b = beta[1:]
+    chisq = float(b @ np.linalg.solve(v[1:, 1:], b))
+    ndf = len(present) - 1
+    ddf = degf - ndf
+    return _test_frame(
+        [
+            _test_row(
+                **base, test=f"design-based {name} rank test (F)", reason=reason,
+                statistic=chisq / ndf, df=float(ndf), df_denominator=float(ddf),
+                p_value=float(ss.f.sf(chisq / ndf, ndf, ddf)), effect_measure="",
+            )
+        ]
+    )  # fmt: skip
