@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scikit_posthocs as sp
 from scipy import stats as ss
+from scipy.special import gammaln
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
@@ -39,6 +40,9 @@ __all__ = [
     "INTERVAL_METHODS",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
+    "DEFAULT_ALPHA",
+    "MC_BATCH",
+    "FISHER_2X2",
     "TEST_COLUMNS",
     "check_level",
     "interval_method",
@@ -78,8 +82,14 @@ INTERVAL_METHODS: dict[str, str] = {
     "jeffreys": "jeffreys",
     "normal": "normal",
 }
-#: default number of Monte-Carlo tables for exact tests of tables larger than 2x2
-DEFAULT_RESAMPLES = 10_000
+#: cap on the Monte-Carlo tables of the adaptive exact test of tables larger than 2x2
+DEFAULT_RESAMPLES = 1_000_000
+#: Monte-Carlo tables drawn per batch before the stopping rule is checked
+MC_BATCH = 10_000
+#: the report's significance level (the adaptive Monte-Carlo test stops once clear of it)
+DEFAULT_ALPHA = 0.05
+#: how the 2x2 exact test's statistic is labelled (R fisher.test's estimate)
+FISHER_2X2 = "statistic: conditional MLE odds ratio (R fisher.test estimate)"
 #: default seed of the Monte-Carlo exact tests (reported in every test row)
 DEFAULT_SEED = 20100301
 
@@ -97,6 +107,7 @@ TEST_COLUMNS = [
     "n_resamples",
     "seed",
     "df_denominator",
+    "mc_se",
 ]
 
 
@@ -474,15 +485,18 @@ def table_test(
     seed: int = DEFAULT_SEED,
     n_resamples: int = DEFAULT_RESAMPLES,
     exact: bool = False,
+    alpha: float = DEFAULT_ALPHA,
 ) -> dict[str, object]:
     """Test of independence of a contingency table, chosen by its expected counts.
 
     Empty rows and columns are dropped first. Then: Pearson's chi-square (Yates-corrected for
     2x2, as R's ``chisq.test``) when Cochran's rule holds; otherwise Fisher's exact test for a
-    2x2 table (R ``fisher.test``) or, for larger tables, the Fisher-Freeman-Halton exact test
-    with its p-value estimated from ``n_resamples`` seeded Monte-Carlo tables (R
-    ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``; scipy's ``fisher_exact`` with
-    ``MonteCarloMethod``). Effect size: bias-corrected Cramer's V (:func:`cramers_v`).
+    2x2 table (R ``fisher.test``; the ``statistic`` is R's estimate, the conditional maximum
+    likelihood odds ratio, from :func:`scipy.stats.contingency.odds_ratio`) or, for larger
+    tables, the Fisher-Freeman-Halton exact test with an adaptive seeded Monte-Carlo p-value
+    (:func:`fisher_monte_carlo`: at most ``n_resamples`` tables, fewer once the p-value is
+    clearly on one side of ``alpha``). Effect size: bias-corrected Cramer's V
+    (:func:`cramers_v`).
 
     With ``exact=True`` the chi-square branch is skipped and the exact test is used whatever the
     expected counts (the rule for multiple-choice options, where groups are often small).
@@ -515,51 +529,83 @@ def table_test(
         }
     if t.shape == (2, 2):
         res = ss.fisher_exact(t)
+        odds = ss.contingency.odds_ratio(t, kind="conditional").statistic
         return row | {
             "test": "Fisher exact",
-            "reason": why + "; 2x2 table",
-            "statistic": float(res.statistic),
+            "reason": f"{why}; 2x2 table; {FISHER_2X2}",
+            "statistic": float(odds),
             "p_value": float(res.pvalue),
         }
-    log_prob, p_value = fisher_monte_carlo(t, n_resamples=n_resamples, seed=seed)
+    mc = fisher_monte_carlo(t, seed=seed, max_resamples=n_resamples, alpha=alpha)
     return row | {
         "test": "Fisher-Freeman-Halton exact (Monte-Carlo)",
-        "reason": why + f"; {t.shape[0]}x{t.shape[1]} table, p from {n_resamples} random tables",
-        "statistic": float(np.exp(log_prob)),
-        "p_value": p_value,
-        "n_resamples": int(n_resamples),
+        "reason": why + f"; {t.shape[0]}x{t.shape[1]} table, p from {mc['n_resamples']:,} random "
+        f"tables (Monte-Carlo SE {mc['mc_se']:.2g})",
+        "statistic": float(np.exp(mc["log_prob"])),
+        "p_value": mc["p_value"],
+        "n_resamples": mc["n_resamples"],
+        "mc_se": mc["mc_se"],
         "seed": int(seed),
     }
 
 
-def fisher_monte_carlo(table, *, n_resamples: int, seed: int) -> tuple[float, float]:
-    """Fisher-Freeman-Halton exact test of an r x c table, p-value by seeded Monte-Carlo.
+def fisher_monte_carlo(
+    table,
+    *,
+    seed: int,
+    max_resamples: int = DEFAULT_RESAMPLES,
+    alpha: float = DEFAULT_ALPHA,
+    batch: int = MC_BATCH,
+) -> dict[str, float]:
+    """Fisher-Freeman-Halton exact test of an r x c table, adaptive seeded Monte-Carlo p-value.
 
-    Random tables with the observed margins come from :func:`scipy.stats.random_table`; the
-    p-value is the share of them (plus the observed one) whose probability is at most the
-    observed table's (:func:`scipy.stats.monte_carlo_test`, ``alternative="less"`` on the log
-    probability). This is what ``scipy.stats.fisher_exact(table, method=MonteCarloMethod(...))``
-    computes, and it gives the same p for the same seed; it is called directly because scipy
-    1.17's wrapper mis-shapes the batch of random tables when the table's total exceeds the
-    batch size (a ``ValueError`` for large samples). In R:
-    ``fisher.test(table, simulate.p.value = TRUE, B = n_resamples)``.
+    Parameters
+    ----------
+    table
+        Counts (r x c).
+    seed
+        Seed of the random tables (the same seed gives the same p).
+    max_resamples
+        Cap on the number of random tables (default :data:`DEFAULT_RESAMPLES`, 10^6).
+    alpha
+        The report's significance level: tables are drawn in batches of ``batch`` until the
+        99% Monte-Carlo interval :math:`\\hat p \\pm 2.576\\, SE_{MC}` excludes ``alpha``, or the
+        cap is reached.
 
-    Returns ``(log probability of the observed table, p-value)``.
+    Returns
+    -------
+    dict
+        ``p_value``, ``n_resamples`` (tables drawn), ``mc_se``
+        (:math:`\\sqrt{\\hat p(1-\\hat p)/B}`) and ``log_prob`` (log probability of the observed
+        table under independence given the margins).
+
+    Notes
+    -----
+    R's definition (``fisher.test(simulate.p.value = TRUE, B)``): random tables with the observed
+    margins (:func:`scipy.stats.random_table`, Patefield's algorithm as R's ``r2dtable``), and
+    :math:`p = (1 + \\#\\{b: P(T_b) \\le P(T_0)\\}) / (B + 1)`, the comparison made on
+    :math:`-\\sum \\log x_{ij}!` with R's relative tolerance :math:`1 + 64\\epsilon`. The
+    adaptive stopping rule is this project's (R draws a fixed B). No maintained Python
+    implementation of the exact network algorithm (R's FEXACT) exists, hence Monte-Carlo.
     """
     t = np.asarray(table, dtype=np.int64)
-    dist = ss.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
-
-    def rvs(size):
-        return dist.rvs(size=size[0]).reshape(size)
-
-    def statistic(x, axis):
-        return dist.logpmf(x.reshape((-1, *t.shape)))
-
-    res = ss.monte_carlo_test(
-        t.ravel(), rvs, statistic, vectorized=True, n_resamples=int(n_resamples),
-        alternative="less",
-    )  # fmt: skip
-    return float(np.ravel(res.statistic)[0]), float(np.ravel(res.pvalue)[0])
+    rng = np.random.default_rng(seed)
+    dist = ss.random_table(t.sum(axis=1), t.sum(axis=0), seed=rng)
+    observed = -float(gammaln(t + 1).sum())
+    cutoff = observed / (1 + 64 * np.finfo(float).eps)  # R: STATISTIC / almost.1
+    drawn = hits = 0
+    z = ss.norm.isf(0.005)
+    while drawn < max_resamples:
+        size = min(batch, max_resamples - drawn)
+        sims = -gammaln(dist.rvs(size=size) + 1).sum(axis=(1, 2))
+        hits += int((sims <= cutoff).sum())
+        drawn += size
+        p = (1 + hits) / (drawn + 1)
+        se = float(np.sqrt(p * (1 - p) / drawn))
+        if abs(p - alpha) > z * se:
+            break
+    log_prob = float(dist.logpmf(t))
+    return {"p_value": p, "n_resamples": drawn, "mc_se": se, "log_prob": log_prob}
 
 
 def independence_test(
@@ -584,7 +630,7 @@ def independence_test(
 
 def _test_frame(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=TEST_COLUMNS)
-    for c in ("statistic", "df", "df_denominator", "p_value", "effect_size"):
+    for c in ("statistic", "df", "df_denominator", "p_value", "effect_size", "mc_se"):
         out[c] = out[c].astype(float)
     for c in ("n", "n_resamples", "seed"):
         out[c] = out[c].astype("Int64")
@@ -653,26 +699,52 @@ def dunn_test(
     p_adjust: str = "holm",
     missing: MissingPolicy = "exclude",
 ) -> pd.DataFrame:
-    """Dunn's pairwise rank tests after Kruskal-Wallis, p-values adjusted within the family.
+    """Dunn's pairwise rank tests after Kruskal-Wallis, with signed z and an effect size.
 
-    Computed by :func:`scikit_posthocs.posthoc_dunn` (tie-corrected z on mean ranks). Returns one
-    row per pair: ``group_1, group_2, p_value`` (unadjusted), ``p_adjusted``, ``adjust_method``.
-    In R: ``dunn.test::dunn.test(x, g, method = "holm")`` or ``FSA::dunnTest``.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``group_1, group_2, z, p_value`` (unadjusted), ``p_adjusted``,
+        ``adjust_method``, ``effect_size``, ``effect_measure``. ``z > 0`` means ``group_1``
+        ranks higher.
+
+    Notes
+    -----
+    With mean ranks :math:`\\bar R_i` over all *N* answers (ties averaged) and tie counts
+    :math:`t`:
+    :math:`z_{ij} = (\\bar R_i - \\bar R_j) / \\sqrt{(\\frac{N(N+1)}{12} -
+    \\frac{\\sum (t^3 - t)}{12(N-1)})(\\frac1{n_i} + \\frac1{n_j})}` (Dunn 1964), two-sided
+    :math:`p = 2\\,\\bar\\Phi(|z|)`; effect size :math:`r = z / \\sqrt{n_i + n_j}` (Rosenthal
+    1991). The p-values come from :func:`scikit_posthocs.posthoc_dunn`, which returns p only,
+    so z and r are computed here (tests check that the two agree). In R:
+    ``dunn.test::dunn.test(x, g, method = "holm")`` (its Z is :math:`z_{ij}`) or
+    ``FSA::dunnTest``.
     """
     x, g, labels = _groups(data, outcome, by, missing)
     present = [i for i in range(len(labels)) if (g == i).any()]
-    cols = ["group_1", "group_2", "p_value", "p_adjusted", "adjust_method"]
+    cols = ["group_1", "group_2", "z", "p_value", "p_adjusted", "adjust_method"]
+    cols += ["effect_size", "effect_measure"]
     if len(present) < 2:
         return pd.DataFrame(columns=cols)
     frame = pd.DataFrame({"x": x, "g": g})
     raw = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=None)
     adj = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=p_adjust)
+    ranks = ss.rankdata(x)
+    n_all = len(x)
+    _, ties = np.unique(x, return_counts=True)
+    var0 = n_all * (n_all + 1) / 12 - (ties**3 - ties).sum() / (12 * (n_all - 1))
+    size = np.bincount(g, minlength=len(labels))
+    mean_rank = np.bincount(g, weights=ranks, minlength=len(labels)) / np.maximum(size, 1)
     rows = []
     for a_pos, a in enumerate(present):
         for b in present[a_pos + 1 :]:
+            z = (mean_rank[a] - mean_rank[b]) / np.sqrt(var0 * (1 / size[a] + 1 / size[b]))
             rows.append(
-                [labels[a], labels[b], float(raw.loc[a, b]), float(adj.loc[a, b]), p_adjust]
-            )
+                [
+                    labels[a], labels[b], float(z), float(raw.loc[a, b]), float(adj.loc[a, b]),
+                    p_adjust, float(z / np.sqrt(size[a] + size[b])), "r = z / sqrt(n1 + n2)",
+                ]
+            )  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
 
