@@ -386,6 +386,41 @@ def test_nested_clusters_and_domains_match_r(clus1):
     ]
 
 
+def test_pairwise_ranktests_match_r_on_subsets(clus1):
+    # for (pr in list(c("E","H"), c("E","M"), c("H","M"))) {
+    #   r <- svyranktest(api00 ~ stype, subset(dclus1, stype %in% pr))
+    #   cat(r$statistic, r$parameter, r$estimate, r$p.value) }
+    #   -0.901391846971516 13 -0.0773809523809526 0.383776058828488
+    #   -1.18898617583891  13 -0.0451388888888889 0.255710393134426
+    #    0.186457874064371 10  0.02               0.855814001888374
+    # p.adjust(p, "holm"): 0.767552117656976 0.767131179403279 0.855814001888374
+    # R's t and estimate are the second group minus the first; ours group_1 minus group_2.
+    data, d = clus1
+    out = D.svy_pairwise_ranktests(data, d, "api00", "stype")
+    assert out[["group_1", "group_2"]].values.tolist() == [["E", "H"], ["E", "M"], ["H", "M"]]
+    assert out["t"].tolist() == [
+        approx(0.901391846971516),
+        approx(1.18898617583891),
+        approx(-0.186457874064371),
+    ]
+    assert out["df"].tolist() == [13, 13, 10]
+    assert out["effect_size"].tolist() == [
+        approx(0.0773809523809526),
+        approx(0.0451388888888889),
+        approx(-0.02),
+    ]
+    assert out["p_value"].tolist() == [
+        approx(0.383776058828488),
+        approx(0.255710393134426),
+        approx(0.855814001888374),
+    ]
+    assert out["p_adjusted"].tolist() == [
+        approx(0.767552117656976),
+        approx(0.767131179403279),
+        approx(0.855814001888374),
+    ]
+
+
 # ---- lonely PSUs and validation ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("rule", "se"),
@@ -474,3 +509,138 @@ def test_srs_design_variance_is_the_weighted_textbook_formula(w, seed):
     row = D.svy_mean(data, d, "y").iloc[0]
     assert row.estimate == pytest.approx(ybar)
     assert row.se == pytest.approx(np.sqrt(n / (n - 1) * (x**2).sum()))
+
+
+# ---- the instrument's design block ---------------------------------------------------------------
+def _api_instrument(design: dict, path=None):
+    from giftreview.data.instrument import parse_instrument
+
+    spec = {
+        "survey": {"id": "api", "title": "California schools (R survey data(api))"},
+        "parts": [{"id": "A", "title": "Schools"}],
+        "group_by": "stype",
+        "questions": [
+            {
+                "id": "stype", "part": "A", "text": "School type", "type": "single",
+                "options": [
+                    {"code": "E", "label": "Elementary"}, {"code": "H", "label": "High"},
+                    {"code": "M", "label": "Middle"},
+                ],
+            },
+            {
+                "id": "sch_wide", "part": "A", "text": "Met school-wide target", "type": "single",
+                "column": "sch.wide",
+                "options": [{"code": "No", "label": "No"}, {"code": "Yes", "label": "Yes"}],
+            },
+        ],
+        "design": design,
+    }  # fmt: skip
+    return parse_instrument(spec, path)
+
+
+def _as_clean(raw: pd.DataFrame) -> pd.DataFrame:
+    """apiclus1 shaped as clean data: questions as labelled categoricals, other columns kept as
+    extra__<name> strings (what giftreview.data.clean does with raw columns it does not know)."""
+    labels = {"E": "Elementary", "H": "High", "M": "Middle"}
+    out = pd.DataFrame(
+        {
+            "stype": pd.Categorical(raw["stype"].map(labels), list(labels.values())),
+            "sch_wide": pd.Categorical(raw["sch.wide"], ["No", "Yes"]),
+            "api00": raw["api00"].astype(float),
+        }
+    )
+    for c in ("dnum", "pw", "fpc"):
+        out[f"extra__{c}"] = raw[c].astype(str).astype("string")
+    return out
+
+
+def test_instrument_design_block_reproduces_r(tmp_path):
+    # The instrument route gives R's values: dclus1 post-stratified (see the R calls above):
+    # svymean(~api00, postStratify(dclus1, ~stype, pop.types)) -> 642.3107882115821 23.9204864450904
+    clean = _as_clean(pd.read_csv(SURVEY / "apiclus1.csv"))
+    design = {
+        "weights": "pw", "clusters": ["dnum"], "fpc": ["fpc"],
+        "calibration": {
+            "method": "poststratify",
+            "margins": [{"variables": ["stype"], "population": {"E": 4421, "H": 755, "M": 1018}}],
+        },
+    }  # fmt: skip
+    d = D.design_from_instrument(clean, _api_instrument(design))
+    row = D.svy_mean(clean, d, "api00").iloc[0]
+    assert (row.estimate, row.se) == (approx(642.3107882115821), approx(23.9204864450904))
+    assert "clusters 'dnum'" in d.description[0] and "Post-stratified" in d.description[1]
+    # the same totals from a CSV next to the instrument, cells as labels; then raking
+    # rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide)) -> 641.2302468622088
+    (tmp_path / "types.csv").write_text("stype,N\nElementary,4421\nHigh,755\nMiddle,1018\n")
+    design["calibration"] = {
+        "method": "rake",
+        "margins": [
+            {"variables": ["stype"], "population_file": "types.csv"},
+            {"variables": ["sch_wide"], "population": {"No": 1072, "Yes": 5122}},
+        ],
+    }
+    inst = _api_instrument(design, tmp_path / "api.yaml")
+    row = D.svy_mean(clean, D.design_from_instrument(clean, inst), "api00").iloc[0]
+    assert (row.estimate, row.se) == (approx(641.2302468622088), approx(23.7036412402377))
+
+
+def test_instrument_design_errors_are_clear(tmp_path):
+    from giftreview.errors import InstrumentError
+
+    clean = _as_clean(pd.read_csv(SURVEY / "apiclus1.csv"))
+    with pytest.raises(InstrumentError, match=r"fpc names 2 column\(s\) for 1 sampling stage"):
+        _api_instrument({"clusters": ["dnum"], "fpc": ["fpc", "fpc"]})
+    bad_cells = {
+        "method": "poststratify",
+        "margins": [{"variables": ["stype"], "population": {"X": 1}}],
+    }
+    with pytest.raises(InstrumentError, match=r"population: unknown cells \['X'\] of stype"):
+        _api_instrument({"calibration": bad_cells})
+    with pytest.raises(InstrumentError, match="give exactly one of population"):
+        _api_instrument({"calibration": {"method": "rake", "margins": [{"variables": ["stype"]}]}})
+    inst = _api_instrument({"weights": "no_such", "clusters": ["dnum"]})
+    with pytest.raises(D.DesignError, match=r"weights column 'no_such' is neither a question nor"):
+        D.design_from_instrument(clean, inst)
+    clean.loc[5, "extra__pw"] = "n/a"
+    with pytest.raises(D.DesignError, match=r"weights column 'pw': row 5 has 'n/a', not a number"):
+        D.design_from_instrument(clean, _api_instrument({"weights": "pw"}))
+    missing = {
+        "method": "poststratify",
+        "margins": [{"variables": ["stype"], "population_file": "none.csv"}],
+    }
+    with pytest.raises(
+        InstrumentError, match=r"population_file 'none.csv' not found next to the instrument"
+    ):
+        D.design_from_instrument(
+            clean, _api_instrument({"calibration": missing}, tmp_path / "a.yaml")
+        )
+
+
+def test_breakdown_with_a_design_is_design_based():
+    # breakdown_question(..., design=) uses svyby shares and svychisq. R (dclus1 as above):
+    #   r <- svychisq(~stype + sch.wide, dclus1)
+    #   F 5.19336954147488  ndf 1.49463977770746  ddf 20.9249568879044  p 0.0217474623707969
+    #   b <- svyby(~sch.wide, ~stype, dclus1, svymean); coef(b), SE(b)
+    #   No: E 0.0833333333333333 H 0.2142857142857143 M 0.32
+    #   SE: E 0.0209842789524908 H 0.0914619099888493 M 0.1095022483980453
+    from giftreview.analysis.stats import breakdown_question
+
+    clean = _as_clean(pd.read_csv(SURVEY / "apiclus1.csv"))
+    inst = _api_instrument({"weights": "pw", "clusters": ["dnum"], "fpc": ["fpc"]})
+    d = D.design_from_instrument(clean, inst)
+    b = breakdown_question(clean, inst, "sch_wide", design=d)
+    t = b.tests.iloc[0]
+    assert t.test == "Rao-Scott F (design-based chi-square)"
+    assert (t.statistic, t.df, t.df_denominator, t.p_value) == (
+        approx(5.19336954147488), approx(1.49463977770746), approx(20.9249568879044),
+        approx(0.0217474623707969),
+    )  # fmt: skip
+    no = b.table[b.table["level"] == "No"]
+    assert no["group"].tolist() == ["Elementary", "High", "Middle"]
+    assert no["pct"].tolist() == [approx(8.33333333333333), approx(21.42857142857143), approx(32.0)]
+    assert no["se"].tolist() == [
+        approx(2.09842789524908),
+        approx(9.14619099888493),
+        approx(10.95022483980453),
+    ]
+    assert no["n"].tolist() == [12, 3, 8] and (no["method"] == "design-based logit interval").all()

@@ -58,6 +58,7 @@ __all__ = [
     "LONELY_PSU",
     "SHARE_METHODS",
     "Design",
+    "Linearised",
     "svydesign",
     "poststratify",
     "rake",
@@ -69,6 +70,8 @@ __all__ = [
     "svy_quantile",
     "svy_chisq",
     "svy_ranktest",
+    "svy_pairwise_ranktests",
+    "design_from_instrument",
 ]
 
 LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
@@ -147,36 +150,122 @@ class Design:
     def degf(self, domain: np.ndarray | None = None) -> int:
         """Design degrees of freedom: PSUs minus strata among rows of ``domain`` (R ``degf``)."""
         keep = self.weights > 0 if domain is None else (np.asarray(domain) & (self.weights > 0))
-        return int(len(np.unique(self.psu[keep])) - len(np.unique(self.strata[keep])))
+        psus = int((np.bincount(self.psu[keep], minlength=1) > 0).sum())
+        strata = int((np.bincount(self.strata[keep], minlength=1) > 0).sum())
+        return psus - strata
 
-    def variance(self, x: np.ndarray) -> np.ndarray:
-        """Covariance matrix of the totals of linearised values ``x`` (n x p), R ``svyrecvar``."""
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 1:
-            x = x[:, None]
+    def permuted(self, order: np.ndarray) -> Design:
+        """The same design with its rows in ``order`` (variances are order-free; sorted rows
+        let rank tests read their data sequentially)."""
+
+        def take(a):
+            return None if a is None else a[order]
+
+        cals = tuple(
+            replace(
+                c,
+                margins=tuple((cells[order], old[order], new[order]) for cells, old, new in c.margins),
+                x=take(c.x), half=take(c.half), g_half=take(c.g_half),
+            )
+            for c in self.calibration
+        )  # fmt: skip
+        return replace(
+            self, index=self.index[order], weights=self.weights[order],
+            strata=self.strata[order], psu=self.psu[order], ssu=take(self.ssu), calibration=cals,
+        )  # fmt: skip
+
+    def variance(self, x) -> np.ndarray:
+        """Covariance matrix of the totals of linearised values (R ``svyrecvar``).
+
+        ``x`` is an (n x p) array, or a :class:`Linearised` (the same values kept as
+        per-row scale times a small table, which large designs need).
+        """
+        lin = x if isinstance(x, Linearised) else Linearised.dense(x)
         for cal in self.calibration:
-            x = _calibration_residuals(x, cal)
-        psu_stratum = np.zeros(int(self.psu.max()) + 1, dtype=np.int64)
+            lin = _calibration_residuals(lin, cal)
+        n_units = int(self.psu.max()) + 1
+        psu_stratum = np.zeros(n_units, dtype=np.int64)
         psu_stratum[self.psu] = self.strata
-        z = _group_sums(self.psu, x, len(psu_stratum))
+        z = lin.group_sums(self.psu, n_units)
         v = _onestage(
             z, psu_stratum, self.n_psu, self.pop_psu, self.lonely_psu, 1, self.stratum_labels
         )
         if self.ssu is not None and self.pop_ssu is not None and self.pop_psu is not None:
             ssu_psu = np.zeros(int(self.ssu.max()) + 1, dtype=np.int64)
             ssu_psu[self.ssu] = self.psu
-            z2 = _group_sums(self.ssu, x, len(ssu_psu))
+            z2 = lin.group_sums(self.ssu, len(ssu_psu))
             # R multistage(): each PSU's within variance times n_h / N_h of its stratum
             factor = self.n_psu[psu_stratum] / self.pop_psu[psu_stratum]
             v = v + _onestage(z2, ssu_psu, self.n_ssu, self.pop_ssu, self.lonely_psu, 2, (), factor)
         return v
 
 
-def _group_sums(codes: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
-    """Column sums of ``x`` (n x p) by integer ``codes``: a (size x p) array."""
-    return np.column_stack(
-        [np.bincount(codes, weights=x[:, j], minlength=size) for j in range(x.shape[1])]
-    )
+@dataclass
+class Linearised:
+    """Linearised values :math:`x_i = \\sum_t s_{ti} A_t[c_{ti}, :]` (n rows, p columns).
+
+    Each term is a per-row scale ``s``, an integer code per row ``c`` and a small table ``A``
+    (codes x p): an indicator of a category times a weight, a group's mean deviation... Group
+    totals of every column then cost one :func:`numpy.bincount` per term, whatever p is, and
+    the n x p matrix is never built (a breakdown of 1,000,000 respondents into 50 cells would
+    otherwise hold 400 MB per variance).
+    """
+
+    terms: list[list]  # [s, codes, A] or [s, codes, A, key]
+
+    @property
+    def p(self) -> int:
+        """Number of columns."""
+        return self.terms[0][2].shape[1]
+
+    @classmethod
+    def dense(cls, x) -> Linearised:
+        """From an (n x p) array: one term per column."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 1:
+            x = x[:, None]
+        zeros = np.zeros(len(x), dtype=np.int64)
+        eye = np.eye(x.shape[1])
+        return cls([[x[:, j], zeros, eye[j : j + 1]] for j in range(x.shape[1])])
+
+    @classmethod
+    def coded(cls, s: np.ndarray, codes: np.ndarray, table: np.ndarray) -> Linearised:
+        """One term: :math:`x_i = s_i A[c_i, :]`."""
+        return cls([[np.asarray(s, dtype=float), np.asarray(codes, dtype=np.int64), table]])
+
+    def group_sums(self, groups: np.ndarray, size: int, mult: np.ndarray | None = None):
+        """Column totals by integer ``groups`` (size x p), each row's value times ``mult``."""
+        out = np.zeros((size, self.p))
+        for s, codes, table, *_ in self.terms:
+            k = table.shape[0]
+            weights = s if mult is None else s * mult
+            if k == 1:
+                out += np.bincount(groups, weights=weights, minlength=size)[:, None] @ table
+            else:
+                flat = np.bincount(groups * k + codes, weights=weights, minlength=size * k)
+                out += flat.reshape(size, k) @ table
+        return out
+
+    def cross(self, matrix: np.ndarray, mult: np.ndarray) -> np.ndarray:
+        """:math:`\\sum_i` ``matrix[i]`` (q) outer ``x_i * mult_i`` (p): a (q x p) array."""
+        out = np.zeros((matrix.shape[1], self.p))
+        for s, codes, table, *_ in self.terms:
+            k = table.shape[0]
+            for j in range(matrix.shape[1]):
+                out[j] += np.bincount(codes, weights=s * mult * matrix[:, j], minlength=k) @ table
+        return out
+
+    def add(self, s: np.ndarray, codes: np.ndarray, table: np.ndarray, key=None) -> None:
+        """Add a term; a term with the same ``key`` (same s and codes) is merged into."""
+        for term in self.terms:
+            if key is not None and len(term) == 4 and term[3] == key:
+                term[2] = term[2] + table
+                return
+        self.terms.append([s, codes, table] + ([key] if key is not None else []))
+
+    def copy(self) -> Linearised:
+        """A copy whose term list can grow without touching this one."""
+        return Linearised([list(t) for t in self.terms])
 
 
 def _onestage(z, unit_group, n_g, pop_g, lonely, stage, labels, factor=None) -> np.ndarray:
@@ -219,30 +308,40 @@ def _onestage(z, unit_group, n_g, pop_g, lonely, stage, labels, factor=None) -> 
     return weighted.T @ weighted
 
 
-def _calibration_residuals(x: np.ndarray, cal: _Calibration) -> np.ndarray:
+def _group_sums(codes: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
+    """Column sums of a small dense ``x`` (units x p) by integer ``codes``: (size x p)."""
+    return np.column_stack(
+        [np.bincount(codes, weights=x[:, j], minlength=size) for j in range(x.shape[1])]
+    )
+
+
+def _calibration_residuals(lin: Linearised, cal: _Calibration) -> Linearised:
     """Replace linearised values by their calibration residuals (R ``svyrecvar``)."""
+    lin = lin.copy()
     if cal.kind == "greg":
-        a = cal.x * cal.half[:, None]
-        y = x / cal.g_half[:, None]
-        beta, *_ = np.linalg.lstsq(a, y, rcond=None)
-        return (y - a @ beta) * cal.g_half[:, None]
+        # the residual of x / (g w^1/2) on X w^1/2, times g w^1/2, is x - g w X beta with
+        # beta = (X' W X)^-1 X' (x / g)
+        w = cal.half**2
+        gram = (cal.x * w[:, None]).T @ cal.x
+        beta = np.linalg.solve(gram, lin.cross(cal.x, cal.half / cal.g_half))
+        gw = cal.g_half * cal.half
+        zeros = np.zeros(len(gw), dtype=np.int64)
+        for j in range(cal.x.shape[1]):
+            lin.add(gw * cal.x[:, j], zeros, -beta[j : j + 1])
+        return lin
     sweeps = 10 if cal.kind == "rake" else 1
     for _ in range(sweeps):
-        for cells, old, new in cal.margins:
+        for m, (cells, old, new) in enumerate(cal.margins):
             psw = np.where((new == 0) & (old == 0), 1.0, new)
             size = int(cells.max()) + 1
             if cal.kind == "rake":  # R: ave(x/psw, margin), an unweighted cell mean
-                mean = (
-                    _group_sums(cells, x / psw[:, None], size)
-                    / np.bincount(cells, minlength=size).clip(1)[:, None]
-                )
+                sums = lin.group_sums(cells, size, 1.0 / psw)
+                mean = sums / np.bincount(cells, minlength=size).clip(1)[:, None]
             else:
-                mean = (
-                    _group_sums(cells, x * (old / psw)[:, None], size)
-                    / np.bincount(cells, weights=old, minlength=size)[:, None]
-                )
-            x = x - mean[cells] * psw[:, None]
-    return x
+                sums = lin.group_sums(cells, size, old / psw)
+                mean = sums / np.bincount(cells, weights=old, minlength=size)[:, None]
+            lin.add(psw, cells, -mean, key=(id(cal), m))
+    return lin
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
@@ -702,15 +801,26 @@ def _values(data: pd.DataFrame, column: str) -> np.ndarray:
         ) from None
 
 
-def _groups(data: pd.DataFrame, by: str | None) -> list[tuple[object, np.ndarray]]:
-    """``[(group label, row mask)]``: one entry (None, all rows) without ``by``."""
+def _group_codes(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, list]:
+    """Group code per row (-1 = no group) and the labels of the groups present in ``data``."""
     if by is None:
-        return [(None, np.ones(len(data), dtype=bool))]
+        return np.zeros(len(data), dtype=np.int64), [None]
     check_column(data, by, "by")
     col = data[by]
     cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
-    codes = cat.cat.codes.to_numpy()
-    return [(lab, codes == i) for i, lab in enumerate(cat.cat.categories) if (codes == i).any()]
+    cat = cat.cat.remove_unused_categories()
+    return cat.cat.codes.to_numpy().astype(np.int64), list(cat.cat.categories)
+
+
+def _degf_by(design: Design, groups: np.ndarray, size: int) -> np.ndarray:
+    """:meth:`Design.degf` of each group's rows (R ``degf(subset(design, g == k))``)."""
+    keep = (groups >= 0) & (design.weights > 0)
+    g = groups[keep]
+    n_psu = int(design.psu.max()) + 1
+    n_str = int(design.strata.max()) + 1
+    psus = np.bincount(g * n_psu + design.psu[keep], minlength=size * n_psu).reshape(size, -1)
+    strata = np.bincount(g * n_str + design.strata[keep], minlength=size * n_str)
+    return (psus > 0).sum(axis=1) - (strata.reshape(size, -1) > 0).sum(axis=1)
 
 
 def _missing_rule(data: pd.DataFrame, columns: list[str], missing: str) -> np.ndarray:
@@ -720,20 +830,37 @@ def _missing_rule(data: pd.DataFrame, columns: list[str], missing: str) -> np.nd
     return data.index.isin(keep.index)
 
 
-def _svyvar(y: np.ndarray, w: np.ndarray) -> float:
-    """R ``svyvar`` of one variable over the rows with ``w > 0``: weighted, times n/(n-1)."""
-    n = int((w > 0).sum())
-    if n < 2:
-        return float("nan")
-    m = (w * y).sum() / w.sum()
-    return float((w * (y - m) ** 2).sum() / w.sum() * n / (n - 1))
-
-
 def _frame(rows: list[dict], by: str | None) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     if by is None and "group" in out:
         out = out.drop(columns="group")
     return out
+
+
+def _by_group(data, design, column, by, missing):
+    """Shared set-up of the per-group estimators: values, domain, group codes and weights."""
+    _aligned(design, data)
+    ok = _missing_rule(data, [column], missing)
+    y = np.nan_to_num(_values(data, column))
+    g, labels = _group_codes(data, by)
+    dom = ok & (g >= 0)
+    gg = np.where(dom, g, 0)
+    w = np.where(dom, design.weights, 0.0)
+    return y, g, labels, dom, gg, w
+
+
+def _summary_rows(statistic, labels, est, se, deff, nobs, df, confidence, method) -> list[dict]:
+    rows = []
+    for k, label in enumerate(labels):
+        t = _t(confidence, df[k])
+        rows.append(
+            {
+                "group": label, "statistic": statistic, "estimate": est[k], "se": se[k],
+                "ci_low": est[k] - t * se[k], "ci_high": est[k] + t * se[k], "deff": deff[k],
+                "n": int(nobs[k]), "df": int(df[k]), "method": method,
+            }
+        )  # fmt: skip
+    return rows
 
 
 def svy_mean(
@@ -758,35 +885,27 @@ def svy_mean(
     -----
     :math:`\\hat{\\bar y} = \\sum_D w_i y_i / \\sum_D w_i`, linearised values
     :math:`x_i = w_i (y_i - \\hat{\\bar y}) / \\sum_D w_i` in the domain *D*, 0 outside;
-    deff :math:`= \\hat V / (s^2_w (\\hat N - n)/(\\hat N n))` (R ``deff = TRUE``, without
-    replacement). In R: ``svymean(~y, design, na.rm = TRUE, deff = TRUE)``, or
+    deff :math:`= \\hat V / (s^2_w (\\hat N - n)/(\\hat N n))` with :math:`s^2_w` the
+    weighted variance times :math:`n/(n-1)` (R ``deff = TRUE``, without replacement). In R:
+    ``svymean(~y, design, na.rm = TRUE, deff = TRUE)``, or
     ``svyby(~y, ~by, design, svymean, na.rm = TRUE, deff = TRUE)``; the interval is
     ``confint(..., df = degf(design))``.
     """
-    _aligned(design, data)
-    ok = _missing_rule(data, [column], missing)
-    y = np.nan_to_num(_values(data, column))
-    rows = []
-    for label, mask in _groups(data, by):
-        dom = mask & ok
-        w = np.where(dom, design.weights, 0.0)
-        total = w.sum()
-        est = (w * y).sum() / total if total > 0 else np.nan
-        x = np.where(dom, w * (y - est) / total, 0.0) if total > 0 else np.zeros(design.n)
-        se = float(np.sqrt(design.variance(x)[0, 0]))
-        nobs = int(dom.sum())
-        vsrs = _svyvar(y, w) * (total - nobs) / (total * nobs) if nobs else np.nan
-        df = design.degf(mask)
-        t = _t(confidence, df)
-        rows.append(
-            {
-                "group": label, "statistic": "mean", "estimate": est, "se": se,
-                "ci_low": est - t * se, "ci_high": est + t * se,
-                "deff": se**2 / vsrs if vsrs > 0 else np.nan, "n": nobs, "df": df,
-                "method": "design-based mean, Taylor linearisation",
-            }
-        )  # fmt: skip
-    return _frame(rows, by)
+    y, g, labels, dom, gg, w = _by_group(data, design, column, by, missing)
+    size = len(labels)
+    big_w = np.bincount(gg, weights=w, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = np.bincount(gg, weights=w * y, minlength=size) / big_w
+        dev = np.where(dom, y - est[gg], 0.0)
+        s = np.where(dom, w * dev / big_w[gg], 0.0)
+        se = np.sqrt(np.diag(design.variance(Linearised.coded(s, gg, np.eye(size)))))
+        nobs = np.bincount(gg, weights=dom, minlength=size)
+        svar = np.bincount(gg, weights=w * dev**2, minlength=size) / big_w * nobs / (nobs - 1)
+        vsrs = svar * (big_w - nobs) / (big_w * nobs)
+        deff = np.where(vsrs > 0, se**2 / vsrs, np.nan)
+    df = _degf_by(design, g, size)
+    method = "design-based mean, Taylor linearisation"
+    return _frame(_summary_rows("mean", labels, est, se, deff, nobs, df, confidence, method), by)
 
 
 def svy_total(
@@ -806,28 +925,20 @@ def svy_total(
     deff :math:`= \\hat V / (\\hat N^2 s^2_w (\\hat N - n)/(\\hat N n))`. In R:
     ``svytotal(~y, design, na.rm = TRUE, deff = TRUE)``.
     """
-    _aligned(design, data)
-    ok = _missing_rule(data, [column], missing)
-    y = np.nan_to_num(_values(data, column))
-    rows = []
-    for label, mask in _groups(data, by):
-        dom = mask & ok
-        w = np.where(dom, design.weights, 0.0)
-        est = float((w * y).sum())
-        se = float(np.sqrt(design.variance(w * y)[0, 0]))
-        big_n, nobs = w.sum(), int(dom.sum())
-        vsrs = _svyvar(y, w) * big_n**2 * (big_n - nobs) / (big_n * nobs) if nobs else np.nan
-        df = design.degf(mask)
-        t = _t(confidence, df)
-        rows.append(
-            {
-                "group": label, "statistic": "total", "estimate": est, "se": se,
-                "ci_low": est - t * se, "ci_high": est + t * se,
-                "deff": se**2 / vsrs if vsrs > 0 else np.nan, "n": nobs, "df": df,
-                "method": "design-based total, Taylor linearisation",
-            }
-        )  # fmt: skip
-    return _frame(rows, by)
+    y, g, labels, dom, gg, w = _by_group(data, design, column, by, missing)
+    size = len(labels)
+    big_n = np.bincount(gg, weights=w, minlength=size)
+    est = np.bincount(gg, weights=w * y, minlength=size)
+    se = np.sqrt(np.diag(design.variance(Linearised.coded(w * y, gg, np.eye(size)))))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nobs = np.bincount(gg, weights=dom, minlength=size)
+        dev = np.where(dom, y - (est / big_n)[gg], 0.0)
+        svar = np.bincount(gg, weights=w * dev**2, minlength=size) / big_n * nobs / (nobs - 1)
+        vsrs = svar * big_n**2 * (big_n - nobs) / (big_n * nobs)
+        deff = np.where(vsrs > 0, se**2 / vsrs, np.nan)
+    df = _degf_by(design, g, size)
+    method = "design-based total, Taylor linearisation"
+    return _frame(_summary_rows("total", labels, est, se, deff, nobs, df, confidence, method), by)
 
 
 def _share_interval(p: float, se: float, method: str, confidence: float, df: float, n_rows: int):
@@ -896,19 +1007,17 @@ def svy_share(
     """
     _check_share_method(method)
     out = svy_mean(data, design, column, by=by, confidence=confidence, missing=missing)
+    g, _ = _group_codes(data, by)
+    rows_in = np.bincount(g[g >= 0], minlength=len(out))
     limits = [
-        _share_interval(r.estimate, r.se, method, confidence, r.df, _group_rows(data, by, r))
-        for r in out.itertuples()
+        _share_interval(r.estimate, r.se, method, confidence, r.df, int(rows_in[i]))
+        for i, r in enumerate(out.itertuples())
     ]
     out["statistic"] = "share"
     out["ci_low"] = [lo for lo, _ in limits]
     out["ci_high"] = [hi for _, hi in limits]
     out["method"] = f"design-based {method} interval"
     return out
-
-
-def _group_rows(data: pd.DataFrame, by: str | None, row) -> int:
-    return len(data) if by is None else int((data[by] == row.group).sum())
 
 
 def svy_distribution(
@@ -942,27 +1051,43 @@ def svy_distribution(
     ok = _missing_rule(data, [column], missing)
     col = data[column]
     cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
-    codes, levels = cat.cat.codes.to_numpy(), list(cat.cat.categories)
+    codes, levels = cat.cat.codes.to_numpy().astype(np.int64), list(cat.cat.categories)
+    g, labels = _group_codes(data, by)
+    size, k = len(labels), len(levels)
+    dom = ok & (g >= 0) & (codes >= 0)
+    gg = np.where(dom, g, 0)
+    cell = np.where(dom, gg * k + codes, 0)
+    w = np.where(dom, design.weights, 0.0)
+    counts = np.bincount(cell, weights=dom, minlength=size * k).reshape(size, k)
+    wsum = np.bincount(cell, weights=w, minlength=size * k).reshape(size, k)
+    big_w = wsum.sum(axis=1)
+    nobs = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = wsum / big_w[:, None]
+        # x_i = w_i (e_{y_i} - p_g) / W_g for respondent i of group g: one coded term whose
+        # table is block-diagonal, one block per group
+        table = np.zeros((size * k, size * k))
+        for j in range(size):
+            block = (np.eye(k) - est[j][None, :]) / big_w[j]
+            table[j * k : (j + 1) * k, j * k : (j + 1) * k] = np.nan_to_num(block)
+        se = np.sqrt(np.diag(design.variance(Linearised.coded(w, cell, table)))).reshape(size, k)
+        # R deff: svyvar of a 0/1 indicator is p (1 - p) n / (n - 1)
+        svar = est * (1 - est) * (nobs / (nobs - 1))[:, None]
+        vsrs = svar * ((big_w - nobs) / (big_w * nobs))[:, None]
+        deff = np.where(vsrs > 0, se**2 / vsrs, np.nan)
+    df = _degf_by(design, g, size)
+    rows_in = np.bincount(g[g >= 0], minlength=size)
     rows = []
-    for label, mask in _groups(data, by):
-        dom = mask & ok & (codes >= 0)
-        w = np.where(dom, design.weights, 0.0)
-        total = w.sum()
-        ind = (codes[:, None] == np.arange(len(levels))[None, :]).astype(float)
-        est = (w @ ind) / total if total > 0 else np.full(len(levels), np.nan)
-        x = np.where(dom[:, None], w[:, None] * (ind - est) / (total or 1.0), 0.0)
-        se = np.sqrt(np.diag(design.variance(x)))
-        nobs = int(dom.sum())
-        df = design.degf(mask)
-        for k, lev in enumerate(levels):
-            vsrs = _svyvar(ind[:, k], w) * (total - nobs) / (total * nobs) if nobs else np.nan
-            lo, hi = _share_interval(est[k], se[k], method, confidence, df, int(mask.sum()))
+    for j, label in enumerate(labels):
+        for i, lev in enumerate(levels):
+            lo, hi = _share_interval(
+                est[j, i], se[j, i], method, confidence, df[j], int(rows_in[j])
+            )
             rows.append(
                 {
-                    "group": label, "level": lev, "n": int((dom & (codes == k)).sum()),
-                    "base": nobs, "pct": 100 * est[k], "se": 100 * se[k],
-                    "ci_low": 100 * lo, "ci_high": 100 * hi,
-                    "deff": se[k] ** 2 / vsrs if vsrs > 0 else np.nan,
+                    "group": label, "level": lev, "n": int(counts[j, i]), "base": int(nobs[j]),
+                    "pct": 100 * est[j, i], "se": 100 * se[j, i],
+                    "ci_low": 100 * lo, "ci_high": 100 * hi, "deff": deff[j, i],
                     "method": f"design-based {method} interval",
                 }
             )  # fmt: skip
@@ -1029,19 +1154,23 @@ def svy_quantile(
     _aligned(design, data)
     ok = _missing_rule(data, [column], missing)
     y = np.nan_to_num(_values(data, column))
+    g, labels = _group_codes(data, by)
+    df_by = _degf_by(design, np.where(ok, g, -1), len(labels))
+    zeros = np.zeros(design.n, dtype=np.int64)
     rows = []
-    for label, mask in _groups(data, by):
-        dom = mask & ok
+    for j, label in enumerate(labels):
+        dom = ok & (g == j)
         w = np.where(dom, design.weights, 0.0)
-        df = design.degf(dom)
+        total = w.sum()
+        df = int(df_by[j])
         t = _t(confidence, df)
         for q in qs:
             est = _qrule_math(y, w, q) if dom.any() else np.nan
             below = (y <= est).astype(float)
-            total = w.sum()
             p = (w * below).sum() / total
+            s = np.where(dom, w * (below - p) / total, 0.0)
             se_p = float(
-                np.sqrt(design.variance(np.where(dom, w * (below - p) / total, 0.0))[0, 0])
+                np.sqrt(design.variance(Linearised.coded(s, zeros, np.ones((1, 1))))[0, 0])
             )
             if interval == "mean":
                 pl, pu = p - t * se_p, p + t * se_p
@@ -1119,11 +1248,11 @@ def svy_chisq(
             [_test_row(**base, test="none", reason="fewer than two groups or answers")]
         )
     cell = np.where(dom, rc + nr * cc, 0)  # R interaction(): rows vary fastest
-    ind = (cell[:, None] == np.arange(nr * nc)[None, :]) & dom[:, None]
     w = np.where(dom, design.weights, 0.0)
     total = w.sum()
-    p = (w @ ind) / total
-    v = design.variance(np.where(dom[:, None], w[:, None] * (ind - p) / total, 0.0))
+    p = np.bincount(cell, weights=w, minlength=nr * nc) / total
+    # x_i = w_i (e_{cell_i} - p) / W: one coded term
+    v = design.variance(Linearised.coded(w / total, cell, np.eye(nr * nc) - p[None, :]))
     n_rows = design.n
     table = (p * n_rows).reshape(nc, nr).T  # by x outcome
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n_rows
@@ -1145,7 +1274,7 @@ def svy_chisq(
     numr = cmat.T @ idmat @ v @ idmat @ cmat
     delta = np.linalg.solve(denom, numr)
     tr, tr2 = float(np.trace(delta)), float(np.trace(delta @ delta))
-    nu = len(np.unique(design.psu)) - len(np.unique(design.strata))
+    nu = _nu(design)
     v_eff = float(np.sqrt(pearson / n_rows / min(nr - 1, nc - 1)))
     reason = (
         f"survey design declared: Pearson X^2 = {pearson:.4g} of the weighted table with the "
@@ -1175,6 +1304,12 @@ def svy_chisq(
             )
         ]
     )  # fmt: skip
+
+
+def _nu(design: Design) -> int:
+    """R svychisq's degrees of freedom: PSUs minus strata of the whole design (any weight)."""
+    psus = int((np.bincount(design.psu) > 0).sum())
+    return psus - int((np.bincount(design.strata) > 0).sum())
 
 
 def _test_frame(rows: list[dict]) -> pd.DataFrame:
@@ -1228,56 +1363,302 @@ def svy_ranktest(
     _aligned(design, data)
     y_all = _values(data, outcome)
     gc, glev = _factor(data, by)
+    return _test_frame([_ranktest(*_sorted(design, y_all, gc), glev, test, outcome, by)])
+
+
+def _sorted(design: Design, y_all: np.ndarray, gc: np.ndarray):
+    """Design, values and groups with the rows sorted by value (stable: R's ``order``)."""
+    order = np.argsort(y_all, kind="stable")
+    return design.permuted(order), y_all[order], gc[order]
+
+
+def _ranktest(design, y_all, gc, glev, test, outcome, by) -> dict:
+    """:func:`svy_ranktest` on arrays already sorted by ``y_all`` (see :func:`_sorted`): many
+    tests of one outcome (pairwise comparisons) then share one sort and read rows in order."""
     dom = (gc >= 0) & ~np.isnan(y_all)
     gc = np.where(dom, gc, -1)
-    present = [k for k in range(len(glev)) if (gc == k).any()]
+    sizes = np.bincount(gc[dom], minlength=len(glev))
+    present = [k for k in range(len(glev)) if sizes[k] > 0]
     base = {"outcome": outcome, "by": by, "n": int(dom.sum())}
     if len(present) < 2:
-        return _test_frame(
-            [_test_row(**base, test="none", reason="fewer than two groups with answers")]
-        )
-    idx = np.flatnonzero(dom)
+        return _test_row(**base, test="none", reason="fewer than two groups with answers")
+    idx = np.flatnonzero(dom)  # domain rows by value, ties in their original order (as R)
     y, w, g = y_all[idx], design.weights[idx], gc[idx]
     big_n = w.sum()
-    order = np.argsort(y, kind="stable")
-    mid = np.cumsum(w[order]) - w[order] / 2
-    ycodes, _ = pd.factorize(y[order])
-    mid = (np.bincount(ycodes, weights=mid) / np.bincount(ycodes))[ycodes]
-    rank = np.empty_like(mid)
-    rank[order] = mid
+    mid = np.cumsum(w) - w / 2
+    ties = np.concatenate([[0], np.cumsum(np.diff(y) != 0)])
+    rank = (np.bincount(ties, weights=mid) / np.bincount(ties))[ties]  # R: ave() over ties
     score = _RANK_SCORES[test](rank, big_n)
-    x = np.column_stack([np.ones(len(y))] + [(g == k).astype(float) for k in present[1:]])
-    ainv = np.linalg.inv((x * w[:, None]).T @ x)
-    beta = ainv @ (x * w[:, None]).T @ score
-    resid = score - x @ beta
-    infl = np.zeros((design.n, x.shape[1]))
-    infl[idx] = (x * (resid * w)[:, None]) @ ainv
-    v = design.variance(infl)
+    pos = np.searchsorted(present, g)
+    k = len(present)
+    # weighted least squares of the scores on group indicators, from group sums: the fit is
+    # each group's weighted mean score; X'WX has the group weights (intercept = first group)
+    wk = np.bincount(pos, weights=w, minlength=k)
+    means = np.bincount(pos, weights=w * score, minlength=k) / wk
+    rows_x = np.column_stack([np.ones(k)] + [np.eye(k)[:, 1:]])
+    ainv = np.linalg.inv((rows_x * wk[:, None]).T @ rows_x)
+    beta = np.concatenate([[means[0]], means[1:] - means[0]])
+    resid = score - means[pos]
+    # influence x_i (resid_i w_i) A^-1 = s_i B[group_i]: one coded term
+    s_full = np.zeros(design.n)
+    s_full[idx] = resid * w
+    g_full = np.zeros(design.n, dtype=np.int64)
+    g_full[idx] = pos
+    v = design.variance(Linearised.coded(s_full, g_full, rows_x @ ainv))
     degf = design.degf(dom)
     name = {"wilcoxon": "Wilcoxon", "KruskalWallis": "Kruskal-Wallis"}.get(test, test)
     reason = "survey design declared: rank scores from weighted mid-ranks, design-based variance"
     if len(present) == 2:
         t = float(beta[1] / np.sqrt(v[1, 1]))
-        return _test_frame(
-            [
-                _test_row(
-                    **base, test=f"design-based {name} rank test (t)", reason=reason,
-                    statistic=t, df=float(degf - 1),
-                    p_value=float(2 * ss.t.sf(abs(t), degf - 1)), effect_size=float(beta[1]),
-                    effect_measure=f"difference in mean rank score ({glev[present[1]]} - {glev[present[0]]})",
-                )
-            ]
+        return _test_row(
+            **base, test=f"design-based {name} rank test (t)", reason=reason,
+            statistic=t, df=float(degf - 1),
+            p_value=float(2 * ss.t.sf(abs(t), degf - 1)), effect_size=float(beta[1]),
+            effect_measure=f"difference in mean rank score ({glev[present[1]]} - {glev[present[0]]})",
         )  # fmt: skip
     b = beta[1:]
     chisq = float(b @ np.linalg.solve(v[1:, 1:], b))
     ndf = len(present) - 1
     ddf = degf - ndf
-    return _test_frame(
-        [
-            _test_row(
-                **base, test=f"design-based {name} rank test (F)", reason=reason,
-                statistic=chisq / ndf, df=float(ndf), df_denominator=float(ddf),
-                p_value=float(ss.f.sf(chisq / ndf, ndf, ddf)), effect_measure="",
-            )
-        ]
+    return _test_row(
+        **base, test=f"design-based {name} rank test (F)", reason=reason,
+        statistic=chisq / ndf, df=float(ndf), df_denominator=float(ddf),
+        p_value=float(ss.f.sf(chisq / ndf, ndf, ddf)), effect_measure="",
     )  # fmt: skip
+
+
+def svy_pairwise_ranktests(
+    data: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    by: str,
+    *,
+    test: str = "wilcoxon",
+    p_adjust: str = "holm",
+) -> pd.DataFrame:
+    """Design-based rank tests of every pair of groups (post-hoc after :func:`svy_ranktest`).
+
+    Each pair is :func:`svy_ranktest` on the domain of its two groups (ranks within the pair),
+    p-values adjusted within the family by ``p_adjust`` (:func:`statsmodels.stats.multitest
+    .multipletests`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``group_1, group_2, t, df, p_value, p_adjusted, adjust_method,
+        effect_size`` (difference in mean rank score, ``group_1 - group_2``, the sign of
+        :func:`giftreview.analysis.stats.dunn_test`), ``effect_measure``, ``test``.
+
+    Notes
+    -----
+    In R: ``svyranktest(y ~ g, subset(design, g %in% c(a, b)))`` for each pair, then
+    ``p.adjust(p, "holm")``.
+    """
+    _aligned(design, data)
+    y_all = _values(data, outcome)
+    gc, glev = _factor(data, by)
+    present = [k for k in range(len(glev)) if ((gc == k) & ~np.isnan(y_all)).any()]
+    d_sorted, y_sorted, g_sorted = _sorted(design, y_all, gc)
+    rows = []
+    for a_pos, a in enumerate(present):
+        for b in present[a_pos + 1 :]:
+            pair = np.where((g_sorted == a) | (g_sorted == b), g_sorted, -1)
+            res = _ranktest(d_sorted, y_sorted, pair, glev, test, outcome, by)
+            # svyranktest reports the second group minus the first; Dunn's sign is first - second
+            rows.append(
+                [
+                    glev[a],
+                    glev[b],
+                    -res["statistic"],
+                    res["df"],
+                    res["p_value"],
+                    -res["effect_size"],
+                ]
+            )
+    cols = ["group_1", "group_2", "t", "df", "p_value", "effect_size"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["p_adjusted"] = _adjust(out["p_value"].to_numpy(dtype=float), p_adjust)
+    out["adjust_method"] = p_adjust
+    out["effect_measure"] = "difference in mean rank score (group_1 - group_2)"
+    out["test"] = f"design-based {test} rank test"
+    return out
+
+
+def _adjust(p: np.ndarray, method: str) -> np.ndarray:
+    """Multiplicity-adjusted p-values. Holm by hand: statsmodels' ``multipletests(method=
+    "holm")`` calls ``gc.collect()`` (half a second with a million-row table in memory); other
+    methods go to statsmodels."""
+    if len(p) == 0:
+        return p
+    if method != "holm":
+        from statsmodels.stats.multitest import multipletests
+
+        return multipletests(p, method=method)[1]
+    order = np.argsort(p)
+    m = len(p)
+    stepped = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out = np.empty(m)
+    out[order] = stepped
+    return out
+
+
+# ---- from the instrument -------------------------------------------------------------------
+def _design_column(data: pd.DataFrame, name: str, numeric: bool, what: str) -> pd.Series:
+    """A design column of the clean data: a question id, a kept raw column or a data column."""
+    from giftreview.data.clean import EXTRA_PREFIX
+
+    for col in (name, f"{EXTRA_PREFIX}{name}"):
+        if col in data.columns:
+            values = data[col]
+            if not numeric:
+                return values
+            out = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+            bad = out.isna() & values.notna()
+            if bad.any():
+                row = data.index[bad.to_numpy()][0]
+                raise DesignError(
+                    f"design {what} column {name!r}: row {row!r} has {values.loc[row]!r}, not a "
+                    "number; fix the value in the raw file"
+                )
+            return out.astype(float)
+    raise DesignError(
+        f"design {what} column {name!r} is neither a question nor a column of the data "
+        f"(raw columns are kept as {EXTRA_PREFIX}<name>); check the instrument's design block"
+    )
+
+
+def _labels_of(instrument, var: str) -> dict[str, str]:
+    try:
+        return {str(o.code): o.label for o in instrument.levels_of(var)}
+    except Exception:  # not a question: the cells are the data's own values
+        return {}
+
+
+def _margin_population(instrument, margin) -> dict:
+    """``{cell label: N}`` of one calibration margin (inline or from its CSV)."""
+    from giftreview.errors import InstrumentError
+
+    maps = [_labels_of(instrument, v) for v in margin.variables]
+    if margin.population is not None:
+        rows = {tuple(str(k).split(" x ")): float(v) for k, v in margin.population.items()}
+    else:
+        base = instrument.path.parent if instrument.path is not None else None
+        path = (base / margin.population_file) if base is not None else None
+        if path is None or not path.is_file():
+            raise InstrumentError(
+                f"design.calibration: population_file {margin.population_file!r} not found next "
+                "to the instrument; put the CSV of population totals there",
+                path=instrument.path,
+            )
+        table = pd.read_csv(path, dtype=str)
+        missing_cols = [v for v in margin.variables if v not in table.columns]
+        totals = [c for c in table.columns if c not in margin.variables]
+        if missing_cols or len(totals) != 1:
+            raise InstrumentError(
+                f"{path.name}: columns {list(table.columns)}; it needs the columns "
+                f"{margin.variables} and one column of population totals",
+                path=instrument.path,
+            )
+        rows = {}
+        for i, r in table.iterrows():
+            try:
+                rows[tuple(str(r[v]).strip() for v in margin.variables)] = float(r[totals[0]])
+            except ValueError:
+                raise InstrumentError(
+                    f"{path.name}: row {i + 2}, column {totals[0]!r}: {r[totals[0]]!r} is not a "
+                    "number",
+                    path=instrument.path,
+                ) from None
+    out = {}
+    for key, value in rows.items():
+        labels = tuple(m.get(k, k) for m, k in zip(maps, key, strict=False))
+        out[" x ".join(labels)] = value
+    return out
+
+
+def design_from_instrument(data: pd.DataFrame, instrument) -> Design:
+    """The design declared in the instrument's ``design:`` block, built on the clean ``data``.
+
+    Design columns name a question id or a raw column (kept in the clean data as
+    ``extra__<name>``); population totals come inline or from a CSV next to the instrument,
+    their cells as option codes or labels. Without a ``design:`` block but with ``contacted``
+    totals, the design is the one-stage post-stratification on ``group_by`` (R
+    ``postStratify(svydesign(ids = ~1, weights = ~1), ~group, contacted)``).
+
+    Raises
+    ------
+    DesignError
+        A design column is unknown, missing for some rows or not numeric; a cell has no total.
+    """
+    spec = instrument.design
+    if spec is None:
+        if instrument.contacted is None or instrument.group_by is None:
+            raise ArgumentError(
+                "the instrument declares no design: add a design: block (weights, strata, "
+                "clusters, fpc, calibration) or contacted: totals for group_by"
+            )
+        labels = _labels_of(instrument, instrument.group_by)
+        totals = {labels[str(k)]: float(v) for k, v in instrument.contacted.items()}
+        frame = pd.DataFrame({"cell": data[instrument.group_by]}, index=data.index)
+        d = svydesign(frame)
+        d = replace(d, description=("Design: respondents weighted as a simple random sample.",))
+        return poststratify(d, frame, "cell", totals)
+    cols: dict[str, pd.Series] = {}
+    if spec.weights:
+        cols["w"] = _design_column(data, spec.weights, True, "weights")
+    if spec.strata:
+        cols["s"] = _design_column(data, spec.strata, False, "strata")
+    for i, c in enumerate(spec.clusters):
+        cols[f"c{i}"] = _design_column(data, c, False, "clusters")
+    for i, c in enumerate(spec.fpc):
+        cols[f"f{i}"] = _design_column(data, c, True, "fpc")
+    frame = pd.DataFrame(cols, index=data.index)
+    named = {"w": spec.weights, "s": spec.strata}
+    named |= {f"c{i}": c for i, c in enumerate(spec.clusters)}
+    named |= {f"f{i}": c for i, c in enumerate(spec.fpc)}
+    try:
+        d = svydesign(
+            frame,
+            weights="w" if spec.weights else None,
+            strata="s" if spec.strata else None,
+            clusters=[f"c{i}" for i in range(len(spec.clusters))] or None,
+            fpc=[f"f{i}" for i in range(len(spec.fpc))] or None,
+            nest=spec.nest,
+            lonely_psu=spec.lonely_psu,
+        )
+    except DesignError as err:  # name the instrument's columns, not the internal ones
+        text = str(err)
+        for short, name in named.items():
+            text = text.replace(f"'{short}'", repr(name))
+        raise DesignError(text) from None
+    d = replace(d, description=tuple(_rename(t, named) for t in d.description))
+    cal = spec.calibration
+    if cal is None:
+        return d
+    cells = {
+        v: _design_column(data, v, False, "calibration").astype("string")
+        for m in cal.margins
+        for v in m.variables
+    }
+    cframe = pd.DataFrame(cells, index=data.index)
+    margins = [(m.variables, _margin_population(instrument, m)) for m in cal.margins]
+    if cal.method == "poststratify":
+        return poststratify(d, cframe, *margins[0])
+    if cal.method == "rake":
+        return rake(d, cframe, margins, epsilon=cal.epsilon, max_iter=cal.max_iter)
+    categorical = {m[0][0]: m[1] for m in margins}
+    total = cal.total or sum(next(iter(categorical.values())).values())
+    numeric_frame = pd.DataFrame(
+        {c: _design_column(data, c, True, "calibration") for c in cal.numeric}, index=data.index
+    )
+    return calibrate(
+        d, pd.concat([cframe, numeric_frame], axis=1), total=total, categorical=categorical,
+        numeric=dict(cal.numeric),
+    )  # fmt: skip
+
+
+def _rename(text: str, named: dict) -> str:
+    for short, name in named.items():
+        if name:
+            text = text.replace(f"'{short}'", repr(name))
+    return text

@@ -838,6 +838,7 @@ def breakdown_question(
     method: str = "wilson",
     seed: int = DEFAULT_SEED,
     n_resamples: int = DEFAULT_RESAMPLES,
+    design=None,
 ) -> Breakdown:
     """Break question ``qid`` down by ``by`` (default: the instrument's ``group_by``).
 
@@ -846,6 +847,13 @@ def breakdown_question(
     numbers tested with Kruskal-Wallis/Dunn; multiple choice -> one :func:`table_test` per option
     (chosen / not chosen, among respondents who answered the question). Missing codes and
     blanks are excluded from every base.
+
+    With a survey ``design`` (:class:`giftreview.analysis.design.Design` built on ``data``)
+    everything is design-based: the table's percentages, SEs, deffs and logit intervals
+    (R ``svyby(..., svymean)`` / ``svyciprop``); single choice and each multiple-choice option ->
+    the Rao-Scott F test (R ``svychisq``); ratings and counts -> the design-based
+    Kruskal-Wallis rank test (R ``svyranktest``), with pairwise design-based Wilcoxon rank tests
+    (Holm-adjusted) as the post-hoc comparisons.
     """
     q = instrument.question(qid)
     by = by or instrument.group_by
@@ -854,6 +862,8 @@ def breakdown_question(
     check_column(data, by, "by")
     if by in (qid, bin_column(qid)):
         raise ArgumentError(f"`by` is {by!r}, the question itself; group by another column")
+    if design is not None:
+        return _breakdown_design(data, instrument, qid, by, design, confidence)
     if q.type == "multi":
         interval = {"confidence": confidence, "method": method}
         exact = {"seed": seed, "n_resamples": n_resamples}
@@ -891,3 +901,41 @@ def _breakdown_multi(data, instrument, qid, by, interval: dict, exact: dict) -> 
         rows.append(res | {"outcome": col, "by": by})
     table = pd.concat(parts, ignore_index=True)
     return Breakdown(qid, by, table, _test_frame(rows))
+
+
+def _breakdown_design(data, instrument, qid, by, design, confidence) -> Breakdown:
+    """:func:`breakdown_question` with a survey design (see there)."""
+    from giftreview.analysis import design as dz
+
+    q = instrument.question(qid)
+    if q.type == "multi":
+        cols = [option_column(qid, o.code) for o in q.options]
+        for c in cols:
+            check_column(data, c, "option column")
+        answered = data[cols].notna().any(axis=1).to_numpy()
+        parts, tests = [], []
+        for opt, col in zip(q.options, cols, strict=True):
+            chosen = option_selected(data, col)
+            codes = np.where(answered, np.where(chosen, 0, 1), -1)
+            flag = pd.Categorical.from_codes(codes, ["chosen", "not chosen"])
+            frame = pd.DataFrame({by: data[by], "_opt": flag}, index=data.index)
+            dist = dz.svy_distribution(frame, design, "_opt", by=by, confidence=confidence)
+            part = dist[dist["level"] == "chosen"].assign(level=opt.label)
+            parts.append(part)
+            test = dz.svy_chisq(frame, design, "_opt", by)
+            tests.append(test.assign(outcome=col))
+        table = pd.concat(parts, ignore_index=True)
+        return Breakdown(qid, by, table, pd.concat(tests, ignore_index=True))
+    if q.type not in ("single", "rating", "count"):
+        raise ArgumentError(
+            f"question {qid} is '{q.type}'; breakdowns are for single, rating, count and multi"
+        )
+    shown = bin_column(qid) if q.type == "count" else qid
+    table = dz.svy_distribution(data, design, shown, by=by, confidence=confidence)
+    if q.type == "single":
+        return Breakdown(qid, by, table, dz.svy_chisq(data, design, qid, by))
+    tests = dz.svy_ranktest(data, design, qid, by, test="KruskalWallis")
+    posthoc = pd.DataFrame()
+    if tests["test"].iloc[0] != "none":
+        posthoc = dz.svy_pairwise_ranktests(data, design, qid, by)
+    return Breakdown(qid, by, table, tests, posthoc)
