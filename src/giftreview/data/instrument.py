@@ -381,6 +381,8 @@ class DesignSpec(_Model):
                 "stage(s); give one fpc column per stage of clusters"
             )
         return self
+
+
 class Unit(_Model):
     """What one response stands for, as the report's sentences name it ("42 people answered")."""
 

@@ -768,7 +768,14 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
 
     key = _sha256_bytes(
         json.dumps(
-            [inputs, settings.wave_label, settings.group_by, settings.confidence, settings.k],
+            [
+                inputs,
+                settings.wave_label,
+                settings.group_by,
+                settings.confidence,
+                settings.k,
+                bool(settings.weights),
+            ],
             sort_keys=True,
         ).encode()
     )
@@ -783,7 +790,7 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
     h = steps.start("clean")
     clean_wave(settings.raw, instrument, wave=settings.wave_label, out_dir=processed)
     steps.done(h, "clean")
-    for name in (report.FAMILY_FILE, report.BREAKDOWN_FILE, report.POSTHOC_FILE):
+    for name in (*report.family_files(False), *report.family_files(True)):
         (processed / name).unlink(missing_ok=True)  # never let a notebook read an old family
 
     def build() -> None:
@@ -793,6 +800,7 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
             instrument,
             group_by=settings.group_by or None,
             confidence=settings.confidence,
+            weights=bool(settings.weights),
         )
         steps.done(h, FAMILY_STEP)
         stamp.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
