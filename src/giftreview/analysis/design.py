@@ -200,6 +200,22 @@ class Design:
         return v
 
 
+_CACHE: dict[tuple, tuple] = {}
+
+
+def _cached(objects: tuple, compute):
+    """``compute()`` memoised on the identity of ``objects`` (arrays that never change once
+    made: design columns and calibration weights). The entry keeps the objects alive, so an id
+    cannot be reused while its entry exists; the oldest entries go beyond 256."""
+    key = tuple(id(o) for o in objects)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= 256:
+            _CACHE.pop(next(iter(_CACHE)))
+        hit = _CACHE[key] = (objects, compute())
+    return hit[1]
+
+
 @dataclass
 class Linearised:
     """Linearised values :math:`x_i = \\sum_t s_{ti} A_t[c_{ti}, :]` (n rows, p columns).
@@ -208,10 +224,12 @@ class Linearised:
     (codes x p): an indicator of a category times a weight, a group's mean deviation... Group
     totals of every column then cost one :func:`numpy.bincount` per term, whatever p is, and
     the n x p matrix is never built (a breakdown of 1,000,000 respondents into 50 cells would
-    otherwise hold 400 MB per variance).
+    otherwise hold 400 MB per variance). A term may cover only some rows (``rows``: a domain,
+    zero elsewhere); calibration terms (``key`` set) have fixed ``s`` and codes, so their group
+    totals are computed once per design and grouping.
     """
 
-    terms: list[list]  # [s, codes, A] or [s, codes, A, key]
+    terms: list[list]  # [s, codes, A, key, rows]
 
     @property
     def p(self) -> int:
@@ -226,42 +244,52 @@ class Linearised:
             x = x[:, None]
         zeros = np.zeros(len(x), dtype=np.int64)
         eye = np.eye(x.shape[1])
-        return cls([[x[:, j], zeros, eye[j : j + 1]] for j in range(x.shape[1])])
+        return cls([[x[:, j], zeros, eye[j : j + 1], None, None] for j in range(x.shape[1])])
 
     @classmethod
-    def coded(cls, s: np.ndarray, codes: np.ndarray, table: np.ndarray) -> Linearised:
-        """One term: :math:`x_i = s_i A[c_i, :]`."""
-        return cls([[np.asarray(s, dtype=float), np.asarray(codes, dtype=np.int64), table]])
+    def coded(cls, s, codes, table: np.ndarray, rows: np.ndarray | None = None) -> Linearised:
+        """One term: :math:`x_i = s_i A[c_i, :]` (on ``rows`` only when given)."""
+        s = np.asarray(s, dtype=float)
+        return cls([[s, np.asarray(codes, dtype=np.int64), table, None, rows]])
 
     def group_sums(self, groups: np.ndarray, size: int, mult: np.ndarray | None = None):
         """Column totals by integer ``groups`` (size x p), each row's value times ``mult``."""
         out = np.zeros((size, self.p))
-        for s, codes, table, *_ in self.terms:
+        for s, codes, table, key, rows in self.terms:
             k = table.shape[0]
-            weights = s if mult is None else s * mult
-            if k == 1:
-                out += np.bincount(groups, weights=weights, minlength=size)[:, None] @ table
+
+            def sums(s=s, codes=codes, rows=rows, k=k):
+                g = groups if rows is None else groups[rows]
+                weights = s if mult is None else s * (mult if rows is None else mult[rows])
+                if k == 1:
+                    return np.bincount(g, weights=weights, minlength=size)[:, None]
+                flat = np.bincount(g * k + codes, weights=weights, minlength=size * k)
+                return flat.reshape(size, k)
+
+            if key is not None:  # fixed s and codes: once per design, grouping and multiplier
+                out += _cached((groups, s, codes, mult), sums) @ table
             else:
-                flat = np.bincount(groups * k + codes, weights=weights, minlength=size * k)
-                out += flat.reshape(size, k) @ table
+                out += sums() @ table
         return out
 
     def cross(self, matrix: np.ndarray, mult: np.ndarray) -> np.ndarray:
         """:math:`\\sum_i` ``matrix[i]`` (q) outer ``x_i * mult_i`` (p): a (q x p) array."""
         out = np.zeros((matrix.shape[1], self.p))
-        for s, codes, table, *_ in self.terms:
+        for s, codes, table, _, rows in self.terms:
             k = table.shape[0]
+            mat = matrix if rows is None else matrix[rows]
+            mul = s * (mult if rows is None else mult[rows])
             for j in range(matrix.shape[1]):
-                out[j] += np.bincount(codes, weights=s * mult * matrix[:, j], minlength=k) @ table
+                out[j] += np.bincount(codes, weights=mul * mat[:, j], minlength=k) @ table
         return out
 
     def add(self, s: np.ndarray, codes: np.ndarray, table: np.ndarray, key=None) -> None:
-        """Add a term; a term with the same ``key`` (same s and codes) is merged into."""
+        """Add a term over all rows; a term with the same ``key`` (same s, codes) is merged."""
         for term in self.terms:
-            if key is not None and len(term) == 4 and term[3] == key:
+            if key is not None and term[3] == key:
                 term[2] = term[2] + table
                 return
-        self.terms.append([s, codes, table] + ([key] if key is not None else []))
+        self.terms.append([s, codes, table, key, None])
 
     def copy(self) -> Linearised:
         """A copy whose term list can grow without touching this one."""
@@ -331,17 +359,24 @@ def _calibration_residuals(lin: Linearised, cal: _Calibration) -> Linearised:
         return lin
     sweeps = 10 if cal.kind == "rake" else 1
     for _ in range(sweeps):
-        for m, (cells, old, new) in enumerate(cal.margins):
-            psw = np.where((new == 0) & (old == 0), 1.0, new)
-            size = int(cells.max()) + 1
-            if cal.kind == "rake":  # R: ave(x/psw, margin), an unweighted cell mean
-                sums = lin.group_sums(cells, size, 1.0 / psw)
-                mean = sums / np.bincount(cells, minlength=size).clip(1)[:, None]
-            else:
-                sums = lin.group_sums(cells, size, old / psw)
-                mean = sums / np.bincount(cells, weights=old, minlength=size)[:, None]
-            lin.add(psw, cells, -mean, key=(id(cal), m))
+        for cells, old, new in cal.margins:
+            psw, mult, denom, size = _cached(
+                (cells, old, new), lambda c=cells, o=old, w=new: _margin(c, o, w, cal.kind)
+            )
+            mean = lin.group_sums(cells, size, mult) / denom[:, None]
+            lin.add(psw, cells, -mean, key=id(psw))
     return lin
+
+
+def _margin(cells, old, new, kind):
+    """Fixed arrays of one calibration margin: psw, the multiplier of x in the cell mean, the
+    cell mean's denominator and the number of cells (R svyrecvar's post-stratification and
+    raking branches)."""
+    psw = np.where((new == 0) & (old == 0), 1.0, new)
+    size = int(cells.max()) + 1
+    if kind == "rake":  # R: ave(x/psw, margin), an unweighted cell mean
+        return psw, 1.0 / psw, np.bincount(cells, minlength=size).clip(1).astype(float), size
+    return psw, old / psw, np.bincount(cells, weights=old, minlength=size), size
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
@@ -801,15 +836,23 @@ def _values(data: pd.DataFrame, column: str) -> np.ndarray:
         ) from None
 
 
+def _present_codes(col: pd.Series) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 = NA) over the categories present (R ``factor(x)`` drops unused
+    levels); by counting codes, as pandas' ``remove_unused_categories`` sorts the whole column."""
+    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+    codes = cat.cat.codes.to_numpy().astype(np.int64)
+    used = np.bincount(codes[codes >= 0], minlength=len(cat.cat.categories)) > 0
+    lut = np.full(len(used) + 1, -1)
+    lut[:-1][used] = np.arange(int(used.sum()))
+    return lut[codes], [c for c, u in zip(cat.cat.categories, used, strict=True) if u]
+
+
 def _group_codes(data: pd.DataFrame, by: str | None) -> tuple[np.ndarray, list]:
     """Group code per row (-1 = no group) and the labels of the groups present in ``data``."""
     if by is None:
         return np.zeros(len(data), dtype=np.int64), [None]
     check_column(data, by, "by")
-    col = data[by]
-    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
-    cat = cat.cat.remove_unused_categories()
-    return cat.cat.codes.to_numpy().astype(np.int64), list(cat.cat.categories)
+    return _present_codes(data[by])
 
 
 def _degf_by(design: Design, groups: np.ndarray, size: int) -> np.ndarray:
@@ -824,10 +867,15 @@ def _degf_by(design: Design, groups: np.ndarray, size: int) -> np.ndarray:
 
 
 def _missing_rule(data: pd.DataFrame, columns: list[str], missing: str) -> np.ndarray:
+    """Rows usable under the ``missing`` rule (see :func:`giftreview.analysis.stats.valid_rows`)."""
     from giftreview.analysis.stats import valid_rows
 
-    keep = valid_rows(data, columns, missing)  # checks names and the rule
-    return data.index.isin(keep.index)
+    for c in columns:
+        check_column(data, c, "column")
+    mask = ~data[columns].isna().any(axis=1).to_numpy()
+    if missing != "exclude" or not mask.all():
+        valid_rows(data.iloc[:0] if missing == "exclude" else data, columns, missing)  # checks
+    return mask
 
 
 def _frame(rows: list[dict], by: str | None) -> pd.DataFrame:
@@ -1192,10 +1240,8 @@ def svy_quantile(
 # ---- design-based tests --------------------------------------------------------------------
 def _factor(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
     """Codes of the levels present (R ``factor(x)``: unused levels dropped), -1 = NA."""
-    col = data[column]
-    cat = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
-    cat = cat.cat.remove_unused_categories()
-    return cat.cat.codes.to_numpy().astype(np.int64), list(cat.cat.categories)
+    check_column(data, column, "column")
+    return _present_codes(data[column])
 
 
 def _test_row(**values) -> dict:
@@ -1375,21 +1421,26 @@ def _sorted(design: Design, y_all: np.ndarray, gc: np.ndarray):
 def _ranktest(design, y_all, gc, glev, test, outcome, by) -> dict:
     """:func:`svy_ranktest` on arrays already sorted by ``y_all`` (see :func:`_sorted`): many
     tests of one outcome (pairwise comparisons) then share one sort and read rows in order."""
-    dom = (gc >= 0) & ~np.isnan(y_all)
-    gc = np.where(dom, gc, -1)
-    sizes = np.bincount(gc[dom], minlength=len(glev))
+    idx = np.flatnonzero((gc >= 0) & ~np.isnan(y_all))  # by value, ties in original order
+    return _ranktest_rows(design, y_all, gc, idx, glev, test, outcome, by)
+
+
+def _ranktest_rows(design, y_all, gc, idx, glev, test, outcome, by) -> dict:
+    """:func:`_ranktest` on the domain rows ``idx`` (ascending; every array sorted by value)."""
+    sizes = np.bincount(gc[idx], minlength=len(glev))
     present = [k for k in range(len(glev)) if sizes[k] > 0]
-    base = {"outcome": outcome, "by": by, "n": int(dom.sum())}
+    base = {"outcome": outcome, "by": by, "n": len(idx)}
     if len(present) < 2:
         return _test_row(**base, test="none", reason="fewer than two groups with answers")
-    idx = np.flatnonzero(dom)  # domain rows by value, ties in their original order (as R)
     y, w, g = y_all[idx], design.weights[idx], gc[idx]
     big_n = w.sum()
     mid = np.cumsum(w) - w / 2
     ties = np.concatenate([[0], np.cumsum(np.diff(y) != 0)])
     rank = (np.bincount(ties, weights=mid) / np.bincount(ties))[ties]  # R: ave() over ties
     score = _RANK_SCORES[test](rank, big_n)
-    pos = np.searchsorted(present, g)
+    lut = np.full(len(glev), -1)
+    lut[present] = np.arange(len(present))
+    pos = lut[g]
     k = len(present)
     # weighted least squares of the scores on group indicators, from group sums: the fit is
     # each group's weighted mean score; X'WX has the group weights (intercept = first group)
@@ -1399,13 +1450,11 @@ def _ranktest(design, y_all, gc, glev, test, outcome, by) -> dict:
     ainv = np.linalg.inv((rows_x * wk[:, None]).T @ rows_x)
     beta = np.concatenate([[means[0]], means[1:] - means[0]])
     resid = score - means[pos]
-    # influence x_i (resid_i w_i) A^-1 = s_i B[group_i]: one coded term
-    s_full = np.zeros(design.n)
-    s_full[idx] = resid * w
-    g_full = np.zeros(design.n, dtype=np.int64)
-    g_full[idx] = pos
-    v = design.variance(Linearised.coded(s_full, g_full, rows_x @ ainv))
-    degf = design.degf(dom)
+    # influence x_i (resid_i w_i) A^-1 = s_i B[group_i]: one coded term on the domain rows
+    v = design.variance(Linearised.coded(resid * w, pos, rows_x @ ainv, rows=idx))
+    degf = int(
+        (np.bincount(design.psu[idx]) > 0).sum() - (np.bincount(design.strata[idx]) > 0).sum()
+    )
     name = {"wilcoxon": "Wilcoxon", "KruskalWallis": "Kruskal-Wallis"}.get(test, test)
     reason = "survey design declared: rank scores from weighted mid-ranks, design-based variance"
     if len(present) == 2:
@@ -1457,13 +1506,15 @@ def svy_pairwise_ranktests(
     _aligned(design, data)
     y_all = _values(data, outcome)
     gc, glev = _factor(data, by)
-    present = [k for k in range(len(glev)) if ((gc == k) & ~np.isnan(y_all)).any()]
     d_sorted, y_sorted, g_sorted = _sorted(design, y_all, gc)
+    g_sorted = np.where(np.isnan(y_sorted), -1, g_sorted)
+    rows_of = [np.flatnonzero(g_sorted == k) for k in range(len(glev))]
+    present = [k for k in range(len(glev)) if len(rows_of[k])]
     rows = []
     for a_pos, a in enumerate(present):
         for b in present[a_pos + 1 :]:
-            pair = np.where((g_sorted == a) | (g_sorted == b), g_sorted, -1)
-            res = _ranktest(d_sorted, y_sorted, pair, glev, test, outcome, by)
+            idx = np.sort(np.concatenate([rows_of[a], rows_of[b]]))
+            res = _ranktest_rows(d_sorted, y_sorted, g_sorted, idx, glev, test, outcome, by)
             # svyranktest reports the second group minus the first; Dunn's sign is first - second
             rows.append(
                 [
