@@ -1648,12 +1648,13 @@ def design_from_instrument(data: pd.DataFrame, instrument) -> Design:
                 "the instrument declares no design: add a design: block (weights, strata, "
                 "clusters, fpc, calibration) or contacted: totals for group_by"
             )
-        labels = _labels_of(instrument, instrument.group_by)
+        by = instrument.group_by
+        labels = _labels_of(instrument, by)
         totals = {labels[str(k)]: float(v) for k, v in instrument.contacted.items()}
-        frame = pd.DataFrame({"cell": data[instrument.group_by]}, index=data.index)
+        frame = pd.DataFrame({by: data[by]}, index=data.index)
         d = svydesign(frame)
-        d = replace(d, description=("Design: respondents weighted as a simple random sample.",))
-        return poststratify(d, frame, "cell", totals)
+        text = "Design: each respondent an independent draw with equal base weights (ids = ~1)."
+        return poststratify(replace(d, description=(text,)), frame, by, totals)
     cols: dict[str, pd.Series] = {}
     if spec.weights:
         cols["w"] = _design_column(data, spec.weights, True, "weights")

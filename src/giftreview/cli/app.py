@@ -262,6 +262,14 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    weights: Annotated[
+        bool,
+        typer.Option(
+            "--weights",
+            help="Weighted report, every figure design-based: the instrument's design: block, "
+            "or post-stratified to its contacted totals. A design: block turns it on anyway.",
+        ),
+    ] = False,
 ) -> None:
     """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -277,6 +285,7 @@ def run_command(
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
+        weights=weights,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
