@@ -36,9 +36,13 @@ linearised values are zero outside the domain, which is what R's ``subset(design
 ``na.rm = TRUE`` compute.
 
 Why hand-written: samplics is archived, and its Taylor estimator does not remove calibration
-residuals (its post-stratified standard errors differ from R's); svy (its successor) is not a
-dependency here and was not checked. Every formula below is checked against R 4.2.2 / survey
-4.1-1 on R's ``data(api)`` in ``tests/test_design.py``.
+residuals (its post-stratified standard errors differ from R's). Its successor svy 0.35.0,
+checked in a separate environment, gives R's ``svymean`` on ``dclus1`` and ``dstrat``
+(644.1694 / 23.5422 and 662.2874 / 9.4089); it is not used because it would bring polars and a
+Rust extension into the dependencies for two estimators this module already has, and the rest
+(Rao-Scott, ``svyranktest``, the lonely-PSU rules, raking and GREG variances) would still need
+checking. Every formula below is checked against R 4.2.2 / survey 4.1-1 on R's ``data(api)`` in
+``tests/test_design.py``.
 """
 
 from __future__ import annotations
@@ -384,6 +388,12 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes.astype(np.int64), list(uniques)
 
 
+def _pair_codes(first: np.ndarray, second: pd.Series) -> np.ndarray:
+    """One integer per distinct (first, second) pair, ordered by first then second's order."""
+    codes, _ = pd.factorize(second, sort=True)
+    return np.asarray(first, dtype=np.int64) * (int(codes.max()) + 1) + codes
+
+
 def _no_missing(data: pd.DataFrame, column: str, role: str) -> None:
     na = data[column].isna()
     if na.any():
@@ -469,7 +479,7 @@ def svydesign(
         scodes, slabels = np.zeros(n, dtype=np.int64), [1]
     id_cols = [data[c] for c in ids] if ids else [pd.Series(np.arange(n), index=data.index)]
     if nest and strata is not None:
-        psu_key = pd.Series(list(zip(scodes, id_cols[0], strict=True)), index=data.index)
+        psu_key = pd.Series(_pair_codes(scodes, id_cols[0]), index=data.index)
     else:
         psu_key = id_cols[0]
     psu, _ = _codes(psu_key)
@@ -485,7 +495,7 @@ def svydesign(
     n_psu = np.bincount(psu_strata["s"].to_numpy(), minlength=len(slabels))
     ssu = n_ssu = None
     if len(ids) == 2:
-        ssu, _ = _codes(pd.Series(list(zip(psu, id_cols[1], strict=True)), index=data.index))
+        ssu, _ = _codes(pd.Series(_pair_codes(psu, id_cols[1]), index=data.index))
         ssu_psu = pd.DataFrame({"u": ssu, "p": psu}).drop_duplicates()
         n_ssu = np.bincount(ssu_psu["p"].to_numpy(), minlength=int(psu.max()) + 1)
     pop_psu = pop_ssu = None
