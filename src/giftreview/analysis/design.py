@@ -76,6 +76,7 @@ __all__ = [
     "svy_ranktest",
     "svy_pairwise_ranktests",
     "design_from_instrument",
+    "weighted_data",
 ]
 
 LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
@@ -1724,3 +1725,21 @@ def _rename(text: str, named: dict) -> str:
         if name:
             text = text.replace(f"'{short}'", repr(name))
     return text
+
+
+def weighted_data(
+    data: pd.DataFrame, instrument, *, weights: bool = False, by: str | None = None
+) -> tuple[pd.DataFrame, Design | None]:
+    """The data and, when weighted, their design (what reports and the CLI use).
+
+    Weighted when ``weights`` is on or the instrument declares a ``design:``; otherwise
+    ``(data, None)``. Post-stratified to ``contacted`` (no design block), a respondent without
+    a post-stratum (``by``, default ``group_by``, missing) cannot be weighted and is left out
+    (reports say how many).
+    """
+    if not weights and instrument.design is None:
+        return data, None
+    by = by or instrument.group_by
+    if instrument.design is None and by:
+        data = data[data[by].notna()].reset_index(drop=True)
+    return data, design_from_instrument(data, instrument)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from giftreview import paths
 from giftreview.analysis import stats
-from giftreview.analysis.design import Design, design_from_instrument
+from giftreview.analysis.design import Design, weighted_data
 from giftreview.analysis.disclosure import Suppressed, suppress_tidy
 from giftreview.analysis.score import QuestionScore, score_question
 from giftreview.data import io
@@ -208,18 +208,8 @@ def _read_optional_csv(path: Path) -> pd.DataFrame:
 def _data_and_design(
     data: pd.DataFrame, inst: Instrument, by: str, weights: bool
 ) -> tuple[pd.DataFrame, Design | None]:
-    """The data and, when weighted, the survey design (:func:`design_from_instrument`).
-
-    Weighted when ``weights`` is on or the instrument declares a ``design:``. Post-stratified to
-    ``contacted`` (no design block), a respondent without a post-stratum (``by`` missing)
-    cannot be weighted, so the weighted figures use the others (the captions say how many
-    were left out).
-    """
-    if not weights and inst.design is None:
-        return data, None
-    if inst.design is None and by:
-        data = data[data[by].notna()].reset_index(drop=True)
-    return data, design_from_instrument(data, inst)
+    """The data and, when weighted, the survey design (see :func:`weighted_data`)."""
+    return weighted_data(data, inst, weights=weights, by=by or None)
 
 
 def prepare(
