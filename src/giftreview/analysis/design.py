@@ -75,6 +75,7 @@ __all__ = [
     "svy_chisq",
     "svy_ranktest",
     "svy_pairwise_ranktests",
+    "rank_family",
     "design_from_instrument",
     "weighted_data",
 ]
@@ -1514,10 +1515,30 @@ def svy_pairwise_ranktests(
     In R: ``svyranktest(y ~ g, subset(design, g %in% c(a, b)))`` for each pair, then
     ``p.adjust(p, "holm")``.
     """
+    return rank_family(data, design, outcome, by, test=test, p_adjust=p_adjust)[1]
+
+
+def rank_family(
+    data: pd.DataFrame,
+    design: Design,
+    outcome: str,
+    by: str,
+    *,
+    test: str = "wilcoxon",
+    p_adjust: str = "holm",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`svy_ranktest` across all groups and :func:`svy_pairwise_ranktests`, sharing one
+    sort of the outcome (what a breakdown of a rating or count question needs)."""
+    if test not in _RANK_SCORES:
+        raise ArgumentError(f"`test` must be one of {', '.join(_RANK_SCORES)}; got {test!r}")
     _aligned(design, data)
     y_all = _values(data, outcome)
     gc, glev = _factor(data, by)
     d_sorted, y_sorted, g_sorted = _sorted(design, y_all, gc)
+    overall_test = "KruskalWallis" if test == "wilcoxon" else test
+    overall = _test_frame(
+        [_ranktest(d_sorted, y_sorted, g_sorted, glev, overall_test, outcome, by)]
+    )
     g_sorted = np.where(np.isnan(y_sorted), -1, g_sorted)
     rows_of = [np.flatnonzero(g_sorted == k) for k in range(len(glev))]
     present = [k for k in range(len(glev)) if len(rows_of[k])]
@@ -1543,7 +1564,7 @@ def svy_pairwise_ranktests(
     out["adjust_method"] = p_adjust
     out["effect_measure"] = "difference in mean rank score (group_1 - group_2)"
     out["test"] = f"design-based {test} rank test"
-    return out
+    return overall, out
 
 
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:

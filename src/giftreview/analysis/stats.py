@@ -934,8 +934,7 @@ def _breakdown_design(data, instrument, qid, by, design, confidence) -> Breakdow
     table = dz.svy_distribution(data, design, shown, by=by, confidence=confidence)
     if q.type == "single":
         return Breakdown(qid, by, table, dz.svy_chisq(data, design, qid, by))
-    tests = dz.svy_ranktest(data, design, qid, by, test="KruskalWallis")
-    posthoc = pd.DataFrame()
-    if tests["test"].iloc[0] != "none":
-        posthoc = dz.svy_pairwise_ranktests(data, design, qid, by)
+    tests, posthoc = dz.rank_family(data, design, qid, by)
+    if tests["test"].iloc[0] == "none":
+        posthoc = pd.DataFrame()
     return Breakdown(qid, by, table, tests, posthoc)
