@@ -224,6 +224,13 @@ def test_weights_on_post_stratify_shares_and_say_so(tmp_path):
     # the group tests of a weighted report are design-based, from their own family files
     assert weighted.family["test"].str.startswith(("Rao-Scott", "design-based")).all()
     assert (tmp_path / "report_design_tests.csv").exists()
+    from giftreview.report.tables import posthoc_table
+
+    pairs = posthoc_table(weighted, "B1")
+    assert (
+        pairs is not None
+        and pairs.caption == "Pairwise comparisons (design-based wilcoxon rank test)"
+    )
     methods = str(report.interval_methods(weighted))
     assert "This report is weighted" in methods and escape("Post-stratified on 'A1'") in methods
 
