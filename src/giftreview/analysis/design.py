@@ -54,7 +54,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as ss
 
-from giftreview.errors import ArgumentError, DataValidationError, check_column
+from giftreview.analysis.common import TEST_COLUMNS, check_level, test_frame, valid_rows
+from giftreview.data.clean import EXTRA_PREFIX
+from giftreview.errors import ArgumentError, DataValidationError, InstrumentError, check_column
 
 __all__ = [
     "DesignError",
@@ -825,8 +827,6 @@ def _aligned(design: Design, data: pd.DataFrame) -> None:
 
 
 def _t(confidence: float, df: float) -> float:
-    from giftreview.analysis.stats import check_level
-
     level = check_level(confidence)
     return (
         float(ss.t.ppf(0.5 + level / 2, df))
@@ -880,8 +880,6 @@ def _degf_by(design: Design, groups: np.ndarray, size: int) -> np.ndarray:
 
 def _missing_rule(data: pd.DataFrame, columns: list[str], missing: str) -> np.ndarray:
     """Rows usable under the ``missing`` rule (see :func:`giftreview.analysis.stats.valid_rows`)."""
-    from giftreview.analysis.stats import valid_rows
-
     for c in columns:
         check_column(data, c, "column")
     mask = ~data[columns].isna().any(axis=1).to_numpy()
@@ -1257,8 +1255,6 @@ def _factor(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
 
 
 def _test_row(**values) -> dict:
-    from giftreview.analysis.stats import TEST_COLUMNS
-
     return dict.fromkeys(TEST_COLUMNS, np.nan) | values
 
 
@@ -1371,9 +1367,7 @@ def _nu(design: Design) -> int:
 
 
 def _test_frame(rows: list[dict]) -> pd.DataFrame:
-    from giftreview.analysis.stats import _test_frame as frame
-
-    return frame(rows)
+    return test_frame(rows)
 
 
 _RANK_SCORES = {
@@ -1588,8 +1582,6 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
 # ---- from the instrument -------------------------------------------------------------------
 def _design_column(data: pd.DataFrame, name: str, numeric: bool, what: str) -> pd.Series:
     """A design column of the clean data: a question id, a kept raw column or a data column."""
-    from giftreview.data.clean import EXTRA_PREFIX
-
     for col in (name, f"{EXTRA_PREFIX}{name}"):
         if col in data.columns:
             values = data[col]
@@ -1619,8 +1611,6 @@ def _labels_of(instrument, var: str) -> dict[str, str]:
 
 def _margin_population(instrument, margin) -> dict:
     """``{cell label: N}`` of one calibration margin (inline or from its CSV)."""
-    from giftreview.errors import InstrumentError
-
     maps = [_labels_of(instrument, v) for v in margin.variables]
     if margin.population is not None:
         rows = {tuple(str(k).split(" x ")): float(v) for k, v in margin.population.items()}

@@ -26,10 +26,19 @@ import numpy as np
 import pandas as pd
 
 from giftreview.analysis import stats
+from giftreview.analysis.design import (
+    poststratify,
+    svy_distribution,
+    svy_mean,
+    svy_quantile,
+    svy_share,
+    svydesign,
+)
 from giftreview.data.instrument import (
     CLOSED_TYPES,
     Instrument,
     bin_column,
+    bin_counts,
     missing_column,
     option_column,
     other_column,
@@ -150,15 +159,11 @@ def _summary(data, instrument, qid, confidence, method) -> list[pd.DataFrame]:
 
 
 def _design_table(data, design, column, confidence) -> pd.DataFrame:
-    from giftreview.analysis.design import svy_distribution
-
     return svy_distribution(data, design, column, confidence=confidence)
 
 
 def _design_summary(data, instrument, design, qid, confidence) -> list[pd.DataFrame]:
     """Design-based summary rows of a rating or count question (mean, median, top box...)."""
-    from giftreview.analysis.design import svy_mean, svy_quantile, svy_share
-
     q = instrument.question(qid)
     if q.type not in ("rating", "count"):
         return []
@@ -183,8 +188,6 @@ def _design_summary(data, instrument, design, qid, confidence) -> list[pd.DataFr
 
 def _poststratified_design(data: pd.DataFrame, instrument: Instrument, weights: pd.Series):
     """The design behind post-stratification weights on ``group_by`` (equal base weights)."""
-    from giftreview.analysis.design import poststratify, svydesign
-
     if instrument.group_by is None:
         raise ArgumentError("`weights` needs the instrument's group_by (the post-strata)")
     if not isinstance(weights, pd.Series) or not weights.index.equals(data.index):
@@ -258,8 +261,6 @@ def _score_multi(data, instrument, qid, confidence, method, design) -> QuestionS
 
 def _weighted_options(data, design, cols, answered, table, confidence) -> pd.DataFrame:
     """Design-based share of each option among the respondents who answered (R ``svyciprop``)."""
-    from giftreview.analysis.design import svy_share
-
     out = table.copy()
     out["se"] = np.nan
     out["deff"] = np.nan
@@ -305,7 +306,7 @@ def simulate_clean(
         elif q.type == "count":
             vals = np.floor(rng.exponential(4.0, n))
             out[q.id] = pd.array(np.where(miss, np.nan, vals), dtype="Float64")
-            out[bin_column(q.id)] = _bin(vals, q, miss)
+            out[bin_column(q.id)] = bin_counts(np.where(miss, np.nan, vals), q.bins)
         else:
             for o in q.options:
                 sel = pd.array(rng.random(n) < 0.3, dtype="boolean")
@@ -320,12 +321,3 @@ def simulate_clean(
         mlab[~miss] = pd.NA
         out[missing_column(q.id)] = mlab
     return pd.DataFrame(out)
-
-
-def _bin(vals: np.ndarray, q, miss: np.ndarray) -> pd.Categorical:
-    codes = np.full(len(vals), -1)
-    for i, b in enumerate(q.bins):
-        hi = np.inf if b.max is None else b.max
-        codes[(vals >= b.min) & (vals <= hi)] = i
-    codes[miss] = -1
-    return pd.Categorical.from_codes(codes, [b.label for b in q.bins], ordered=True)
