@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
+from giftreview.analysis.stats import breakdown_question
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import load_instrument, parse_instrument
-from giftreview.errors import InstrumentError
+from giftreview.errors import ArgumentError, InstrumentError
 
 BFI = Path(__file__).parent / "fixtures" / "bfi"
 SECOND = Path(__file__).parent / "fixtures" / "second_survey"
@@ -75,3 +77,18 @@ def test_battery_mistakes_name_the_battery():
     battery["scale"] = "accuracy7"
     with pytest.raises(InstrumentError, match="questions.A1.scale: unknown scale 'accuracy7'"):
         parse_instrument(spec, "bfi.yaml")
+
+
+def test_grouping_by_a_count_uses_its_bins_and_many_groups_are_refused(bfi_clean):
+    inst, res = bfi_clean
+    clean = res.clean
+    b = breakdown_question(clean, inst, "A1", by="age")
+    assert b.by == "age__bin"
+    # the instrument's five age bins; people under 20 who answered A1, counted from the raw CSV
+    raw = pd.read_csv(BFI / "bfi.csv")
+    assert set(b.table["group"]) == {"under 20", "20-29", "30-39", "40-49", "50 or more"}
+    young = int(((raw["age"] < 20) & raw["A1"].notna()).sum())
+    assert young == int(b.table[b.table.group == "under 20"]["n"].sum())
+    many = clean.assign(city=[f"c{i % 20}" for i in range(len(clean))])
+    with pytest.raises(ArgumentError, match=r"`by` is 'city', which has 20 groups; .* at most 12"):
+        breakdown_question(many, inst, "A1", by="city")
