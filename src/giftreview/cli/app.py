@@ -262,21 +262,49 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="Question to break down by (default: the instrument's)."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", help="Suppress counts below k (0 = off; default 5).")
+    ] = None,
+    confidence: Annotated[
+        float | None, typer.Option("--confidence", help="Interval level (default 0.95).")
+    ] = None,
+    weights: Annotated[
+        bool | None,
+        typer.Option("--weights/--no-weights", help="Post-stratification weights (default off)."),
+    ] = None,
 ) -> None:
-    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
+    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html).
+
+    Unset options take the project's defaults from giftreview.toml or [tool.giftreview] in
+    pyproject.toml, then the instrument's group_by, then the built-in defaults.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from giftreview import paths
+    from giftreview.cli.settings import resolve_settings
+    from giftreview.data.instrument import load_instrument
     from giftreview.pipeline.run import RunSettings, default_raw, run_report
 
+    instrument = instrument or paths.DEFAULT_INSTRUMENT
+    given = {"group_by": group_by, "k": k, "confidence": confidence, "weights": weights}
+    resolved = resolve_settings(given, load_instrument(instrument))
     settings = RunSettings(
         raw=raw or default_raw(),
-        instrument=instrument or paths.DEFAULT_INSTRUMENT,
+        instrument=instrument,
         wave=wave,
         out=out,
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
+        **resolved.values,
+    )
+    console.print(
+        "settings: " + "; ".join(f"{key} {v}" for key, v in resolved.described().items()),
+        highlight=False,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
