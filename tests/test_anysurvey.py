@@ -47,11 +47,23 @@ def test_row_ids_are_the_data_row_numbers(bfi_clean):
     assert res.counts == {"raw_rows": 2800, "clean_rows": 2800, "quarantined_rows": 0}
     assert list(clean["respondent_id"]) == [str(i) for i in range(1, 2801)]
     assert (clean["source_row"] == clean["respondent_id"].astype(int) + 1).all()
-    # the audit names each changed row by the same id (row 2 of the file is respondent 1)
-    audit = res.audit
-    first = audit[audit["source_row"] == 2]
-    assert set(first["respondent_id"]) == {"1"}
     assert res.manifest["raw_read"]["respondent_id"] == "row (data row number)"
+
+
+def test_row_ids_name_rows_in_the_audit_and_validation(tmp_path):
+    # the first 10 bfi rows with A1 of data row 3 (spreadsheet row 4) set to 9, off the scale
+    lines = (BFI / "bfi.csv").read_text(encoding="utf-8").splitlines()[:11]
+    cells = lines[3].split(",")
+    cells[0] = "9"
+    lines[3] = ",".join(cells)
+    raw = tmp_path / "bfi10.csv"
+    raw.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = clean_wave(raw, load_instrument(BFI / "instrument.yaml"), out_dir=tmp_path / "out")
+    bad = res.validation[res.validation["rule"] == "out_of_range"]
+    assert list(zip(bad["source_row"], bad["respondent_id"], strict=True)) == [(4, "3")]
+    assert list(res.audit[["source_row", "respondent_id", "column"]].itertuples(index=False)) == [
+        (4, "3", "A1")
+    ]
 
 
 def test_battery_expands_into_rating_items():
@@ -92,3 +104,19 @@ def test_grouping_by_a_count_uses_its_bins_and_many_groups_are_refused(bfi_clean
     many = clean.assign(city=[f"c{i % 20}" for i in range(len(clean))])
     with pytest.raises(ArgumentError, match=r"`by` is 'city', which has 20 groups; .* at most 12"):
         breakdown_question(many, inst, "A1", by="city")
+
+
+def test_numeric_codes_are_one_recode_table_not_per_cell_changes(bfi_clean):
+    _, res = bfi_clean
+    # every bfi answer is a code; the audit holds no per-cell change for them
+    assert not (res.audit["rule"] == "code_to_label").any()
+    rec = res.recodes
+    assert list(rec.columns) == ["column", "code", "label", "cells"]
+    a1 = rec[rec["column"] == "A1"].set_index("code")
+    assert a1.loc["6", "label"] == "Very accurate"
+    # cells recoded = answers given, counted from the raw CSV (R: sum(!is.na(bfi[1:27])))
+    raw = pd.read_csv(BFI / "bfi.csv")
+    answered = int(raw.drop(columns="age").notna().sum().sum())
+    assert int(rec["cells"].sum()) == answered == res.manifest["recoded_cells"]
+    assert int(a1["cells"].sum()) == int(raw["A1"].notna().sum())
+    assert (res.out_dir / "recodes.csv").exists()
