@@ -160,12 +160,23 @@ def init_command(
         typer.Option("--out", help="Where to write the draft (default instruments/<stem>.yaml)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    form: Annotated[
+        Path | None,
+        typer.Option(
+            "--form",
+            help="The questionnaire: XLSForm (KoBoToolbox/ODK) or LimeSurvey survey structure.",
+        ),
+    ] = None,
 ) -> None:
-    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
+    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'.
+
+    Qualtrics, SurveyMonkey, KoBoToolbox, LimeSurvey and SPSS exports are recognised; their
+    wording, header rows, choices and value labels fill the draft.
+    """
     from giftreview.data.draft import write_draft
     from giftreview.data.instrument import load_instrument
 
-    path = write_draft(raw, out, force=force)
+    path = write_draft(raw, out, force=force, form=form)
     inst = load_instrument(path)
     console.print(
         f"draft instrument written to {path} ({len(inst.questions)} questions); "

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from giftreview.data.instrument import ROW_ID, parse_instrument
+from giftreview.data.platforms import Column, Export, read_export
 from giftreview.errors import ArgumentError
 from giftreview.paths import INSTRUMENTS, is_under_raw
 
@@ -124,6 +125,10 @@ class _Guess:
     separator: str = ";"
     codes: list[int | str] | None = None  # option/level codes when they are not 1..n
     text: str | None = None  # question wording, when the export carries it
+    stem: str | None = None  # grid items: the question they share
+    asked_if: str | None = None  # skip logic from the questionnaire
+    option_columns: list[str] | None = None  # multi spread over one column per option
+    labelled: bool = False  # codes and labels come from the export or its questionnaire
 
 
 def _slug(text: str, fallback: str) -> str:
@@ -176,7 +181,7 @@ def _bins(numbers: pd.Series) -> list[tuple[str, int, int | None]]:
     return out
 
 
-def _guess_column(name: str, values: pd.Series) -> _Guess:
+def _guess_column(name: str, values: pd.Series, separator: str = ";") -> _Guess:
     answers = [" ".join(v.split()) for v in values if v.strip() and _missing_label(v) is None]
     if not answers:
         return _Guess(name, "open", ["every cell is blank or a missing code: type is a guess"])
@@ -190,12 +195,14 @@ def _guess_column(name: str, values: pd.Series) -> _Guess:
         if scale[2]:
             note += f"; other answers (alias of a level, or a missing code): {scale[2][:8]}"
         return _Guess(name, "rating", [note], scale=scale[0], options=scale[1])
-    with_sep = sum(";" in a for a in answers)
+    with_sep = sum(separator in a for a in answers)
     if with_sep >= max(1, 0.2 * len(answers)):
-        parts = _spellings([p.strip() for a in answers for p in a.split(";") if p.strip()])
+        parts = _spellings([p.strip() for a in answers for p in a.split(separator) if p.strip()])
         if len(parts) <= 3 * MAX_OPTIONS:
-            note = f"{with_sep} answers hold ';'-separated choices"
-            return _choice_guess(name, "multi", note, parts)
+            note = f"{with_sep} answers hold {separator!r}-separated choices"
+            guess = _choice_guess(name, "multi", note, parts)
+            guess.separator = separator
+            return guess
     groups = _spellings(answers)
     median_len = float(pd.Series([len(a) for a in answers]).median())
     few = len(groups) <= MAX_OPTIONS and len(groups) <= max(2, 0.5 * len(answers))
@@ -273,28 +280,12 @@ def _layout_roles(data: pd.DataFrame) -> dict[str, str | None]:
     return roles
 
 
-def _read(raw: Path) -> pd.DataFrame:
-    """The raw file as strings, read by :func:`giftreview.data.io.read_raw` with a 1-row header."""
-    from giftreview.data.io import read_raw
-
-    # read_raw takes its layout from an instrument; none exists yet, so a stub with the default
-    # layout (one header row) stands in.
-    stub = parse_instrument(
-        {
-            "survey": {"id": "draft", "title": "draft"},
-            "parts": [{"id": "P", "title": "P"}],
-            "questions": [{"id": "Q", "part": "P", "text": "stub", "type": "open"}],
-        }
-    )
-    return read_raw(raw, stub).data
-
-
 def _y(value: object) -> str:
     """A YAML scalar (JSON strings are valid YAML and escape everything that needs it)."""
     return json.dumps(value, ensure_ascii=False)
 
 
-def _scale_yaml(name: str, levels: list[str], codes: list[int] | None = None) -> list[str]:
+def _scale_yaml(name: str, levels: list[str], codes: list | None = None) -> list[str]:
     codes = codes or list(range(1, len(levels) + 1))
     placeholder = name.startswith("codes_")
     lines = [
@@ -305,10 +296,10 @@ def _scale_yaml(name: str, levels: list[str], codes: list[int] | None = None) ->
         "    levels:",
     ]
     for code, label in zip(codes, levels, strict=True):
-        lines.append(f"      - {{code: {code}, label: {_y(label)}}}")
+        lines.append(f"      - {{code: {_y(code)}, label: {_y(label)}}}")
     if len(levels) % 2 == 1:
-        lines.append(f"    neutral: {codes[len(levels) // 2]}")
-    lines.append(f"    top_box: [{', '.join(str(c) for c in codes[-2:])}]")
+        lines.append(f"    neutral: {_y(codes[len(levels) // 2])}")
+    lines.append(f"    top_box: [{', '.join(_y(c) for c in codes[-2:])}]")
     return lines
 
 
@@ -324,6 +315,8 @@ def _options_yaml(g: _Guess, indent: str) -> list[str]:
         used.add(code)
         more = g.aliases[i - 1] if i <= len(g.aliases) else []
         extra = f", aliases: {_y(more)}" if more else ""
+        if g.option_columns:
+            extra += f", column: {_y(g.option_columns[i - 1])}"
         lines.append(f"{indent}  - {{code: {_y(code)}, label: {_y(label)}{extra}}}")
     return lines
 
@@ -344,12 +337,20 @@ def _question_yaml(g: _Guess, qid: str, number: int) -> list[str]:
         f"    # REVIEW: type '{g.type}' guessed: {'; '.join(g.notes)}",
         _text_line(g, "    "),
         f"    type: {g.type}",
-        f"    column: {_y(g.column)}",
+        f"    column: {_y(qid if g.option_columns else g.column)}",
     ]
+    if g.asked_if:
+        lines.append(f"    asked_if: {_y(g.asked_if)}  # REVIEW: skip logic from the questionnaire")
     if g.type == "rating":
         lines.append(f"    scale: {g.scale}")
     if g.type in ("single", "multi"):
-        if g.codes is not None:
+        if g.option_columns:
+            lines.append(
+                "    # REVIEW: one export column per option; their ticks are joined on reading"
+            )
+        elif g.labelled:
+            lines.append("    # REVIEW: codes and labels from the export; check the labels")
+        elif g.codes is not None:
             lines.append("    # REVIEW: labels are the codes; write what each code means")
         else:
             lines.append(
@@ -375,7 +376,7 @@ def _merged_scales(guesses: list[_Guess]) -> dict[str, tuple[list[str], list[int
     for g in guesses:
         if g.type != "rating":
             continue
-        if g.scale not in SCALE_WORDS:
+        if g.codes is not None or g.scale not in SCALE_WORDS:
             scales.setdefault(g.scale, (g.options, g.codes))
             continue
         both = scales.get(g.scale, ([], None))[0] + g.options
@@ -440,6 +441,7 @@ def _battery_runs(guesses: list[_Guess]) -> list[tuple[int, int]]:
             j < len(guesses)
             and guesses[j].type == "rating"
             and guesses[j].scale == guesses[i].scale
+            and guesses[j].stem == guesses[i].stem
         ):
             j += 1
         if j - i >= MIN_BATTERY:
@@ -458,7 +460,7 @@ def _battery_yaml(guesses: list[_Guess], ids: list[str], run: tuple[int, int], n
         f"    number: {n}",
         f"    # REVIEW: battery guessed: {len(items)} consecutive columns on the scale "
         f"'{items[0].scale}' ({items[0].notes[0]})",
-        f'    text: "{ids[run[0]]} to {ids[run[1] - 1]}"  # REVIEW: the stem shared by the items',
+        _battery_text(items, ids, run),
         f"    scale: {items[0].scale}",
         "    items:",
     ]
@@ -469,6 +471,13 @@ def _battery_yaml(guesses: list[_Guess], ids: list[str], run: tuple[int, int], n
             "  # REVIEW: the item's wording"
         )
     return lines
+
+
+def _battery_text(items: list[_Guess], ids: list[str], run: tuple[int, int]) -> str:
+    stems = {g.stem for g in items}
+    if len(stems) == 1 and items[0].stem:
+        return f"    text: {_y(items[0].stem)}  # REVIEW: the stem from the export; check it"
+    return f'    text: "{ids[run[0]]} to {ids[run[1] - 1]}"  # REVIEW: the stem shared by the items'
 
 
 def _questions_yaml(guesses: list[_Guess], ids: list[str]) -> list[str]:
@@ -514,9 +523,13 @@ def _group_by_yaml(guesses: list[_Guess], ids: list[str]) -> list[str]:
 
 def _item_values(values: pd.Series, g: _Guess) -> pd.Series:
     """Numeric codes of a rating column's raw cells (NaN for blanks and missing codes)."""
-    if g.codes is not None:
+    if g.codes is not None and all(isinstance(c, int) for c in g.codes):
         return pd.to_numeric(values, errors="coerce")
-    pos = {w.casefold(): i for i, w in enumerate(SCALE_WORDS[g.scale], start=1)}
+    if g.codes is not None:  # levels from the export's choices: code or label -> position
+        pos = {str(c).casefold(): i for i, c in enumerate(g.codes, start=1)}
+        pos |= {str(o).casefold(): i for i, o in enumerate(g.options, start=1)}
+    else:
+        pos = {w.casefold(): i for i, w in enumerate(SCALE_WORDS[g.scale], start=1)}
     return values.map(lambda v: pos.get(" ".join(str(v).split()).casefold(), np.nan)).astype(float)
 
 
@@ -533,8 +546,11 @@ def _proposed_scales(
             m = re.match(r"^(.*?[A-Za-z])[_\s.-]*\d+$", ids[i])
             if m:
                 groups.setdefault(m.group(1), []).append(i)
+        codes = guesses[a].codes
+        if codes is not None and not all(_NUMBER.match(str(c)) for c in codes):
+            continue  # scores need numeric level codes (LimeSurvey's A1..A5 are not)
         for prefix, members in groups.items():
-            if len(members) < MIN_BATTERY or len(members) == b - a == 1:
+            if len(members) < MIN_BATTERY:
                 continue
             x = pd.DataFrame(
                 {ids[i]: _item_values(data[guesses[i].column], guesses[i]) for i in members}
@@ -573,15 +589,101 @@ def _scales_yaml(proposed: list[tuple[str, list[str], list[str]]]) -> list[str]:
     return lines
 
 
-def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
+def _from_export(name: str, values: pd.Series, info: Column | None) -> _Guess:
+    """The guess for one column, corrected by what the export or its questionnaire says."""
+    g = _guess_column(name, values, (info.separator if info else None) or ";")
+    if info is None:
+        return g
+    g.text, g.stem, g.asked_if = info.text, info.stem, info.asked_if
+    if info.kind == "multi" and info.choices:
+        g.type, g.options, g.codes, g.aliases = (
+            "multi",
+            [c[1] for c in info.choices],
+            [c[0] for c in info.choices],
+            [],
+        )
+        g.separator = info.separator or g.separator
+        g.notes = [f"the questionnaire says multiple choice ({len(info.choices)} choices)"]
+        g.labelled = True
+    elif info.choices:
+        labels = [c[1] for c in info.choices]
+        scale = _scale_of(labels)
+        rating = info.kind == "rating" or (scale is not None and not scale[2])
+        g.type, g.options, g.codes, g.aliases = (
+            ("rating" if rating else "single"),
+            labels,
+            [c[0] for c in info.choices],
+            [],
+        )
+        g.scale = scale[0] if rating and scale else None
+        source = "value labels" if info.kind is None else "choices in the questionnaire"
+        g.notes = [
+            f"{len(labels)} {source}" + (f" of the '{scale[0]}' scale" if rating and scale else "")
+        ]
+        g.labelled = True
+    elif info.kind == "count" or (
+        info.kind is None and _asks_how_many(info.text) and g.type != "open"
+    ):
+        nums = pd.to_numeric(values, errors="coerce").dropna()
+        if len(nums):
+            g.type, g.bins, g.codes, g.options = "count", _bins(nums), None, []
+            g.notes = [
+                f"a number ({nums.min():g} to {nums.max():g}) by the question's type or wording"
+            ]
+    return g
+
+
+def _asks_how_many(text: str | None) -> bool:
+    return bool(text) and bool(
+        re.match(r"\s*(how many|how often|number of)\b", text, re.IGNORECASE)
+    )
+
+
+def _spread_guess(name: str, info: Column) -> _Guess:
+    labels = [lab for _, lab in info.spread]
+    g = _Guess(name, "multi", [f"multiple choice spread over {len(labels)} columns, one per option"],
+               options=labels, aliases=[[] for _ in labels])  # fmt: skip
+    g.option_columns = [c for c, _ in info.spread]
+    g.text, g.asked_if = info.text, info.asked_if
+    return g
+
+
+def _scale_names(guesses: list[_Guess]) -> None:
+    """Name the scales of ratings whose levels come from the export: one name per level set."""
+    names: dict[tuple, str] = {}
+    taken = {g.scale for g in guesses if g.type == "rating" and g.codes is None}
+    for g in guesses:
+        if (
+            g.type != "rating"
+            or g.codes is None
+            or g.scale is not None
+            and g.scale.startswith("codes_")
+        ):
+            continue
+        key = tuple(zip(map(str, g.codes), g.options, strict=True))
+        if key not in names:
+            base = g.scale or "scale"
+            used = taken | set(names.values())
+            names[key] = base if base not in used else f"{base}_{len(names) + 2}"
+        g.scale = names[key]
+
+
+def draft_instrument(
+    raw: Path | str, *, survey_id: str | None = None, form: Path | str | None = None
+) -> str:
     """Draft an instrument (YAML text) from a raw export's header and values.
 
     Parameters
     ----------
     raw
-        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.data.io.read_raw`).
+        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.data.io.read_raw`); Qualtrics,
+        SurveyMonkey, KoBoToolbox, LimeSurvey and SPSS layouts are recognised
+        (:mod:`giftreview.data.platforms`).
     survey_id
         Id of the survey; default the file name's stem.
+    form
+        The questionnaire: an XLSForm (KoBoToolbox/ODK) or a LimeSurvey tab-separated survey
+        structure, giving wording, types, choices and skip logic.
 
     Returns
     -------
@@ -590,17 +692,32 @@ def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
         ``# REVIEW: ...`` comment at every guess (see the module docstring for the rules).
     """
     raw = Path(raw)
-    data = _read(raw)
-    roles = _layout_roles(data)
+    exp = read_export(raw, form)
+    data = exp.data
+    roles = {**_layout_roles(data), **exp.roles} if exp.roles else _layout_roles(data)
     if roles["respondent_id"] is None:  # never a question column: the data row number
         roles["respondent_id"] = ROW_ID
-    layout_cols = {c for c in roles.values() if c}
-    guesses = [_guess_column(c, data[c]) for c in data.columns if c not in layout_cols]
+    spread = {c for info in exp.columns.values() if info.spread for c, _ in info.spread}
+    layout_cols = {c for c in roles.values() if c} | exp.skip
+    first_of = {info.spread[0][0]: (c, info) for c, info in exp.columns.items() if info.spread}
+    guesses = []
+    for c in data.columns:
+        if c in first_of:  # a multiple choice spread over columns, where its first column is
+            guesses.append(_spread_guess(*first_of[c]))
+        elif c not in layout_cols and c not in spread:
+            guesses.append(_from_export(c, data[c], exp.columns.get(c)))
+    _scale_names(guesses)
     ids = _ids(guesses)
+    for g, qid in zip(guesses, ids, strict=True):
+        if g.option_columns and qid in data.columns:
+            raise ArgumentError(
+                f"column {qid!r} clashes with a joined multiple-choice question; rename it"
+            )
     missing = sorted(
         {m for c in data.columns for v in data[c].unique() if (m := _missing_label(v))}
     )
-    lines = _head_yaml(raw, survey_id or _slug(raw.stem, "survey"), roles, missing)
+    head = _head_yaml(raw, survey_id or _slug(raw.stem, "survey"), roles, missing)
+    lines = _platform_yaml(head, exp)
     lines += _group_by_yaml(guesses, ids)
     scales = _merged_scales(guesses)
     lines += ["", "scales:" if scales else "scales: {}"]
@@ -611,7 +728,28 @@ def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_draft(raw: Path | str, out: Path | str | None = None, *, force: bool = False) -> Path:
+def _platform_yaml(head: list[str], exp: Export) -> list[str]:
+    """The head with the platform's header layout, title and notes filled in."""
+    out = []
+    for line in head:
+        if line.startswith("  header_rows:") and exp.platform != "csv":
+            line = f"  header_rows: {exp.header_rows}  # REVIEW: {exp.platform} export: {exp.header_rows} header row(s)"
+        elif line.startswith("  title:") and exp.title:
+            line = f"  title: {_y(exp.title)}  # REVIEW: the title from the questionnaire"
+        out.append(line)
+        if line.startswith("format_version") and exp.platform != "csv":
+            out.append(f"# Recognised as a {exp.platform} export.")
+            out += [f"# REVIEW: {n}" for n in exp.notes]
+    return out
+
+
+def write_draft(
+    raw: Path | str,
+    out: Path | str | None = None,
+    *,
+    force: bool = False,
+    form: Path | str | None = None,
+) -> Path:
     """Write :func:`draft_instrument` to ``out`` (default ``instruments/<raw stem>.yaml``).
 
     Raises :class:`ArgumentError` when ``out`` lies under ``data/raw`` (never written) or exists
@@ -626,7 +764,7 @@ def write_draft(raw: Path | str, out: Path | str | None = None, *, force: bool =
         )
     if out.exists() and not force:
         raise ArgumentError(f"`--out` {out} exists; pass --force to overwrite it or choose another")
-    text = draft_instrument(raw)
+    text = draft_instrument(raw, form=form)
     parse_instrument(__import__("yaml").safe_load(text), out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -80,6 +80,11 @@ class Option(_Model):
     aliases: list[str] = Field(
         default_factory=list, description="other spellings accepted in raw data"
     )
+    column: str | None = Field(
+        default=None,
+        description="multi: raw column ticked for this option, when the export spreads a "
+        "multiple-choice question over one column per option",
+    )
 
     @field_validator("label")
     @classmethod
@@ -161,6 +166,10 @@ class Question(_Model):
         default=None,
         description="id of the same question in an earlier wave's instrument, if renamed",
     )
+    asked_if: str | None = Field(
+        default=None,
+        description="skip logic from the questionnaire (who was asked), printed with the question",
+    )
     battery: str | None = Field(
         default=None, description="id of the battery this item was expanded from (set on load)"
     )
@@ -179,6 +188,17 @@ class Question(_Model):
             dup = sorted({c for c in codes if codes.count(c) > 1})
             if dup:
                 raise ValueError(f"option codes repeat: {dup}; give each option its own code")
+            spread = [o.column for o in self.options if o.column]
+            if spread and (t != "multi" or len(spread) != len(self.options)):
+                raise ValueError(
+                    "options with 'column' (one raw column per option) need type 'multi' and a "
+                    "column on every option"
+                )
+            if self.raw_column in spread:
+                raise ValueError(
+                    f"column {self.raw_column!r} is also an option's column; give the question "
+                    "its own column name (the options' ticks are joined into it on reading)"
+                )
             reserved = {"missing", "bin", "other_text"}
             clash = sorted(c for c in codes if c in reserved)
             if clash:
@@ -192,6 +212,11 @@ class Question(_Model):
     def raw_column(self) -> str:
         """The raw column of the answer (defaults to the question id)."""
         return self.column or self.id
+
+    @property
+    def option_columns(self) -> list[str]:
+        """Raw columns of the options of a multi question spread over one column per option."""
+        return [o.column for o in self.options if o.column]
 
 
 class Section(_Model):
