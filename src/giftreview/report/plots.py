@@ -44,6 +44,7 @@ __all__ = [
     "share_bars",
     "diverging_bars",
     "battery_bars",
+    "score_histogram",
     "symmetric_ticks",
     "png_bytes",
     "figure_html",
@@ -230,6 +231,38 @@ def battery_bars(
     _, above = _halves(levels, neutral)
     wide = wide.loc[wide[above].sum(axis=1).sort_values(ascending=False, kind="stable").index]
     return _diverging_chart(wide, levels, neutral, title, _centre_words(levels, neutral))
+
+
+def score_histogram(
+    scores: pd.Series, *, low: float, high: float, title: str, xlabel: str
+) -> Figure:
+    """Distribution of a multi-item scale's scores: a histogram on the scale's range.
+
+    Parameters
+    ----------
+    scores
+        One score per respondent (NaN left out).
+    low, high
+        The range the score can take (e.g. 1 and 6 for the mean of six-point items).
+    title, xlabel
+        The scale's name and what the score is (with its n).
+    """
+    x = pd.to_numeric(scores, errors="coerce").dropna().to_numpy(dtype=float)
+    if high <= low:
+        raise ArgumentError(f"`high` {high!r} must exceed `low` {low!r}")
+    edges = np.linspace(low, high, 21)
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(2.6)
+        counts, _ = np.histogram(x, bins=edges)
+        pct = 100 * counts / max(len(x), 1)
+        ax.bar(edges[:-1], pct, width=np.diff(edges), align="edge", color=palette(1)[0],
+               edgecolor="white")  # fmt: skip
+        ax.set_xlim(low, high)
+        ax.set_ylabel("% of scores")
+        ax.set_xlabel(xlabel)
+        ax.set_title(wrap(title), loc="left")
+        fig.tight_layout()
+    return fig
 
 
 def _checked_levels(table: pd.DataFrame, levels: Sequence[str], neutral: str | None) -> list:
