@@ -87,7 +87,7 @@ def test_waves_compare_with_paired_clinics(inst, cleaned):
     assert res.comparability["comparable"].all()
     sat = res.tests[res.tests.question == "SAT"].set_index("design")
     assert sat.loc["independent waves", "test"] == "Mann-Whitney U"
-    paired = sat.loc["paired (organizations in both waves)"]
+    paired = sat.loc["paired (answered both waves)"]
     assert paired["test"] == "Wilcoxon signed-rank"
     assert 0 < paired["n_pairs"] <= 16
     used = res.changes[res.changes.question == "USED"]
