@@ -212,7 +212,10 @@ def cronbach_alpha(
     1 - (1 - alpha) F_{1-q} .. 1 - (1 - alpha) F_q, F on n-1 and (n-1)(k-1) degrees of freedom,
     q = (1 - confidence)/2; ase = sqrt(Q/n) with Duhachek and Iacobucci's (2004) Q, as psych.
 
-    In R: ``psych::alpha(items, keys = c(-1, 1, ...))`` (``$total``, ``$feldt``).
+    In R: ``psych::alpha(items, keys = c(-1, 1, ...))`` (``$total``, ``$feldt``). One
+    difference: psych takes n (for Feldt's interval and ase) as every row of the data, also rows
+    with no item answered; here those rows are left out, so the figures agree whenever every row
+    answered at least one item (as in the bfi tests).
 
     Examples
     --------
