@@ -6,6 +6,9 @@ The real survey is R psych's bfi data (tests/fixtures/bfi/, see its README): 2,8
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -120,3 +123,22 @@ def test_numeric_codes_are_one_recode_table_not_per_cell_changes(bfi_clean):
     assert int(rec["cells"].sum()) == answered == res.manifest["recoded_cells"]
     assert int(a1["cells"].sum()) == int(raw["A1"].notna().sum())
     assert (res.out_dir / "recodes.csv").exists()
+
+
+def test_clean_warns_when_most_rows_are_quarantined(tmp_path, run_cli):
+    # the old draft's mistake: a question column (A1, six values) taken as the id, so 2,794 of
+    # 2,800 rows repeat an id; cleaning still succeeds (exit 0) but says the instrument is wrong
+    spec = _spec(BFI / "instrument.yaml")
+    spec["raw"]["respondent_id"] = "A1"
+    spec["questions"][3]["items"] = spec["questions"][3]["items"][1:]  # A1 is no item now
+    spec["multi_item_scales"] = []
+    inst = tmp_path / "wrong.yaml"
+    inst.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    code, out = run_cli(["clean", str(BFI / "bfi.csv"), "--instrument", str(inst),
+                         "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    assert "rows are quarantined" in out and "check raw.respondent_id" in out
+    code, out = run_cli(["clean", str(BFI / "bfi.csv"), "--instrument", str(BFI / "instrument.yaml"),
+                         "--out", str(tmp_path / "ok")])  # fmt: skip
+    assert code == 0 and "quarantined (see" not in out
+    assert "cells recoded from declared codes" in out

@@ -146,6 +146,14 @@ def clean_command(
     stdout.print(summary_table(result))
     stdout.print(accounting_line(result), highlight=False)
     stdout.print(f"outputs written to {result.out_dir}", highlight=False)
+    counts = result.counts
+    if counts["raw_rows"] and counts["quarantined_rows"] > counts["raw_rows"] / 2:
+        console.print(
+            f"warning: {counts['quarantined_rows']} of {counts['raw_rows']} rows are quarantined "
+            "(see quarantine.csv for the reasons): the instrument probably does not fit this "
+            "export - check raw.respondent_id and the header rows (docs/new-survey.md)",
+            highlight=False,
+        )
 
 
 # ---- end of issue 2 block -----------------------------------------------------------------------

@@ -437,6 +437,7 @@ def summary_table(result: CleanResult):
     table.add_row("validation errors", str(m["validation"]["errors"]))
     table.add_row("validation warnings", str(m["validation"]["warnings"]))
     table.add_row("audited cell changes", str(m["audited_cells"]))
+    table.add_row("cells recoded from declared codes", str(m.get("recoded_cells", 0)))
     return table
 
 
