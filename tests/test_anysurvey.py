@@ -6,9 +6,6 @@ The real survey is R psych's bfi data (tests/fixtures/bfi/, see its README): 2,8
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
