@@ -102,7 +102,14 @@ def _figure(height: float) -> tuple[Figure, Axes]:
 
 
 # ---- charts -----------------------------------------------------------------------------------
-def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = False) -> Figure:
+def share_bars(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    n: int,
+    intervals: bool = False,
+    unit: str = "respondents",
+) -> Figure:
     """Horizontal bars of the share of each level (single choice, count bins, multi choice).
 
     Parameters
@@ -114,6 +121,8 @@ def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = Fal
         The question wording.
     n
         The base (respondents who answered), printed in the axis label.
+    unit
+        What the base counts, in the plural (the instrument's ``unit``).
 
     Returns
     -------
@@ -147,7 +156,7 @@ def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = Fal
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.set_xlim(0, min(100, (right if np.isfinite(right) else 0) + 12) or 10)
-        ax.set_xlabel(f"% of respondents who answered (n = {n})")
+        ax.set_xlabel(f"% of {unit} who answered (n = {n})")
         ax.set_title(wrap(title), loc="left")
         fig.tight_layout()
     return fig
@@ -160,6 +169,7 @@ def diverging_bars(
     neutral: str | None,
     title: str,
     n: int,
+    overall_label: str = OVERALL,
 ) -> Figure:
     """Diverging stacked bars of a rating scale, overall and by group, on ONE shared axis.
 
@@ -177,6 +187,8 @@ def diverging_bars(
         levels, and the axis label says so.
     title, n
         Question wording and base for the caption.
+    overall_label
+        How the overall row is labelled (e.g. "All people", from the instrument's ``unit``).
 
     Notes
     -----
@@ -189,7 +201,7 @@ def diverging_bars(
     _check(table, ["group", "level", "pct"])
     levels = _checked_levels(table, levels, neutral)
     extra = [SUPPRESSED] if (table["level"].astype(str) == SUPPRESSED).any() else []
-    wide = _wide_rows(table, levels + extra)
+    wide = _wide_rows(table, levels + extra).rename(index={OVERALL: overall_label})
     return _diverging_chart(
         wide, levels, neutral, title, f"{_centre_words(levels, neutral)} (n = {n})"
     )
