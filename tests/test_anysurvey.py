@@ -6,6 +6,10 @@ The real survey is R psych's bfi data (tests/fixtures/bfi/, see its README): 2,8
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -139,3 +143,28 @@ def test_clean_warns_when_most_rows_are_quarantined(tmp_path, run_cli):
                          "--out", str(tmp_path / "ok")])  # fmt: skip
     assert code == 0 and "quarantined (see" not in out
     assert "cells recoded from declared codes" in out
+
+
+@pytest.mark.slow
+def test_unedited_draft_of_bfi_renders_battery_and_reliability(tmp_path):
+    """Done when (issue 12): no id column, numeric codes, a 25-item battery -> `giftreview init`,
+    then `giftreview run` renders battery charts and scale reliability (the draft unedited)."""
+    env = {**os.environ, "GIFTREVIEW_ROOT": str(tmp_path), "SOURCE_DATE_EPOCH": "1700000000"}
+    base = [sys.executable, "-m", "giftreview.cli.app"]
+    inst = tmp_path / "bfi.yaml"
+    done = subprocess.run([*base, "init", str(BFI / "bfi.csv"), "--out", str(inst)],
+                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "reports"
+    cmd = [*base, "run", str(BFI / "bfi.csv"), "--instrument", str(inst), "--formats", "html",
+           "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    pages = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.html")}
+    text = unescape(" ".join(pages.values()))
+    assert "one per item of the battery" in text  # the battery chart's alt text
+    for scale in ("A", "C", "E", "N", "O"):
+        assert f"Scale: {scale}<" in text, scale
+    assert text.count("Cronbach's alpha (raw)") == 5
+    # Agreeableness: psych::alpha(bfi[1:5], keys = c(-1, 1, 1, 1, 1)) raw_alpha 0.703
+    assert "0.703" in text
