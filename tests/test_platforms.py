@@ -137,3 +137,15 @@ def test_qualtrics_draft_renders_html(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     text = " ".join(p.read_text(encoding="utf-8") for p in out.glob("*.html"))
     assert "Which region do you live in?" in text and "Staff were friendly" in text
+
+
+def test_skip_logic_is_printed_with_the_question(tmp_path):
+    from giftreview import report
+    from giftreview.report.questions import question_view
+
+    inst_path = write_draft(HERE / "kobo.csv", tmp_path / "kobo.yaml", form=HERE / "kobo_form.xlsx")
+    rep = report.open_wave(raw=str(HERE / "kobo.csv"), instrument=str(inst_path),
+                           processed=str(tmp_path / "p"), output=str(tmp_path / "o"))  # fmt: skip
+    qid = next(q.id for q in rep.instrument.questions if q.asked_if)
+    view = question_view(rep, qid)
+    assert view.parts[0].text == "Asked only when: ${visits} > 0"

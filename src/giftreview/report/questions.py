@@ -245,7 +245,10 @@ BLOCKS: dict[str, Callable[[Report, Question], QuestionView]] = {
 def question_view(rep: Report, qid: str) -> QuestionView:
     """Question ``qid``'s view model: heading, chart, tables or narrative (by its type)."""
     q = rep.instrument.question(qid)
-    return BLOCKS[q.type](rep, q)
+    view = BLOCKS[q.type](rep, q)
+    if q.asked_if:  # skip logic from the questionnaire: who the base is
+        view.parts.insert(0, Text(f"Asked only when: {q.asked_if}", note=True))
+    return view
 
 
 def question(rep: Report, qid: str) -> Html:
