@@ -304,8 +304,8 @@ def run_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from giftreview import paths
-    from giftreview.cli.settings import resolve_settings
-    from giftreview.data.instrument import load_instrument
+    from giftreview.cli.settings import resolve_settings  # deferred: CLI start-up speed
+    from giftreview.data.instrument import load_instrument  # deferred: CLI start-up speed
     from giftreview.pipeline.run import RunSettings, default_raw, run_report
 
     instrument = instrument or paths.DEFAULT_INSTRUMENT

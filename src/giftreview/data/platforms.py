@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from giftreview.data.instrument import parse_instrument
+from giftreview.data.io import read_raw
 from giftreview.errors import ArgumentError
 
 __all__ = ["Column", "Export", "read_export", "read_form"]
@@ -96,9 +98,6 @@ class Export:
 
 def _read_plain(raw: Path) -> pd.DataFrame:
     """Every row below the first as strings (read_raw with a one-row header)."""
-    from giftreview.data.instrument import parse_instrument
-    from giftreview.data.io import read_raw
-
     stub = parse_instrument(
         {
             "survey": {"id": "draft", "title": "draft"},

@@ -21,6 +21,7 @@ import pandas as pd
 from giftreview.analysis.disclosure import Suppressed, suppress_tidy
 from giftreview.data.instrument import Question
 from giftreview.report import tables
+from giftreview.report.measures import section_views
 from giftreview.report.templating import render
 from giftreview.report.views import Html, Part, QuestionView, Quote, Table, Text
 from giftreview.report.wave import (
@@ -271,8 +272,6 @@ def section_title(rep: Report, section: str) -> Html:
 
 def questions(rep: Report, section: str) -> Html:
     """Every question of report section ``section``, in the instrument's order."""
-    from giftreview.report.measures import section_views
-
     s = report_section(rep.instrument, section)
     views = section_views(rep, list(s.questions), s.part, question_view)
     return render("report/questions.html.j2", title="", intro=[], questions=views)
