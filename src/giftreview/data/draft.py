@@ -422,13 +422,31 @@ def _head_yaml(raw: Path, sid: str, roles: dict, missing: list[str]) -> list[str
     return lines
 
 
-def _ids(guesses: list[_Guess]) -> list[str]:
+def _ids(guesses: list[_Guess], numbered: bool = False) -> list[str]:
+    """Question ids: the column names made into ids, or (``numbered``, for exports whose column
+    names are the question wording) ``Q1``, ``Q2``, battery items ``Q3_1``, ``Q3_2`` ..."""
+    if numbered:
+        return _numbered_ids(guesses)
     ids: list[str] = []
     for i, g in enumerate(guesses, start=1):
         qid = _slug(g.column, "Q")[:40]
         while qid in ids:
             qid = f"{qid}_{i}"
         ids.append(qid)
+    return ids
+
+
+def _numbered_ids(guesses: list[_Guess]) -> list[str]:
+    starts = dict(_battery_runs(guesses))
+    ids: list[str] = []
+    number = 0
+    while len(ids) < len(guesses):
+        number += 1
+        i = len(ids)
+        if i in starts:
+            ids += [f"Q{number}_{k}" for k in range(1, starts[i] - i + 1)]
+        else:
+            ids.append(f"Q{number}")
     return ids
 
 
@@ -452,7 +470,7 @@ def _battery_runs(guesses: list[_Guess]) -> list[tuple[int, int]]:
 
 def _battery_yaml(guesses: list[_Guess], ids: list[str], run: tuple[int, int], n: int) -> list[str]:
     items = guesses[run[0] : run[1]]
-    bid = f"{ids[run[0]]}_to_{ids[run[1] - 1]}"[:60]
+    bid = _battery_id(ids, run)
     lines = [
         f"  - id: {bid}",
         "    type: battery",
@@ -471,6 +489,16 @@ def _battery_yaml(guesses: list[_Guess], ids: list[str], run: tuple[int, int], n
             "  # REVIEW: the item's wording"
         )
     return lines
+
+
+def _battery_id(ids: list[str], run: tuple[int, int]) -> str:
+    """``Q3`` for items ``Q3_1`` ... ``Q3_5`` (when no question is called so), else
+    ``<first>_to_<last>``."""
+    items = ids[run[0] : run[1]]
+    stem = items[0].rpartition("_")[0]
+    if stem and stem not in ids and all(re.fullmatch(rf"{re.escape(stem)}_\d+", i) for i in items):
+        return stem
+    return f"{items[0]}_to_{items[-1]}"[:60]
 
 
 def _battery_text(items: list[_Guess], ids: list[str], run: tuple[int, int]) -> str:
@@ -562,7 +590,8 @@ def _proposed_scales(
             if (load < 0).sum() > (load > 0).sum():
                 load = -load
             rev = [ids[i] for i, v in zip(members, load, strict=True) if v < 0]
-            name = prefix if prefix not in ids else f"{prefix}_scale"
+            taken = set(ids) | {_battery_id(ids, run) for run in _battery_runs(guesses)}
+            name = prefix if prefix not in taken else f"{prefix}_scale"
             out.append((name, [ids[i] for i in members], rev))
     return out
 
@@ -707,7 +736,7 @@ def draft_instrument(
         elif c not in layout_cols and c not in spread:
             guesses.append(_from_export(c, data[c], exp.columns.get(c)))
     _scale_names(guesses)
-    ids = _ids(guesses)
+    ids = _ids(guesses, numbered=exp.platform == "surveymonkey")
     for g, qid in zip(guesses, ids, strict=True):
         if g.option_columns and qid in data.columns:
             raise ArgumentError(
