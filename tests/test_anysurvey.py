@@ -168,3 +168,10 @@ def test_unedited_draft_of_bfi_renders_battery_and_reliability(tmp_path):
     assert text.count("Cronbach's alpha (raw)") == 5
     # Agreeableness: psych::alpha(bfi[1:5], keys = c(-1, 1, 1, 1, 1)) raw_alpha 0.703
     assert "0.703" in text
+
+
+def test_scale_ids_differ_from_question_and_battery_ids():
+    spec = _spec(BFI / "instrument.yaml")
+    spec["multi_item_scales"][0]["id"] = "ITEMS"  # the battery's id
+    with pytest.raises(InstrumentError, match=r"ids \['ITEMS'\] repeat or are question or battery"):
+        parse_instrument(spec, "bfi.yaml")

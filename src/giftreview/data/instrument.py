@@ -431,10 +431,12 @@ class Instrument(_Model):
                     f"questions.{b.id}: the battery id is also a question id; rename one"
                 )
         names = [m.id for m in self.multi_item_scales]
-        dup = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(ids)))
+        taken = set(ids) | {b.id for b in self.batteries}
+        dup = sorted({n for n in names if names.count(n) > 1} | (set(names) & taken))
         if dup:
             raise ValueError(
-                f"multi_item_scales: ids {dup} repeat or are question ids; give each its own id"
+                f"multi_item_scales: ids {dup} repeat or are question or battery ids; give each "
+                "its own id"
             )
         for m in self.multi_item_scales:
             key = f"multi_item_scales.{m.id}"
