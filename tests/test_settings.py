@@ -62,3 +62,18 @@ def test_bad_config_is_named(tmp_path, inst, text, message):
     (tmp_path / "giftreview.toml").write_text(text)
     with pytest.raises(ArgumentError, match=message):
         resolve_settings({}, inst, root=tmp_path)
+
+
+def test_provenance_records_where_each_value_came_from(tmp_path, inst):
+    from giftreview.pipeline.plan import RunSettings
+    from giftreview.pipeline.run import provenance
+
+    (tmp_path / "giftreview.toml").write_text("k = 10\n")
+    got = resolve_settings({"confidence": 0.9}, inst, root=tmp_path)
+    settings = RunSettings(raw=SECOND / "clinics_2021.csv", instrument=SECOND / "instrument.yaml",
+                           **got.values, sources=got.sources)  # fmt: skip
+    prov = provenance(settings, {"raw": "r", "instrument": "i"})
+    assert prov["k (from config file giftreview.toml)"] == "10"
+    assert prov["confidence (from cli)"] == "0.9"
+    assert prov["group_by (from instrument)"] == "REG"
+    assert prov["weights (from default)"] == "False"
