@@ -157,6 +157,14 @@ def clean_command(
     stdout.print(summary_table(result))
     stdout.print(accounting_line(result), highlight=False)
     stdout.print(f"outputs written to {result.out_dir}", highlight=False)
+    counts = result.counts
+    if counts["raw_rows"] and counts["quarantined_rows"] > counts["raw_rows"] / 2:
+        console.print(
+            f"warning: {counts['quarantined_rows']} of {counts['raw_rows']} rows are quarantined "
+            "(see quarantine.csv for the reasons): the instrument probably does not fit this "
+            "export - check raw.respondent_id and the header rows (docs/new-survey.md)",
+            highlight=False,
+        )
 
 
 # ---- end of issue 2 block -----------------------------------------------------------------------
@@ -171,12 +179,23 @@ def init_command(
         typer.Option("--out", help="Where to write the draft (default instruments/<stem>.yaml)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    form: Annotated[
+        Path | None,
+        typer.Option(
+            "--form",
+            help="The questionnaire: XLSForm (KoBoToolbox/ODK) or LimeSurvey survey structure.",
+        ),
+    ] = None,
 ) -> None:
-    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
+    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'.
+
+    Qualtrics, SurveyMonkey, KoBoToolbox, LimeSurvey and SPSS exports are recognised; their
+    wording, header rows, choices and value labels fill the draft.
+    """
     from giftreview.data.draft import write_draft  # deferred: start-up
     from giftreview.data.instrument import load_instrument  # deferred: start-up
 
-    path = write_draft(raw, out, force=force)
+    path = write_draft(raw, out, force=force, form=form)
     inst = load_instrument(path)
     console.print(
         f"draft instrument written to {path} ({len(inst.questions)} questions); "
@@ -273,25 +292,58 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="Question to break down by (default: the instrument's)."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", help="Suppress counts below k (0 = off; default 5).")
+    ] = None,
+    confidence: Annotated[
+        float | None, typer.Option("--confidence", help="Interval level (default 0.95).")
+    ] = None,
+    weights: Annotated[
+        bool | None,
+        typer.Option(
+            "--weights/--no-weights",
+            help="Weighted report, every figure design-based: the instrument's design: block, "
+            "or post-stratified to its contacted totals (default off; a design: block turns it on).",
+        ),
+    ] = None,
     cell_timeout: Annotated[
         float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
     ] = 600.0,
 ) -> None:
-    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
+    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html).
+
+    Unset options take the project's defaults from giftreview.toml or [tool.giftreview] in
+    pyproject.toml, then the instrument's group_by, then the built-in defaults.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from giftreview.cli.settings import resolve_settings  # deferred: start-up
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.pipeline.plan import RunSettings, default_raw  # deferred: start-up
     from giftreview.pipeline.run import run_report  # deferred: start-up
 
+    instrument = instrument or paths.DEFAULT_INSTRUMENT
+    given = {"group_by": group_by, "k": k, "confidence": confidence, "weights": weights}
+    resolved = resolve_settings(given, load_instrument(instrument))
     settings = RunSettings(
         raw=raw or default_raw(),
-        instrument=instrument or paths.DEFAULT_INSTRUMENT,
+        instrument=instrument,
         wave=wave,
         out=out,
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
         cell_timeout=cell_timeout,
+        **resolved.values,
+        sources=resolved.sources,
+    )
+    console.print(
+        "settings: " + "; ".join(f"{key} {v}" for key, v in resolved.described().items()),
+        highlight=False,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -471,18 +523,27 @@ def breakdown_command(
     k: Annotated[int, typer.Option(help="suppress counts below k (0 = off)")] = 5,
     confidence: Annotated[float, typer.Option(help="two-sided interval level")] = 0.95,
     instrument: Annotated[Path | None, typer.Option(help="instrument YAML file")] = None,
+    weights: Annotated[
+        bool,
+        typer.Option(
+            "--weights",
+            help="design-based test (the instrument's design: block, or its contacted totals)",
+        ),
+    ] = False,
 ) -> None:
     """Print QID by group as it may be published (small cells suppressed) and its test."""
     from rich.console import Console as _Console
     from rich.table import Table
 
     from giftreview.analysis import disclosure, stats  # deferred: start-up
+    from giftreview.analysis.design import weighted_data  # deferred: start-up
     from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.data.io import load_clean  # deferred: start-up
 
     folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
     inst = load_instrument(instrument)
-    b = stats.breakdown_question(load_clean(folder), inst, qid, by=by, confidence=confidence)
+    data, design = weighted_data(load_clean(folder), inst, weights=weights, by=by)
+    b = stats.breakdown_question(data, inst, qid, by=by, confidence=confidence, design=design)
     wide = disclosure.wide_counts(b.table)
     shown = disclosure.suppress(wide, k=k) if k else None
     display = shown.display if shown else wide.astype(int).astype(str)
