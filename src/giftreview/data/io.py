@@ -432,13 +432,19 @@ def _note(path, row, column, value, rule, action, message) -> dict[str, Any]:
 
 
 # ---- cleaned outputs --------------------------------------------------------------------------
-def load_clean(wave_dir: Path | str) -> pd.DataFrame:
+def load_clean(wave_dir: Path | str, instrument: Instrument | None = None) -> pd.DataFrame:
     """Read the clean table of one wave (``<wave_dir>/clean.parquet``) with its dtypes.
+
+    The table is checked against the pandera schema of the data contract
+    (:func:`giftreview.data.schema.check_clean`, ``lazy=True``): with ``instrument``, every
+    column; without, the columns every clean table has.
 
     Parameters
     ----------
     wave_dir
         A folder written by :func:`giftreview.data.clean.clean_wave` (``data/processed/<wave>``).
+    instrument
+        The instrument the wave was cleaned with (checks every answer column), or None.
 
     Returns
     -------
@@ -449,7 +455,9 @@ def load_clean(wave_dir: Path | str) -> pd.DataFrame:
     path = Path(wave_dir) / "clean.parquet"
     if not path.exists():
         raise InputFileError("no clean table here; run `giftreview clean RAW` first", path=path)
-    return pd.read_parquet(path)
+    from giftreview.data.schema import check_clean
+
+    return check_clean(pd.read_parquet(path), instrument, path=path)
 
 
 def load_manifest(wave_dir: Path | str) -> dict[str, Any]:
