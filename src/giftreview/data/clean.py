@@ -120,6 +120,7 @@ def clean_wave(
     out_dir: Path | str | None = None,
     sheet: str | int | None = None,
     write: bool = True,
+    max_quarantine: float | None = None,
 ) -> CleanResult:
     """Validate and clean one raw export; write ``data/processed/<wave>/``.
 
@@ -137,6 +138,9 @@ def clean_wave(
         XLSX sheet (name or 0-based index).
     write
         False to compute without writing (``out_dir`` of the result is then None).
+    max_quarantine
+        Largest share of the raw rows that may be quarantined (default the instrument's
+        ``max_quarantine``, 0.5); above it nothing is written and cleaning stops.
 
     Returns
     -------
@@ -146,7 +150,9 @@ def clean_wave(
     Raises
     ------
     InputFileError, DataValidationError, ArgumentError
-        Unreadable file; required column missing; output folder under ``data/raw``.
+        Unreadable file; required column missing or more than ``max_quarantine`` of the rows
+        quarantined (the message names the most frequent reason); output folder under
+        ``data/raw``.
     """
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
@@ -160,6 +166,8 @@ def clean_wave(
         )
     raw = read_raw(raw_path, instrument, sheet=sheet)
     clean, audit, quarantine, validation = clean_table(raw, instrument, wave)
+    limit = instrument.max_quarantine if max_quarantine is None else max_quarantine
+    _check_quarantine_share(raw_path.name, len(raw.data), quarantine, limit)
     check_clean(clean, instrument, path=raw_path.name)
     manifest = _manifest(raw, instrument, wave, clean, quarantine, validation, audit)
     if not write:
@@ -192,6 +200,23 @@ def clean_table(
             f"{len(clean)} clean + {len(quarantine)} quarantined; this is a bug, please report it"
         )
     return clean, audit, quarantine, validation
+
+
+def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, limit: float):
+    """Stop when more than ``limit`` of the rows are quarantined: the export or the instrument
+    is then wrong (a shifted header, the wrong id column), and a report would mislead."""
+    if not raw_rows or len(quarantine) <= limit * raw_rows:
+        return
+    reasons = quarantine["reason"].value_counts()
+    top, n = str(reasons.index[0]), int(reasons.iloc[0])
+    raise DataValidationError(
+        f"{file}: {len(quarantine)} of {raw_rows} rows ({len(quarantine) / raw_rows:.0%}) would "
+        f"be quarantined, more than max_quarantine {limit:.0%}; most as {top!r} ({n} rows"
+        f"{', e.g. row ' + str(quarantine.loc[quarantine['reason'] == top, 'source_row'].iloc[0])}"
+        "). Nothing was written. See every row with `giftreview validate RAW --out report.csv`; "
+        "fix the export or the instrument (raw.respondent_id, raw.header_rows), or raise "
+        "max_quarantine in the instrument"
+    )
 
 
 # ---- cells ------------------------------------------------------------------------------------

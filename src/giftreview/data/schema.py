@@ -66,6 +66,8 @@ def clean_schema(instrument: Instrument) -> pa.DataFrameSchema:
             answered.append((q.id, missing_column(q.id)))
         elif q.type == "count":
             checks = [pa.Check.ge(0), pa.Check(lambda s: np.isfinite(s.dropna()), name="finite")]
+            checks += [pa.Check.ge(q.min)] if q.min is not None else []
+            checks += [pa.Check.le(q.max)] if q.max is not None else []
             columns[q.id] = pa.Column("Float64", checks, nullable=True)
             bins = pd.CategoricalDtype([b.label for b in q.bins], ordered=True)
             columns[bin_column(q.id)] = pa.Column(bins, nullable=True)

@@ -84,6 +84,7 @@ __all__ = [
     "validation_lines",
     "rule_counts",
     "rule_counts_table",
+    "MAX_EXACT_COUNT",
 ]
 
 VALIDATION_COLUMNS = [
@@ -107,12 +108,14 @@ SET_MISSING_RULES = (
     "unknown_option",
     "cell_too_long",
     "unreadable_date",
+    "ambiguous_number",
 )
 #: normalisations reported as warnings (the others, e.g. alias spellings, are only audited)
 REPORTED_NORMALISATIONS = (
     "range_midpoint",
     "approximate_number",
     "lower_bound",
+    "thousands_separator",
     "other_text_implies_other",
     "date_format",
     "header_renamed",
@@ -223,6 +226,11 @@ class Rules:
 
     def _bad_label(self, qid: str, text: str) -> Cell:
         q = self.instrument.question(qid)
+        code = _integer_spelling(text)
+        levels = self.instrument.levels_of(qid) if code is not None else []
+        label = next((o.label for o in levels if str(o.code) == code), None)
+        if label is not None:  # '05', '5.0' spell code 5
+            return Cell(value=label, rule="code_to_label", after=label)
         if q.type == "rating" and _NUMBER.match(text):
             codes = [str(lv.code) for lv in self.instrument.levels_of(qid)]
             return _problem_cell(
@@ -300,21 +308,35 @@ class Rules:
         return next(o.label for o in self.instrument.levels_of(qid) if str(o.code) == code)
 
     def count(self, qid: str, raw: str) -> Cell:
-        """Read a count: digits, ranges (midpoint), 'about 10', '12 staff', number words."""
+        """Read a count: digits, ranges (midpoint), 'about 10', '12 staff', number words.
+
+        Thousands separators follow ``raw.decimal_mark``; without it ``1,000`` and ``1.000`` are
+        ambiguous (set missing). Negative, infinite, overflowing (beyond 2**53, where floats stop
+        counting exactly) and values outside the question's ``min``/``max`` are out of range.
+        """
         text = raw.strip()
         early = self._blank_or_missing(qid, raw)
         if early is not None:
             return early
-        number, rule = _read_count(norm_key(text), self.instrument.question(qid).number_words)
+        q = self.instrument.question(qid)
+        number, rule = _read_count(norm_key(text), q.number_words, self.instrument.raw.decimal_mark)
+        if rule == "ambiguous_number":
+            return _problem_cell(
+                rule,
+                f"{short(text, 80)!r} for {qid} may be a thousands separator or a decimal mark; "
+                "write the number without it, or declare raw.decimal_mark ('.' or ',') in the "
+                "instrument; set missing",
+            )
         if number is None:
             return _problem_cell(
                 "unreadable_count",
                 f"cannot read {short(text, 80)!r} as a number for {qid}; write digits (3), a "
                 "range (3-5) or a number word (none, two); set missing",
             )
-        if number < 0:
-            return _problem_cell("out_of_range", f"{text!r} is negative; a count is 0 or more")
-        after = f"{number:g}"
+        problem = _count_range_problem(q, number)
+        if problem is not None:
+            return _problem_cell("out_of_range", f"{short(text, 80)!r} {problem}")
+        after = _number_text(number)
         cell = Cell(value=number, after=after, rule=None if raw == after else rule or "trim_space")
         if rule in REPORTED_NORMALISATIONS:
             cell.problems.append(
@@ -359,6 +381,12 @@ class Rules:
             )
         if when.tzinfo is not None:
             when = when.astimezone(UTC).replace(tzinfo=None)
+        if not pd.Timestamp.min <= when <= pd.Timestamp.max:  # 9999-12-31 overflows datetime64
+            return _problem_cell(
+                "unreadable_date",
+                f"date {short(text, 60)!r} lies outside the years 1677-2262 a timestamp holds "
+                "(a placeholder such as 9999-12-31?); set missing",
+            )
         cell = Cell(value=when, rule=rule, after=when.isoformat(sep=" "))
         if rule == "date_format":
             cell.problems.append(
@@ -409,11 +437,67 @@ def _other_code(q: Question) -> str | None:
     return None
 
 
+def _integer_spelling(text: str) -> str | None:
+    """``'5'`` for ``'05'``, ``'5.0'`` or ``'+5'``: the integer a numeric spelling names, if any."""
+    if not _INTEGERISH.match(text):
+        return None
+    value = float(text.replace(",", "."))
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else None
+
+
+_INTEGERISH = re.compile(r"^[+-]?\d{1,15}(?:[.,]0+)?$")
+
+
 def _problem_cell(rule: str, message: str) -> Cell:
     return Cell(rule=rule, problems=[Problem(rule, message)])
 
 
-def _read_count(key: str, words: dict[str, float]) -> tuple[float | None, str | None]:
+#: 2**53: from here on floats no longer count in steps of one; a "count" this large is an overflow
+MAX_EXACT_COUNT = float(2**53)
+
+
+def _count_range_problem(q: Question, number: float) -> str | None:
+    """Why ``number`` cannot be a count of ``q`` (None when it can)."""
+    if number != number or number in (float("inf"), float("-inf")) or number >= MAX_EXACT_COUNT:
+        return f"is too large to be a count of {q.id} (overflow); set missing"
+    if number < 0:
+        return "is negative; a count is 0 or more"
+    if q.min is not None and number < q.min:
+        return f"is below the smallest plausible value of {q.id} (min {q.min:g}); set missing"
+    if q.max is not None and number > q.max:
+        return f"is above the largest plausible value of {q.id} (max {q.max:g}); set missing"
+    return None
+
+
+def _number_text(number: float) -> str:
+    """``4`` for 4.0, ``2.5`` for 2.5, ``1000000`` for 1e6 (no exponent for whole numbers)."""
+    text = f"{number:g}"
+    if "e" in text and number.is_integer():
+        return f"{number:.0f}"
+    return text
+
+
+_GROUPED = re.compile(r"^\d{1,3}([.,])\d{3}(?:\1\d{3})*$")
+
+
+def _grouped_number(key: str, decimal_mark: str | None) -> tuple[float | None, str | None]:
+    """A number written with a thousands separator (``1,000``, ``1.000.000``), read by the
+    declared decimal mark; ``(None, None)`` when ``key`` is not written so."""
+    m = _GROUPED.match(key)
+    if m is None:
+        return None, None
+    sep = m.group(1)
+    groups = key.count(sep)
+    if decimal_mark is None and groups == 1:
+        return None, "ambiguous_number"
+    if decimal_mark == sep:  # the separator is the decimal mark: one group is a decimal
+        return (float(key.replace(sep, ".")), None) if groups == 1 else (None, None)
+    return float(key.replace(sep, "")), "thousands_separator"
+
+
+def _read_count(
+    key: str, words: dict[str, float], decimal_mark: str | None = None
+) -> tuple[float | None, str | None]:
     """A count from normalised text, and the rule that read it."""
     rule = None
     m = _COUNT_APPROX.match(key)
@@ -422,6 +506,11 @@ def _read_count(key: str, words: dict[str, float]) -> tuple[float | None, str | 
     m = _COUNT_UNIT.match(key)
     if m:
         key, rule = m.group(1).strip(), rule or "number_with_unit"
+    number, grouped = _grouped_number(key, decimal_mark)
+    if grouped == "ambiguous_number":
+        return None, grouped
+    if number is not None:
+        return number, rule or grouped
     words = {norm_key(w): v for w, v in words.items()}
     if _NUMBER.match(key):
         return float(key.replace(",", ".")), rule
