@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from giftreview.data.fastcsv import frame_from_table, parse_table
 from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
 from giftreview.errors import InputFileError
 
@@ -243,6 +244,9 @@ def _csv_records(path: Path, encoding: str | None) -> tuple[list[list[str]], dic
     first = text.lstrip("\ufeff").splitlines()[0]
     delimiter = sniff_delimiter(first)
     _check_delimiter(first, delimiter, path)
+    table = parse_table(text, delimiter)  # a large file: pyarrow (data/fastcsv.py)
+    if table is not None:
+        return table, {"format": "csv", "encoding": enc, "delimiter": delimiter}
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -360,6 +364,12 @@ def _sav_records(path: Path) -> tuple[list[list[str]], dict[str, Any]]:
 def _frame(
     records: list[list[str]], header_rows: int, name_row: int, path: Path
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    if not isinstance(records, list):  # an Arrow table from fastcsv.parse_table
+        names = [str(records.column(j)[name_row - 1]) for j in range(records.num_columns)]
+        if records.num_rows > header_rows and any(n.strip() for n in names):
+            names, notes = _header_names(names, path)
+            return frame_from_table(records, header_rows, names), notes
+        records = [list(map(str, r.values())) for r in records.to_pylist()]
     if not records or not any(c.strip() for r in records for c in r):
         raise InputFileError("the file holds no header and no rows; export it again", path=path)
     if len(records) < header_rows:
