@@ -476,3 +476,9 @@ def test_excessive_quarantine_stops_clean_with_the_dominant_reason(instrument, t
     assert not out.exists()  # nothing written
     result = clean_wave(path, _with(instrument, max_quarantine=0.8), write=False)
     assert result.counts["quarantined_rows"] == 3
+
+
+@pytest.mark.parametrize("raw", ["1,000", "1.000", "5.5"])
+def test_other_numbers_on_a_scale_stay_out_of_range(rules, raw):
+    # '1,000' could be one thousand: it is not read as code 1
+    assert [p.rule for p in rules.label("B1", raw).problems] == ["out_of_range"]

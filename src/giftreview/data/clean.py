@@ -65,6 +65,7 @@ from giftreview.data.schema import check_clean
 from giftreview.data.validate import ColumnRead, Rules, row_ids, run_validation, short
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
+from giftreview.text.csvtext import csv_lines
 from giftreview.text.safety import neutralise_frame
 
 __all__ = [
@@ -441,11 +442,11 @@ def _write(
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> None:
-    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas."""
-    safe = neutralise_frame(frame)
-    safe.to_csv(
-        path, index=False, lineterminator="\n", encoding="utf-8", date_format="%Y-%m-%d %H:%M:%S"
-    )
+    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas. Rendered
+    column by column (:func:`giftreview.text.csvtext.csv_lines`, the bytes of ``to_csv``)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for part in csv_lines(frame, date_format="%Y-%m-%d %H:%M:%S", neutralise=neutralise_frame):
+            fh.write(part)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

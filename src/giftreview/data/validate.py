@@ -445,7 +445,7 @@ def _integer_spelling(text: str) -> str | None:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else None
 
 
-_INTEGERISH = re.compile(r"^[+-]?\d{1,15}(?:[.,]0+)?$")
+_INTEGERISH = re.compile(r"^[+-]?\d{1,15}(?:[.,]0{1,2})?$")  # not 1,000: ambiguous
 
 
 def _problem_cell(rule: str, message: str) -> Cell:
