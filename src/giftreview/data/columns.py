@@ -55,6 +55,8 @@ _WS = _re2_class(PY_WHITESPACE)
 _LB = _re2_class(PY_LINE_BREAKS)
 _WS_IN_LINE = _re2_class("".join(c for c in PY_WHITESPACE if c not in PY_LINE_BREAKS))
 _ZW_TABLE = dict.fromkeys(map(ord, ZERO_WIDTH))
+#: text that " ".join(s.split()) changes: a space at either end, two spaces, other whitespace
+_ODD_SPACING = "^ | $|  |" + _re2_class(PY_WHITESPACE.replace(" ", ""))
 
 
 def distinct(values: pd.Series | pd.api.extensions.ExtensionArray) -> tuple[np.ndarray, pa.Array]:
@@ -83,8 +85,13 @@ def to_arrow(values) -> pa.Array:
 
 def collapse_whitespace(values: pa.Array) -> pa.Array:
     """``" ".join(s.split())`` of every string: runs of whitespace to one space, ends trimmed."""
-    out = pc.replace_substring_regex(values, _WS + "+", " ")
-    return pc.utf8_trim(out, characters=" ")
+    # most answers are already normal: find the others first (a match allocates nothing)
+    odd = pc.match_substring_regex(values, _ODD_SPACING)
+    if not pc.any(odd).as_py():
+        return values
+    fixed = pc.replace_substring_regex(values.filter(odd), _WS + "+", " ")
+    fixed = pc.utf8_trim(fixed, characters=" ")
+    return pc.replace_with_mask(values, odd, fixed)
 
 
 def collapse_lines(values: pa.Array) -> pa.Array:

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from giftreview.data.fastcsv import frame_from_table, parse_table
+from giftreview.data.fastxlsx import sheet_rows
 from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
 from giftreview.errors import InputFileError
 
@@ -283,7 +284,8 @@ def _xlsx_records(
     try:
         names = list(wb.sheetnames)
         name = _pick_sheet(names, sheet, path)
-        rows = _sheet_rows(wb[name])
+        rows = sheet_rows(path, name, _cell_text)  # python-calamine (data/fastxlsx.py)
+        rows = rows if rows is not None else _sheet_rows(wb[name])
         if not _has_id_column(rows, instrument):
             other = [
                 n for n in names if n != name and _has_id_column(_sheet_rows(wb[n]), instrument)

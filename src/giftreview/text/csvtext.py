@@ -65,7 +65,9 @@ def _by_distinct_value(values: pd.Series) -> pa.Array:
 
 
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
-    needs = pc.match_substring_regex(text, f'[{delimiter}"\n]')  # a line feed, not \r: as csv
+    # a line feed, not \r: as csv with "\n" rows; plain substring searches, no regex
+    needs = pc.or_(pc.match_substring(text, delimiter), pc.match_substring(text, '"'))
+    needs = pc.or_(needs, pc.match_substring(text, "\n"))
     quote = pa.scalar('"', pa.large_string())
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
