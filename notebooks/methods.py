@@ -19,7 +19,7 @@
 # the drafted paragraphs use for shares.
 
 # %%
-from giftreview.report import sections as report
+from giftreview import report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults open the first bundled wave).

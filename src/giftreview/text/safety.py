@@ -1,8 +1,8 @@
 """Respondent text is hostile until escaped.
 
-Three defences, used wherever free text leaves the library:
+Defences used wherever free text leaves the library (HTML is escaped by the report templates,
+Jinja2 with autoescape, :mod:`giftreview.report.templating`):
 
-* :func:`escape_html` before text goes into HTML (reports, quotes, tables);
 * :func:`neutralise_formula` before text goes into a CSV or XLSX file a spreadsheet may open
   (OWASP "CSV injection": a cell starting with ``= + - @`` or a tab/CR is run as a formula);
 * :func:`redact_pii` before a quote is published (e-mail addresses, phone numbers, URLs and the
@@ -11,7 +11,6 @@ Three defences, used wherever free text leaves the library:
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 
@@ -21,7 +20,6 @@ __all__ = [
     "EMAIL_RE",
     "URL_RE",
     "PHONE_RE",
-    "escape_html",
     "neutralise_formula",
     "neutralise_frame",
     "redact_pii",
@@ -33,13 +31,6 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # International or local phone numbers: 7+ digits with optional +, spaces, dots, dashes, brackets.
 PHONE_RE = re.compile(r"(?<![\w/])\+?\(?\d[\d\s().\-]{6,}\d(?![\w/])")
-
-
-def escape_html(text: object) -> str:
-    """HTML-escape ``text`` (``<script>`` becomes ``&lt;script&gt;``); NA becomes ``""``."""
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    return html.escape(str(text), quote=True)
 
 
 def neutralise_formula(value: object) -> object:
