@@ -479,7 +479,7 @@ def load_clean(wave_dir: Path | str, instrument: Instrument | None = None) -> pd
         raise InputFileError("no clean table here; run `giftreview clean RAW` first", path=path)
     from giftreview.data.schema import check_clean
 
-    return check_clean(pd.read_parquet(path), instrument, path=path)
+    return check_clean(pd.read_parquet(path), instrument, path=path, complete=False)
 
 
 def load_manifest(wave_dir: Path | str) -> dict[str, Any]:

@@ -103,10 +103,17 @@ def _no_answer_with_missing_code(pairs: list[tuple[str, str]]) -> pa.Check:
 
 
 def check_clean(
-    clean: pd.DataFrame, instrument: Instrument | None, *, path: Path | str | None = None
+    clean: pd.DataFrame,
+    instrument: Instrument | None,
+    *,
+    path: Path | str | None = None,
+    complete: bool = True,
 ) -> pd.DataFrame:
     """Check ``clean`` against :func:`clean_schema` (or :func:`core_schema` without an
     instrument), collecting every failure; return it unchanged.
+
+    ``complete=False`` lets columns be absent (a table read back may hold a subset, e.g. a
+    simulated one); those present are still checked.
 
     Raises
     ------
@@ -114,6 +121,8 @@ def check_clean(
         Naming the file, each failing column and check, a few failing values, and the fix.
     """
     schema = clean_schema(instrument) if instrument is not None else core_schema()
+    if not complete:
+        schema = schema.update_columns({name: {"required": False} for name in schema.columns})
     try:
         schema.validate(clean, lazy=True)
     except pa.errors.SchemaErrors as exc:
