@@ -14,7 +14,10 @@ message (no traceback) and exits with the error's code. Exit codes:
 70    an unexpected internal error (a bug: please report it with the message)
 ====  ==========================================================================
 
-Commands are defined here as thin wrappers; the work is done by the library modules.
+Commands are defined here as thin wrappers; the work is done by the library modules. Each
+command imports the library modules it needs inside its function (each such line says
+"deferred: start-up"): importing pandas, scipy and papermill for every command would make
+``giftreview --help`` take seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from giftreview.errors import GiftreviewError
+from giftreview import paths
+from giftreview.errors import ArgumentError, GiftreviewError
+from giftreview.paths import is_under_raw, processed_dir
 
 __all__ = [
     "app",
@@ -98,10 +103,12 @@ def validate_command(
     """
     from rich.console import Console as _Console
 
-    from giftreview.data.validate import rule_counts_table, validate_file, validation_lines
-    from giftreview.errors import ArgumentError
-    from giftreview.paths import is_under_raw
-    from giftreview.text.safety import neutralise_frame
+    from giftreview.data.validate import (  # deferred: start-up
+        rule_counts_table,
+        validate_file,
+        validation_lines,
+    )
+    from giftreview.text.safety import neutralise_frame  # deferred: start-up
 
     if out is not None and is_under_raw(out):
         raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
@@ -139,7 +146,11 @@ def clean_command(
     """
     from rich.console import Console as _Console
 
-    from giftreview.data.clean import accounting_line, clean_wave, summary_table
+    from giftreview.data.clean import (  # deferred: start-up
+        accounting_line,
+        clean_wave,
+        summary_table,
+    )
 
     result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
     stdout = _Console()
@@ -162,8 +173,8 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
-    from giftreview.data.draft import write_draft
-    from giftreview.data.instrument import load_instrument
+    from giftreview.data.draft import write_draft  # deferred: start-up
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
 
     path = write_draft(raw, out, force=force)
     inst = load_instrument(path)
@@ -192,7 +203,7 @@ def compare_command(
     k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
 ) -> None:
     """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
-    from giftreview.pipeline.compare import render_comparison
+    from giftreview.pipeline.compare import render_comparison  # deferred: start-up
 
     written = render_comparison(
         wave_a,
@@ -211,7 +222,7 @@ def compare_command(
 
 def _update_reports_index(out_dir: Path) -> None:
     """Refresh reports/index.html, the page linking every report, when out_dir is under it."""
-    from giftreview.report.index import write_reports_index
+    from giftreview.report.index import write_reports_index  # deferred: start-up
 
     index = write_reports_index(out_dir)
     if index is not None:
@@ -228,7 +239,7 @@ def tutorial_command(
     ] = None,
 ) -> None:
     """Render the tutorial notebook to HTML: student and/or teacher version."""
-    from giftreview.pipeline.tutorial import render_tutorial
+    from giftreview.pipeline.tutorial import render_tutorial  # deferred: start-up
 
     written = render_tutorial(version, out=out)
     for kind, path in written.items():
@@ -262,12 +273,15 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    cell_timeout: Annotated[
+        float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
+    ] = 600.0,
 ) -> None:
     """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from giftreview import paths
-    from giftreview.pipeline.run import RunSettings, default_raw, run_report
+    from giftreview.pipeline.plan import RunSettings, default_raw  # deferred: start-up
+    from giftreview.pipeline.run import run_report  # deferred: start-up
 
     settings = RunSettings(
         raw=raw or default_raw(),
@@ -277,6 +291,7 @@ def run_command(
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
+        cell_timeout=cell_timeout,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -303,10 +318,9 @@ def run_command(
 # ---- issue 4: coding export / import / reliability (owner: open answers) ----------------------
 def _coding_inputs(wave: str, qid: str, instrument: Path | None):
     """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
-    from giftreview.data.instrument import load_instrument
-    from giftreview.data.io import load_clean
-    from giftreview.paths import processed_dir
-    from giftreview.text.coding import codebook_for
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
+    from giftreview.data.io import load_clean  # deferred: start-up
+    from giftreview.text.coding import codebook_for  # deferred: start-up
 
     folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
     inst = load_instrument(instrument)
@@ -371,7 +385,7 @@ def coding_export_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Write a coding sheet: one row per answer, one 0/1 column per theme."""
-    from giftreview.text.coding import code_question, export_sheet
+    from giftreview.text.coding import code_question, export_sheet  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
@@ -398,8 +412,12 @@ def coding_import_command(
 
     Writes data/processed/<wave>/coding/<QID>_codes.csv (the final codes with their source).
     """
-    from giftreview.text.coding import code_question, import_sheets, theme_frequencies
-    from giftreview.text.safety import neutralise_frame
+    from giftreview.text.coding import (  # deferred: start-up
+        code_question,
+        import_sheets,
+        theme_frequencies,
+    )
+    from giftreview.text.safety import neutralise_frame  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
@@ -427,8 +445,8 @@ def coding_reliability_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Agreement between coders per theme and overall: %, Cohen's kappa, Krippendorff's alpha."""
-    from giftreview.analysis.reliability import reliability
-    from giftreview.text.coding import import_sheets
+    from giftreview.analysis.reliability import reliability  # deferred: start-up
+    from giftreview.text.coding import import_sheets  # deferred: start-up
 
     _, data, _, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data)
@@ -458,10 +476,9 @@ def breakdown_command(
     from rich.console import Console as _Console
     from rich.table import Table
 
-    from giftreview.analysis import disclosure, stats
-    from giftreview.data.instrument import load_instrument
-    from giftreview.data.io import load_clean
-    from giftreview.paths import processed_dir
+    from giftreview.analysis import disclosure, stats  # deferred: start-up
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
+    from giftreview.data.io import load_clean  # deferred: start-up
 
     folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
     inst = load_instrument(instrument)

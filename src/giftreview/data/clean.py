@@ -55,6 +55,7 @@ from giftreview.data.instrument import (
     Instrument,
     Question,
     bin_column,
+    bin_counts,
     load_instrument,
     missing_column,
     option_column,
@@ -335,9 +336,10 @@ def _question_columns(
     elif q.type == "count":
         numbers = np.array([np.nan if v is None else v for v in values], dtype=float)
         out[q.id] = pd.array(numbers[at], dtype="Float64")
-        bins = [b.label for b in q.bins]
-        codes = pd.Categorical([count_bin(v, q) for v in values], categories=bins).codes
-        out[bin_column(q.id)] = pd.Categorical.from_codes(codes[at], categories=bins, ordered=True)
+        binned = bin_counts(numbers, q.bins)  # one bin per distinct value, then taken
+        out[bin_column(q.id)] = pd.Categorical.from_codes(
+            binned.codes[at], categories=binned.categories, ordered=True
+        )
     elif q.type == "multi":
         for o in q.options:
             code = str(o.code)
@@ -359,15 +361,8 @@ def count_bin(value: float | None, question: Question) -> str | None:
     A midpoint between two bins (2.5, between ``1-2`` and ``3-5``) goes to the lower bin; a value
     above the last bin's ``max`` has no bin (NA).
     """
-    if value is None or pd.isna(value):
-        return None
-    below = [b for b in question.bins if b.min <= value]
-    if not below:
-        return None
-    last = below[-1]
-    if last is question.bins[-1] and last.max is not None and value > last.max:
-        return None
-    return last.label
+    label = bin_counts([value], question.bins)[0]
+    return None if pd.isna(label) else label
 
 
 def _quarantine(data: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
