@@ -242,7 +242,7 @@ def _csv_records(path: Path, encoding: str | None) -> tuple[list[list[str]], dic
         raise InputFileError(f"cannot decode as {encoding!r}: {exc}", path=path) from None
     if not text.strip():
         raise InputFileError("the file holds only blank space; export the survey again", path=path)
-    first = text.lstrip("\ufeff").splitlines()[0]
+    first = text[: 1 << 20].lstrip("\ufeff").splitlines()[0]  # not a copy of the whole file
     delimiter = sniff_delimiter(first)
     _check_delimiter(first, delimiter, path)
     table = parse_table(text, delimiter)  # a large file: pyarrow (data/fastcsv.py)
