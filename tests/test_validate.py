@@ -429,7 +429,7 @@ def test_count_min_max_from_the_instrument(instrument):
 @pytest.mark.parametrize("raw", ["5.0", "05", "+5", "5,0", " 05 "])
 def test_numeric_spellings_of_a_scale_code_are_normalised(rules, raw):
     cell = rules.label("B1", raw)
-    assert (cell.value, cell.rule, cell.problems) == ("Very important", "code_to_label", [])
+    assert (cell.value, cell.rule, cell.problems) == ("Very important", "numeric_code", [])
 
 
 def test_date_beyond_timestamps_is_flagged_and_set_missing(instrument, tmp_path):

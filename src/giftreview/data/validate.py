@@ -118,6 +118,7 @@ class Rule(StrEnum):
     MISSING_CODE = "missing_code"
     ALIAS = "alias"
     CODE_TO_LABEL = "code_to_label"
+    NUMERIC_CODE = "numeric_code"
     NUMBER_WORD = "number_word"
     NUMBER_WITH_UNIT = "number_with_unit"
     APPROXIMATE_NUMBER = "approximate_number"  # *
@@ -278,8 +279,8 @@ class Rules:
         code = _integer_spelling(text)
         levels = self.instrument.levels_of(qid) if code is not None else []
         label = next((o.label for o in levels if str(o.code) == code), None)
-        if label is not None:  # '05', '5.0' spell code 5
-            return Cell(value=label, rule="code_to_label", after=label)
+        if label is not None:  # '05', '5.0' spell code 5: audited cell by cell
+            return Cell(value=label, rule=Rule.NUMERIC_CODE, after=label)
         if q.type == "rating" and _NUMBER.match(text):
             codes = [str(lv.code) for lv in self.instrument.levels_of(qid)]
             return _problem_cell(
@@ -593,6 +594,7 @@ def expected_columns(instrument: Instrument) -> list[str]:
         cols.append(q.raw_column)
         if q.other_column:
             cols.append(q.other_column)
+        cols += q.option_columns  # read_raw joins them into q.raw_column
     return list(dict.fromkeys(cols))
 
 
