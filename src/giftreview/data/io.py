@@ -29,6 +29,7 @@ import pandas as pd
 from giftreview.data.fastcsv import frame_from_table, parse_table
 from giftreview.data.fastxlsx import sheet_rows
 from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
+from giftreview.data.schema import check_clean
 from giftreview.errors import InputFileError
 
 __all__ = [
@@ -499,8 +500,6 @@ def load_clean(wave_dir: Path | str, instrument: Instrument | None = None) -> pd
     path = Path(wave_dir) / "clean.parquet"
     if not path.exists():
         raise InputFileError("no clean table here; run `giftreview clean RAW` first", path=path)
-    from giftreview.data.schema import check_clean
-
     return check_clean(pd.read_parquet(path), instrument, path=path, complete=False)
 
 
