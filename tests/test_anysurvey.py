@@ -128,7 +128,8 @@ def test_numeric_codes_are_one_recode_table_not_per_cell_changes(bfi_clean):
 
 def test_clean_warns_when_most_rows_are_quarantined(tmp_path, run_cli):
     # the old draft's mistake: a question column (A1, six values) taken as the id, so 2,794 of
-    # 2,800 rows repeat an id; cleaning still succeeds (exit 0) but says the instrument is wrong
+    # 2,800 rows repeat an id; more than max_quarantine (0.5): cleaning stops with exit 5
+    # (issue 10) and says the instrument is wrong
     spec = _spec(BFI / "instrument.yaml")
     spec["raw"]["respondent_id"] = "A1"
     spec["questions"][3]["items"] = spec["questions"][3]["items"][1:]  # A1 is no item now
@@ -137,8 +138,8 @@ def test_clean_warns_when_most_rows_are_quarantined(tmp_path, run_cli):
     inst.write_text(yaml.safe_dump(spec), encoding="utf-8")
     code, out = run_cli(["clean", str(BFI / "bfi.csv"), "--instrument", str(inst),
                          "--out", str(tmp_path / "out")])  # fmt: skip
-    assert code == 0
-    assert "rows are quarantined" in out and "check raw.respondent_id" in out
+    assert code == 5
+    assert "2794 of 2800 rows" in out and "max_quarantine" in out and "raw.respondent_id" in out
     code, out = run_cli(["clean", str(BFI / "bfi.csv"), "--instrument", str(BFI / "instrument.yaml"),
                          "--out", str(tmp_path / "ok")])  # fmt: skip
     assert code == 0 and "quarantined (see" not in out

@@ -48,9 +48,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from giftreview import __version__
+from giftreview.data.columns import distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
     Question,
@@ -62,9 +66,11 @@ from giftreview.data.instrument import (
     other_column,
 )
 from giftreview.data.io import RawTable, read_raw
-from giftreview.data.validate import Rules, run_validation, short
+from giftreview.data.schema import check_clean
+from giftreview.data.validate import ColumnRead, Rules, row_ids, run_validation, short
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
+from giftreview.text.csvtext import csv_lines
 from giftreview.text.safety import neutralise_frame
 
 __all__ = [
@@ -128,6 +134,7 @@ def clean_wave(
     out_dir: Path | str | None = None,
     sheet: str | int | None = None,
     write: bool = True,
+    max_quarantine: float | None = None,
 ) -> CleanResult:
     """Validate and clean one raw export; write ``data/processed/<wave>/``.
 
@@ -145,6 +152,9 @@ def clean_wave(
         XLSX sheet (name or 0-based index).
     write
         False to compute without writing (``out_dir`` of the result is then None).
+    max_quarantine
+        Largest share of the raw rows that may be quarantined (default the instrument's
+        ``max_quarantine``, 0.5); above it nothing is written and cleaning stops.
 
     Returns
     -------
@@ -154,7 +164,9 @@ def clean_wave(
     Raises
     ------
     InputFileError, DataValidationError, ArgumentError
-        Unreadable file; required column missing; output folder under ``data/raw``.
+        Unreadable file; required column missing or more than ``max_quarantine`` of the rows
+        quarantined (the message names the most frequent reason); output folder under
+        ``data/raw``.
     """
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
@@ -168,6 +180,9 @@ def clean_wave(
         )
     raw = read_raw(raw_path, instrument, sheet=sheet)
     clean, audit, quarantine, validation = clean_table(raw, instrument, wave)
+    limit = instrument.max_quarantine if max_quarantine is None else max_quarantine
+    _check_quarantine_share(raw_path.name, len(raw.data), quarantine, limit)
+    check_clean(clean, instrument, path=raw_path.name)
     audit, recodes = recode_table(audit)
     manifest = _manifest(raw, instrument, wave, clean, quarantine, validation, audit)
     manifest["recoded_cells"] = int(recodes["cells"].sum())
@@ -204,13 +219,17 @@ def clean_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clean a :class:`RawTable` in memory: ``(clean, audit, quarantine, validation)``.
 
+    Each column is read once per distinct spelling (:func:`~giftreview.data.validate.read_columns`,
+    shared with validation); the clean columns, the audit rows and the quarantine are built from
+    those readings with whole-column joins, never cell by cell.
+
     Raises :class:`DataValidationError` if a row were lost (``raw rows != clean + quarantined``).
     """
     rules = Rules(instrument)
-    validation, data, plan = run_validation(raw, instrument, rules)
-    kept = data.drop(index=plan.index)
-    values, audit = _read_cells(kept, instrument, rules)
-    clean = _assemble(kept, values, instrument, wave)
+    validation, data, plan, reads = run_validation(raw, instrument, rules)
+    keep = np.flatnonzero(~data.index.isin(plan.index))
+    audit = _audit(data, keep, reads, instrument)
+    clean = _assemble(data, keep, reads, instrument, wave)
     quarantine = _quarantine(data, plan)
     if len(raw.data) != len(clean) + len(quarantine):
         raise DataValidationError(
@@ -220,99 +239,154 @@ def clean_table(
     return clean, audit, quarantine, validation
 
 
+def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, limit: float):
+    """Stop when more than ``limit`` of the rows are quarantined: the export or the instrument
+    is then wrong (a shifted header, the wrong id column), and a report would mislead."""
+    if not raw_rows or len(quarantine) <= limit * raw_rows:
+        return
+    reasons = quarantine["reason"].value_counts()
+    top, n = str(reasons.index[0]), int(reasons.iloc[0])
+    raise DataValidationError(
+        f"{file}: {len(quarantine)} of {raw_rows} rows ({len(quarantine) / raw_rows:.0%}) would "
+        f"be quarantined, more than max_quarantine {limit:.0%}; most as {top!r} ({n} rows"
+        f"{', e.g. row ' + str(quarantine.loc[quarantine['reason'] == top, 'source_row'].iloc[0])}"
+        "). Nothing was written. See every row with `giftreview validate RAW --out report.csv`; "
+        "fix the export or the instrument (raw.respondent_id, raw.header_rows), or raise "
+        "max_quarantine in the instrument"
+    )
+
+
 # ---- cells ------------------------------------------------------------------------------------
-def _read_cells(
-    kept: pd.DataFrame, instrument: Instrument, rules: Rules
-) -> tuple[dict[str, list], pd.DataFrame]:
-    """Read every instrument cell of the kept rows; audit every change."""
-    id_col = instrument.raw.respondent_id
-    columns = [c for c in _instrument_columns(instrument) if c in kept.columns]
-    values: dict[str, list] = {c: [] for c in columns}
-    audit: list[tuple] = []
-    for row, record in kept.astype(object).to_dict("index").items():
-        rid = str(record[id_col]).strip()
-        for col in columns:
-            raw = str(record[col])
-            cell = rules.read(col, raw, record)
-            values[col].append(cell)
-            if cell.rule is not None:
-                audit.append((row, rid, col, short(raw, 2000), cell.after, cell.rule))
-    return values, pd.DataFrame(audit, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
-
-
-def _instrument_columns(instrument: Instrument) -> list[str]:
-    raw = instrument.raw
-    cols = [c for c in (raw.respondent_id, raw.organization, raw.submitted) if c]
-    for q in instrument.questions:
-        cols += [q.raw_column] + ([q.other_column] if q.other_column else [])
-    return list(dict.fromkeys(cols))
+def _audit(
+    data: pd.DataFrame, keep: np.ndarray, reads: dict[str, ColumnRead], instrument: Instrument
+) -> pd.DataFrame:
+    """One audit row per changed cell of the kept rows, in raw order (row, then column)."""
+    parts = []
+    for order, (col, read) in enumerate(reads.items()):
+        changed = np.fromiter((r is not None for r in read.rule), bool, len(read.rule))
+        pos = keep[changed[read.codes[keep]]]
+        if not len(pos):
+            continue
+        u = read.codes[pos]
+        uniq = np.unique(u)
+        at = np.searchsorted(uniq, u)
+        before = np.asarray([short(t, 2000) for t in read.texts("raw", uniq)], dtype=object)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "pos": pos,
+                    "order": order,
+                    "column": col,
+                    "before": before[at],
+                    "after": read.texts("after", uniq)[at],
+                    "rule": read.rule[uniq][at],
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
+    found = pd.concat(parts, ignore_index=True).sort_values(["pos", "order"], kind="stable")
+    pos = found["pos"].to_numpy()
+    found = found.assign(
+        source_row=data.index.to_numpy()[pos], respondent_id=row_ids(data, instrument)[pos]
+    )
+    return found[AUDIT_COLUMNS].reset_index(drop=True).astype({"source_row": "int64"})
 
 
 def _assemble(
-    kept: pd.DataFrame, values: dict[str, list], instrument: Instrument, wave: str
+    data: pd.DataFrame,
+    keep: np.ndarray,
+    reads: dict[str, ColumnRead],
+    instrument: Instrument,
+    wave: str,
 ) -> pd.DataFrame:
     """The clean table of docs/data-contract.md, one row per kept respondent in raw order."""
-    n = len(kept)
+    n = len(keep)
     raw = instrument.raw
     out: dict[str, Any] = {
-        "respondent_id": _text(values[raw.respondent_id], n),
-        "organization": _text(values.get(raw.organization), n),
+        "respondent_id": _text(reads.get(raw.respondent_id), keep),
+        "organization": _text(reads.get(raw.organization), keep),
         "submitted": pd.array(
-            [c.value for c in values[raw.submitted]] if raw.submitted in values else [None] * n,
+            reads[raw.submitted].value[reads[raw.submitted].codes[keep]]
+            if raw.submitted in reads
+            else np.full(n, np.datetime64("NaT", "ns")),
             dtype="datetime64[ns]",
         ),
-        "wave": pd.array([wave] * n, dtype="string"),
-        "source_row": pd.array(list(kept.index), dtype="int64"),
+        "wave": pd.array(np.full(n, wave, dtype=object), dtype="string"),
+        "source_row": pd.array(data.index.to_numpy()[keep], dtype="int64"),
     }
     for q in instrument.questions:
         out |= _question_columns(
-            q, values.get(q.raw_column), values.get(q.other_column), instrument, n
+            q, reads.get(q.raw_column), reads.get(q.other_column or ""), instrument, keep
         )
-    for col in kept.columns:
-        if col not in values:
-            out[f"{_EXTRA}{col}"] = pd.array(
-                [v if str(v).strip() else None for v in kept[col]], dtype="string"
+    for col in data.columns:
+        if col not in reads:
+            codes, spellings = distinct(data[col])
+            kept = pc.if_else(
+                pa.array(is_blank(spellings)), pa.scalar(None, pa.large_string()), spellings
             )
+            out[f"{_EXTRA}{col}"] = _strings(kept, codes[keep])
     return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
 _EXTRA = EXTRA_PREFIX
 
 
-def _text(cells: list | None, n: int) -> pd.arrays.StringArray:
-    if cells is None:
-        return pd.array([None] * n, dtype="string")
-    return pd.array([c.value if c.value is not None else None for c in cells], dtype="string")
+def _strings(values: pa.Array, u: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return pd.array(values.take(pa.array(u, pa.int64())), dtype="string")
 
 
-def _missing(cells: list | None, n: int):
-    if cells is None:
-        return pd.array([None] * n, dtype="string")
-    return pd.array([c.missing for c in cells], dtype="string")
+def _text(read: ColumnRead | None, keep: np.ndarray):
+    if read is None:
+        return pd.array([None] * len(keep), dtype="string")
+    if isinstance(read.value, pa.Array):
+        return _strings(read.value, read.codes[keep])
+    return pd.array(read.value[read.codes[keep]], dtype="string")
+
+
+def _missing(read: ColumnRead | None, keep: np.ndarray):
+    if read is None:
+        return pd.array([None] * len(keep), dtype="string")
+    return pd.array(read.missing[read.codes[keep]], dtype="string")
 
 
 def _question_columns(
-    q: Question, cells: list | None, other: list | None, instrument: Instrument, n: int
+    q: Question,
+    read: ColumnRead | None,
+    other: ColumnRead | None,
+    instrument: Instrument,
+    keep: np.ndarray,
 ) -> dict[str, Any]:
-    values = [c.value for c in cells] if cells is not None else [None] * n
+    """The clean columns of one question; each computed on the distinct spellings, then taken."""
+    n = len(keep)
+    values = read.value if read is not None else np.full(1, None, dtype=object)
+    at = read.codes[keep] if read is not None else np.zeros(n, dtype=np.intp)
     out: dict[str, Any] = {}
     if q.type in ("single", "rating"):
         labels = [o.label for o in instrument.levels_of(q.id)]
-        out[q.id] = pd.Categorical(values, categories=labels, ordered=q.type == "rating")
+        codes = pd.Categorical(values, categories=labels).codes
+        out[q.id] = pd.Categorical.from_codes(
+            codes[at], categories=labels, ordered=q.type == "rating"
+        )
     elif q.type == "count":
-        out[q.id] = pd.array(values, dtype="Float64")
-        out[bin_column(q.id)] = bin_counts(values, q.bins)
+        numbers = np.array([np.nan if v is None else v for v in values], dtype=float)
+        out[q.id] = pd.array(numbers[at], dtype="Float64")
+        binned = bin_counts(numbers, q.bins)  # one bin per distinct value, then taken
+        out[bin_column(q.id)] = pd.Categorical.from_codes(
+            binned.codes[at], categories=binned.categories, ordered=True
+        )
     elif q.type == "multi":
         for o in q.options:
             code = str(o.code)
-            out[option_column(q.id, o.code)] = pd.array(
-                [None if not v else code in v for v in values], dtype="boolean"
-            )
+            chosen = np.array([-1 if not v else int(code in v) for v in values], dtype=np.int8)[at]
+            out[option_column(q.id, o.code)] = pd.arrays.BooleanArray(chosen == 1, chosen == -1)
         if q.other_column:
-            out[other_column(q.id)] = _text(other, n)
+            out[other_column(q.id)] = _text(other, keep)
+    elif read is not None:
+        out[q.id] = _text(read, keep)
     else:
-        out[q.id] = pd.array(values, dtype="string")
-    out[missing_column(q.id)] = _missing(cells, n)
+        out[q.id] = pd.array([None] * n, dtype="string")
+    out[missing_column(q.id)] = _missing(read, keep)
     return out
 
 
@@ -400,11 +474,11 @@ def _write(
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> None:
-    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas."""
-    safe = neutralise_frame(frame)
-    safe.to_csv(
-        path, index=False, lineterminator="\n", encoding="utf-8", date_format="%Y-%m-%d %H:%M:%S"
-    )
+    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas. Rendered
+    column by column (:func:`giftreview.text.csvtext.csv_lines`, the bytes of ``to_csv``)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for part in csv_lines(frame, date_format="%Y-%m-%d %H:%M:%S", neutralise=neutralise_frame):
+            fh.write(part)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

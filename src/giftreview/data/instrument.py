@@ -193,6 +193,8 @@ class Question(_Model):
     number_words: dict[str, float] = Field(
         default_factory=dict, description="count: words read as numbers, e.g. none: 0"
     )
+    min: float | None = Field(default=None, description="count: smallest plausible value")
+    max: float | None = Field(default=None, description="count: largest plausible value")
     codebook: str | None = Field(
         default=None, description="open: codebook file (relative to the instrument)"
     )
@@ -217,6 +219,10 @@ class Question(_Model):
             raise ValueError("type 'rating' needs 'scale' (the name of an entry under 'scales')")
         if t == "count" and not self.bins:
             raise ValueError("type 'count' needs 'bins' (label, min, max) for the report")
+        if t != "count" and (self.min is not None or self.max is not None):
+            raise ValueError(f"'min'/'max' apply to count questions only; this one is '{t}'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}; swap them")
         if self.options:
             codes = [str(o.code) for o in self.options]
             dup = sorted({c for c in codes if codes.count(c) > 1})
@@ -336,6 +342,11 @@ class RawLayout(_Model):
     )
     organization: str | None = "organization"
     submitted: str | None = "submitted"
+    decimal_mark: Literal[".", ","] | None = Field(
+        default=None,
+        description="the export's decimal mark; the other one then separates thousands. Unset: "
+        "'1,000' and '1.000' are ambiguous and set missing",
+    )
 
     @field_validator("respondent_id", mode="before")
     @classmethod
@@ -463,6 +474,12 @@ class Instrument(_Model):
     parts: list[Part] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
     sections: list[Section] = Field(default_factory=list)
+    max_quarantine: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="clean stops (exit 5) when a larger share of the rows is quarantined",
+    )
     contacted: dict[str, int] | None = Field(
         default=None,
         description="units contacted per option code of group_by (post-stratification totals)",

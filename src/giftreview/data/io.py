@@ -26,7 +26,10 @@ from typing import Any
 
 import pandas as pd
 
+from giftreview.data.fastcsv import frame_from_table, parse_table
+from giftreview.data.fastxlsx import sheet_rows
 from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
+from giftreview.data.schema import check_clean
 from giftreview.errors import InputFileError
 
 __all__ = [
@@ -262,9 +265,12 @@ def _csv_records(path: Path, encoding: str | None) -> tuple[list[list[str]], dic
         raise InputFileError(f"cannot decode as {encoding!r}: {exc}", path=path) from None
     if not text.strip():
         raise InputFileError("the file holds only blank space; export the survey again", path=path)
-    first = text.lstrip("\ufeff").splitlines()[0]
+    first = text[: 1 << 20].lstrip("\ufeff").splitlines()[0]  # not a copy of the whole file
     delimiter = sniff_delimiter(first)
     _check_delimiter(first, delimiter, path)
+    table = parse_table(text, delimiter)  # a large file: pyarrow (data/fastcsv.py)
+    if table is not None:
+        return table, {"format": "csv", "encoding": enc, "delimiter": delimiter}
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -301,7 +307,8 @@ def _xlsx_records(
     try:
         names = list(wb.sheetnames)
         name = _pick_sheet(names, sheet, path)
-        rows = _sheet_rows(wb[name])
+        rows = sheet_rows(path, name, _cell_text)  # python-calamine (data/fastxlsx.py)
+        rows = rows if rows is not None else _sheet_rows(wb[name])
         if not _has_id_column(rows, instrument):
             other = [
                 n for n in names if n != name and _has_id_column(_sheet_rows(wb[n]), instrument)
@@ -382,6 +389,12 @@ def _sav_records(path: Path) -> tuple[list[list[str]], dict[str, Any]]:
 def _frame(
     records: list[list[str]], header_rows: int, name_row: int, path: Path
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    if not isinstance(records, list):  # an Arrow table from fastcsv.parse_table
+        names = [str(records.column(j)[name_row - 1]) for j in range(records.num_columns)]
+        if records.num_rows > header_rows and any(n.strip() for n in names):
+            names, notes = _header_names(names, path)
+            return frame_from_table(records, header_rows, names), notes
+        records = [list(map(str, r.values())) for r in records.to_pylist()]
     if not records or not any(c.strip() for r in records for c in r):
         raise InputFileError("the file holds no header and no rows; export it again", path=path)
     if len(records) < header_rows:
@@ -464,13 +477,19 @@ def _note(path, row, column, value, rule, action, message) -> dict[str, Any]:
 
 
 # ---- cleaned outputs --------------------------------------------------------------------------
-def load_clean(wave_dir: Path | str) -> pd.DataFrame:
+def load_clean(wave_dir: Path | str, instrument: Instrument | None = None) -> pd.DataFrame:
     """Read the clean table of one wave (``<wave_dir>/clean.parquet``) with its dtypes.
+
+    The table is checked against the pandera schema of the data contract
+    (:func:`giftreview.data.schema.check_clean`, ``lazy=True``): with ``instrument``, every
+    column; without, the columns every clean table has.
 
     Parameters
     ----------
     wave_dir
         A folder written by :func:`giftreview.data.clean.clean_wave` (``data/processed/<wave>``).
+    instrument
+        The instrument the wave was cleaned with (checks every answer column), or None.
 
     Returns
     -------
@@ -481,7 +500,7 @@ def load_clean(wave_dir: Path | str) -> pd.DataFrame:
     path = Path(wave_dir) / "clean.parquet"
     if not path.exists():
         raise InputFileError("no clean table here; run `giftreview clean RAW` first", path=path)
-    return pd.read_parquet(path)
+    return check_clean(pd.read_parquet(path), instrument, path=path, complete=False)
 
 
 def load_manifest(wave_dir: Path | str) -> dict[str, Any]:

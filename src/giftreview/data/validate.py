@@ -9,8 +9,7 @@ text, dates), so the validation report and the cleaning audit always agree.
 * structure: header names differing only in case/spaces, extra columns (kept), optional
   question columns that are absent (set missing); a missing *required* column stops with a
   :class:`~giftreview.errors.DataValidationError` naming the closest columns present;
-* cell values, checked by a pandera schema built from the instrument and run with
-  ``lazy=True`` (unknown labels with the closest valid labels suggested by rapidfuzz,
+* cell values (unknown labels with the closest valid labels suggested by rapidfuzz,
   out-of-range codes, unreadable counts and dates, cells over :data:`MAX_CELL_CHARS`);
 * normalisations worth a look (counts written as ranges or words, "Other" text without the
   "Other" option, non-ISO dates);
@@ -18,6 +17,13 @@ text, dates), so the validation report and the cleaning audit always agree.
   submission is kept).
 
 Columns of the report (``validation.csv``): see :data:`VALIDATION_COLUMNS`.
+
+Work is per distinct value per column, never per cell (:func:`read_columns`): survey columns
+hold few distinct spellings, so each is read once by :class:`Rules` and the result is broadcast
+to the rows with whole-column joins; open text is normalised by vectorised string kernels
+(:mod:`giftreview.data.columns`); duplicate rows are found by hashing. The problems and the
+audit rows are frames built from those readings. The clean table's own contract is a pandera
+schema (:mod:`giftreview.data.schema`).
 rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similarity.
 """
 
@@ -31,10 +37,21 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process, utils
 
+from giftreview.data.columns import (
+    char_length,
+    collapse_lines,
+    collapse_whitespace,
+    distinct,
+    ids_key,
+    is_blank,
+    strip,
+)
 from giftreview.data.instrument import (
     Instrument,
     Question,
@@ -58,8 +75,10 @@ __all__ = [
     "expected_columns",
     "required_columns",
     "check_structure",
-    "raw_schema",
-    "cell_failures",
+    "ColumnRead",
+    "read_columns",
+    "read_column",
+    "row_ids",
     "cell_issues",
     "quarantine_plan",
     "validate_raw",
@@ -68,6 +87,7 @@ __all__ = [
     "validation_lines",
     "rule_counts",
     "rule_counts_table",
+    "MAX_EXACT_COUNT",
 ]
 
 VALIDATION_COLUMNS = [
@@ -98,11 +118,13 @@ class Rule(StrEnum):
     MISSING_CODE = "missing_code"
     ALIAS = "alias"
     CODE_TO_LABEL = "code_to_label"
+    NUMERIC_CODE = "numeric_code"
     NUMBER_WORD = "number_word"
     NUMBER_WITH_UNIT = "number_with_unit"
     APPROXIMATE_NUMBER = "approximate_number"  # *
     RANGE_MIDPOINT = "range_midpoint"  # *
     LOWER_BOUND = "lower_bound"  # *
+    THOUSANDS_SEPARATOR = "thousands_separator"  # *
     DATE_FORMAT = "date_format"  # *
     OTHER_TEXT_IMPLIES_OTHER = "other_text_implies_other"  # *
     # a cell cleaning cannot read: set missing
@@ -112,6 +134,7 @@ class Rule(StrEnum):
     UNKNOWN_OPTION = "unknown_option"
     CELL_TOO_LONG = "cell_too_long"
     UNREADABLE_DATE = "unreadable_date"
+    AMBIGUOUS_NUMBER = "ambiguous_number"
     # the file's columns
     HEADER_RENAMED = "header_renamed"  # *
     EXTRA_COLUMN = "extra_column"
@@ -131,12 +154,14 @@ SET_MISSING_RULES = (
     Rule.UNKNOWN_OPTION,
     Rule.CELL_TOO_LONG,
     Rule.UNREADABLE_DATE,
+    Rule.AMBIGUOUS_NUMBER,
 )
 #: normalisations reported as warnings (the others, e.g. alias spellings, are only audited)
 REPORTED_NORMALISATIONS = (
     Rule.RANGE_MIDPOINT,
     Rule.APPROXIMATE_NUMBER,
     Rule.LOWER_BOUND,
+    Rule.THOUSANDS_SEPARATOR,
     Rule.OTHER_TEXT_IMPLIES_OTHER,
     Rule.DATE_FORMAT,
     Rule.HEADER_RENAMED,
@@ -251,6 +276,11 @@ class Rules:
 
     def _bad_label(self, qid: str, text: str) -> Cell:
         q = self.instrument.question(qid)
+        code = _integer_spelling(text)
+        levels = self.instrument.levels_of(qid) if code is not None else []
+        label = next((o.label for o in levels if str(o.code) == code), None)
+        if label is not None:  # '05', '5.0' spell code 5: audited cell by cell
+            return Cell(value=label, rule=Rule.NUMERIC_CODE, after=label)
         if q.type == "rating" and _NUMBER.match(text):
             codes = [str(lv.code) for lv in self.instrument.levels_of(qid)]
             return _problem_cell(
@@ -328,21 +358,35 @@ class Rules:
         return next(o.label for o in self.instrument.levels_of(qid) if str(o.code) == code)
 
     def count(self, qid: str, raw: str) -> Cell:
-        """Read a count: digits, ranges (midpoint), 'about 10', '12 staff', number words."""
+        """Read a count: digits, ranges (midpoint), 'about 10', '12 staff', number words.
+
+        Thousands separators follow ``raw.decimal_mark``; without it ``1,000`` and ``1.000`` are
+        ambiguous (set missing). Negative, infinite, overflowing (beyond 2**53, where floats stop
+        counting exactly) and values outside the question's ``min``/``max`` are out of range.
+        """
         text = raw.strip()
         early = self._blank_or_missing(qid, raw)
         if early is not None:
             return early
-        number, rule = _read_count(norm_key(text), self.instrument.question(qid).number_words)
+        q = self.instrument.question(qid)
+        number, rule = _read_count(norm_key(text), q.number_words, self.instrument.raw.decimal_mark)
+        if rule == "ambiguous_number":
+            return _problem_cell(
+                rule,
+                f"{short(text, 80)!r} for {qid} may be a thousands separator or a decimal mark; "
+                "write the number without it, or declare raw.decimal_mark ('.' or ',') in the "
+                "instrument; set missing",
+            )
         if number is None:
             return _problem_cell(
                 "unreadable_count",
                 f"cannot read {short(text, 80)!r} as a number for {qid}; write digits (3), a "
                 "range (3-5) or a number word (none, two); set missing",
             )
-        if number < 0:
-            return _problem_cell("out_of_range", f"{text!r} is negative; a count is 0 or more")
-        after = f"{number:g}"
+        problem = _count_range_problem(q, number)
+        if problem is not None:
+            return _problem_cell("out_of_range", f"{short(text, 80)!r} {problem}")
+        after = _number_text(number)
         cell = Cell(value=number, after=after, rule=None if raw == after else rule or "trim_space")
         if rule in REPORTED_NORMALISATIONS:
             cell.problems.append(
@@ -387,6 +431,12 @@ class Rules:
             )
         if when.tzinfo is not None:
             when = when.astimezone(UTC).replace(tzinfo=None)
+        if not pd.Timestamp.min <= when <= pd.Timestamp.max:  # 9999-12-31 overflows datetime64
+            return _problem_cell(
+                "unreadable_date",
+                f"date {short(text, 60)!r} lies outside the years 1677-2262 a timestamp holds "
+                "(a placeholder such as 9999-12-31?); set missing",
+            )
         cell = Cell(value=when, rule=rule, after=when.isoformat(sep=" "))
         if rule == "date_format":
             cell.problems.append(
@@ -437,11 +487,67 @@ def _other_code(q: Question) -> str | None:
     return None
 
 
+def _integer_spelling(text: str) -> str | None:
+    """``'5'`` for ``'05'``, ``'5.0'`` or ``'+5'``: the integer a numeric spelling names, if any."""
+    if not _INTEGERISH.match(text):
+        return None
+    value = float(text.replace(",", "."))
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else None
+
+
+_INTEGERISH = re.compile(r"^[+-]?\d{1,15}(?:[.,]0{1,2})?$")  # not 1,000: ambiguous
+
+
 def _problem_cell(rule: str, message: str) -> Cell:
     return Cell(rule=rule, problems=[Problem(rule, message)])
 
 
-def _read_count(key: str, words: dict[str, float]) -> tuple[float | None, str | None]:
+#: 2**53: from here on floats no longer count in steps of one; a "count" this large is an overflow
+MAX_EXACT_COUNT = float(2**53)
+
+
+def _count_range_problem(q: Question, number: float) -> str | None:
+    """Why ``number`` cannot be a count of ``q`` (None when it can)."""
+    if number != number or number in (float("inf"), float("-inf")) or number >= MAX_EXACT_COUNT:
+        return f"is too large to be a count of {q.id} (overflow); set missing"
+    if number < 0:
+        return "is negative; a count is 0 or more"
+    if q.min is not None and number < q.min:
+        return f"is below the smallest plausible value of {q.id} (min {q.min:g}); set missing"
+    if q.max is not None and number > q.max:
+        return f"is above the largest plausible value of {q.id} (max {q.max:g}); set missing"
+    return None
+
+
+def _number_text(number: float) -> str:
+    """``4`` for 4.0, ``2.5`` for 2.5, ``1000000`` for 1e6 (no exponent for whole numbers)."""
+    text = f"{number:g}"
+    if "e" in text and number.is_integer():
+        return f"{number:.0f}"
+    return text
+
+
+_GROUPED = re.compile(r"^\d{1,3}([.,])\d{3}(?:\1\d{3})*$")
+
+
+def _grouped_number(key: str, decimal_mark: str | None) -> tuple[float | None, str | None]:
+    """A number written with a thousands separator (``1,000``, ``1.000.000``), read by the
+    declared decimal mark; ``(None, None)`` when ``key`` is not written so."""
+    m = _GROUPED.match(key)
+    if m is None:
+        return None, None
+    sep = m.group(1)
+    groups = key.count(sep)
+    if decimal_mark is None and groups == 1:
+        return None, "ambiguous_number"
+    if decimal_mark == sep:  # the separator is the decimal mark: one group is a decimal
+        return (float(key.replace(sep, ".")), None) if groups == 1 else (None, None)
+    return float(key.replace(sep, "")), "thousands_separator"
+
+
+def _read_count(
+    key: str, words: dict[str, float], decimal_mark: str | None = None
+) -> tuple[float | None, str | None]:
     """A count from normalised text, and the rule that read it."""
     rule = None
     m = _COUNT_APPROX.match(key)
@@ -450,6 +556,11 @@ def _read_count(key: str, words: dict[str, float]) -> tuple[float | None, str | 
     m = _COUNT_UNIT.match(key)
     if m:
         key, rule = m.group(1).strip(), rule or "number_with_unit"
+    number, grouped = _grouped_number(key, decimal_mark)
+    if grouped == "ambiguous_number":
+        return None, grouped
+    if number is not None:
+        return number, rule or grouped
     words = {norm_key(w): v for w, v in words.items()}
     if _NUMBER.match(key):
         return float(key.replace(",", ".")), rule
@@ -587,82 +698,282 @@ def _column_issue(
     return _issue(file, None, None, column, value, rule, action, message)
 
 
-# ---- cell checks (pandera, lazy) ---------------------------------------------------------------
-def raw_schema(instrument: Instrument, rules: Rules | None = None) -> pa.DataFrameSchema:
-    """A pandera schema of the raw strings: one check per rule, named after the rule.
+# ---- whole columns, one distinct value at a time ------------------------------------------------
+@dataclass
+class ColumnRead:
+    """One raw column read by the :class:`Rules`, each distinct spelling once.
 
-    Run with ``lazy=True`` so every failing cell is collected. Columns are optional here
-    (absent columns are handled by :func:`check_structure`).
+    ``codes[i]`` is the distinct spelling of the row at position ``i``; every other array is
+    indexed by distinct spelling ``u``: ``raw`` the spelling, ``value`` the clean value,
+    ``missing`` the missing-code label, ``rule`` the audit rule (None when unchanged), ``after``
+    the audit text, ``too_long`` whether the cell exceeds :data:`MAX_CELL_CHARS`. ``problems``
+    has one row per problem: ``u, rule, action, message``, in the order the rules found them.
+    ``value`` and ``after`` are pyarrow arrays for open text, numpy object arrays otherwise.
     """
-    rules = rules or Rules(instrument)
-    columns: dict[str, pa.Column] = {}
-    for col in expected_columns(instrument):
-        checks = [
-            pa.Check(lambda v: len(v) <= MAX_CELL_CHARS, element_wise=True, name="cell_too_long")
+
+    column: str
+    codes: np.ndarray
+    raw: pa.Array
+    value: Any
+    missing: np.ndarray
+    rule: np.ndarray
+    after: Any
+    too_long: np.ndarray
+    problems: pd.DataFrame
+
+    def texts(self, what: str, u: np.ndarray) -> np.ndarray:
+        """``after`` or ``raw`` of the distinct spellings ``u`` as Python strings."""
+        arr = getattr(self, what)
+        if isinstance(arr, pa.Array):
+            return np.asarray(arr.take(pa.array(u, pa.int64())).to_pylist(), dtype=object)
+        return arr[u]
+
+
+_PROBLEM_COLUMNS = ["u", "rule", "action", "message"]
+_ISO_PLAIN = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
+
+
+def read_columns(data: pd.DataFrame, rules: Rules) -> dict[str, ColumnRead]:
+    """Every instrument column of ``data`` read by ``rules`` (see :func:`read_column`)."""
+    return {
+        col: read_column(data, col, rules)
+        for col in expected_columns(rules.instrument)
+        if col in data.columns
+    }
+
+
+def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
+    """Read raw column ``column`` of ``data``: each distinct spelling once.
+
+    Closed answers (labels, counts, option lists) go through :meth:`Rules.read` per distinct
+    spelling; open text is normalised by vectorised string kernels; plain ISO dates are parsed by
+    :func:`pandas.to_datetime` and only the other spellings by :meth:`Rules.date`. A multiple
+    choice cell is read per distinct pair (spelling, whether its "Other (specify)" text is blank).
+    """
+    codes, raw = distinct(data[column])
+    q = rules.by_column.get(column)
+    if q is None and column == rules.instrument.raw.submitted:
+        return _read_dates(column, codes, raw, rules)
+    if q is None or q.type in ("open", "list"):
+        qid = q.id if q is not None else None
+        keep_lines = q is not None and q.type == "list"
+        return _read_text(column, codes, raw, rules, qid, keep_lines)
+    if q.type == "multi" and q.other_column and q.other_column in data.columns:
+        other_codes, other_raw = distinct(data[q.other_column])
+        filled = ~is_blank(other_raw)[other_codes]
+        codes, pairs = pd.factorize(codes * 2 + filled)
+        spellings = raw.to_pylist()
+        cells = [
+            _closed(rules, column, spellings[p // 2], other="x" if p % 2 else "") for p in pairs
         ]
-        q = rules.by_column.get(col)
-        if col == instrument.raw.submitted:
-            checks.append(_rule_check(lambda v: rules.date(v), "unreadable_date"))
-        elif q is not None and q.type in ("single", "rating"):
-            checks.append(_rule_check(lambda v, i=q.id: rules.label(i, v), "unknown_label"))
-            checks.append(_rule_check(lambda v, i=q.id: rules.label(i, v), "out_of_range"))
-        elif q is not None and q.type == "count":
-            checks.append(_rule_check(lambda v, i=q.id: rules.count(i, v), "unreadable_count"))
-            checks.append(_rule_check(lambda v, i=q.id: rules.count(i, v), "out_of_range"))
-        elif q is not None and q.type == "multi":
-            checks.append(_rule_check(lambda v, i=q.id: rules.options(i, v), "unknown_option"))
-        columns[col] = pa.Column(checks=checks, required=False, nullable=True)
-    return pa.DataFrameSchema(columns, strict=False, name=instrument.survey.id)
+        return _from_cells(column, np.asarray(codes, np.intp), raw.take(pairs // 2), cells)
+    cells = [_closed(rules, column, s) for s in raw.to_pylist()]
+    return _from_cells(column, codes, raw, cells)
 
 
-def _rule_check(read, rule: str) -> pa.Check:
-    def ok(value: str) -> bool:
-        if len(value) > MAX_CELL_CHARS:
-            return True  # reported once, by cell_too_long
-        return all(p.rule != rule for p in read(value).problems)
-
-    return pa.Check(ok, element_wise=True, name=rule)
+def _closed(rules: Rules, column: str, raw: str, other: str = "") -> Cell:
+    """A closed-answer cell; a cell over MAX_CELL_CHARS is not an answer (``cell_too_long``)."""
+    if len(raw) > MAX_CELL_CHARS:
+        return rules.text(None, raw)
+    return rules.read(column, raw, {rules.by_column[column].other_column or "": other})
 
 
-def cell_failures(data: pd.DataFrame, instrument: Instrument, rules: Rules) -> pd.DataFrame:
-    """Failing cells as pandera reports them: ``column, check, index`` (the source row)."""
-    schema = raw_schema(instrument, rules)
-    try:
-        schema.validate(data, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-        return fc.loc[fc["index"].notna(), ["column", "check", "index"]].astype({"index": "int64"})
-    return pd.DataFrame({"column": [], "check": [], "index": []})
+def _objects(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):  # element by element: lists stay list objects
+        out[i] = v
+    return out
 
 
-def cell_issues(data: pd.DataFrame, instrument: Instrument, rules: Rules, file: str) -> list[dict]:
-    """Validation rows for the cells: pandera failures (errors) plus reported normalisations."""
-    id_col = instrument.raw.respondent_id
-    records = data.astype(object).to_dict("index")
-    found: list[tuple[int, str, Problem]] = []
-    for col, rule, row in cell_failures(data, instrument, rules).itertuples(index=False):
-        raw = str(records[row][col])
-        cell = (
-            rules.text(None, raw) if rule == "cell_too_long" else rules.read(col, raw, records[row])
+def _from_cells(column: str, codes: np.ndarray, raw: pa.Array, cells: list[Cell]) -> ColumnRead:
+    problems = pd.DataFrame(
+        [(u, p.rule, p.action, p.message) for u, c in enumerate(cells) for p in c.problems],
+        columns=_PROBLEM_COLUMNS,
+    )
+    return ColumnRead(
+        column=column,
+        codes=codes,
+        raw=raw,
+        value=_objects([c.value for c in cells]),
+        missing=_objects([c.missing for c in cells]),
+        rule=_objects([c.rule for c in cells]),
+        after=_objects([c.after for c in cells]),
+        too_long=char_length(raw) > MAX_CELL_CHARS,
+        problems=problems,
+    )
+
+
+def _too_long_problems(raw: pa.Array, too_long: np.ndarray) -> pd.DataFrame:
+    u = np.flatnonzero(too_long)
+    lengths = char_length(raw.take(pa.array(u, pa.int64())))
+    return pd.DataFrame(
+        {
+            "u": u,
+            "rule": "cell_too_long",
+            "action": "set missing",
+            "message": [
+                f"the cell holds {n} characters (limit {MAX_CELL_CHARS}); not read as an answer; "
+                "set missing"
+                for n in lengths
+            ],
+        },
+        columns=_PROBLEM_COLUMNS,
+    )
+
+
+def _read_text(
+    column: str, codes: np.ndarray, raw: pa.Array, rules: Rules, qid: str | None, keep_lines: bool
+) -> ColumnRead:
+    """:meth:`Rules.text` of every distinct spelling at once (vectorised; same results)."""
+    too_long = char_length(raw) > MAX_CELL_CHARS
+    after = collapse_lines(raw) if keep_lines else collapse_whitespace(raw)
+    after = pc.if_else(pa.array(too_long), pa.scalar("", pa.large_string()), after)
+    empty = char_length(after) == 0
+    unchanged = np.asarray(pc.equal(after, raw).to_numpy(zero_copy_only=False), dtype=bool)
+    rule = np.full(len(raw), None, dtype=object)
+    rule[~unchanged & empty] = "blank"
+    rule[~unchanged & ~empty] = "whitespace"
+    rule[too_long] = "cell_too_long"
+    missing = np.full(len(raw), None, dtype=object)
+    if qid is not None and rules._missing[qid]:
+        # only text no longer than the longest missing-code spelling can be one (casefold never
+        # shortens a string), so few distinct values are looked up in Python
+        longest = max(len(k) for k in rules._missing[qid])
+        maybe = np.flatnonzero(~empty & (char_length(after) <= longest))
+        texts = after.take(pa.array(maybe, pa.int64())).to_pylist()
+        raws = raw.take(pa.array(maybe, pa.int64())).to_pylist()
+        hits = [
+            (u, rules._missing[qid][k], r)
+            for u, t, r in zip(maybe, texts, raws, strict=True)
+            if (k := norm_key(t)) in rules._missing[qid]
+        ]
+        if hits:
+            u_hit = np.array([h[0] for h in hits], dtype=np.int64)
+            mask = np.zeros(len(raw), dtype=bool)
+            mask[u_hit] = True
+            after = pc.replace_with_mask(
+                after, pa.array(mask), pa.array([h[1] for h in hits], pa.large_string())
+            )
+            for u, miss, r in hits:
+                missing[u] = miss
+                rule[u] = None if r == miss else "missing_code"
+            empty = empty | mask
+    value = pc.if_else(pa.array(empty), pa.scalar(None, pa.large_string()), after)
+    return ColumnRead(
+        column, codes, raw, value, missing, rule, after, too_long, _too_long_problems(raw, too_long)
+    )
+
+
+def _read_dates(column: str, codes: np.ndarray, raw: pa.Array, rules: Rules) -> ColumnRead:
+    """:meth:`Rules.date` of every distinct spelling; plain ISO dates parsed in one call."""
+    n = len(raw)
+    value = np.full(n, np.datetime64("NaT", "ns"))
+    plain = np.flatnonzero(
+        np.asarray(pc.match_substring_regex(raw, _ISO_PLAIN).to_numpy(zero_copy_only=False))
+    )
+    parsed = pd.to_datetime(
+        pd.Series(raw.take(pa.array(plain, pa.int64())).to_pylist(), dtype=object),
+        format="ISO8601",
+        errors="coerce",
+    )
+    ok = parsed.notna().to_numpy() & (parsed >= pd.Timestamp.min).to_numpy()
+    ok &= (parsed <= pd.Timestamp.max).to_numpy()
+    value[plain[ok]] = parsed[ok].to_numpy().astype("datetime64[ns]")
+    fast = np.zeros(n, dtype=bool)
+    fast[plain[ok]] = True  # read as they are: no audit, no problem
+    rule = np.full(n, None, dtype=object)
+    after = np.full(n, None, dtype=object)
+    slow = np.flatnonzero(~fast)
+    texts = raw.take(pa.array(slow, pa.int64())).to_pylist()
+    found = []
+    for u, text in zip(slow, texts, strict=True):
+        cell = rules.date(text) if len(text) <= MAX_CELL_CHARS else rules.text(None, text)
+        if cell.value is not None:
+            value[u] = np.datetime64(cell.value, "ns")
+        rule[u], after[u] = cell.rule, cell.after
+        found += [(u, p.rule, p.action, p.message) for p in cell.problems]
+    return ColumnRead(
+        column,
+        codes,
+        raw,
+        value,
+        np.full(n, None, dtype=object),
+        rule,
+        after,
+        char_length(raw) > MAX_CELL_CHARS,
+        pd.DataFrame(found, columns=_PROBLEM_COLUMNS),
+    )
+
+
+# ---- the cell report ---------------------------------------------------------------------------
+def row_ids(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
+    """The respondent id of every row as written, surrounding spaces dropped (object array)."""
+    codes, raw = distinct(data[instrument.raw.respondent_id])
+    return np.asarray(strip(raw).to_pylist(), dtype=object)[codes]
+
+
+def cell_issues(
+    data: pd.DataFrame, instrument: Instrument, reads: dict[str, ColumnRead], file: str
+) -> pd.DataFrame:
+    """Validation rows for the cells (columns :data:`VALIDATION_COLUMNS`), in file order.
+
+    Within a row: the errors, column by column, then the normalisations worth a look (counts,
+    option lists, then dates). Built per distinct spelling and joined to the rows that hold it.
+    """
+    warn_order = {c: i for i, c in enumerate(_warning_columns(data, instrument))}
+    parts = []
+    for j, (col, read) in enumerate(reads.items()):
+        p = read.problems
+        normalised = (p["action"] == "normalised").to_numpy()
+        errors = p[~normalised & ~read.too_long[p["u"].to_numpy(np.intp)]]
+        found = pd.concat(
+            [
+                _too_long_problems(read.raw, read.too_long).assign(phase=0, order=j),
+                errors.assign(phase=0, order=j),
+                p[normalised].assign(phase=1, order=warn_order.get(col, 0)),
+            ],
+            ignore_index=True,
         )
-        found += [(row, col, p) for p in cell.problems if p.rule == rule]
-    for col in _warning_columns(data, instrument):
-        for row, record in records.items():
-            cell = rules.read(col, str(record[col]), record)
-            found += [(row, col, p) for p in cell.problems if p.action == "normalised"]
-    return [
-        _issue(
-            file,
-            row,
-            str(records[row][id_col]).strip(),
-            col,
-            records[row][col],
-            p.rule,
-            p.action,
-            p.message,
-        )
-        for row, col, p in found
+        if len(found):
+            parts.append(_broadcast(read, found.assign(seq=np.arange(len(found)))))
+    if not parts:
+        return pd.DataFrame(columns=VALIDATION_COLUMNS)
+    issues = pd.concat(parts, ignore_index=True).sort_values(
+        ["pos", "phase", "order", "seq"], kind="stable"
+    )
+    pos = issues["pos"].to_numpy()
+    rule, action = issues["rule"].to_numpy(object), issues["action"].to_numpy(object)
+    severity = [
+        "warning" if a == "normalised" else _SEVERITY.get(r, "error")
+        for r, a in zip(rule, action, strict=True)
     ]
+    return pd.DataFrame(
+        {
+            "file": file,
+            "source_row": data.index.to_numpy()[pos],
+            "respondent_id": row_ids(data, instrument)[pos],
+            "column": issues["column"].to_numpy(object),
+            "value": issues["value"].to_numpy(object),
+            "rule": rule,
+            "severity": severity,
+            "action": action,
+            "message": issues["message"].to_numpy(object),
+        },
+        columns=VALIDATION_COLUMNS,
+    )
+
+
+def _broadcast(read: ColumnRead, found: pd.DataFrame) -> pd.DataFrame:
+    """Problems of distinct spellings joined to every row holding them (``pos`` = row position)."""
+    u = found["u"].to_numpy(np.intp)
+    hit = np.zeros(len(read.raw), dtype=bool)
+    hit[u] = True
+    pos = np.flatnonzero(hit[read.codes])
+    uniq = np.unique(u)
+    shown = pd.Series([short(t) for t in read.texts("raw", uniq)], index=uniq, dtype=object)
+    found = found.assign(column=read.column, value=shown.reindex(u).to_numpy())
+    rows = pd.DataFrame({"pos": pos, "u": read.codes[pos]})
+    return rows.merge(found, on="u", how="inner")
 
 
 def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
@@ -673,73 +984,122 @@ def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
 
 
 # ---- rows -------------------------------------------------------------------------------------
-def quarantine_plan(data: pd.DataFrame, instrument: Instrument, rules: Rules) -> pd.DataFrame:
+def quarantine_plan(
+    data: pd.DataFrame,
+    instrument: Instrument,
+    rules: Rules,
+    reads: dict[str, ColumnRead] | None = None,
+) -> pd.DataFrame:
     """Rows to set aside, with the reason and an explanation.
 
     Rules, in order: ``all_blank`` (every cell blank); ``no_id`` (blank respondent id);
     ``exact_duplicate`` (every cell identical to an earlier row: the first is kept);
     ``near_duplicate`` (same id as another row with different answers: the latest submission is
     kept, by ``submitted``; when times tie or are unreadable, the row lower in the file).
+    Ids are compared by :func:`~giftreview.data.columns.id_key`: surrounding spaces, case, Unicode
+    width and invisible characters do not make two respondents.
+
+    Rows are compared by hashing (:func:`pandas.util.hash_pandas_object` of the distinct-value
+    codes of every cell); rows whose hashes collide are then compared cell by cell, so a hash
+    collision can never merge two different rows. In R: ``duplicated(df)``.
 
     Returns
     -------
     pandas.DataFrame
         ``source_row, respondent_id, reason, message`` (index = source_row).
     """
+    reads = reads or {}
     id_col = instrument.raw.respondent_id
-    id_pos = list(data.columns).index(id_col)
-    rows: list[tuple[int, str, str, str]] = []
-    first_copy: dict[tuple, int] = {}
-    live: list[int] = []
-    for row, *cells in data.itertuples(name=None):
-        cells = [str(c) for c in cells]
-        rid = cells[id_pos].strip()
-        if not any(c.strip() for c in cells):
-            rows.append((row, "", "all_blank", "every cell is blank"))
-        elif not rid:
-            rows.append((row, "", "no_id", f"no {id_col}; the answers cannot be attributed"))
-        else:
-            key = tuple(rid if j == id_pos else c for j, c in enumerate(cells))  # " A " is A
-            if key in first_copy:
-                kept = first_copy[key]
-                rows.append(
-                    (row, rid, "exact_duplicate", f"identical to row {kept}; row {kept} kept")
-                )
-            else:
-                first_copy[key] = row
-                live.append(row)
-    rows += _near_duplicates(data.loc[live], instrument, rules)
-    out = pd.DataFrame(rows, columns=["source_row", "respondent_id", "reason", "message"])
-    return out.sort_values("source_row").set_index("source_row", drop=False)
+    rows = data.index.to_numpy()
+    cells: dict[str, np.ndarray] = {}
+    blank = np.ones(len(data), dtype=bool)
+    for col in data.columns:
+        codes, raw = (reads[col].codes, reads[col].raw) if col in reads else distinct(data[col])
+        cells[col] = codes
+        blank &= is_blank(raw)[codes]
+    id_codes, id_raw = distinct(data[id_col])
+    rid = np.asarray(strip(id_raw).to_pylist(), dtype=object)
+    key_codes, _ = pd.factorize(pd.Series(ids_key(list(rid)), dtype=object))
+    cells[id_col] = np.asarray(key_codes)[id_codes]  # ' A ' and 'a' are A
+    rid = rid[id_codes]
+    no_id = ~blank & is_blank(id_raw)[id_codes]
+    live = np.flatnonzero(~blank & ~no_id)
+    first = _first_copies(pd.DataFrame(cells).iloc[live])
+    exact = live[first != live]
+    kept_of = dict(zip(exact, first[first != live], strict=True))
+    plan = [
+        *[(rows[i], "", "all_blank", "every cell is blank") for i in np.flatnonzero(blank)],
+        *[
+            (rows[i], "", "no_id", f"no {id_col}; the answers cannot be attributed")
+            for i in np.flatnonzero(no_id)
+        ],
+        *[
+            (
+                rows[i],
+                rid[i],
+                "exact_duplicate",
+                f"identical to row {rows[k]}; row {rows[k]} kept{_same_id_note(rid[i], rid[k])}",
+            )
+            for i, k in kept_of.items()
+        ],
+    ]
+    remaining = live[first == live]
+    submitted = instrument.raw.submitted
+    when = (
+        reads[submitted].value[reads[submitted].codes[remaining]]
+        if submitted in reads
+        else np.full(len(remaining), np.datetime64("NaT", "ns"))
+    )
+    plan += _near_duplicates(remaining, cells[id_col][remaining], when, rows, rid)
+    out = pd.DataFrame(plan, columns=["source_row", "respondent_id", "reason", "message"])
+    out = out.astype({"source_row": "int64"}) if len(out) else out
+    return out.sort_values("source_row", kind="stable").set_index("source_row", drop=False)
 
 
-def _near_duplicates(live: pd.DataFrame, instrument: Instrument, rules: Rules):
-    sub = instrument.raw.submitted
-    ids = live[instrument.raw.respondent_id].astype(str).str.strip()
-    rows = []
-    for rid, group in live.groupby(ids, sort=False):
-        if len(group) < 2:
-            continue
-        when = [
-            rules.date(str(group.at[r, sub])).value if sub in group.columns else None
-            for r in group.index
-        ]
-        order = sorted(
-            zip(group.index, when, strict=True),
-            key=lambda t: (t[1] is not None, t[1] or datetime.min, t[0]),
-        )
-        keep = order[-1][0]
-        for row, _ in order[:-1]:
-            rows.append(
+def _first_copies(cells: pd.DataFrame) -> np.ndarray:
+    """For each row position, the position of the first row identical to it (itself if none)."""
+    pos = np.arange(len(cells))
+    first = pos.copy()
+    hashes = pd.util.hash_pandas_object(cells, index=False).to_numpy()
+    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    if candidates.any():  # confirm on the cells themselves: a hash collision merges nothing
+        sub = cells.iloc[np.flatnonzero(candidates)]
+        group = sub.groupby(list(sub.columns), sort=False).ngroup().to_numpy()
+        subpos = pos[candidates]
+        firsts = pd.Series(subpos).groupby(group).transform("min").to_numpy()
+        first[candidates] = firsts
+    return cells.index.to_numpy()[first]
+
+
+def _same_id_note(rid: str, kept: str) -> str:
+    if rid == kept:
+        return ""
+    return f" (its id {rid!r} is {kept!r} ignoring case, width and invisible characters)"
+
+
+def _near_duplicates(
+    live: np.ndarray, key: np.ndarray, when: np.ndarray, rows: np.ndarray, rid: np.ndarray
+) -> list[tuple]:
+    """Rows sharing an id: all but the latest submission (ties and unreadable: lowest row)."""
+    frame = pd.DataFrame({"pos": live, "key": key, "has": ~np.isnat(when), "when": when})
+    frame = frame[frame.duplicated("key", keep=False)]
+    if frame.empty:
+        return []
+    frame = frame.sort_values(["key", "has", "when", "pos"], kind="stable")
+    keep = frame.groupby("key", sort=False)["pos"].transform("last").to_numpy()
+    out = []
+    for i, k in zip(frame["pos"].to_numpy(), keep, strict=True):
+        if i != k:
+            out.append(
                 (
-                    row,
-                    rid,
+                    rows[i],
+                    rid[i],
                     "near_duplicate",
-                    f"{rid} submitted again with different answers; row {keep} kept (the latest "
-                    "submission)",
+                    f"{rid[i]} submitted again with different answers; row {rows[k]} kept (the "
+                    f"latest submission){_same_id_note(rid[i], rid[k])}",
                 )
             )
-    return rows
+    return out
 
 
 # ---- the whole report -------------------------------------------------------------------------
@@ -756,34 +1116,41 @@ def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
 
 def run_validation(
     raw, instrument: Instrument, rules: Rules
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``(report, data, plan)``: the report, the data with headers matched to the instrument,
-    and the :func:`quarantine_plan` (shared with cleaning so both see the same rows)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, ColumnRead]]:
+    """``(report, data, plan, reads)``: the report, the data with headers matched to the
+    instrument, the :func:`quarantine_plan` and the :func:`read_columns` (shared with cleaning,
+    so both see the same rows and read each distinct spelling once)."""
     file = raw.path.name
     data, issues = check_structure(raw.data, instrument, file)
-    issues = list(raw.notes) + issues
-    issues += cell_issues(data, instrument, rules, file)
-    plan = quarantine_plan(data, instrument, rules)
-    for p in plan.itertuples(index=False):
-        issues.append(
-            _issue(
-                file,
-                p.source_row,
-                p.respondent_id,
-                instrument.raw.respondent_id,
-                "",
-                p.reason,
-                "quarantined",
-                p.message,
-            )
+    reads = read_columns(data, rules)
+    plan = quarantine_plan(data, instrument, rules, reads)
+    quarantined = [
+        _issue(
+            file,
+            p.source_row,
+            p.respondent_id,
+            instrument.raw.respondent_id,
+            "",
+            p.reason,
+            "quarantined",
+            p.message,
         )
-    report = pd.DataFrame(issues, columns=VALIDATION_COLUMNS)
+        for p in plan.itertuples(index=False)
+    ]
+    report = pd.concat(
+        [
+            pd.DataFrame(list(raw.notes) + issues, columns=VALIDATION_COLUMNS, dtype=object),
+            cell_issues(data, instrument, reads, file).astype(object),
+            pd.DataFrame(quarantined, columns=VALIDATION_COLUMNS, dtype=object),
+        ],
+        ignore_index=True,
+    )
     in_quarantine = report["source_row"].isin(plan.index) & (report["action"] != "quarantined")
     report.loc[in_quarantine, "action"] = "none"
     report.loc[in_quarantine, "message"] = (
         report.loc[in_quarantine, "message"] + " (row quarantined)"
     )
-    return _order(report), data, plan
+    return _order(report), data, plan, reads
 
 
 def _order(report: pd.DataFrame) -> pd.DataFrame:

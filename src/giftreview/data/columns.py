@@ -1,0 +1,140 @@
+"""Whole-column operations for validation and cleaning: distinct values, whitespace, ids.
+
+Survey columns hold few distinct values, so :mod:`giftreview.data.validate` reads each distinct
+spelling of a column once and broadcasts the result to the rows (:func:`distinct`). Open text has
+as many distinct values as rows; it is normalised here with vectorised pyarrow string kernels
+(RE2 regular expressions) that give exactly what Python's ``" ".join(text.split())`` gives,
+because the character classes below are Python's own whitespace and line-break sets
+(``str.isspace`` and ``str.splitlines``; a test checks them against Python).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "PY_WHITESPACE",
+    "PY_LINE_BREAKS",
+    "ZERO_WIDTH",
+    "distinct",
+    "to_arrow",
+    "collapse_whitespace",
+    "collapse_lines",
+    "is_blank",
+    "char_length",
+    "strip",
+    "id_key",
+    "ids_key",
+]
+
+#: the characters for which ``str.isspace()`` is true (what ``str.split()`` splits on)
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+#: the characters ``str.splitlines()`` ends a line at
+PY_LINE_BREAKS = "\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029"
+#: invisible format characters removed before ids are compared (zero-width space, joiners,
+#: word joiner, byte-order mark, soft hyphen, direction marks)
+ZERO_WIDTH = (
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def _re2_class(chars: str) -> str:
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
+
+
+_WS = _re2_class(PY_WHITESPACE)
+_LB = _re2_class(PY_LINE_BREAKS)
+_WS_IN_LINE = _re2_class("".join(c for c in PY_WHITESPACE if c not in PY_LINE_BREAKS))
+_ZW_TABLE = dict.fromkeys(map(ord, ZERO_WIDTH))
+#: text that " ".join(s.split()) changes: a space at either end, two spaces, other whitespace
+_ODD_SPACING = "^ | $|  |" + _re2_class(PY_WHITESPACE.replace(" ", ""))
+
+
+def distinct(values: pd.Series | pd.api.extensions.ExtensionArray) -> tuple[np.ndarray, pa.Array]:
+    """``(codes, uniques)``: each row's position in the distinct values, in order of first
+    appearance (``uniques.take(codes)`` gives the column back).
+
+    The hash table of :func:`pandas.factorize`; the same as ``match(x, unique(x))`` in R.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.intp), to_arrow(uniques)
+
+
+def to_arrow(values) -> pa.Array:
+    """Strings as a pyarrow ``large_string`` array (None stays null)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        try:
+            values = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            values = pa.array([None if v is None else str(v) for v in values], pa.string())
+    if not pa.types.is_large_string(values.type):
+        values = values.cast(pa.large_string())
+    return values
+
+
+def collapse_whitespace(values: pa.Array) -> pa.Array:
+    """``" ".join(s.split())`` of every string: runs of whitespace to one space, ends trimmed."""
+    # most answers are already normal: find the others first (a match allocates nothing)
+    odd = pc.match_substring_regex(values, _ODD_SPACING)
+    if not pc.any(odd).as_py():
+        return values
+    fixed = pc.replace_substring_regex(values.filter(odd), _WS + "+", " ")
+    fixed = pc.utf8_trim(fixed, characters=" ")
+    return pc.replace_with_mask(values, odd, fixed)
+
+
+def collapse_lines(values: pa.Array) -> pa.Array:
+    """One item a line: ``"\\n".join(l for l in (" ".join(x.split()) for x in s.splitlines()) if l)``.
+
+    A run of whitespace holding a line break becomes one ``"\\n"`` (blank lines vanish), any other
+    run one space; then both ends are trimmed.
+    """
+    out = pc.replace_substring_regex(values, f"{_WS}*{_LB}{_WS}*", "\n")
+    out = pc.replace_substring_regex(out, _WS_IN_LINE + "+", " ")
+    return pc.utf8_trim(out, characters=" \n")
+
+
+def is_blank(values: pa.Array) -> np.ndarray:
+    """True where the string is empty or whitespace only (``not s.strip()``)."""
+    blank = pc.match_substring_regex(values, f"^{_WS}*$")
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def char_length(values: pa.Array) -> np.ndarray:
+    """Length in characters (code points, as Python's ``len``)."""
+    return np.asarray(pc.utf8_length(values).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def id_key(text: str) -> str:
+    """The key two respondent ids are compared by: zero-width characters removed, Unicode NFKC,
+    case folded, surrounding whitespace dropped (``' ORG\u200b-0002'`` and ``'org-0002'`` match)."""
+    return unicodedata.normalize("NFKC", text.translate(_ZW_TABLE)).casefold().strip()
+
+
+def ids_key(values: list[str]) -> list[str]:
+    """:func:`id_key` of many ids; plain-ASCII ids (the usual case) take a vectorised path."""
+    arr = to_arrow(values)
+    ascii_ = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    # for ASCII, NFKC changes nothing and casefold is lower(); strip() is Python's, so the
+    # ASCII whitespace of PY_WHITESPACE is trimmed by regex
+    lowered = pc.replace_substring_regex(pc.ascii_lower(arr), f"^{_WS}+|{_WS}+$", "")
+    out = lowered.to_pylist()
+    for i in np.flatnonzero(~ascii_):
+        out[i] = id_key(values[i])
+    return out
+
+
+def strip(values: pa.Array) -> pa.Array:
+    """``s.strip()`` of every string (Python's whitespace, Unicode included)."""
+    return pc.replace_substring_regex(values, f"^{_WS}+|{_WS}+$", "")
