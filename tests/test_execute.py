@@ -90,8 +90,9 @@ def test_a_cell_running_past_the_timeout_is_a_report_error_naming_notebook_and_c
         r"is saved at .*sleepy\.ipynb"
     )
     with execute.private_kernel() as kernel:
-        with pytest.raises(ReportError, match=message) as info:
+        with pytest.raises(execute.CellTimeoutError, match=message) as info:
             execute.execute_notebook(job, out, kernel, cwd=tmp_path, cell_timeout=2)
+        assert isinstance(info.value, ReportError)  # exit code 6 like any failed notebook
         assert info.value.cell_index == 2 and Path(info.value.partial) == out
         # the same in a warm kernel, which is then restarted and serves the next notebook
         warm = execute.WarmKernel(tmp_path)

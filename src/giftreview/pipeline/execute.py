@@ -26,7 +26,7 @@ import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import CellTimeoutError
+from nbclient import exceptions as nbclient_exceptions
 from papermill.exceptions import PapermillExecutionError
 
 from giftreview import paths
@@ -37,6 +37,7 @@ from giftreview.pipeline.progress import Steps
 
 __all__ = [
     "KERNEL_NAME",
+    "CellTimeoutError",
     "read_notebook",
     "check_parameters",
     "write_kernelspec",
@@ -52,6 +53,10 @@ __all__ = [
 
 #: the kernel written for :data:`sys.executable` (in a private JUPYTER_PATH folder)
 KERNEL_NAME = "giftreview-python"
+
+
+class CellTimeoutError(ReportError):
+    """A notebook cell ran longer than the cell timeout (the kernel may still be running it)."""
 
 
 def read_notebook(source: Path):
@@ -210,9 +215,9 @@ def execute_notebook(
             cell_index=exc.cell_index,
             partial=output,
         ) from None
-    except CellTimeoutError:
+    except nbclient_exceptions.CellTimeoutError:
         index, first = _timed_out_cell(output)
-        raise ReportError(
+        raise CellTimeoutError(
             f"{where}: cell {index}{' (' + first + ')' if first else ''} ran longer than "
             f"{cell_timeout:g} s and was stopped. Make it faster or allow more time with "
             f"--cell-timeout; the partial notebook is saved at {output}",
@@ -245,8 +250,12 @@ class WarmKernel:
     RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
 
     def __init__(self, cwd: Path, kernel: str = KERNEL_NAME):
-        self.km = AsyncKernelManager(kernel_name=kernel)
-        run_sync(self.km.start_kernel)(cwd=str(cwd))
+        self.cwd, self.kernel = cwd, kernel
+        self._start()
+
+    def _start(self) -> None:
+        self.km = AsyncKernelManager(kernel_name=self.kernel)
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd))
         self.run(self.PRELOAD)
 
     def run(self, code: str) -> None:
@@ -279,9 +288,14 @@ class WarmKernel:
         return self.km
 
     def restart(self) -> None:
-        """Restart the kernel (stopping whatever it still runs) and import the library again."""
-        run_sync(self.km.restart_kernel)(now=True)
-        self.run(self.PRELOAD)
+        """Replace the kernel by a new one (stopping whatever it still runs) with the library
+        imported. A new kernel, not jupyter_client's ``restart_kernel``: after a cell timeout the
+        restarted kernel could stay unresponsive on the old connection."""
+        try:
+            self.shutdown()
+        except Exception:  # noqa: BLE001 - the old kernel may be gone already; a new one follows
+            pass
+        self._start()
 
     def shutdown(self) -> None:
         run_sync(self.km.shutdown_kernel)(now=True)
@@ -381,7 +395,8 @@ class Workers:
         self.steps.done(h, f"kernel {number}: start, import the library")
         return kernel
 
-    def _one(self, job: NotebookJob, kernel: WarmKernel | None) -> None:
+    def _one(self, job: NotebookJob, kernel: WarmKernel | None) -> WarmKernel | None:
+        """Run ``job``; return the kernel for the next job (None: fresh kernels from now on)."""
         try:
             (self._data if job.name == OVERVIEW else self._family).wait()
             if self._family_error:
@@ -392,11 +407,20 @@ class Workers:
         except GiftreviewError as exc:
             job.status, job.error = "failed", str(exc)
             self.failures.append(str(exc))
-            if kernel is not None and isinstance(exc, ReportError) and exc.partial is not None:
-                kernel.restart()  # a timed-out cell may still be running in it
-            return
+            if kernel is not None and isinstance(exc, CellTimeoutError):
+                return self._restart(kernel)  # the stopped cell may still be running in it
+            return kernel
         if self.printer is not None:
             self.printer.submit(job)
+        return kernel
+
+    def _restart(self, kernel: WarmKernel) -> WarmKernel | None:
+        try:
+            kernel.restart()
+        except Exception:  # noqa: BLE001 - any failure: the next notebooks get fresh kernels
+            kernel.shutdown()
+            return None
+        return kernel
 
     def _work(self, number: int) -> None:
         kernel = self._warm(number)
@@ -406,7 +430,7 @@ class Workers:
                     job = self.queue.get_nowait()
                 except queue.Empty:
                     return
-                self._one(job, kernel)
+                kernel = self._one(job, kernel)
         finally:
             if kernel is not None:
                 kernel.shutdown()
