@@ -101,7 +101,7 @@ def validate_command(
     from giftreview.data.validate import rule_counts_table, validate_file, validation_lines
     from giftreview.errors import ArgumentError
     from giftreview.paths import is_under_raw
-    from giftreview.text.safety import neutralise_frame
+    from giftreview.text.safety import write_table
 
     if out is not None and is_under_raw(out):
         raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
@@ -111,8 +111,7 @@ def validate_command(
         stdout.print(line, highlight=False, markup=False)
     stdout.print(rule_counts_table(report))
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        neutralise_frame(report).to_csv(out, index=False, lineterminator="\n")
+        write_table(report, out)
         stdout.print(f"report written to {out}", highlight=False)
     errors = int((report["severity"] == "error").sum())
     stdout.print(f"{errors} error(s), {len(report) - errors} warning(s)", highlight=False)
@@ -399,7 +398,7 @@ def coding_import_command(
     Writes data/processed/<wave>/coding/<QID>_codes.csv (the final codes with their source).
     """
     from giftreview.text.coding import code_question, import_sheets, theme_frequencies
-    from giftreview.text.safety import neutralise_frame
+    from giftreview.text.safety import write_table
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
@@ -410,9 +409,7 @@ def coding_import_command(
     freq = theme_frequencies(coded, data, k=0)
     cols = ["theme", "n", "base", "pct", "n_auto", "n_human", "source"]
     _print_frame(freq[cols], f"{qid}: respondents per theme (coders: {', '.join(human.coders)})")
-    path = folder / "coding" / f"{qid}_codes.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_frame(coded.codes).to_csv(path, index=False)
+    path = write_table(coded.codes, folder / "coding" / f"{qid}_codes.csv", folder=folder)
     print(f"codes written to {path}")
 
 
@@ -436,8 +433,9 @@ def coding_reliability_command(
     title = f"{qid}: agreement of {', '.join(human.coders)} (95% bootstrap, seed {seed})"
     _print_frame(_reliability_display(table), title)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from giftreview.text.safety import write_table
+
+        write_table(table, out)
         print(f"table written to {out}")
 
 

@@ -59,8 +59,8 @@ from giftreview.data.instrument import (
 from giftreview.data.io import RawTable, read_raw
 from giftreview.data.validate import Rules, run_validation, short
 from giftreview.errors import ArgumentError, DataValidationError
-from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
-from giftreview.text.safety import neutralise_frame
+from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir
+from giftreview.text.safety import write_table
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -146,7 +146,7 @@ def clean_wave(
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
     raw_path = Path(raw_path)
-    wave = wave or raw_path.stem
+    wave = check_wave_name(wave or raw_path.stem)
     target = Path(out_dir) if out_dir is not None else processed_dir(wave)
     if write and (is_under_raw(target) or target.resolve() == raw_path.parent.resolve()):
         raise ArgumentError(
@@ -359,7 +359,9 @@ def _write(
 ) -> dict[str, str]:
     """Write the tables deterministically; return {file: sha256}."""
     target.mkdir(parents=True, exist_ok=True)
-    clean.to_parquet(target / "clean.parquet", index=False, engine="pyarrow", compression="zstd")
+    clean.to_parquet(
+        inside(target / "clean.parquet", target), index=False, engine="pyarrow", compression="zstd"
+    )
     _csv(target / "clean.csv", clean)
     _csv(target / "validation.csv", validation)
     _csv(target / "audit.csv", audit)
@@ -372,14 +374,13 @@ def _write(
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> None:
-    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas."""
-    safe = neutralise_frame(frame)
-    safe.to_csv(
-        path, index=False, lineterminator="\n", encoding="utf-8", date_format="%Y-%m-%d %H:%M:%S"
-    )
+    """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
+    quoted, the path checked to lie in its folder)."""
+    write_table(frame, path, date_format="%Y-%m-%d %H:%M:%S")
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
+    inside(path, path.parent)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
