@@ -174,6 +174,9 @@ def clean_table(
     validation, data, plan = run_validation(raw, instrument, rules)
     kept = data.drop(index=plan.index)
     values, audit = _read_cells(kept, instrument, rules)
+    if raw.repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
+        read = pd.DataFrame(raw.repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
+        audit = pd.concat([read, audit], ignore_index=True)
     clean = _assemble(kept, values, instrument, wave)
     quarantine = _quarantine(data, plan)
     if len(raw.data) != len(clean) + len(quarantine):
