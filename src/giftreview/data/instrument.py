@@ -101,6 +101,7 @@ class Scale(_Model):
 
     @model_validator(mode="after")
     def _codes_known(self) -> Scale:
+        _check_spellings(self.levels, "levels")
         codes = [lv.code for lv in self.levels]
         if len(set(map(str, codes))) != len(codes):
             raise ValueError(f"level codes repeat: {codes}; give each level its own code")
@@ -112,6 +113,23 @@ class Scale(_Model):
                 if str(v) not in map(str, codes):
                     raise ValueError(f"{name} code {v!r} is not a level code; level codes: {codes}")
         return self
+
+
+def _spelling_key(text: object) -> str:
+    return " ".join(str(text).casefold().split())
+
+
+def _check_spellings(options: list[Option], where: str) -> None:
+    """Refuse a label, code or alias that names two options (the first would win silently)."""
+    owner: dict[str, str] = {}
+    for o in options:
+        for spelling in dict.fromkeys(map(_spelling_key, (o.label, o.code, *o.aliases))):
+            other = owner.setdefault(spelling, o.label)
+            if other != o.label:
+                raise ValueError(
+                    f"{where}: {spelling!r} names both {other!r} and {o.label!r} (as a label, "
+                    "code or alias); keep it on one of them so every answer has one meaning"
+                )
 
 
 class Bin(_Model):
@@ -132,6 +150,10 @@ class Question(_Model):
     type: QuestionType
     column: str | None = Field(default=None, description="raw column holding the answer")
     required: bool = False
+    optional: bool = Field(
+        default=False,
+        description="the export may leave the column out (otherwise an absent column is an error)",
+    )
     options: list[Option] = Field(default_factory=list)
     scale: str | None = None
     missing: list[MissingCode] | None = Field(
@@ -146,6 +168,8 @@ class Question(_Model):
     number_words: dict[str, float] = Field(
         default_factory=dict, description="count: words read as numbers, e.g. none: 0"
     )
+    min: float | None = Field(default=None, description="count: smallest plausible value")
+    max: float | None = Field(default=None, description="count: largest plausible value")
     codebook: str | None = Field(
         default=None, description="open: codebook file (relative to the instrument)"
     )
@@ -163,6 +187,12 @@ class Question(_Model):
             raise ValueError("type 'rating' needs 'scale' (the name of an entry under 'scales')")
         if t == "count" and not self.bins:
             raise ValueError("type 'count' needs 'bins' (label, min, max) for the report")
+        if t != "count" and (self.min is not None or self.max is not None):
+            raise ValueError(f"'min'/'max' apply to count questions only; this one is '{t}'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}; swap them")
+        if self.options:
+            _check_spellings(self.options, f"options of {self.id}")
         if self.options:
             codes = [str(o.code) for o in self.options]
             dup = sorted({c for c in codes if codes.count(c) > 1})
@@ -238,6 +268,12 @@ class Instrument(_Model):
     parts: list[Part] = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
     sections: list[Section] = Field(default_factory=list)
+    max_quarantine: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="clean stops (exit 5) when a larger share of the rows is quarantined",
+    )
     contacted: dict[str, int] | None = Field(
         default=None,
         description="organizations contacted per option code of group_by (post-stratification totals)",
@@ -268,6 +304,7 @@ class Instrument(_Model):
                     f"questions.{q.id}.scale: unknown scale {q.scale!r}; "
                     f"defined scales: {', '.join(self.scales) or '(none)'}"
                 )
+            self._check_missing_spellings(q)
         if self.group_by is not None:
             q = self._find(self.group_by)
             if q is None:
@@ -296,6 +333,19 @@ class Instrument(_Model):
                         f"contacted.{k}: not an option code of {self.group_by}; codes: {codes}"
                     )
         return self
+
+    def _check_missing_spellings(self, q: Question) -> None:
+        """A missing code spelt like an answer option would turn answers into missing."""
+        levels = self.scales[q.scale].levels if q.scale in self.scales else q.options
+        answers = {_spelling_key(s): o.label for o in levels for s in (o.label, o.code, *o.aliases)}
+        missing = q.missing if q.missing is not None else self.missing_codes
+        for m in missing:
+            for s in (m.label, *m.aliases):
+                if _spelling_key(s) in answers:
+                    raise ValueError(
+                        f"questions.{q.id}: {s!r} is both the missing code {m.label!r} and the "
+                        f"answer {answers[_spelling_key(s)]!r}; keep it on one of them"
+                    )
 
     def _find(self, qid: str) -> Question | None:
         return next((q for q in self.questions if q.id == qid), None)
@@ -473,11 +523,32 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InstrumentError(
+            f"line {line}: byte 0x{exc.object[exc.start]:02X} is not UTF-8; save the instrument "
+            "as UTF-8 text",
+            path=path,
+        ) from None
+    except yaml.YAMLError as exc:
         raise InstrumentError(
             f"not valid YAML ({exc}); fix the syntax at the position shown", path=path
         ) from None
-    return parse_instrument(data, path)
+    except RecursionError:
+        raise _too_deep(path) from None
+    try:
+        return parse_instrument(data, path)
+    except RecursionError:
+        raise _too_deep(path) from None
+
+
+def _too_deep(path: Path) -> InstrumentError:
+    return InstrumentError(
+        "the YAML is nested too deeply to be an instrument (lists or mappings inside each other "
+        "hundreds of levels down); an instrument is at most a few levels deep: check the "
+        "indentation and brackets (see docs/instrument-format.md)",
+        path=path,
+    )
 
 
 # ---- names of columns in the clean table (see docs/data-contract.md) ----------------------------
