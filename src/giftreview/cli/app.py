@@ -114,7 +114,11 @@ def validate_command(
         write_table(report, out)
         stdout.print(f"report written to {out}", highlight=False)
     errors = int((report["severity"] == "error").sum())
-    stdout.print(f"{errors} error(s), {len(report) - errors} warning(s)", highlight=False)
+    stdout.print(
+        f"{raw.name}: {errors} error(s), {len(report) - errors} warning(s)",
+        highlight=False,
+        soft_wrap=True,
+    )
     if errors:
         raise typer.Exit(1)
 
@@ -143,7 +147,7 @@ def clean_command(
     result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
     stdout = _Console()
     stdout.print(summary_table(result))
-    stdout.print(accounting_line(result), highlight=False)
+    stdout.print(f"{Path(raw).name}: {accounting_line(result)}", highlight=False, soft_wrap=True)
     stdout.print(f"outputs written to {result.out_dir}", highlight=False)
 
 

@@ -160,7 +160,8 @@ def _guess_column(name: str, values: pd.Series) -> _Guess:
     answers = [" ".join(v.split()) for v in values if v.strip() and _missing_label(v) is None]
     if not answers:
         return _Guess(name, "open", ["every cell is blank or a missing code: type is a guess"])
-    numeric = [a for a in answers if _NUMBER.match(a)]
+    # a count is a plausible whole number: 400 digits (float inf) or 1e308 is text, not a count
+    numeric = [a for a in answers if _NUMBER.match(a) and len(a.lstrip("0")) <= 15]
     numberish = [a for a in answers if re.search(r"\d", a) or a.casefold() in _NUMBER_WORDS]
     if numeric and len(numberish) >= 0.8 * len(answers):
         nums = pd.Series([float(a) for a in numeric])
@@ -239,6 +240,12 @@ def _read(raw: Path) -> pd.DataFrame:
         }
     )
     return read_raw(raw, stub).data
+
+
+def _comment(text: object) -> str:
+    """Text for a YAML comment: quoted, with line breaks and other controls escaped (ASCII
+    only, since YAML also ends a line at U+0085, U+2028 and U+2029)."""
+    return json.dumps(str(text), ensure_ascii=True)
 
 
 def _y(value: object) -> str:
@@ -320,7 +327,7 @@ def _merged_scales(guesses: list[_Guess]) -> dict[str, list[str]]:
 def _head_yaml(raw: Path, sid: str, roles: dict, no_id: bool, missing: list[str]) -> list[str]:
     """The survey, raw layout and missing-code blocks of the draft."""
     lines = [
-        f"# Instrument drafted by `giftreview init {raw.name}`.",
+        f"# Instrument drafted by `giftreview init {_comment(raw.name)}`.",
         "# Every line marked REVIEW is a guess: check it against the questionnaire, then delete",
         "# the REVIEW comment. Format: docs/instrument-format.md; walk-through: docs/new-survey.md.",
         "format_version: 1",
@@ -337,7 +344,7 @@ def _head_yaml(raw: Path, sid: str, roles: dict, no_id: bool, missing: list[str]
         lines.append("  # REVIEW: no id-like column with unique values found; the first column")
         lines.append("  # is taken as the respondent id - name the real id column")
     for role, col in roles.items():
-        note = f"  # REVIEW: guessed from the column name '{col}'" if col else ""
+        note = f"  # REVIEW: guessed from the column name {_comment(col)}" if col else ""
         lines.append(f"  {role}: {_y(col) if col else 'null'}{note}")
     lines += ["", "missing_codes:"] if missing else ["", "missing_codes: []"]
     for lab in missing:

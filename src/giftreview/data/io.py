@@ -49,6 +49,7 @@ _DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _XLSX_MAGIC = b"PK\x03\x04"
 _SAV_MAGIC = (b"$FL2", b"$FL3")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls, or an encrypted .xlsx
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,13 @@ def read_raw(
     if head.startswith(_XLSX_MAGIC):
         records, info = _xlsx_records(
             path, sheet if sheet is not None else layout.sheet, instrument
+        )
+    elif head.startswith(_OLE2_MAGIC):
+        raise InputFileError(
+            "an Excel 97-2003 workbook (.xls) or a password-protected .xlsx, which giftreview "
+            "does not read; open it in Excel or LibreOffice and save it as .xlsx (without a "
+            "password) or as CSV UTF-8",
+            path=path,
         )
     elif head.startswith(_SAV_MAGIC):
         records, info, notes = _sav_records(path, instrument)
@@ -480,8 +488,8 @@ def _xlsx_records(
 
 def _bad_workbook(path: Path, exc: Exception) -> InputFileError:
     return InputFileError(
-        f"cannot open the workbook, it is damaged or truncated ({type(exc).__name__}: "
-        f"{str(exc)[:200]}); open it in Excel or LibreOffice, save it again as .xlsx (or export "
+        f"cannot open the workbook, it is damaged or truncated ({str(exc)[:200] or 'no detail'}"
+        "); open it in Excel or LibreOffice, save it again as .xlsx (or export "
         "the sheet as CSV UTF-8) and retry",
         path=path,
     )
@@ -577,6 +585,8 @@ def _cell_text(value: Any) -> str:
             return ""
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0) and value.tzinfo is None:
+            return value.date().isoformat()  # a date cell (Excel stores dates as date-times)
         return value.isoformat(sep=" ")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
@@ -600,8 +610,8 @@ def _sav_records(
         df, meta = pyreadstat.read_sav(str(path), apply_value_formats=True, user_missing=True)
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
         raise InputFileError(
-            f"cannot read the SPSS file, it is damaged or not a .sav file ({type(exc).__name__}: "
-            f"{str(exc)[:200]}); export it from SPSS again (File > Save As > .sav) or as CSV",
+            f"cannot read the SPSS file, it is damaged or not a .sav file ({str(exc)[:200]}); "
+            "export it from SPSS again (File > Save As > .sav) or as CSV",
             path=path,
         ) from None
     header = [str(c) for c in df.columns]

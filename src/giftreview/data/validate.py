@@ -340,6 +340,12 @@ class Rules:
             )
         if when.tzinfo is not None:
             when = when.astimezone(UTC).replace(tzinfo=None)
+        if not pd.Timestamp.min <= when <= pd.Timestamp.max:  # 9999-12-31 overflows datetime64
+            return _problem_cell(
+                "unreadable_date",
+                f"date {short(text, 60)!r} lies outside the years 1677-2262 a timestamp holds "
+                "(a placeholder such as 9999-12-31?); set missing",
+            )
         cell = Cell(value=when, rule=rule, after=when.isoformat(sep=" "))
         if rule == "date_format":
             cell.problems.append(

@@ -739,8 +739,9 @@ def read_sheet(path: Path | str) -> pd.DataFrame:
     except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         # a truncated or damaged workbook (BadZipFile, EOFError) or a missing 'coding' sheet
         raise InputFileError(
-            f"cannot read the coding sheet ({type(exc).__name__}: {exc}); open it in a "
-            "spreadsheet program, save it again as .xlsx (or export it as CSV) and retry",
+            f"cannot read the coding sheet: it is damaged, truncated or not a workbook ({exc}); "
+            "open it in a spreadsheet program, save it again as .xlsx (or export it as CSV) and "
+            "retry",
             path=path,
         ) from None
     raw.columns = [str(_unneutralise(str(c))).strip() for c in raw.columns]
