@@ -73,6 +73,7 @@ def test_outputs_written_and_manifest(instrument, wave_2010):
         "delimiter": "semicolon",
         "sheet": None,
         "header_rows": 1,
+        "respondent_id": "column 'respondent_id'",
     }
     assert manifest["quarantine_reasons"] == {
         "all_blank": 2,

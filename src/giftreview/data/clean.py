@@ -158,6 +158,14 @@ def clean_wave(
     manifest = _manifest(raw, instrument, wave, clean, quarantine, validation, audit)
     if not write:
         return CleanResult(clean, audit, quarantine, validation, manifest, None)
+    if len(quarantine) and not len(clean):  # nothing left to analyse (see also max_quarantine)
+        reasons = quarantine["reason"].value_counts()
+        raise DataValidationError(
+            f"{raw_path.name}: all {len(quarantine)} rows are quarantined, most as "
+            f"{reasons.index[0]!r} ({int(reasons.iloc[0])} rows); nothing is left to clean. "
+            "See the validation report (giftreview validate) and fix the export or the "
+            "instrument (raw.respondent_id, raw.header_rows)"
+        )
     manifest["files"] = _write(target, clean, audit, quarantine, validation)
     _write_json(target / "manifest.json", manifest)
     return CleanResult(clean, audit, quarantine, validation, manifest, target)
@@ -179,14 +187,6 @@ def clean_table(
         audit = pd.concat([read, audit], ignore_index=True)
     clean = _assemble(kept, values, instrument, wave)
     quarantine = _quarantine(data, plan)
-    if len(raw.data) and not len(clean):  # nothing left to analyse (see also max_quarantine)
-        reasons = quarantine["reason"].value_counts()
-        raise DataValidationError(
-            f"{raw.path.name}: all {len(raw.data)} rows are quarantined, most as "
-            f"{reasons.index[0]!r} ({int(reasons.iloc[0])} rows); nothing is left to clean. "
-            "See the validation report (giftreview validate) and fix the export or the "
-            "instrument (raw.respondent_id, raw.header_rows)"
-        )
     if len(raw.data) != len(clean) + len(quarantine):
         raise DataValidationError(
             f"{raw.path.name}: row accounting failed: {len(raw.data)} raw rows but "

@@ -36,8 +36,13 @@ __all__ = [
     "Question",
     "Section",
     "Part",
+    "Battery",
+    "MultiItemScale",
+    "expand_batteries",
     "RawLayout",
+    "ROW_ID",
     "Survey",
+    "Unit",
     "Instrument",
     "file_sha256",
     "parse_instrument",
@@ -58,6 +63,9 @@ CLOSED_TYPES: tuple[str, ...] = ("single", "rating", "count", "multi")
 TEXT_TYPES: tuple[str, ...] = ("open", "list")
 
 _ID_RE = r"^[A-Za-z][A-Za-z0-9_]*$"
+#: ``raw.respondent_id: row``: the id is the data row number (1 = first row after the header), for
+#: exports without an id column; read_raw adds it as a column of this name
+ROW_ID = "row"
 
 
 class _Model(BaseModel):
@@ -177,6 +185,9 @@ class Question(_Model):
         default=None,
         description="id of the same question in an earlier wave's instrument, if renamed",
     )
+    battery: str | None = Field(
+        default=None, description="id of the battery this item was expanded from (set on load)"
+    )
 
     @model_validator(mode="after")
     def _type_fields(self) -> Question:
@@ -228,15 +239,89 @@ class Part(_Model):
     title: str
 
 
+class Battery(_Model):
+    """A grid of rating items sharing one scale, written once in the instrument.
+
+    In the YAML a battery is an entry of ``questions`` with ``type: battery``, a stem ``text``, one
+    ``scale`` and ``items`` (``id``, ``text``, optional ``column``). :func:`expand_batteries` turns
+    it into one ``rating`` question per item on load; this record keeps the grouping for the
+    battery chart.
+    """
+
+    id: str = Field(pattern=_ID_RE)
+    part: str
+    number: int | None = None
+    text: str
+    scale: str
+    items: list[str] = Field(min_length=2)
+
+
+class MultiItemScale(_Model):
+    """A multi-item scale: a score computed from several rating items (e.g. a personality trait).
+
+    ``score: mean`` is the mean of the valid items, ``sum`` their sum scaled up to all items
+    (mean x number of items) so that a respondent who skips one item is not scored lower. Items in
+    ``reverse`` are reverse-keyed as ``lowest + highest - value`` of their scale. A respondent
+    with fewer than ``min_valid`` valid items gets no score. See ``giftreview.analysis.scales``.
+    """
+
+    id: str = Field(pattern=_ID_RE)
+    title: str
+    items: list[str] = Field(min_length=2)
+    reverse: list[str] = Field(default_factory=list)
+    min_valid: int | None = Field(
+        default=None, ge=1, description="fewest valid items for a score (default: all items)"
+    )
+    score: Literal["mean", "sum"] = "mean"
+    part: str | None = Field(default=None, description="part whose report shows the scale")
+
+    @model_validator(mode="after")
+    def _items_consistent(self) -> MultiItemScale:
+        dup = sorted({i for i in self.items if self.items.count(i) > 1})
+        if dup:
+            raise ValueError(f"items repeat: {dup}; list each item once")
+        stray = [i for i in self.reverse if i not in self.items]
+        if stray:
+            raise ValueError(f"reverse: {stray} not among the items {self.items}; add or remove")
+        if self.min_valid is not None and self.min_valid > len(self.items):
+            raise ValueError(
+                f"min_valid {self.min_valid} exceeds the {len(self.items)} items; lower it"
+            )
+        return self
+
+    @property
+    def needed(self) -> int:
+        """Fewest valid items for a score (``min_valid``, default every item)."""
+        return self.min_valid if self.min_valid is not None else len(self.items)
+
+
 class RawLayout(_Model):
     """How the raw export is laid out."""
 
     header_rows: int = Field(default=1, ge=1, le=5, description="rows of header in the export")
     name_row: int = Field(default=1, ge=1, description="which header row holds the column names")
     sheet: str | int | None = Field(default=None, description="XLSX sheet name or index")
-    respondent_id: str = "respondent_id"
+    respondent_id: str = Field(
+        default="respondent_id",
+        description="raw column of the respondent id, or 'row' for the data row number",
+    )
     organization: str | None = "organization"
     submitted: str | None = "submitted"
+
+    @field_validator("respondent_id", mode="before")
+    @classmethod
+    def _id_given(cls, v: object) -> object:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise ValueError(
+                "no id column given; name the column that identifies each respondent, or write "
+                f"'respondent_id: {ROW_ID}' to use the data row number (exports without an id)"
+            )
+        return v
+
+    @property
+    def ids_from_rows(self) -> bool:
+        """True when the respondent id is the data row number (``respondent_id: row``)."""
+        return self.respondent_id == ROW_ID
 
     @model_validator(mode="after")
     def _name_row_in_header(self) -> RawLayout:
@@ -256,11 +341,23 @@ class Survey(_Model):
     running_header: str | None = None
 
 
+class Unit(_Model):
+    """What one response stands for, as the report's sentences name it ("42 people answered")."""
+
+    singular: str = Field(default="respondent", min_length=1)
+    plural: str = Field(default="respondents", min_length=1)
+
+    def of(self, n: int) -> str:
+        """``n`` with the unit, singular for 1: ``of(1) == "1 respondent"``."""
+        return f"{n} {self.singular if n == 1 else self.plural}"
+
+
 class Instrument(_Model):
     """A whole instrument file (see ``docs/instrument-format.md``)."""
 
     format_version: Literal[1] = 1
     survey: Survey
+    unit: Unit = Field(default_factory=Unit, description="what one response stands for")
     raw: RawLayout = Field(default_factory=RawLayout)
     group_by: str | None = Field(default=None, description="question id of the default grouping")
     missing_codes: list[MissingCode] = Field(default_factory=list)
@@ -276,8 +373,12 @@ class Instrument(_Model):
     )
     contacted: dict[str, int] | None = Field(
         default=None,
-        description="organizations contacted per option code of group_by (post-stratification totals)",
+        description="units contacted per option code of group_by (post-stratification totals)",
     )
+    batteries: list[Battery] = Field(
+        default_factory=list, description="set on load from the questions of type 'battery'"
+    )
+    multi_item_scales: list[MultiItemScale] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
 
     # ---- cross-references -------------------------------------------------------------------
@@ -321,6 +422,7 @@ class Instrument(_Model):
                     raise ValueError(
                         f"sections.{s.id}.questions: unknown question {qid!r}; {_suggest(qid, ids)}"
                     )
+        self._check_batteries_and_scales(ids, part_ids)
         if self.contacted is not None:
             if self.group_by is None:
                 raise ValueError(
@@ -346,6 +448,45 @@ class Instrument(_Model):
                         f"questions.{q.id}: {s!r} is both the missing code {m.label!r} and the "
                         f"answer {answers[_spelling_key(s)]!r}; keep it on one of them"
                     )
+
+    def _check_batteries_and_scales(self, ids: list[str], part_ids: list[str]) -> None:
+        for b in self.batteries:
+            if b.id in ids:
+                raise ValueError(
+                    f"questions.{b.id}: the battery id is also a question id; rename one"
+                )
+        names = [m.id for m in self.multi_item_scales]
+        dup = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(ids)))
+        if dup:
+            raise ValueError(
+                f"multi_item_scales: ids {dup} repeat or are question ids; give each its own id"
+            )
+        for m in self.multi_item_scales:
+            key = f"multi_item_scales.{m.id}"
+            if m.part is not None and m.part not in part_ids:
+                raise ValueError(f"{key}.part: unknown part {m.part!r}; parts: {part_ids}")
+            for item in m.items:
+                q = self._find(item)
+                if q is None:
+                    raise ValueError(
+                        f"{key}.items: unknown question {item!r}; {_suggest(item, ids)}"
+                    )
+                if q.type != "rating":
+                    raise ValueError(
+                        f"{key}.items: {item} is '{q.type}'; a scale scores rating questions only"
+                    )
+            scales = {self._find(i).scale for i in m.items}
+            if len(scales) > 1:
+                raise ValueError(
+                    f"{key}.items: the items use different scales ({', '.join(sorted(scales))}); "
+                    "score items that share one scale"
+                )
+            codes = [lv.code for lv in self.scales[scales.pop()].levels]
+            if not all(_is_number(c) for c in codes):
+                raise ValueError(
+                    f"{key}: the items' scale has codes {codes}; scoring needs numeric level "
+                    "codes (1, 2, ...)"
+                )
 
     def _find(self, qid: str) -> Question | None:
         return next((q for q in self.questions if q.id == qid), None)
@@ -388,6 +529,27 @@ class Instrument(_Model):
             return list(self.scales[q.scale].levels)
         return list(q.options)
 
+    def battery(self, battery_id: str) -> Battery:
+        """The battery with id ``battery_id`` (raises :class:`InstrumentError` naming the known)."""
+        b = next((b for b in self.batteries if b.id == battery_id), None)
+        if b is None:
+            known = [x.id for x in self.batteries]
+            raise InstrumentError(
+                f"unknown battery {battery_id!r}; {_suggest(battery_id, known)}", path=self.path
+            )
+        return b
+
+    def multi_item_scale(self, scale_id: str) -> MultiItemScale:
+        """The multi-item scale ``scale_id`` (raises :class:`InstrumentError` naming the known)."""
+        m = next((m for m in self.multi_item_scales if m.id == scale_id), None)
+        if m is None:
+            known = [x.id for x in self.multi_item_scales]
+            raise InstrumentError(
+                f"unknown multi-item scale {scale_id!r}; {_suggest(scale_id, known)}",
+                path=self.path,
+            )
+        return m
+
     def report_sections(self) -> list[Section]:
         """The sections to render: as declared, or one per part holding all its questions."""
         if self.sections:
@@ -412,6 +574,75 @@ class Instrument(_Model):
     @property
     def sha256(self) -> str | None:
         return file_sha256(self.path) if self.path is not None else None
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+_BATTERY_SHARED = ("part", "scale", "required", "missing")
+
+
+def expand_batteries(data: dict) -> dict:
+    """Expand every ``type: battery`` entry of ``questions`` into one rating question per item.
+
+    A battery is written once::
+
+        - id: AGREE
+          type: battery
+          part: personality
+          number: 3
+          text: "How accurately does each statement describe you?"
+          scale: accuracy6
+          items:
+            - {id: A1, text: "Am indifferent to the feelings of others."}
+            - {id: A2, text: "Inquire about others' well-being.", column: a2}
+
+    and becomes the questions ``A1`` and ``A2`` (``type: rating``, the battery's ``part``,
+    ``scale``, ``required`` and ``missing``, ``column`` defaulting to the item id,
+    ``battery: AGREE``), in place, plus an entry of ``batteries`` recording the grouping. Input
+    that is not a mapping with a list of questions is returned unchanged (validation reports it).
+    """
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list) or not any(
+        isinstance(q, dict) and q.get("type") == "battery" for q in questions
+    ):
+        return data
+    out: list = []
+    batteries: list[dict] = []
+    for entry in questions:
+        if not (isinstance(entry, dict) and entry.get("type") == "battery"):
+            out.append(entry)
+            continue
+        bid = entry.get("id")
+        extra = sorted(set(entry) - {"id", "type", "text", "number", "items", *_BATTERY_SHARED})
+        if extra:
+            raise ValueError(
+                f"questions.{bid}: unknown key(s) {extra} for a battery; a battery takes id, "
+                f"text, number, items, {', '.join(_BATTERY_SHARED)}"
+            )
+        items = entry.get("items")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ValueError(
+                f"questions.{bid}.items: give a list of items, each {{id: ..., text: ...}}"
+            )
+        shared = {k: entry[k] for k in _BATTERY_SHARED if k in entry}
+        out += [{**shared, **item, "type": "rating", "battery": bid} for item in items]
+        batteries.append(
+            {
+                "id": bid,
+                "part": entry.get("part"),
+                "number": entry.get("number"),
+                "text": entry.get("text"),
+                "scale": entry.get("scale"),
+                "items": [i.get("id") for i in items],
+            }
+        )
+    return {**data, "questions": out, "batteries": batteries}
 
 
 def _slug(text: str) -> str:
@@ -475,6 +706,16 @@ def parse_instrument(data: Any, path: Path | str | None = None) -> Instrument:
             "'survey:', 'parts:' and 'questions:'",
             path=path,
         )
+    if "batteries" in data:
+        raise InstrumentError(
+            "batteries: unknown key; write a battery as an entry of 'questions' with "
+            "'type: battery' (see docs/instrument-format.md)",
+            path=path,
+        )
+    try:
+        data = expand_batteries(data)
+    except ValueError as exc:
+        raise InstrumentError(str(exc), path=path) from None
     try:
         inst = Instrument.model_validate({**data, "path": Path(path).resolve() if path else None})
     except ValidationError as exc:

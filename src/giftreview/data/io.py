@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from giftreview.data.instrument import Instrument, file_sha256
+from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
 from giftreview.errors import InputFileError
 
 __all__ = [
@@ -85,6 +85,7 @@ class RawTable:
     header_rows: int = 1
     notes: list[dict[str, Any]] = field(default_factory=list)
     repairs: list[dict[str, Any]] = field(default_factory=list)
+    respondent_id: str | None = None
 
     @property
     def source_rows(self) -> list[int]:
@@ -99,6 +100,7 @@ class RawTable:
             "delimiter": _DELIMITER_NAMES.get(self.delimiter, self.delimiter),
             "sheet": self.sheet,
             "header_rows": self.header_rows,
+            "respondent_id": self.respondent_id,
         }
 
 
@@ -168,8 +170,14 @@ def read_raw(
         notes.append(_uncached_note(uncached, path))
     notes += [_note(path, r["source_row"], r["column"], r["before"], r["rule"], "normalised",
                     _REPAIR_MESSAGES[r["rule"]]) for r in repairs]  # fmt: skip
+    id_source = f"column {layout.respondent_id!r}"
+    if layout.ids_from_rows and ROW_ID not in data.columns:
+        # `respondent_id: row`: the data row number (1 = first row after the header) is the id
+        data.insert(0, ROW_ID, pd.array([str(i) for i in range(1, len(data) + 1)], dtype="string"))
+        id_source = "row (data row number)"
     return RawTable(
         data=data,
+        respondent_id=id_source,
         path=path,
         sha256=file_sha256(path),
         header_rows=header_rows,
@@ -570,6 +578,8 @@ def _sheet_rows(ws, scan: _SheetScan, path: Path) -> list[list[str]]:
 
 
 def _has_id_column(rows: list[list[str]], instrument: Instrument) -> bool:
+    if instrument.raw.ids_from_rows:
+        return True
     want = instrument.raw.respondent_id.strip().casefold()
     head = rows[: instrument.raw.header_rows]
     return any(c.strip().casefold() == want for r in head for c in r)
