@@ -509,11 +509,10 @@ class _SheetScan:
     uncached: tuple[str, ...]  # cells holding a formula without a saved value
 
 
-_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")
-_REF_RE = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_REF_RE = re.compile(rb'\br="[A-Z]{1,3}(\d+)"')
 _UNCACHED_RE = re.compile(
-    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)'
-    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+    rb'<c\b[^>]*?\br="([A-Z]{1,3}\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)'
+    rb"\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
 )
 
 
@@ -521,9 +520,11 @@ def _scan_sheet(path: Path, wb, sheet: str) -> _SheetScan:
     """Stream the sheet's XML once, without building cells: the last row holding a value, and
     the formula cells without a cached value.
 
-    openpyxl's streaming reader yields every ``<row>`` element, so a sheet padded with millions
-    of empty rows (a 25 MB file of 300 MB XML) takes minutes to iterate; a byte scan of the
-    decompressed part finds the last cell with content in a second, and reading stops there.
+    openpyxl's streaming reader parses every ``<row>`` element up to the sheet's declared
+    dimension, so a sheet padded with millions of styled empty rows (a 25 MB file of 300 MB
+    XML) takes minutes. A cell with content is the only element closed by ``</c>`` (an empty
+    cell is ``<c r="A9" s="1"/>``), so the last ``</c>`` of the part, found by a byte search,
+    gives the last row worth reading; reading stops there.
     """
     import zipfile
 
@@ -533,19 +534,24 @@ def _scan_sheet(path: Path, wb, sheet: str) -> _SheetScan:
         return _SheetScan(None, ())
     last, uncached, tail = 0, [], b""
     with zipfile.ZipFile(path) as zf, zf.open(member.lstrip("/")) as fh:
-        while block := fh.read(1 << 22):
+        head = fh.read(1 << 16)
+        if re.search(rb"<\w+:worksheet\b", head):  # prefixed XML: no shortcut, read it all
+            return _SheetScan(None, ())
+        block = head
+        while block:
             chunk = tail + block
-            cut = chunk.rfind(b"</")  # scan whole elements only; keep the rest for the next block
-            cut = len(chunk) if cut < 0 else chunk.find(b">", cut) + 1 or len(chunk)
-            body, tail = chunk[:cut], chunk[cut:]
-            for m in _CELL_RE.finditer(body):
-                if m.group(2):  # <c r="A9"/>: an empty cell
-                    continue
-                ref = _REF_RE.search(m.group(1))
+            cut = chunk.rfind(b"</c>")  # scan up to the last whole cell; keep the rest
+            body, tail = (chunk[: cut + 4], chunk[cut + 4 :]) if cut >= 0 else (b"", chunk)
+            tail = tail[-(1 << 20) :] if len(tail) > (1 << 21) else tail  # empty rows: drop
+            if cut >= 0:
+                start = body.rfind(b"<c ", 0, cut)
+                ref = _REF_RE.search(body, start, cut) if start >= 0 else None
                 if ref is None:
                     return _SheetScan(None, ())  # cells without references: read everything
-                last = max(last, int(ref.group(2)))
-            uncached += [m.group(1).decode() for m in _UNCACHED_RE.finditer(body)]
+                last = max(last, int(ref.group(1)))
+                if b"<f" in body:
+                    uncached += [m.group(1).decode() for m in _UNCACHED_RE.finditer(body)]
+            block = fh.read(1 << 22)
     return _SheetScan(last, tuple(uncached))
 
 

@@ -29,6 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, InstrumentError, check_column
+from giftreview.text.safety import redact_pii
+
+#: what :func:`giftreview.text.safety.redact_pii` leaves in place of personal data
+_REDACTED = frozenset({"name", "phone", "email", "url", "organization"})
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -203,7 +207,9 @@ def institution_mentions(
     Returns
     -------
     pandas.DataFrame
-        Columns ``respondent_id, group, question, raw, name, method, score``: ``raw`` as written,
+        Columns ``respondent_id, group, question, raw, name, method, score``: ``raw`` as written
+        after :func:`~giftreview.text.safety.redact_pii` (a titled name, phone number, e-mail
+        or link is removed before the answer is split, so it never becomes a table row),
         ``name`` the institution's short name (or the cleaned spelling when unmatched),
         ``group`` categorical in the instrument's option order when the group column is,
         ``method`` ``alias``, ``fuzzy`` or ``unmatched``, ``score`` the match score (100 for an
@@ -222,7 +228,10 @@ def institution_mentions(
     rows = []
     for i, (rid, text) in enumerate(zip(data["respondent_id"], data[qid], strict=True)):
         g = groups.iloc[i] if groups is not None else pd.NA
+        text = redact_pii(text)  # names, phones, e-mails and links never reach a table
         for raw, name, method, score in split_names(text, table, threshold=threshold):
+            if f"[{raw}]" in text and raw in _REDACTED:
+                continue  # a redacted piece ("[phone]") is not an institution
             rows.append((str(rid), g, qid, raw, name, method, score))
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
     out = pd.DataFrame(rows, columns=cols)

@@ -62,7 +62,7 @@ EMAIL_RE = re.compile(
 URL_RE = re.compile(r"(?:\b[a-z][a-z0-9+.\-]{1,15}://|\bmailto:|\bwww\.)[^\s<>\"']+", re.IGNORECASE)
 #: phone numbers: 7 to 15 digits (E.164 allows 15), with an optional ``+`` or ``00`` prefix,
 #: spaces, dots, dashes, slashes and brackets (``+44 (0)20 7946 0958``, ``(202) 555-0143``)
-PHONE_RE = re.compile(r"(?<![\w/])(?:\+|\b)\(?\d[\d\s().\-/]{5,}\d(?![\w/])")
+PHONE_RE = re.compile(r"(?<![\w/(+])(?:\+\s?|\()?\(?\d[\d\s().\-/]{5,}\d(?![\w/])")
 _YEAR_RANGE = re.compile(r"^\(?(?:19|20)\d\d\)?\s*[-/]\s*\(?(?:19|20)?\d\d\)?$")
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mme|Mlle|Dr|Dra|Prof|Sir|Dame|H\.\s?E\.)"
 _NAME = r"[A-ZÀ-ÖØ-Þ][\w'’\-]*\.?"
