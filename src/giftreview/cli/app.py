@@ -378,7 +378,11 @@ def coding_export_command(
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
-    path = out or folder / "coding" / f"{qid}_coding_sheet.xlsx"
+    if out is None:  # the question id goes into the file name: keep it inside the wave folder
+        from giftreview.paths import inside
+
+        out = inside(folder / "coding" / f"{qid}_coding_sheet.xlsx", folder)
+    path = out
     export_sheet(coded, data, path, prefill=prefill, coder=coder)
     print(f"{len(coded.answered)} answers, {len(codebook.themes)} themes "
           f"({len(coded.uncoded)} answers without an auto code) -> {path}")  # fmt: skip

@@ -35,7 +35,7 @@ import pandas as pd
 
 from giftreview.data.instrument import parse_instrument
 from giftreview.errors import ArgumentError
-from giftreview.paths import INSTRUMENTS, is_under_raw
+from giftreview.paths import INSTRUMENTS, inside, is_under_raw
 
 __all__ = [
     "SCALE_WORDS",
@@ -422,7 +422,9 @@ def write_draft(raw: Path | str, out: Path | str | None = None, *, force: bool =
     and ``force`` is false. The written draft is loaded back to prove it is a valid instrument.
     """
     raw = Path(raw)
-    out = Path(out) if out is not None else INSTRUMENTS / f"{_slug(raw.stem, 'survey')}.yaml"
+    if out is None:
+        out = inside(INSTRUMENTS / f"{_slug(raw.stem, 'survey')}.yaml", INSTRUMENTS)
+    out = Path(out)
     if is_under_raw(out):
         raise ArgumentError(
             f"`--out` {out} lies under data/raw, which giftreview never writes; "
