@@ -16,7 +16,7 @@
 # section (giftreview.report.comparison); the statistics are in giftreview.analysis.compare. -->
 
 # %%
-from giftreview.report import comparison as compare_report
+from giftreview import report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults compare the two bundled waves).
@@ -29,7 +29,7 @@ confidence: float = 0.95  # two-sided level of every interval
 k: int = 5  # suppression threshold: counts below k are hidden in every table
 
 # %%
-cmp = compare_report.open_comparison(
+cmp = report.comparison.open_comparison(
     wave_a=wave_a,
     wave_b=wave_b,
     instrument_a=instrument_a,
@@ -39,22 +39,22 @@ cmp = compare_report.open_comparison(
 )
 
 # %%
-compare_report.title(cmp)
+report.comparison.title(cmp)
 
 # %%
-compare_report.comparability(cmp)
+report.comparison.comparability(cmp)
 
 # %%
-compare_report.closed_questions(cmp)
+report.comparison.closed_questions(cmp)
 
 # %%
-compare_report.open_questions(cmp)
+report.comparison.open_questions(cmp)
 
 # %%
-compare_report.list_questions(cmp)
+report.comparison.list_questions(cmp)
 
 # %%
-compare_report.methods(cmp)
+report.comparison.methods(cmp)
 
 # %%
-compare_report.provenance(cmp)
+report.comparison.provenance(cmp)

@@ -19,7 +19,7 @@
 # the drafted paragraphs use for shares.
 
 # %%
-from giftreview.report import sections as report
+from giftreview import report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults open the first bundled wave).
@@ -61,6 +61,9 @@ report.interval_methods(rep)
 
 # %%
 report.suppression_rule(rep)
+
+# %%
+report.redaction_rule(rep)
 
 # %%
 report.quantifier_table(rep)

@@ -16,7 +16,7 @@
 # and the response accounting. Rendered by `giftreview run`; runs by hand with its defaults. -->
 
 # %%
-from giftreview.report import sections as report
+from giftreview import report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults open the first bundled wave).

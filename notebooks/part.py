@@ -17,7 +17,7 @@
 # notebook is executed once per section by `giftreview run`. -->
 
 # %%
-from giftreview.report import sections as report
+from giftreview import report
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides them; the defaults open the first bundled wave).

@@ -459,6 +459,22 @@ def test_compare_waves_end_to_end_with_renamed_label(rng):
 
 
 # ---- the comparison report ------------------------------------------------------------------------
+def test_question_without_number_is_headed_by_its_wording(rng):
+    # The mini instrument's questions have no number: the heading is the wording alone (the
+    # comparison once printed ") Sector").
+    from pathlib import Path
+
+    from giftreview.report.comparison import Comparison, closed_questions
+
+    inst = _mini([SECTOR, RATE])
+    a = _clean(inst, "w1", rng, [f"o{i}" for i in range(30)])
+    b = _clean(inst, "w2", rng, [f"o{i}" for i in range(10, 40)])
+    cmp = Comparison(compare_waves(a, b, inst, inst), inst, inst, (Path("a"), Path("b")), 5, 0.95)
+    html = str(closed_questions(cmp))
+    assert "<h3>Sector</h3>" in html and "<h3>Rate us</h3>" in html
+    assert ") Sector" not in html and ") Rate us" not in html
+
+
 def test_suppress_changes_hides_small_counts_and_what_they_reveal():
     from giftreview.report.comparison import suppress_changes
 

@@ -12,9 +12,9 @@ from giftreview.text.coding import code_question, parse_codebook, theme_frequenc
 from giftreview.text.narrative import (
     DEFAULT_QUANTIFIERS,
     REPEAT_WORDS,
-    as_html,
     as_text,
     draft_paragraphs,
+    paragraphs,
     quantifier_for,
     quantifier_table,
     select_quotes,
@@ -106,13 +106,16 @@ def test_draft_quantifiers_are_configurable():
     assert list(draft["quantifier"]) == ["A good many", "A handful of respondents"]
 
 
-def test_draft_html_is_escaped():
+def test_draft_keeps_a_hostile_stem_as_plain_text():
+    # the draft is plain text; the report's templates escape it (tests/test_templates.py)
     cb = parse_codebook(
         {"question": "B2", "title": "t", "themes": [{"id": "a", "label": "a", "description": "a",
          "include": ["a"], "example": "a", "stem": "said <script>alert(1)</script>"}]}
     )  # fmt: skip
-    html = as_html(draft_paragraphs(_freq({"a": 5}), cb))
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    # 5 of 40 = 12.5%: the "Some respondents" band (10% to less than 25%)
+    assert paragraphs(draft_paragraphs(_freq({"a": 5}), cb)) == [
+        "Some respondents said <script>alert(1)</script> (5 of 40)."
+    ]
 
 
 def test_draft_on_real_codes_reads_like_the_review(instrument, hostile):
@@ -137,9 +140,8 @@ def test_quotes_are_html_escaped(instrument, hostile):
     coded = code_question(hostile, instrument, "B4")
     quotes = select_quotes(coded, hostile)
     ngo = quotes[quotes["theme"] == "ngo_outreach"].iloc[0]
-    assert "<script>" in ngo["quote"]  # plain text keeps it (escape before HTML)...
-    assert "<script>" not in ngo["quote_html"]  # ...and the HTML copy is escaped
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in ngo["quote_html"]
+    assert "<script>alert('x')</script>" in ngo["quote"]  # plain text: the templates escape it
+    assert "quote_html" not in quotes  # no hand-escaped copy
 
 
 def test_quotes_follow_the_stated_rule(instrument, hostile):

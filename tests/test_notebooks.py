@@ -6,11 +6,12 @@ from pathlib import Path
 
 import papermill
 import pytest
+from markupsafe import escape  # what the templates' autoescape applies
 
+from giftreview import report
 from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT, PACKAGE_DIR
 from giftreview.pipeline import run as render
-from giftreview.report import sections as report
 
 NOTEBOOKS = PACKAGE_DIR.parents[1] / "notebooks"
 REPO = PACKAGE_DIR.parents[1]
@@ -78,5 +79,5 @@ def test_notebook_runs_under_papermill_and_records_its_parameters(wave, name, se
     if section:
         inst = load_instrument(DEFAULT_INSTRUMENT)
         for qid in inst.report_sections()[2].questions:
-            assert report.esc(report.heading(inst.question(qid))) in html
+            assert escape(report.heading(inst.question(qid))) in html
     assert "<script" not in html

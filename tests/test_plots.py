@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -109,24 +106,6 @@ def test_png_bytes_are_reproducible_and_carry_no_date(ratings):
     assert a == b
     assert a.startswith(b"\x89PNG")
     assert b"Software" not in a and b"Creation Time" not in a
-
-
-def test_figure_html_escapes_alt_text_and_caption(shares):
-    html = plots.figure_html(
-        plots.share_bars(shares, title="t", n=18),
-        alt='bars "quoted" <script>alert(1)</script>',
-        caption="n = 18 <b>",
-    )
-    assert "<script>" not in html
-    assert 'alt="bars &quot;quoted&quot; &lt;script&gt;' in html
-    assert "<figcaption>n = 18 &lt;b&gt;</figcaption>" in html
-    data = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
-    assert base64.b64decode(data).startswith(b"\x89PNG")
-
-
-def test_figure_html_requires_alt_text(shares):
-    with pytest.raises(ArgumentError, match="`alt` is empty"):
-        plots.figure_html(plots.share_bars(shares, title="t", n=1), alt=" ", caption="c")
 
 
 def test_palettes_are_colour_blind_safe_and_sized():

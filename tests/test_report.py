@@ -1,4 +1,4 @@
-"""Tests of giftreview.report.sections: the sections the notebooks call, on a small cleaned fixture wave."""
+"""Tests of giftreview.report: the sections the notebooks call, on a small cleaned fixture wave."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape  # what autoescape applies
 from statsmodels.stats.multitest import multipletests
 
+from giftreview import report
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import load_instrument
 from giftreview.errors import ArgumentError, InstrumentError
 from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
-from giftreview.report import sections as report
+from giftreview.report import templating
+from giftreview.report.views import Table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
 SECOND = Path(__file__).parent / "fixtures" / "second_survey" / "instrument.yaml"
@@ -79,8 +82,7 @@ def test_every_question_heading_appears_in_instrument_order(rep, pages):
     for section in rep.instrument.report_sections():
         html = pages[section.id][0]
         positions = [
-            html.find(report.esc(report.heading(rep.instrument.question(q))))
-            for q in section.questions
+            html.find(escape(report.heading(rep.instrument.question(q)))) for q in section.questions
         ]
         assert all(p >= 0 for p in positions), section.id
         assert positions == sorted(positions)
@@ -105,13 +107,13 @@ def test_appendix_shows_raw_and_adjusted_p_from_the_family(rep, pages):
     html = pages["part_a"][1]
     assert "adjusted p (BH)" in html
     row = rep.family[rep.family["question"] == "A2"].iloc[0]
-    assert f"<td class=num>{report.fmt_p(row['p_adjusted'])}</td>" in html
-    assert f"<td class=num>{report.fmt_p(row['p_value'])}</td>" in html
+    assert f'<td class="num">{escape(report.fmt_p(row["p_adjusted"]))}</td>' in html
+    assert f'<td class="num">{escape(report.fmt_p(row["p_value"]))}</td>' in html
 
 
 def test_appendix_marks_suppressed_cells(pages):
     html = pages["part_a"][1]
-    assert "&lt;3" in html  # counts below k = 3 are shown as "<3"
+    assert '<td class="num gr-suppressed">&lt;3</td>' in html  # counts below k = 3 show "<3"
     assert "suppressed (n &lt; 3)" in html
 
 
@@ -162,11 +164,12 @@ def test_group_noun_comes_from_the_grouping_question():
     assert report.group_noun(load_instrument(SECOND), "REG") == "region of the clinic"
 
 
-def test_html_table_escapes_cells_headers_and_caption():
+def test_table_macro_escapes_cells_headers_and_caption():
     frame = pd.DataFrame({"<th>": ["<b>x</b>", None]})
-    html = report.html_table(frame, caption="<cap>")
+    html = str(templating.render("report/block.html.j2", title="", parts=[Table(frame, "<cap>")]))
     assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert "<caption>&lt;cap&gt;</caption>" in html and "<th>&lt;th&gt;</th>" in html
+    assert "<td></td>" in html  # NA shown empty
 
 
 @pytest.mark.parametrize(
@@ -181,6 +184,8 @@ def test_methods_sections_describe_the_run(rep):
     assert "Benjamini-Hochberg" in str(report.tests_explained(rep))
     assert "Most respondents" in str(report.quantifier_table(rep))
     assert "36 respondents were kept" in str(report.data_accounting(rep))
+    redaction = str(report.redaction_rule(rep))
+    assert "[email]" in redaction and "(at)" in redaction and "H.E." in redaction
 
 
 def test_second_instrument_renders_without_ungift_assumptions(tmp_path):
@@ -191,7 +196,7 @@ def test_second_instrument_renders_without_ungift_assumptions(tmp_path):
     for section in inst.report_sections():
         html = _html(rep2, section.id)
         for qid in section.questions:
-            assert report.esc(report.heading(inst.question(qid))) in html
+            assert escape(report.heading(inst.question(qid))) in html
 
 
 def test_weights_on_post_stratify_shares_and_say_so(tmp_path):

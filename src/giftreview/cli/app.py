@@ -195,7 +195,7 @@ def compare_command(
     k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
 ) -> None:
     """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
-    from giftreview.report.comparison import render_comparison
+    from giftreview.pipeline.compare import render_comparison
 
     written = render_comparison(
         wave_a,
@@ -214,7 +214,7 @@ def compare_command(
 
 def _update_reports_index(out_dir: Path) -> None:
     """Refresh reports/index.html, the page linking every report, when out_dir is under it."""
-    from giftreview.pipeline.run import write_reports_index
+    from giftreview.report.index import write_reports_index
 
     index = write_reports_index(out_dir)
     if index is not None:

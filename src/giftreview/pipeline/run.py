@@ -5,7 +5,7 @@
 1. **clean**: :func:`giftreview.data.clean.clean_wave` into ``data/processed/<wave>/`` (skipped when the
    raw file, instrument and library are unchanged since the last run);
 2. **tests**: the report-wide family of group tests with Benjamini-Hochberg adjusted p-values,
-   computed once (:func:`giftreview.report.sections.build_test_family`) and stored beside the clean data so
+   computed once (:func:`giftreview.report.wave.build_test_family`) and stored beside the clean data so
    every part shows the same raw and adjusted p;
 3. **notebooks**: ``overview``, one run of the generic ``part`` notebook per
    ``instrument.report_sections()`` entry, and ``methods``; executed by papermill in a kernel this
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import os
 import queue
@@ -50,6 +49,8 @@ from giftreview import __version__, paths
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError, GiftreviewError, ReportError
 from giftreview.pipeline.provenance import git_commit, run_date
+from giftreview.report.index import index_html
+from giftreview.report.templating import pdf_margins
 
 __all__ = [
     "KERNEL_NAME",
@@ -80,9 +81,6 @@ __all__ = [
     "pdf_options",
     "reproducible_pdf",
     "write_manifest",
-    "index_html",
-    "reports_index_html",
-    "write_reports_index",
     "Steps",
     "FAMILY_STEP",
     "PdfPrinter",
@@ -406,7 +404,7 @@ class WarmKernel:
     """
 
     PRELOAD = (
-        "import giftreview.report.sections, giftreview.report.plots, giftreview.analysis.score, giftreview.analysis.stats, "
+        "import giftreview.report, giftreview.report.plots, giftreview.analysis.score, giftreview.analysis.stats, "
         "giftreview.analysis.disclosure, giftreview.text.coding, giftreview.text.narrative, giftreview.text.lists"
     )
     RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
@@ -640,9 +638,6 @@ class Chromium:
         pdf_path.write_bytes(reproducible_pdf(data))
 
 
-_MARGIN_FONT = "font-family:'DejaVu Sans','Noto Sans','Noto Color Emoji',sans-serif;font-size:8px;"
-
-
 def pdf_options(header: str) -> dict[str, Any]:
     """``Page.printToPDF`` options: A4, header with the running header, page numbers below.
 
@@ -650,14 +645,6 @@ def pdf_options(header: str) -> dict[str, Any]:
     DevTools header/footer templates (the ``pageNumber``/``totalPages`` classes are filled in by
     Chromium). The running header is HTML-escaped.
     """
-    head = (
-        f'<div style="{_MARGIN_FONT}width:100%;text-align:center;color:#555;">'
-        f"{html.escape(header)}</div>"
-    )
-    foot = (
-        f'<div style="{_MARGIN_FONT}width:100%;text-align:center;color:#555;">'
-        'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
-    )
     return {
         "paperWidth": 8.27,
         "paperHeight": 11.69,
@@ -667,8 +654,7 @@ def pdf_options(header: str) -> dict[str, Any]:
         "marginRight": 0.6,
         "printBackground": True,
         "displayHeaderFooter": True,
-        "headerTemplate": head,
-        "footerTemplate": foot,
+        **pdf_margins(header),
     }
 
 
@@ -701,78 +687,6 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
     return path
-
-
-def index_html(title: str, wave: str, jobs: list[NotebookJob], provenance: dict[str, Any]) -> str:
-    """The wave's index page: a link to each part's HTML, PDF and executed notebook."""
-    rows = []
-    for job in jobs:
-        links = " · ".join(
-            f'<a href="{html.escape(rel)}">{kind.upper() if kind != "ipynb" else "notebook"}</a>'
-            for kind, rel in sorted(
-                job.outputs.items(), key=lambda kv: ("html", "pdf", "ipynb").index(kv[0])
-            )
-        )
-        rows.append(
-            f"<tr><td>{html.escape(job.title)}</td><td>{links}</td>"
-            f"<td>{html.escape(job.status)}</td></tr>"
-        )
-    prov = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in provenance.items()
-    )
-    css = (TEMPLATE_DIR / "giftreview" / "static" / "report.css").read_text(encoding="utf-8")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}: {html.escape(wave)}</title><style>{css}</style></head>"
-        f'<body class="giftreview-index"><main><h1>{html.escape(title)}</h1>'
-        f"<p>Wave <strong>{html.escape(wave)}</strong>. Each part as a web page, as PDF and as "
-        'the executed notebook; <a href="manifest.json">manifest.json</a> lists every file '
-        "with its cache key.</p>"
-        '<table class="gr-table"><thead><tr><th>part</th><th>files</th><th>status</th></tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<h2>Provenance</h2><table class="gr-table">{prov}</table></main></body></html>\n'
-    )
-
-
-def reports_index_html(root: Path) -> str:
-    """A page linking every rendered report under ``root`` (waves, comparisons, the tutorial).
-
-    Folders are listed in name order; a folder counts when it holds ``index.html`` (a wave),
-    ``compare.html`` or ``tutorial_*.html``. Nothing else is read, so the page is deterministic.
-    """
-    rows = []
-    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
-        pages = [folder / "index.html", folder / "compare.html", folder / "compare.pdf"]
-        pages += sorted(folder.glob("tutorial_*.html"))
-        links = " · ".join(
-            f'<a href="{html.escape(f"{folder.name}/{p.name}")}">{html.escape(p.stem)}'
-            f"{' (PDF)' if p.suffix == '.pdf' else ''}</a>"
-            for p in pages
-            if p.exists()
-        )
-        if links:
-            rows.append(f"<tr><td>{html.escape(folder.name)}</td><td>{links}</td></tr>")
-    css = (TEMPLATE_DIR / "giftreview" / "static" / "report.css").read_text(encoding="utf-8")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>giftreview reports</title><style>{css}</style></head>"
-        '<body class="giftreview-index"><main><h1>Reports</h1>'
-        "<p>Each wave's report (open its index), wave comparisons and the tutorial.</p>"
-        '<table class="gr-table"><thead><tr><th>folder</th><th>open</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></main></body></html>\n"
-    )
-
-
-def write_reports_index(out_dir: Path | str) -> Path | None:
-    """Rewrite ``reports/index.html`` when ``out_dir`` lies directly under ``reports/``."""
-    out_dir = Path(out_dir).resolve()
-    root = paths.REPORTS.resolve()
-    if out_dir.parent != root:
-        return None
-    target = root / "index.html"
-    target.write_text(reports_index_html(root), encoding="utf-8")
-    return target
 
 
 # ---- progress -----------------------------------------------------------------------------------
@@ -850,7 +764,7 @@ def _prepare_data(settings, instrument, inputs, processed: Path, steps: Steps):
     The family is built by the caller while the first notebook (the overview, which shows no
     test) already runs; the stamp is written once both are done.
     """
-    from giftreview.report import sections as report
+    from giftreview.report import wave as report
 
     key = _sha256_bytes(
         json.dumps(

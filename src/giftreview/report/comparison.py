@@ -1,9 +1,9 @@
 """The wave comparison report: `giftreview compare WAVE_A WAVE_B` and notebooks/compare.py.
 
 The statistics are in :mod:`giftreview.analysis.compare`; this module opens two waves, publishes the
-tables through small-cell suppression (:func:`giftreview.analysis.disclosure.suppress`) and renders the
-comparison notebook with the report pipeline of :mod:`giftreview.pipeline.run` (papermill, nbconvert
-HTML, Chromium PDF).
+tables through small-cell suppression (:func:`giftreview.analysis.disclosure.suppress`) and gives
+the notebook one call per section, rendered with the report's templates. The notebook itself is
+run by :func:`giftreview.pipeline.compare.render_comparison`.
 """
 
 from __future__ import annotations
@@ -26,10 +26,14 @@ from giftreview.analysis.compare import (
 )
 from giftreview.analysis.disclosure import PRIMARY, SECONDARY, suppress
 from giftreview.data import io
+from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError
-from giftreview.report.sections import Html, fmt_p, html_table
-from giftreview.text.safety import escape_html as esc
+from giftreview.pipeline.provenance import git_commit, run_date
+from giftreview.report.provenance import DATE_FORMAT
+from giftreview.report.templating import fmt_p, render
+from giftreview.report.views import Bullets, Html, QuestionView, Table
+from giftreview.report.wave import heading, is_synthetic
 
 __all__ = [
     "NOTEBOOK",
@@ -43,8 +47,8 @@ __all__ = [
     "open_questions",
     "list_questions",
     "methods",
+    "provenance_items",
     "provenance",
-    "render_comparison",
 ]
 
 NOTEBOOK = "compare"
@@ -83,8 +87,6 @@ def resolve_raw(spec: str | Path) -> Path:
 
 def _clean(raw: Path, inst: Instrument) -> pd.DataFrame:
     """The clean table of ``raw``: read from data/processed/<wave> when current, else cleaned."""
-    from giftreview.data.clean import clean_wave
-
     wave_dir = paths.processed_dir(raw.stem)
     manifest = wave_dir / "manifest.json"
     if manifest.exists() and (wave_dir / "clean.parquet").exists():
@@ -158,40 +160,38 @@ def _hide(out: pd.DataFrame, i, status: pd.Series, k: int) -> None:
 
 # ---- notebook sections --------------------------------------------------------------------------
 def title(cmp: Comparison) -> Html:
+    """The heading, the synthetic-data label and how the waves were matched."""
     wa, wb = cmp.result.waves
-    survey = cmp.inst_b.survey
-    synthetic = any((r.parent / "README.md").exists() and "synthetic" in
-                    (r.parent / "README.md").read_text(encoding="utf-8").lower()
-                    for r in cmp.raws)  # fmt: skip
-    label = (
-        '<p class="gr-synthetic"><strong>Synthetic data</strong>: the bundled waves are '
-        "generated for demonstration and testing; they describe no real organization.</p>"
-        if synthetic
-        else ""
-    )
-    return Html(
-        f"<h1>{esc(survey.title)}: wave {esc(wa)} compared with wave {esc(wb)}</h1>{label}"
-        f"<p>{cmp.result.n_matched} organizations answered both waves (matched on "
-        f"<code>{esc(cmp.inst_b.raw.respondent_id)}</code>). Shares compare every respondent of "
-        "each wave (independent samples); paired tests use only the organizations in both "
-        "waves and are reported separately with their number of pairs.</p>"
+    return render(
+        "report/compare_title.html.j2",
+        survey=cmp.inst_b.survey.title,
+        wave_a=wa,
+        wave_b=wb,
+        synthetic=any(is_synthetic(r) for r in cmp.raws),
+        n_matched=cmp.result.n_matched,
+        respondent_id=cmp.inst_b.raw.respondent_id,
     )
 
 
 def comparability(cmp: Comparison) -> Html:
+    """Every question of either wave: comparable or not, and why."""
     table = cmp.result.comparability.assign(
         comparable=lambda d: d["comparable"].map({True: "yes", False: "no"})
     )
     n_no = int((~cmp.result.comparability["comparable"]).sum())
     cap = f"Questions in either wave; {n_no} not comparable (reason given), none dropped"
-    return Html("<h2>Which questions can be compared</h2>" + html_table(table, caption=cap))
+    return render(
+        "report/block.html.j2",
+        title="Which questions can be compared",
+        parts=[Table(table, caption=cap)],
+    )
 
 
 def _pct(v) -> str:
     return "" if pd.isna(v) else f"{100 * float(v):.1f}"
 
 
-def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: str) -> str:
+def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: str) -> Table:
     wa, wb = cmp.result.waves
     shown = suppress_changes(block.reset_index(drop=True), cmp.k, binary=binary)
     level = int(round(100 * cmp.confidence))
@@ -212,10 +212,10 @@ def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: 
     numeric = tuple(c for c in frame.columns if c != name)
     base = f"bases: {wa} {int(block.base_a.max())}, {wb} {int(block.base_b.max())} answering"
     cap = f"Percentages of those answering; {base}; <{cmp.k}: small count hidden, x: hidden so it cannot be recovered."
-    return html_table(frame, caption=cap, numeric=numeric)
+    return Table(frame, caption=cap, numeric=numeric)
 
 
-def _tests_table(tests: pd.DataFrame) -> str:
+def _tests_table(tests: pd.DataFrame) -> Table:
     frame = pd.DataFrame(
         {
             "option": tests["level"].fillna(""),
@@ -235,22 +235,26 @@ def _tests_table(tests: pd.DataFrame) -> str:
     )
     if not frame["option"].astype(bool).any():
         frame = frame.drop(columns="option")
-    return html_table(frame, caption="Tests of change", numeric=("statistic", "p"))
+    return Table(frame, caption="Tests of change", numeric=("statistic", "p"))
+
+
+def _questions(title: str, views: list[QuestionView]) -> Html:
+    return render("report/questions.html.j2", title=title, intro=[], questions=views)
 
 
 def closed_questions(cmp: Comparison) -> Html:
     """For each compared closed question: shares by wave with the change, then its tests."""
-    res, parts = cmp.result, ["<h2>Closed questions</h2>"]
+    res, views = cmp.result, []
     for qid in dict.fromkeys(res.tests["question"]):
         q = cmp.inst_b.question(qid)
-        head = f"{q.number}) {q.text}" if q.number is not None else q.text
-        parts.append(f"<h3>{esc(head)}</h3>")
         block = res.changes[res.changes.question == qid]
+        parts = []
         if len(block):
             name = "option" if q.type == "multi" else "answer"
             parts.append(_changes_table(block, cmp, binary=q.type == "multi", name=name))
         parts.append(_tests_table(res.tests[res.tests.question == qid]))
-    return Html("".join(parts))
+        views.append(QuestionView(heading(q), None, parts))
+    return _questions("Closed questions", views)
 
 
 def open_questions(cmp: Comparison) -> Html:
@@ -258,16 +262,17 @@ def open_questions(cmp: Comparison) -> Html:
     themes = cmp.result.themes
     if themes is None or themes.empty:
         return Html("")
-    parts = ["<h2>Open answers: how often each theme was mentioned</h2>"]
+    views = []
     for qid in dict.fromkeys(themes["question"]):
-        q = cmp.inst_b.question(qid)
         block = themes[themes.question == qid]
-        parts.append(f"<h3>{esc(q.number)}) {esc(q.text)}</h3>")
-        parts.append(_changes_table(block, cmp, binary=True, name="theme"))
         tests = block.rename(columns={"theme": "level"}).assign(design=INDEPENDENT)
         tests["p_adjusted"] = np.nan
-        parts.append(_tests_table(tests.assign(level=block["theme"].to_numpy())))
-    return Html("".join(parts))
+        parts = [
+            _changes_table(block, cmp, binary=True, name="theme"),
+            _tests_table(tests.assign(level=block["theme"].to_numpy())),
+        ]
+        views.append(QuestionView(heading(cmp.inst_b.question(qid)), None, parts))
+    return _questions("Open answers: how often each theme was mentioned", views)
 
 
 def list_questions(cmp: Comparison) -> Html:
@@ -276,9 +281,8 @@ def list_questions(cmp: Comparison) -> Html:
     if inst is None or inst.empty:
         return Html("")
     wa, wb = cmp.result.waves
-    parts = ["<h2>Institutions named</h2>"]
+    views = []
     for qid in dict.fromkeys(inst["question"]):
-        q = cmp.inst_b.question(qid)
         block = inst[inst.question == qid]
         frame = pd.DataFrame(
             {
@@ -290,8 +294,8 @@ def list_questions(cmp: Comparison) -> Html:
         )
         counts = block.status.value_counts()
         cap = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("newly named", "no longer named"))
-        parts.append(f"<h3>{esc(q.number)}) {esc(q.text)}</h3>" + html_table(frame, caption=cap))
-    return Html("".join(parts))
+        views.append(QuestionView(heading(cmp.inst_b.question(qid)), None, [Table(frame, cap)]))
+    return _questions("Institutions named", views)
 
 
 def _small(n: int, k: int) -> str:
@@ -300,7 +304,7 @@ def _small(n: int, k: int) -> str:
 
 def methods(cmp: Comparison) -> Html:
     """The methods in plain words (printed at the end of the comparison)."""
-    items = [
+    items = (
         f"Difference in shares: wave B minus wave A, in percentage points, with the {INTERVAL_METHOD}.",
         "Independent waves: Pearson chi-square when expected counts meet Cochran's rule, else "
         "Fisher's exact test (2x2) or a seeded Monte-Carlo Fisher-Freeman-Halton test; ratings "
@@ -314,15 +318,13 @@ def methods(cmp: Comparison) -> Html:
         f"Disclosure control: counts from 1 to {cmp.k - 1} are shown as <k with secondary "
         "suppression (x) so they cannot be recovered from the totals; their shares and changes "
         "are hidden.",
-    ]
-    li = "".join(f"<li>{esc(t)}</li>" for t in items)
-    return Html(f"<h2>Methods</h2><ul>{li}</ul>")
+    )
+    return render("report/block.html.j2", title="Methods", parts=[Bullets(items)])
 
 
-def provenance(cmp: Comparison) -> Html:
-    from giftreview.pipeline.provenance import git_commit, run_date
-
-    rows = {
+def provenance_items(cmp: Comparison) -> dict[str, str]:
+    """Both raw files and instruments (sha256), version, git commit, parameters, run date."""
+    return {
         "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",
         "raw file B": f"{cmp.raws[1].name} ({file_sha256(cmp.raws[1])})",
         "instrument A sha256": cmp.inst_a.sha256 or "",
@@ -330,64 +332,10 @@ def provenance(cmp: Comparison) -> Html:
         "giftreview version": __version__,
         "git commit": git_commit(),
         "parameters": json.dumps(cmp.parameters, sort_keys=True),
-        "run date": run_date().strftime("%Y-%m-%d %H:%M UTC"),
+        "run date": run_date().strftime(DATE_FORMAT),
     }
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows.items())
-    return Html(
-        f'<section class="gr-provenance"><h3>Provenance</h3><table>{body}</table></section>'
-    )
 
 
-# ---- rendering ----------------------------------------------------------------------------------
-def render_comparison(
-    wave_a: str,
-    wave_b: str,
-    *,
-    instrument_a: str = "",
-    instrument_b: str = "",
-    out: Path | None = None,
-    formats: tuple[str, ...] = ("html", "pdf"),
-    confidence: float = 0.95,
-    k: int = 5,
-) -> dict[str, Path]:
-    """Execute notebooks/compare.py and write its HTML (and PDF) into ``out``.
-
-    ``out`` defaults to ``reports/compare_<A>_vs_<B>/``. Uses the report pipeline of
-    :mod:`giftreview.pipeline.run`: parameters checked against the notebook, a private kernel,
-    papermill, the offline nbconvert template and headless Chromium for the PDF.
-    Returns the written files by kind (``ipynb``, ``html``, ``pdf``).
-    """
-    from giftreview.pipeline import run as render
-
-    bad = sorted(set(formats) - {"html", "pdf"})
-    if bad or not formats:
-        raise ArgumentError(f"`--formats` {','.join(formats)!r}: use html, pdf or html,pdf")
-    raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
-    if out is None:  # the wave labels come from file names: checked as names, then the folder
-        label = paths.check_wave_name(f"compare_{raw_a.stem}_vs_{raw_b.stem}", "WAVE_A/WAVE_B")
-        out = paths.inside(paths.REPORTS / label, paths.REPORTS)
-    out = Path(out)
-    params = dict(wave_a=str(raw_a), wave_b=str(raw_b), instrument_a=str(_abs(instrument_a)),
-                  instrument_b=str(_abs(instrument_b)), confidence=float(confidence),
-                  k=int(k))  # fmt: skip
-    source = render.notebooks_dir() / f"{NOTEBOOK}.py"
-    render.check_parameters(source, params)
-    inst = load_instrument(_abs(instrument_b) or _abs(instrument_a) or None)
-    name = f"Wave comparison: {raw_a.stem} and {raw_b.stem}"
-    job = render.NotebookJob(NOTEBOOK, source, name, params)
-    written = {"ipynb": out / "notebooks" / f"{NOTEBOOK}.ipynb"}
-    with render.private_kernel() as kernel:
-        nb = render.execute_notebook(job, written["ipynb"], kernel, paths.PROJ_ROOT)
-    written["html"] = out / f"{NOTEBOOK}.html"
-    written["html"].write_text(render.notebook_to_html(nb, name), encoding="utf-8")
-    if "pdf" in formats:
-        written["pdf"] = out / f"{NOTEBOOK}.pdf"
-        with render.Chromium() as browser:
-            browser.print_pdf(written["html"], written["pdf"], inst.survey.running_header or name)
-    if "html" not in formats:
-        written.pop("html").unlink()
-    return written
-
-
-def _abs(p: str) -> str:
-    return str(paths.from_root(p).resolve()) if p else ""
+def provenance(cmp: Comparison) -> Html:
+    """The provenance block (the macro the wave report uses)."""
+    return render("report/provenance.html.j2", items=provenance_items(cmp))

@@ -2,9 +2,9 @@
 
 Every function takes a tidy table as :mod:`giftreview.analysis.stats` returns it (columns ``level, n, base,
 pct, ci_low, ci_high``; breakdowns add ``group``), the question wording as ``title`` and the base
-``n`` for the caption, and returns a :class:`matplotlib.figure.Figure`. :func:`figure_html` turns
-a figure into an ``<figure>`` with an ``<img alt=...>`` (PNG as a data URI, so the HTML is one
-self-contained file) and the caption.
+``n`` for the caption, and returns a :class:`matplotlib.figure.Figure`. :func:`figure` turns
+a figure into a view model (PNG bytes, alt text, caption) that the ``figure`` macro of
+``report/macros.html.j2`` renders as one self-contained image with its caption.
 
 The PNG bytes do not depend on the date or the machine's locale: matplotlib's ``Software``
 metadata is dropped, the font is the bundled DejaVu Sans and the size and dpi are fixed, so two
@@ -16,7 +16,6 @@ diverging rating charts use ColorBrewer ``BrBG`` (colour-blind safe), neutral in
 
 from __future__ import annotations
 
-import base64
 import io
 import textwrap
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from giftreview.errors import ArgumentError, check_column
-from giftreview.text.safety import escape_html
+from giftreview.report.views import Figure as FigureView
 
 __all__ = [
     "STYLE",
@@ -44,7 +43,7 @@ __all__ = [
     "share_bars",
     "diverging_bars",
     "png_bytes",
-    "figure_html",
+    "figure",
     "describe_shares",
 ]
 
@@ -261,15 +260,12 @@ def png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def figure_html(fig: Figure, *, alt: str, caption: str) -> str:
-    """``<figure>`` with the PNG as a data URI, its alt text and caption (both HTML-escaped)."""
+def figure(fig: Figure, *, alt: str, caption: str) -> FigureView:
+    """The chart as a :class:`~giftreview.report.views.Figure` view model: PNG bytes, alt text
+    and caption (plain text; the ``figure`` macro renders and escapes them)."""
     if not str(alt).strip():
         raise ArgumentError("`alt` is empty; describe the chart for readers who cannot see it")
-    data = base64.b64encode(png_bytes(fig)).decode("ascii")
-    return (
-        f'<figure class="gr-figure"><img src="data:image/png;base64,{data}" '
-        f'alt="{escape_html(alt)}"><figcaption>{escape_html(caption)}</figcaption></figure>'
-    )
+    return FigureView(png_bytes(fig), str(alt), str(caption))
 
 
 def describe_shares(table: pd.DataFrame, limit: int = 12) -> str:

@@ -1,7 +1,7 @@
 """Quotes and narrative drafts from coded open answers.
 
 :func:`select_quotes` picks up to ``n`` quotes per theme by a stated, deterministic rule, with
-personal data removed first and an HTML-escaped copy beside the plain text.
+personal data removed first (plain text: the report's templates escape it).
 
 :func:`draft_paragraphs` writes one sentence per theme in the register of the published review
 ("Many respondents ...", "Some respondents ...", "A few respondents ...", "Others ..."), with the
@@ -19,7 +19,7 @@ import pandas as pd
 
 from giftreview.errors import ArgumentError, check_column
 from giftreview.text.coding import Codebook, CodedAnswers, sentences
-from giftreview.text.safety import escape_html, redact_pii
+from giftreview.text.safety import redact_pii
 
 __all__ = [
     "DEFAULT_QUANTIFIERS",
@@ -28,8 +28,8 @@ __all__ = [
     "quantifier_for",
     "quantifier_table",
     "draft_paragraphs",
+    "paragraphs",
     "as_text",
-    "as_html",
     "select_quotes",
 ]
 
@@ -151,17 +151,14 @@ def draft_paragraphs(
     return pd.DataFrame(out, columns=cols)
 
 
+def paragraphs(draft: pd.DataFrame) -> list[str]:
+    """The draft's paragraphs as plain text: the sentences of one band joined by spaces."""
+    return [" ".join(g["sentence"]) for _, g in draft.groupby("paragraph", sort=True)]
+
+
 def as_text(draft: pd.DataFrame) -> str:
-    """The draft as plain text: sentences of a band joined by spaces, bands by blank lines."""
-    return "\n\n".join(" ".join(g["sentence"]) for _, g in draft.groupby("paragraph", sort=True))
-
-
-def as_html(draft: pd.DataFrame) -> str:
-    """The draft as HTML paragraphs (every sentence escaped)."""
-    return "\n".join(
-        "<p>" + " ".join(escape_html(s) for s in g["sentence"]) + "</p>"
-        for _, g in draft.groupby("paragraph", sort=True)
-    )
+    """The draft as plain text: :func:`paragraphs` separated by blank lines."""
+    return "\n\n".join(paragraphs(draft))
 
 
 # ---- quotes -------------------------------------------------------------------------------------
@@ -211,8 +208,8 @@ def select_quotes(
     Returns
     -------
     pandas.DataFrame
-        Columns ``theme, label, rank, respondent_id, source, quote, quote_html``. ``quote`` is
-        plain text (still hostile: escape it before HTML), ``quote_html`` the escaped copy.
+        Columns ``theme, label, rank, respondent_id, source, quote``. ``quote`` is plain text,
+        still hostile: the report's templates (autoescape) escape it.
 
     Notes
     -----
@@ -250,6 +247,5 @@ def select_quotes(
     order = {t: i for i, t in enumerate(coded.codebook.ids)}
     out = out.sort_values(["theme", "rank"], key=lambda s: s.map(order) if s.name == "theme" else s)
     out["label"] = out["theme"].map(coded.codebook.labels())
-    out["quote_html"] = out["quote"].map(escape_html)
-    cols = ["theme", "label", "rank", "respondent_id", "source", "quote", "quote_html"]
+    cols = ["theme", "label", "rank", "respondent_id", "source", "quote"]
     return out[cols].reset_index(drop=True)

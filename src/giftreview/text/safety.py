@@ -1,8 +1,8 @@
 """Respondent text is hostile until escaped.
 
-Four defences, used wherever free text leaves the library:
+Defences used wherever free text leaves the library (HTML is escaped by the report templates,
+Jinja2 with autoescape, :mod:`giftreview.report.templating`):
 
-* :func:`escape_html` before text goes into HTML (reports, quotes, tables);
 * :func:`write_table` (with :func:`neutralise_formula`) for every CSV and XLSX file the package
   writes: a cell a spreadsheet would run as a formula (OWASP "CSV injection": starting with
   ``= + - @``, a tab or a carriage return, also after leading spaces or line breaks) gets a
@@ -20,7 +20,6 @@ spellings survey answers use (``john (at) example (dot) org``) and names after a
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,7 +32,6 @@ __all__ = [
     "PHONE_RE",
     "TITLED_NAME_RE",
     "REDACTION_NOTE",
-    "escape_html",
     "neutralise_formula",
     "unneutralise_formula",
     "looks_like_formula",
@@ -81,13 +79,6 @@ REDACTION_NOTE = (
     "organization name becomes [organization]. Redaction uses fixed patterns: a name written "
     "without a title is not recognised."
 )
-
-
-def escape_html(text: object) -> str:
-    """HTML-escape ``text`` (``<script>`` becomes ``&lt;script&gt;``); NA becomes ``""``."""
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    return html.escape(str(text), quote=True)
 
 
 def looks_like_formula(value: object) -> bool:

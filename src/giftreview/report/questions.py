@@ -1,0 +1,249 @@
+"""The questions of a report section: :func:`section_title`, :func:`questions`, :func:`question`.
+
+Nothing here knows the UN.GIFT questions: the instrument decides what is shown. A question's type
+picks its block: ``single`` -> bar chart of shares; ``rating`` -> diverging stacked bars overall
+and by group on one axis plus median/mean/top-box; ``count`` -> bar chart of the bins plus
+median/quartiles; ``multi`` -> shares with interval error bars; ``open`` -> drafted paragraphs,
+theme counts and quotes; ``list`` -> mentions grouped by the grouping question.
+
+Each block returns a :class:`~giftreview.report.views.QuestionView`; the ``question`` macro of
+``report/macros.html.j2`` renders it (respondent text is escaped by the template engine; quotes
+are also redacted, :func:`giftreview.text.safety.redact_pii`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+import pandas as pd
+
+from giftreview.analysis.disclosure import Suppressed, suppress_tidy
+from giftreview.data.instrument import Question
+from giftreview.report import tables
+from giftreview.report.templating import render
+from giftreview.report.views import Html, Part, QuestionView, Quote, Table, Text
+from giftreview.report.wave import (
+    Report,
+    breakdown_table,
+    coded,
+    group_noun,
+    heading,
+    is_synthetic,
+    report_section,
+    score,
+    suppressed,
+)
+from giftreview.text import coding, lists, narrative
+
+__all__ = [
+    "QUOTES_PER_QUESTION",
+    "BLOCKS",
+    "chart_rows",
+    "question_view",
+    "question",
+    "section_title",
+    "questions",
+]
+
+QUOTES_PER_QUESTION = 3
+
+
+def _plots() -> ModuleType:
+    # Deferred on purpose: matplotlib and seaborn take a second or more to import, and the
+    # overview and methods notebooks draw no chart.
+    from giftreview.report import plots
+
+    return plots
+
+
+def _missing_note(summary: pd.DataFrame) -> str:
+    miss = summary[tables.is_missing_row(summary)]
+    parts = [
+        f"{r.statistic.removeprefix('missing: ')}: {int(r.n)}"
+        for r in miss.itertuples()
+        if pd.notna(r.n) and int(r.n) > 0
+    ]
+    return f"; not in the base: {', '.join(parts)}" if parts else ""
+
+
+def _base(table: pd.DataFrame) -> int:
+    return int(table["base"].iloc[0]) if len(table) and "base" in table else 0
+
+
+def _caption(rep: Report, n: int, summary: pd.DataFrame, extra: str = "") -> str:
+    weighted = ""
+    if rep.weights is not None:
+        dropped = rep.manifest.get("counts", {}).get("clean_rows", len(rep.data)) - len(rep.data)
+        weighted = "; shares weighted to the organizations contacted per group"
+        weighted += f" ({dropped} respondents without a group left out)" if dropped else ""
+    return (
+        f"n = {n} respondents who answered{_missing_note(summary)}{weighted}. "
+        f"Intervals: {rep.confidence:.0%} Wilson.{extra}"
+    )
+
+
+def _block_shares(rep: Report, q: Question) -> QuestionView:
+    plots = _plots()
+    s = score(rep, q.id)
+    n = _base(s.table)
+    fig = plots.share_bars(s.table, title=q.text, n=n, intervals=q.type == "multi")
+    alt = f"Bar chart: {q.text} {plots.describe_shares(s.table)} (n = {n})."
+    extra = f" {s.base_statement}." if q.type == "multi" else ""
+    figure = plots.figure(fig, alt=alt, caption=_caption(rep, n, s.summary, extra))
+    parts: list[Part] = [tables.share_table(s.table)]
+    if q.type == "count":
+        parts.append(tables.summary_table(s.summary))
+    other = s.other_text.dropna() if len(s.other_text) else s.other_text
+    if len(other):
+        parts.append(
+            Text(f"{len(other)} respondents wrote an “Other (specify)” answer.", note=True)
+        )
+    return QuestionView(heading(q), figure, parts)
+
+
+def _block_rating(rep: Report, q: Question) -> QuestionView:
+    plots = _plots()
+    s = score(rep, q.id)
+    n = _base(s.table)
+    scale = rep.instrument.scale_of(q.id)
+    levels = [lv.label for lv in scale.levels]
+    neutral = next((lv.label for lv in scale.levels if str(lv.code) == str(scale.neutral)), None)
+    overall = s.table.assign(group=plots.OVERALL)[["group", "level", "pct"]]
+    groups, hidden = chart_rows(
+        breakdown_table(rep, q.id), k=rep.k, suppressed=suppressed(rep, q.id)
+    )
+    frame = pd.concat([overall, groups[["group", "level", "pct"]]], ignore_index=True)
+    frame["level"] = frame["level"].astype(str)
+    fig = plots.diverging_bars(frame, levels=levels, neutral=neutral, title=q.text, n=n)
+    by = f" and by {group_noun(rep.instrument, rep.group_by)}" if rep.group_by else ""
+    alt = (
+        f"Diverging stacked bars, overall{by}: {q.text} Overall: {plots.describe_shares(s.table)}."
+    )
+    extra = f" Hatched: cells below {rep.k} and cells hidden with them." if rep.k else ""
+    extra += f" Not drawn (group total hidden): {', '.join(hidden)}." if hidden else ""
+    figure = plots.figure(fig, alt=alt, caption=_caption(rep, n, s.summary, extra))
+    return QuestionView(
+        heading(q), figure, [tables.share_table(s.table), tables.summary_table(s.summary)]
+    )
+
+
+def chart_rows(
+    table: pd.DataFrame, *, k: int, suppressed: tuple[pd.DataFrame, Suppressed] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows ``group, level, pct`` of a by-group chart that reveals nothing the tables hide.
+
+    A chart of row percentages lets a reader read each cell's share, so the suppressed cells of
+    a group (primary and secondary, :func:`giftreview.analysis.disclosure.suppress_tidy` with
+    the same ``k``) are merged into one :data:`giftreview.report.plots.SUPPRESSED` segment: its
+    share, the row total less the visible cells, can already be worked out from the appendix
+    table, while the secondary suppression keeps each hidden cell unrecoverable. A group whose
+    total is hidden is left out of the chart and named in the second return value. ``k=0``
+    draws every cell. ``suppressed``: the ``suppress_tidy(table, k=k)`` result when already
+    computed.
+    """
+    cols = ["group", "level", "pct"]
+    if table.empty or k <= 0:
+        return table[cols].reset_index(drop=True), []
+    shown, res = suppressed if suppressed is not None else suppress_tidy(table, k=k)
+    hidden_totals = {str(g) for g in res.hidden_totals}
+    rows, omitted = [], []
+    for group in dict.fromkeys(shown["group"].astype(str)):
+        part = shown[shown["group"].astype(str) == group]
+        if group in hidden_totals:
+            omitted.append(group)
+            continue
+        rows.append(part.loc[part["suppressed"] == "", cols])
+        secret = part.loc[part["suppressed"] != "", "n"].sum()
+        base = part["base"].iloc[0]
+        if secret > 0 and base > 0:
+            merged = {"group": group, "level": _plots().SUPPRESSED, "pct": 100 * secret / base}
+            rows.append(pd.DataFrame([merged]))
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    return out, omitted
+
+
+def _block_open(rep: Report, q: Question) -> QuestionView:
+    answers = coded(rep, q.id)
+    freq = coding.theme_frequencies(answers, rep.data, by=None, confidence=rep.confidence, k=rep.k)
+    base = int(freq["base"].iloc[0]) if len(freq) else 0
+    draft = narrative.draft_paragraphs(freq, answers.codebook)
+    parts: list[Part] = [Text(p) for p in narrative.paragraphs(draft)]
+    parts += _quotes(rep, answers, freq)
+    caption = (
+        f"Themes mentioned (n = {base} answered; {len(answers.uncoded)} answers matched no theme)"
+    )
+    parts.append(tables.theme_table(freq, caption=caption))
+    return QuestionView(heading(q), None, parts)
+
+
+def _quotes(rep: Report, answers: coding.CodedAnswers, freq: pd.DataFrame) -> list[Quote]:
+    """One quote for each of the most mentioned themes (personal data removed)."""
+    org = "organization" if "organization" in rep.data else None
+    quotes = narrative.select_quotes(answers, rep.data, n=1, organization_column=org)
+    top = freq[freq["group"].astype(str) == "All"].sort_values("n", ascending=False)["theme"]
+    chosen = (
+        quotes.set_index("theme").reindex(top).dropna(subset=["quote"]).head(QUOTES_PER_QUESTION)
+    )
+    return [Quote(t, lb) for lb, t in zip(chosen["label"], chosen["quote"], strict=True)]
+
+
+def _block_list(rep: Report, q: Question) -> QuestionView:
+    mentions = lists.institution_mentions(rep.data, rep.instrument, q.id)
+    table = lists.table_by_group(mentions, k=rep.k)
+    by = group_noun(rep.instrument, rep.group_by)
+    rows = [
+        (
+            str(group),
+            "; ".join(f"{name} ({n})" for name, n in zip(g["name"], g["n_display"], strict=True)),
+        )
+        for group, g in table.groupby("group", sort=False, observed=True)
+    ]
+    frame = pd.DataFrame(rows, columns=["group", "institutions named (respondents)"])
+    answered = int(mentions["respondent_id"].nunique()) if len(mentions) else 0
+    intro = Text(
+        f"The responses were grouped by {by} ({answered} respondents named at least one; "
+        f"counts below {rep.k} shown as “<{rep.k}”)."
+    )
+    return QuestionView(heading(q), None, [intro, Table(frame)])
+
+
+BLOCKS: dict[str, Callable[[Report, Question], QuestionView]] = {
+    "single": _block_shares,
+    "count": _block_shares,
+    "multi": _block_shares,
+    "rating": _block_rating,
+    "open": _block_open,
+    "list": _block_list,
+}
+
+
+def question_view(rep: Report, qid: str) -> QuestionView:
+    """Question ``qid``'s view model: heading, chart, tables or narrative (by its type)."""
+    q = rep.instrument.question(qid)
+    return BLOCKS[q.type](rep, q)
+
+
+def question(rep: Report, qid: str) -> Html:
+    """One question: its heading as in the published summary, then its chart/table/narrative."""
+    return render("report/question.html.j2", q=question_view(rep, qid))
+
+
+def section_title(rep: Report, section: str) -> Html:
+    """The part title (e.g. "Part A) ...") and the section's introduction, if any."""
+    s = report_section(rep.instrument, section)
+    part = rep.instrument.part_title(s.part) if s.part else s.title
+    return render(
+        "report/section_title.html.j2",
+        part=part,
+        subtitle=s.title if s.title != part else "",
+        synthetic=is_synthetic(rep.raw),
+        intro=s.intro or "",
+    )
+
+
+def questions(rep: Report, section: str) -> Html:
+    """Every question of report section ``section``, in the instrument's order."""
+    s = report_section(rep.instrument, section)
+    views = [question_view(rep, qid) for qid in s.questions]
+    return render("report/questions.html.j2", title="", intro=[], questions=views)

@@ -1,0 +1,335 @@
+"""Opening a wave for reporting: :func:`open_wave` and the :class:`Report` it returns.
+
+The notebooks under ``notebooks/`` are thin: a ``parameters`` cell, ``rep = report.open_wave(...)``
+and then one call per section, e.g. ``report.questions(rep, section)``.
+
+Group tests come from the report-wide *test family* (:func:`build_test_family`): every test of
+every section of one wave, adjusted together with Benjamini-Hochberg and stored beside the clean
+data, so each part shows the same raw and adjusted p. The per-question results the chart and the
+appendix share (scores, suppressed breakdowns, coded open answers) are computed here once per
+opened wave.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from giftreview import paths
+from giftreview.analysis import stats
+from giftreview.analysis import weights as wmod
+from giftreview.analysis.disclosure import Suppressed, suppress_tidy
+from giftreview.analysis.score import QuestionScore, score_question
+from giftreview.data import io
+from giftreview.data.clean import clean_wave
+from giftreview.data.instrument import CLOSED_TYPES, Instrument, Question, load_instrument
+from giftreview.errors import ArgumentError
+from giftreview.text import coding
+
+__all__ = [
+    "FAMILY_FILE",
+    "BREAKDOWN_FILE",
+    "POSTHOC_FILE",
+    "FAMILY_METHOD",
+    "Report",
+    "is_prepared",
+    "open_wave",
+    "prepare",
+    "build_test_family",
+    "heading",
+    "group_noun",
+    "report_section",
+    "is_synthetic",
+    "score",
+    "breakdown_table",
+    "suppressed",
+    "coded",
+]
+
+FAMILY_FILE = "report_tests.csv"
+BREAKDOWN_FILE = "report_breakdowns.parquet"
+POSTHOC_FILE = "report_posthoc.csv"
+#: the multiplicity adjustment applied to the whole family of one wave's tests
+FAMILY_METHOD = "fdr_bh"
+
+
+@dataclass
+class Report:
+    """One wave opened for reporting: the data, the instrument and the notebook parameters."""
+
+    instrument: Instrument
+    data: pd.DataFrame
+    manifest: dict[str, Any]
+    wave: str
+    raw: Path
+    processed: Path
+    output: Path
+    group_by: str
+    confidence: float
+    k: int
+    weights: pd.Series | None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
+    # suppressed breakdowns, computed once per question (the chart and the appendix share them)
+    suppressed: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # The test family is read on first use (built then when missing): a notebook that shows no
+    # test (the overview) can run while `giftreview run` is still building it.
+    @cached_property
+    def family(self) -> pd.DataFrame:
+        """Every group test of the wave with raw and Benjamini-Hochberg adjusted p."""
+        if not (self.processed / FAMILY_FILE).exists():
+            build_test_family(
+                self.processed,
+                self.instrument,
+                group_by=self.group_by or None,
+                confidence=self.confidence,
+            )
+        return pd.read_csv(self.processed / FAMILY_FILE)
+
+    @cached_property
+    def breakdowns(self) -> pd.DataFrame:
+        """Group x answer tables of every closed question (from :func:`build_test_family`)."""
+        self.family  # noqa: B018 - builds the files when missing
+        return _read_optional_parquet(self.processed / BREAKDOWN_FILE)
+
+    @cached_property
+    def posthoc(self) -> pd.DataFrame:
+        """Dunn pairs of every rating and count question."""
+        self.family  # noqa: B018 - builds the files when missing
+        return _read_optional_csv(self.processed / POSTHOC_FILE)
+
+
+# ---- opening a wave ----------------------------------------------------------------------------
+def is_prepared(processed: Path | str, *, family: bool = True) -> bool:
+    """True when ``processed`` holds a clean wave (and, with ``family``, its test family)."""
+    p = Path(processed)
+    files = ("clean.parquet", "manifest.json", *((FAMILY_FILE,) if family else ()))
+    return all((p / f).exists() for f in files)
+
+
+def open_wave(
+    *,
+    raw: str,
+    instrument: str,
+    wave: str = "",
+    processed: str = "",
+    group_by: str = "",
+    confidence: float = 0.95,
+    k: int = 5,
+    weights: bool = False,
+    output: str = "",
+) -> Report:
+    """Open a wave for reporting (what every notebook calls first with its parameters).
+
+    Relative paths start at the project root. When the cleaned wave is not there yet (a notebook
+    opened by hand), the raw file is cleaned first; the test family is built on first use.
+
+    Parameters
+    ----------
+    raw, instrument
+        The raw export and the instrument file.
+    wave
+        Wave label; ``""`` is the raw file's stem.
+    processed
+        The cleaned-wave folder; ``""`` is ``data/processed/<wave>``.
+    group_by
+        Question id of the grouping (``""`` = the instrument's ``group_by``).
+    confidence
+        Two-sided level of every interval.
+    k
+        Small-cell threshold: counts ``0 < n < k`` are suppressed in every breakdown.
+    weights
+        Use post-stratification weights (the instrument's ``contacted`` totals) for the shares.
+    output
+        Folder for files the notebook writes (``""`` = ``reports/<wave>``).
+    """
+    params = dict(locals())  # the notebook's parameters, for the provenance block
+    if not 0 < float(confidence) < 1:
+        raise ArgumentError(f"`confidence` {confidence!r}: give a level between 0 and 1, e.g. 0.95")
+    if int(k) < 0:
+        raise ArgumentError(f"`k` {k!r}: the suppression threshold is a count >= 0 (0 = off)")
+    inst = load_instrument(paths.from_root(instrument))
+    raw_path = paths.from_root(raw)
+    label = wave or raw_path.stem
+    proc = paths.from_root(processed) if processed else paths.processed_dir(label)
+    by = group_by or inst.group_by or ""
+    if by:
+        inst.question(by)  # raises naming the known ids
+    if not is_prepared(proc, family=False):
+        clean_wave(raw_path, inst, wave=label, out_dir=proc)
+    data, w = _data_and_weights(io.load_clean(proc), inst, by, weights)
+    return Report(
+        instrument=inst,
+        data=data,
+        manifest=io.load_manifest(proc),
+        wave=label,
+        raw=raw_path,
+        processed=proc,
+        output=paths.from_root(output) if output else paths.report_dir(label),
+        group_by=by,
+        confidence=float(confidence),
+        k=int(k),
+        weights=w,
+        parameters=params,
+    )
+
+
+def _read_optional_parquet(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+
+
+def _read_optional_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
+
+
+def _data_and_weights(
+    data: pd.DataFrame, inst: Instrument, by: str, weights: bool
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The data and, with ``weights``, post-stratification weights from ``contacted``.
+
+    A respondent without a post-stratum (``by`` missing) cannot be weighted, so weighted shares
+    use the others (the captions say how many were left out).
+    """
+    if not weights:
+        return data, None
+    data = data[data[by].notna()].reset_index(drop=True) if by else data
+    return data, wmod.poststratify(data, by, wmod.population_from_instrument(inst))
+
+
+def prepare(
+    raw: Path,
+    instrument: Instrument,
+    *,
+    wave: str,
+    processed: Path,
+    group_by: str,
+    confidence: float,
+) -> None:
+    """Clean ``raw`` into ``processed`` and build the report's test family there."""
+    clean_wave(raw, instrument, wave=wave, out_dir=processed)
+    build_test_family(processed, instrument, group_by=group_by or None, confidence=confidence)
+
+
+def build_test_family(
+    processed: Path | str,
+    instrument: Instrument,
+    *,
+    group_by: str | None = None,
+    confidence: float = 0.95,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Break every closed question of every report section down by ``group_by``; adjust once.
+
+    Writes ``report_tests.csv`` (every test with ``section``, ``question``, ``p_value`` and the
+    Benjamini-Hochberg ``p_adjusted`` over the whole family), ``report_breakdowns.parquet`` (the
+    group x level tables) and ``report_posthoc.csv`` (Dunn pairs) into ``processed``.
+
+    Notes
+    -----
+    The family is every test the report prints for one wave (m tests); BH controls the false
+    discovery rate over all of them: :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m p_{(j)}/j)`.
+    In R: ``p.adjust(p, "BH")`` over the concatenated p-values.
+    """
+    seed = stats.DEFAULT_SEED if seed is None else seed
+    processed = Path(processed)
+    data = io.load_clean(processed)
+    by = group_by or instrument.group_by
+    tests, tables, posthoc = [], [], []
+    for section in instrument.report_sections():
+        for qid in section.questions:
+            q = instrument.question(qid)
+            if by is None or q.type not in CLOSED_TYPES or qid == by:
+                continue
+            b = stats.breakdown_question(
+                data, instrument, qid, by=by, confidence=confidence, seed=seed
+            )
+            tag = {"section": section.id, "question": qid}
+            tests.append(b.tests.assign(**tag))
+            tables.append(b.table.assign(**tag).astype({"group": str, "level": str}))
+            if len(b.posthoc):
+                posthoc.append(b.posthoc.assign(**tag))
+    cols = ["section", "question", *stats.TEST_COLUMNS]
+    family = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=cols)
+    family = stats.adjust_pvalues(family, FAMILY_METHOD)
+    family.to_csv(processed / FAMILY_FILE, index=False)
+    if tables:
+        pd.concat(tables, ignore_index=True).to_parquet(processed / BREAKDOWN_FILE, index=False)
+    if posthoc:
+        pd.concat(posthoc, ignore_index=True).to_csv(processed / POSTHOC_FILE, index=False)
+    else:
+        (processed / POSTHOC_FILE).write_text("\n", encoding="utf-8")
+    return family
+
+
+# ---- names and labels ---------------------------------------------------------------------------
+def heading(q: Question) -> str:
+    """A question's heading as in the published summary: ``"N) wording"``, or the wording alone
+    when the question has no number."""
+    return f"{q.number}) {q.text}" if q.number is not None else q.text
+
+
+def group_noun(instrument: Instrument, group_by: str) -> str:
+    """How the grouping is named in prose: the words after a final "by" in the grouping
+    question's wording ("... received by sector" -> "sector"), else the wording itself."""
+    if not group_by:
+        return "group"
+    text = instrument.question(group_by).text.strip().rstrip(":?.")
+    m = re.search(r"\bby ([\w /-]+)$", text)
+    return m.group(1).strip() if m else text.lower()
+
+
+def report_section(instrument: Instrument, section_id: str):
+    """The report section ``section_id`` (``""`` = the first one)."""
+    if not section_id:
+        return instrument.report_sections()[0]
+    for s in instrument.report_sections():
+        if s.id == section_id:
+            return s
+    known = ", ".join(s.id for s in instrument.report_sections())
+    raise ArgumentError(f"`section` {section_id!r} is not a report section; known: {known}")
+
+
+def is_synthetic(raw: Path) -> bool:
+    """True when the raw file's folder README declares the data SYNTHETIC (bundled waves)."""
+    readme = Path(raw).parent / "README.md"
+    try:
+        return "SYNTHETIC" in readme.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+# ---- results shared by the chart, the tables and the appendix -----------------------------------
+def score(rep: Report, qid: str) -> QuestionScore:
+    """:func:`giftreview.analysis.score.score_question` with the wave's confidence and weights."""
+    return score_question(
+        rep.data, rep.instrument, qid, confidence=rep.confidence, weights=rep.weights
+    )
+
+
+def breakdown_table(rep: Report, qid: str) -> pd.DataFrame:
+    """Question ``qid``'s group x answer table from the test family (empty without grouping)."""
+    b = rep.breakdowns
+    if b.empty or "question" not in b:
+        return pd.DataFrame(columns=["group", "level", "n", "base", "pct", "ci_low", "ci_high"])
+    return b[b["question"] == qid].reset_index(drop=True)
+
+
+def suppressed(rep: Report, qid: str) -> tuple[pd.DataFrame, Suppressed] | None:
+    """``suppress_tidy`` of question ``qid``'s breakdown, computed once per opened wave."""
+    if qid not in rep.suppressed:
+        table = breakdown_table(rep, qid)
+        rep.suppressed[qid] = None if table.empty else suppress_tidy(table, k=rep.k)
+    return rep.suppressed[qid]
+
+
+def coded(rep: Report, qid: str) -> coding.CodedAnswers:
+    """The coding of open question ``qid`` (computed once per opened wave)."""
+    if qid not in rep.coded:
+        rep.coded[qid] = coding.code_question(rep.data, rep.instrument, qid)
+    return rep.coded[qid]
