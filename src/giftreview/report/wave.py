@@ -30,6 +30,7 @@ from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import CLOSED_TYPES, Instrument, Question, load_instrument
 from giftreview.errors import ArgumentError
 from giftreview.text import coding
+from giftreview.text.safety import write_table
 
 __all__ = [
     "FAMILY_FILE",
@@ -257,11 +258,11 @@ def build_test_family(
     cols = ["section", "question", *stats.TEST_COLUMNS]
     family = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=cols)
     family = stats.adjust_pvalues(family, FAMILY_METHOD)
-    family.to_csv(processed / FAMILY_FILE, index=False)
+    write_table(family, processed / FAMILY_FILE)  # the one safe CSV writer (text.safety)
     if tables:
         pd.concat(tables, ignore_index=True).to_parquet(processed / BREAKDOWN_FILE, index=False)
     if posthoc:
-        pd.concat(posthoc, ignore_index=True).to_csv(processed / POSTHOC_FILE, index=False)
+        write_table(pd.concat(posthoc, ignore_index=True), processed / POSTHOC_FILE)
     else:
         (processed / POSTHOC_FILE).write_text("\n", encoding="utf-8")
     return family
