@@ -361,3 +361,13 @@ def test_run_on_a_wave_whose_rows_are_all_quarantined(project):
     assert done.returncode == 5, text
     assert "all_rows_quarantined.csv" in text and "no_id" in text
     assert "Traceback" not in text and "internal error" not in text
+
+
+def test_unwritable_output_folder_is_exit_2(project, run_cli, tmp_path):
+    """An --out the system refuses (here a path through a regular file) is a bad argument."""
+    raw = project / "data" / "raw" / "w.csv"
+    shutil.copyfile(HOSTILE / "crlf_line_ends.csv", raw)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    code, text = run_cli(["validate", str(raw), "--out", str(blocker / "report.csv")])
+    assert code == 2 and "a_file" in text, text

@@ -509,6 +509,15 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         console.print("aborted")
         sys.exit(130)
+    except OSError as exc:  # a path the system refuses (permissions, a full disk, a folder)
+        where = exc.filename if exc.filename is not None else "a file"
+        console.print(
+            f"[bold red]error:[/] {escape(str(where))}: {escape(exc.strerror or str(exc))}; check "
+            "the path, its permissions and the free space, or choose another --out",
+            highlight=False,
+            markup=True,
+        )
+        sys.exit(2)
     except Exception as exc:  # click usage errors carry their own exit code
         import click
 

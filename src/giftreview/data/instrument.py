@@ -45,6 +45,7 @@ __all__ = [
     "Unit",
     "Instrument",
     "file_sha256",
+    "read_yaml",
     "parse_instrument",
     "load_instrument",
     "MISSING_SUFFIX",
@@ -762,13 +763,30 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
         raise InstrumentError(
             "instrument file not found; pass --instrument PATH to an existing file", path=path
         )
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_instrument(data, path)
+    except RecursionError:
+        raise _too_deep(path) from None
+
+
+def read_yaml(path: Path | str) -> Any:
+    """Parse a YAML file (instrument, codebook, alias table) into Python objects.
+
+    Raises
+    ------
+    InstrumentError
+        Not UTF-8 (names the line and byte), not YAML (names the position) or nested too deeply
+        (``RecursionError``); each message says what to fix.
+    """
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InstrumentError(
-            f"line {line}: byte 0x{exc.object[exc.start]:02X} is not UTF-8; save the instrument "
-            "as UTF-8 text",
+            f"line {line}: byte 0x{exc.object[exc.start]:02X} is not UTF-8; save the file as "
+            "UTF-8 text",
             path=path,
         ) from None
     except yaml.YAMLError as exc:
@@ -777,16 +795,12 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
         ) from None
     except RecursionError:
         raise _too_deep(path) from None
-    try:
-        return parse_instrument(data, path)
-    except RecursionError:
-        raise _too_deep(path) from None
 
 
 def _too_deep(path: Path) -> InstrumentError:
     return InstrumentError(
-        "the YAML is nested too deeply to be an instrument (lists or mappings inside each other "
-        "hundreds of levels down); an instrument is at most a few levels deep: check the "
+        "the YAML is nested too deeply (lists or mappings inside each other hundreds of levels "
+        "down); an instrument, codebook or alias table is a few levels deep: check the "
         "indentation and brackets (see docs/instrument-format.md)",
         path=path,
     )

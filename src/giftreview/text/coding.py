@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from giftreview.data.instrument import Instrument, _format_loc
+from giftreview.data.instrument import Instrument, _format_loc, read_yaml
 from giftreview.errors import (
     ArgumentError,
     DataValidationError,
@@ -223,11 +222,7 @@ def load_codebook(path: Path | str) -> Codebook:
     path = Path(path)
     if not path.exists():
         raise InstrumentError("codebook file not found; check the path", path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InstrumentError(f"not valid YAML ({exc}); fix the syntax", path=path) from None
-    return parse_codebook(data, path)
+    return parse_codebook(read_yaml(path), path)
 
 
 def codebook_for(instrument: Instrument, qid: str) -> Codebook:

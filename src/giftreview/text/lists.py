@@ -24,10 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from giftreview.data.instrument import Instrument
+from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.text.safety import redact_pii
 
@@ -111,11 +110,9 @@ def load_aliases(path: Path | str | None = None) -> AliasTable:
     path = Path(path) if path is not None else INSTITUTION_ALIASES
     if not path.exists():
         raise InstrumentError("alias table not found; pass an existing YAML file", path=path)
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return AliasTable.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise InstrumentError(f"not valid YAML ({exc}); fix the syntax", path=path) from None
     except ValidationError as exc:
         msgs = []
         for e in exc.errors():
