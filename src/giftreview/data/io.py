@@ -373,7 +373,8 @@ def count_records(text: str, delimiter: str, path: Path | str) -> RecordCount:
     or a line end, and a quote still open at the end of the file: the two shapes a stray quote
     takes when it swallows the following rows into one cell. It also gives the physical line of
     each record; the number of physical lines must equal the records plus the line breaks
-    quoted inside cells. A quoted cell holding a whole line with as many delimiters as a record
+    quoted inside cells. A quoted cell holding a line shaped like a record (the delimiters of a
+    record, a first field shaped like the id)
     (rows swallowed by a quote that happens to close at a cell end) is refused too.
 
     Kept apart from the parse that builds the table so a faster parser can replace that one
@@ -405,10 +406,15 @@ def count_records(text: str, delimiter: str, path: Path | str) -> RecordCount:
 
 
 def _check_swallowed(record: list[str], delimiter: str, width: int, name: str, start: int):
-    need = max(width - 1, 3)
-    for cell in record:
+    """Refuse a quoted cell with a line shaped like a whole row: as many delimiters as the
+    header and a first field shaped like this record's first field (``ORG-0007``)."""
+    if width < 3 or not record[0].strip():
+        return
+    shape = _shape(record[0])
+    for cell in record[1:]:
         for k, piece in enumerate(cell.splitlines()[1:], start=1):
-            if piece.count(delimiter) >= need:
+            first = piece.split(delimiter, 1)[0]
+            if piece.count(delimiter) >= width - 1 and first.strip() and _shape(first) == shape:
                 raise InputFileError(
                     f"line {start}: a quoted cell runs over {k} line break(s) and line "
                     f"{start + k} inside it holds {piece.count(delimiter)} delimiters, like a "
@@ -419,9 +425,10 @@ def _check_swallowed(record: list[str], delimiter: str, width: int, name: str, s
 
 
 def _diverge(name: str, start: int, stop: int, why: str) -> InputFileError:
+    where = f"a strict parse stops at line {stop}: {why}" if stop > start else why
     return InputFileError(
         f"line {start}: unterminated or misplaced quote: the record starting on line {start} "
-        f"does not end where a CSV record must (a strict parse stops at line {stop}: {why}); "
+        f"does not end where a CSV record must ({where}); "
         f'rows from line {start} on would be swallowed into one cell. Fix the quote (") on '
         f'line {start}: close it, or double it ("") inside a quoted cell, and export again',
         path=name,
