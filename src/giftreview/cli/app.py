@@ -304,14 +304,23 @@ def run_command(
 
 
 # ---- issue 4: coding export / import / reliability (owner: open answers) ----------------------
+def _wave_folder(wave: str) -> Path:
+    """A wave's cleaned folder from a label (``data/processed/<wave>``, the label checked as a
+    name) or from a folder path given as such (read as given)."""
+    from giftreview.paths import processed_dir
+
+    if Path(wave).is_dir() or "/" in wave or "\\" in wave:
+        return Path(wave)
+    return processed_dir(wave)
+
+
 def _coding_inputs(wave: str, qid: str, instrument: Path | None):
     """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
     from giftreview.data.instrument import load_instrument
     from giftreview.data.io import load_clean
-    from giftreview.paths import processed_dir
     from giftreview.text.coding import codebook_for
 
-    folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
+    folder = _wave_folder(wave)
     inst = load_instrument(instrument)
     return folder, load_clean(folder), inst, codebook_for(inst, qid)
 
@@ -467,9 +476,8 @@ def breakdown_command(
     from giftreview.analysis import disclosure, stats
     from giftreview.data.instrument import load_instrument
     from giftreview.data.io import load_clean
-    from giftreview.paths import processed_dir
 
-    folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
+    folder = _wave_folder(wave)
     inst = load_instrument(instrument)
     b = stats.breakdown_question(load_clean(folder), inst, qid, by=by, confidence=confidence)
     wide = disclosure.wide_counts(b.table)
