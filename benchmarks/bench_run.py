@@ -31,7 +31,7 @@ from pathlib import Path
 
 from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT
-from giftreview.pipeline import run as render
+from giftreview.pipeline import cache, execute, pdf, plan
 
 BIN = Path(sys.executable).parent
 
@@ -54,15 +54,15 @@ def baseline(raw: Path, instrument: Path, root: Path, env: dict[str, str]) -> fl
 
     env = {**env, "GIFTREVIEW_ROOT": str(root)}
     inst = load_instrument(instrument)
-    settings = render.RunSettings(raw=raw, instrument=instrument, out=root / "baseline")
-    jobs = render.plan(settings, inst, root / "data" / "processed" / raw.stem)
+    settings = plan.RunSettings(raw=raw, instrument=instrument, out=root / "baseline")
+    jobs = plan.plan(settings, inst, root / "data" / "processed" / raw.stem)
     out = root / "baseline"
     out.mkdir(parents=True)
     sources = {}
     for job in jobs:  # preparation, not timed: the .ipynb twins a user would have
         path = root / f"{job.source.stem}.ipynb"
         if path not in sources.values():
-            nb = render.read_notebook(job.source)
+            nb = execute.read_notebook(job.source)
             nb.metadata["kernelspec"] = {
                 "name": "python3",
                 "display_name": "Python 3",
@@ -70,7 +70,7 @@ def baseline(raw: Path, instrument: Path, root: Path, env: dict[str, str]) -> fl
             }
             nbformat.write(nb, path)
         sources[job.name] = path
-    chromium = render.find_chromium()
+    chromium = pdf.find_chromium()
     t0 = time.perf_counter()
     for job in jobs:
         ipynb = out / f"{job.name}.ipynb"
@@ -83,7 +83,9 @@ def baseline(raw: Path, instrument: Path, root: Path, env: dict[str, str]) -> fl
             _run(
                 [
                     chromium,
-                    *render.CHROMIUM_FLAGS,
+                    "--headless",
+                    "--no-sandbox",
+                    *pdf.CHROMIUM_FLAGS,
                     f"--user-data-dir={profile}",
                     f"--print-to-pdf={out / (job.name + '.pdf')}",
                     "--no-pdf-header-footer",
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         "--repeat", type=int, default=2, help="rounds (giftreview, then baseline); best time kept"
     )
     args = parser.parse_args(argv)
-    raw = (args.raw or render.default_raw()).resolve()
+    raw = (args.raw or plan.default_raw()).resolve()
     instrument = args.instrument.resolve()
     env = {k: v for k, v in os.environ.items() if k != "GIFTREVIEW_ROOT"}
     colds, noops, bases, edited = [], [], [], False
@@ -112,10 +114,10 @@ def main(argv: list[str] | None = None) -> None:
             ours_root, base_root = work / "ours", work / "baseline"
             ours_root.mkdir()
             base_root.mkdir()
-            library = render.library_sha256()
+            library = cache.library_sha256()
             colds.append(giftreview_cold(raw, instrument, ours_root, env))
             noops.append(giftreview_cold(raw, instrument, ours_root, env))
-            edited |= render.library_sha256() != library
+            edited |= cache.library_sha256() != library
             bases.append(baseline(raw, instrument, base_root, env))
         finally:
             shutil.rmtree(work, ignore_errors=True)

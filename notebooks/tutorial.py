@@ -403,9 +403,9 @@ print(
 # inspect a notebook; giftreview refuses a parameter a notebook does not declare.)
 
 # %% tags=["solution"]
-from giftreview.pipeline import run as render  # noqa: E402
+from giftreview.pipeline import execute, plan  # noqa: E402
 
 try:
-    render.check_parameters(render.notebooks_dir() / "part.py", {"colour": "blue"})
+    execute.check_parameters(plan.notebooks_dir() / "part.py", {"colour": "blue"})
 except Exception as exc:  # the message names the known parameters
     print(exc)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 # An empty SOURCE_DATE_EPOCH breaks wheel builds; treat it as unset.
 [ -n "${SOURCE_DATE_EPOCH:-}" ] || unset SOURCE_DATE_EPOCH
-APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji)
+APT_PACKAGES=(chromium poppler-utils qpdf fonts-dejavu-core fonts-noto-core fonts-noto-color-emoji)
 
 need_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do

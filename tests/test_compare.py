@@ -510,6 +510,7 @@ def test_resolve_raw_names_known_waves():
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium", "pdftotext")
 def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
     """`giftreview compare` on the two bundled waves, all output under tmp_path."""
     import os

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import copy
 
+import pandas as pd
 import pytest
 import yaml
 
-from giftreview.data.instrument import load_instrument, parse_instrument
+from giftreview.analysis.score import simulate_clean
+from giftreview.data.clean import count_bin
+from giftreview.data.instrument import (
+    Bin,
+    bin_counts,
+    load_instrument,
+    parse_instrument,
+)
 from giftreview.errors import InstrumentError
 from giftreview.paths import DEFAULT_INSTRUMENT
 
@@ -133,3 +141,42 @@ def test_from_root_keeps_absolute_paths_and_anchors_relative_ones(tmp_path):
 
     assert from_root(tmp_path) == tmp_path
     assert from_root("data/raw/x.csv") == PROJ_ROOT / "data" / "raw" / "x.csv"
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        # the bundled A3 bins: None 0-0, 1-2, 3-5, 6-10, More than 10 (11+); by hand from the
+        # rule "the last bin whose min is at most the value; none above the last max"
+        (0, "None"),
+        (0.5, "None"),
+        (2, "1-2"),
+        (2.5, "1-2"),  # between 1-2 and 3-5: the lower bin (clean and score disagreed here)
+        (3, "3-5"),
+        (10, "6-10"),
+        (10.5, "6-10"),  # between 6-10 and 11+: the lower bin (the other disagreement)
+        (11, "More than 10"),
+        (-1, None),
+        (None, None),
+    ],
+)
+def test_one_count_bin_rule_for_cleaning_and_scoring(instrument, value, label):
+    q = instrument.question("A3")
+    got = bin_counts([value], q.bins)[0]
+    assert (None if pd.isna(got) else got) == label
+    assert count_bin(value, q) == label  # cleaning's scalar form gives the same
+
+
+def test_scoring_synthetic_tables_bin_like_cleaning(instrument):
+    q = instrument.question("A3")
+    simulated = simulate_clean(instrument, n=200, seed=3)
+    values = simulated["A3"].to_numpy(dtype=float, na_value=float("nan"))
+    by_rule = [count_bin(None if pd.isna(v) else v, q) for v in values]
+    assert [None if pd.isna(b) else b for b in simulated["A3__bin"]] == by_rule
+
+
+def test_bins_keep_their_order_and_unbounded_last_bin():
+    bins = [Bin(label="1-2", min=1, max=2), Bin(label="3+", min=3)]
+    got = bin_counts([1, 2.9, 3, 1e9], bins)
+    assert list(got) == ["1-2", "1-2", "3+", "3+"] and list(got.categories) == ["1-2", "3+"]
+    assert got.ordered

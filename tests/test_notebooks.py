@@ -11,7 +11,7 @@ from markupsafe import escape  # what the templates' autoescape applies
 from giftreview import report
 from giftreview.data.instrument import load_instrument
 from giftreview.paths import DEFAULT_INSTRUMENT, PACKAGE_DIR
-from giftreview.pipeline import run as render
+from giftreview.pipeline import execute, plan
 
 NOTEBOOKS = PACKAGE_DIR.parents[1] / "notebooks"
 REPO = PACKAGE_DIR.parents[1]
@@ -25,7 +25,7 @@ def test_parameters_cells_are_typed_commented_and_identical_where_shared(tmp_pat
         path = tmp_path / f"{name}.ipynb"
         import nbformat
 
-        nbformat.write(render.read_notebook(NOTEBOOKS / f"{name}.py"), path)
+        nbformat.write(execute.read_notebook(NOTEBOOKS / f"{name}.py"), path)
         params = papermill.inspect_notebook(str(path))
         for p in params.values():
             assert p["inferred_type_name"] != "None", f"{name}.{p['name']} has no type"
@@ -65,11 +65,11 @@ def test_notebook_runs_under_papermill_and_records_its_parameters(wave, name, se
     }
     if section:
         params["section"] = section
-    job = render.NotebookJob(section or name, NOTEBOOKS / f"{name}.py", "t", params)
-    render.check_parameters(job.source, params)
+    job = plan.NotebookJob(section or name, NOTEBOOKS / f"{name}.py", "t", params)
+    execute.check_parameters(job.source, params)
     out = root / "reports" / f"{job.name}.ipynb"
-    with render.private_kernel() as kernel:
-        nb = render.execute_notebook(job, out, kernel, cwd=root)
+    with execute.private_kernel() as kernel:
+        nb = execute.execute_notebook(job, out, kernel, cwd=root)
     assert nb.metadata["papermill"]["parameters"] == params
     assert "start_time" not in nb.metadata["papermill"]
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]

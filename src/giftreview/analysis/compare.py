@@ -38,6 +38,8 @@ from giftreview.data.instrument import (
     option_column,
 )
 from giftreview.errors import ArgumentError, check_column
+from giftreview.text.coding import code_question
+from giftreview.text.lists import institution_mentions
 
 __all__ = [
     "Missing",
@@ -755,8 +757,6 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
 
 def _coded_flags(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> pd.DataFrame:
     """One row per respondent who answered open question ``qid``: a boolean column per theme."""
-    from giftreview.text.coding import code_question
-
     coded = code_question(clean, inst, qid)
     themes = [t.label for t in coded.codebook.themes]
     label = {t.id: t.label for t in coded.codebook.themes}
@@ -816,7 +816,6 @@ def list_question_changes(
 ) -> pd.DataFrame:
     """:func:`institution_change` for each list question, names normalised by
     :func:`giftreview.text.lists.institution_mentions` (alias table, then fuzzy matching)."""
-    from giftreview.text.lists import institution_mentions
 
     def mentions(clean: pd.DataFrame, inst: Instrument, qid: str, wave: str) -> pd.DataFrame:
         return institution_mentions(clean, inst, qid).assign(wave=wave)

@@ -102,6 +102,17 @@ def suppress(
     >>> s = suppress(t, k=5)
     >>> s.n_primary, s.n_secondary
     (1, 3)
+    >>> s.display
+            x   y   z Total
+    a      <5   x  12    25
+    b       x   x  15    32
+    Total  11  19  27    57
+
+    Why three more cells: the 3 (below k = 5) is the only hidden cell of row ``a`` and of column
+    ``x``, whose totals are published, so one more cell of each is hidden (10 and 8); column
+    ``y`` then has one hidden cell, so 9 goes too. Solving the published totals for the 3 (call
+    it t): a,y = 13 - t, b,x = 11 - t and b,y = 6 + t, each at least 5, leave t anywhere in
+    1..4: the cell cannot be recovered.
     """
     plan = _Plan.start(_counts(table), k, margins, zeros)
     if plan.k > 0:
@@ -299,7 +310,18 @@ def _display(table: pd.DataFrame, plan: _Plan, margins: str) -> pd.DataFrame:
 def wide_counts(
     table: pd.DataFrame, *, row: str = "group", column: str = "level", count: str = "n"
 ) -> pd.DataFrame:
-    """A tidy table of counts pivoted to ``row`` x ``column`` (order kept, absent cells 0)."""
+    """A tidy table of counts pivoted to ``row`` x ``column`` (order kept, absent cells 0).
+
+    Examples
+    --------
+    >>> tidy = pd.DataFrame({"group": ["a", "a", "b", "b"], "level": ["yes", "no", "yes", "no"],
+    ...                      "n": [3, 10, 8, 9]})
+    >>> wide_counts(tidy)
+    level  yes  no
+    group
+    a        3  10
+    b        8   9
+    """
     return table.pivot_table(
         index=row, columns=column, values=count, aggfunc="sum", sort=False, observed=False
     ).fillna(0)
@@ -319,6 +341,18 @@ def suppress_tidy(
     Returns a copy with ``n_display`` (text), ``suppressed`` (``""``, ``"primary"``,
     ``"secondary"``) and the ``hide`` columns set to NA where a cell is suppressed, plus the
     :class:`Suppressed` result of the pivoted counts (row and column totals published).
+
+    Examples
+    --------
+    >>> tidy = pd.DataFrame({"group": ["a", "a", "b", "b"], "level": ["yes", "no", "yes", "no"],
+    ...                      "n": [3, 10, 8, 9]})
+    >>> shown, res = suppress_tidy(tidy, k=5)
+    >>> shown[["group", "level", "suppressed", "n_display"]]
+      group level suppressed n_display
+    0     a   yes    primary        <5
+    1     a    no  secondary         x
+    2     b   yes  secondary         x
+    3     b    no  secondary         x
     """
     for c in (row, column, count):
         if c not in table.columns:

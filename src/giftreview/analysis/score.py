@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from giftreview.analysis import stats
+from giftreview.analysis.weights import weighted_share
 from giftreview.data.instrument import (
     CLOSED_TYPES,
     Instrument,
     bin_column,
+    bin_counts,
     missing_column,
     option_column,
     other_column,
@@ -200,8 +202,6 @@ def _weighted(data, instrument, indicators, table, weights, confidence) -> pd.Da
     ``indicators`` are 0/1 Series aligned with ``data`` (NA = outside the base), in the order of
     the table's rows.
     """
-    from giftreview.analysis.weights import weighted_share
-
     out = table.copy()
     for i, ind in enumerate(indicators):
         res = weighted_share(
@@ -246,7 +246,7 @@ def simulate_clean(
         elif q.type == "count":
             vals = np.floor(rng.exponential(4.0, n))
             out[q.id] = pd.array(np.where(miss, np.nan, vals), dtype="Float64")
-            out[bin_column(q.id)] = _bin(vals, q, miss)
+            out[bin_column(q.id)] = bin_counts(np.where(miss, np.nan, vals), q.bins)
         else:
             for o in q.options:
                 sel = pd.array(rng.random(n) < 0.3, dtype="boolean")
@@ -261,12 +261,3 @@ def simulate_clean(
         mlab[~miss] = pd.NA
         out[missing_column(q.id)] = mlab
     return pd.DataFrame(out)
-
-
-def _bin(vals: np.ndarray, q, miss: np.ndarray) -> pd.Categorical:
-    codes = np.full(len(vals), -1)
-    for i, b in enumerate(q.bins):
-        hi = np.inf if b.max is None else b.max
-        codes[(vals >= b.min) & (vals <= hi)] = i
-    codes[miss] = -1
-    return pd.Categorical.from_codes(codes, [b.label for b in q.bins], ordered=True)

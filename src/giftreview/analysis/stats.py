@@ -101,7 +101,17 @@ TEST_COLUMNS = [
 
 # ---- checks --------------------------------------------------------------------------------
 def check_level(confidence: float) -> float:
-    """Raise :class:`ArgumentError` unless ``0 < level < 1``; return ``confidence`` as float."""
+    """Raise :class:`ArgumentError` unless ``0 < level < 1``; return ``confidence`` as float.
+
+    Examples
+    --------
+    >>> check_level(0.9)
+    0.9
+    >>> check_level(95)
+    Traceback (most recent call last):
+    ...
+    giftreview.errors.ArgumentError: `confidence` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got 95
+    """
     if not isinstance(confidence, int | float) or not 0 < float(confidence) < 1:
         raise ArgumentError(
             f"`confidence` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got {confidence!r}"
@@ -110,7 +120,13 @@ def check_level(confidence: float) -> float:
 
 
 def interval_method(method: str) -> str:
-    """The statsmodels name of interval ``method`` (raises naming the accepted names)."""
+    """The statsmodels name of interval ``method`` (raises naming the accepted names).
+
+    Examples
+    --------
+    >>> interval_method("Clopper_Pearson")  # statsmodels calls it "beta"
+    'beta'
+    """
     key = str(method).lower().replace("_", "-")
     if key not in INTERVAL_METHODS:
         raise ArgumentError(
@@ -125,6 +141,14 @@ def valid_rows(data: pd.DataFrame, columns: list[str], missing: MissingPolicy) -
 
     ``"exclude"`` drops rows with NA in any of ``columns``; ``"raise"`` raises
     :class:`DataValidationError` naming the column and up to five row labels with NA.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> valid_rows(pd.DataFrame({"x": [1.0, None, 3.0]}), ["x"], "exclude")
+         x
+    0  1.0
+    2  3.0
     """
     for c in columns:
         check_column(data, c, "column")
@@ -182,6 +206,15 @@ def proportion_interval(
     uses Brown, Cai & DasGupta's (2001) boundary rule (lower 0 at x = 0, upper 1 at x = n), so
     every interval contains its estimate. In R: ``prop.test(x, n, correct = FALSE)$conf.int`` (Wilson) or ``binom.test(x, n)$conf.int``
     (Clopper-Pearson).
+
+    Examples
+    --------
+    3 of 10 (by hand from the formula: centre 0.3555, half-width 0.2477; in R
+    ``prop.test(3, 10, correct = FALSE)$conf.int`` is 0.1077913 0.6032219):
+
+    >>> low, high = proportion_interval(3, 10)
+    >>> print(f"{float(low):.4f} {float(high):.4f}")
+    0.1078 0.6032
     """
     confidence = check_level(confidence)
     sm = interval_method(method)
@@ -226,6 +259,22 @@ def distribution(
     -----
     :math:`pct_j = 100\\, n_j / \\sum_k n_k`. In R:
     ``prop.table(table(x))`` and ``prop.test(n_j, base, correct = FALSE)$conf.int``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> distribution(df, "rating").round(1)
+        level  n  base   pct  ci_low  ci_high  method
+    0     Low  4    10  40.0    16.8     68.7  wilson
+    1  Medium  2    10  20.0     5.7     51.0  wilson
+    2    High  4    10  40.0    16.8     68.7  wilson
     """
     valid_rows(data, [column], missing)  # checks the name and the missing rule
     codes, labels = _categories(data[column])  # NA has code -1 and is left out of the base
@@ -237,6 +286,14 @@ def share_table(labels: list, counts: np.ndarray, base, confidence: float, metho
     """Tidy share table from counts: ``level, n, base, pct, ci_low, ci_high, method``.
 
     ``base`` is a scalar or one base per count (e.g. per group); percentages of ``base``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> share_table(["yes", "no"], np.array([3, 7]), 10, 0.95, "wilson").round(1)
+      level  n  base   pct  ci_low  ci_high  method
+    0   yes  3    10  30.0    10.8     60.3  wilson
+    1    no  7    10  70.0    39.7     89.2  wilson
     """
     base_arr = np.broadcast_to(np.asarray(base, dtype=float), counts.shape)
     low, high = proportion_interval(counts, base_arr, confidence=confidence, method=method)
@@ -268,6 +325,20 @@ def top_box(
 
     Returns one row ``statistic="top_box", estimate, ci_low, ci_high, n, base, method`` with the
     share and its interval in percent. In R: ``prop.test(sum(x %in% top), sum(!is.na(x)))``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> top_box(df, "rating", ["High"]).round(1)
+      statistic  estimate  ci_low  ci_high  n  base  method
+    0   top_box      40.0    16.8     68.7  4    10  wilson
     """
     sub = valid_rows(data, [column], missing)[column]
     hits = int(sub.isin(top_levels).sum())
@@ -305,6 +376,22 @@ def mean_interval(
     scored 1..k. In R: ``t.test(x, conf.level = level)$conf.int``.
 
     Returns one row ``statistic="mean", estimate, ci_low, ci_high, n, method="t"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> mean_interval(df, "staff").round(3)
+      statistic  estimate  ci_low  ci_high   n method
+    0      mean       1.7   0.436    2.964  10      t
+
+    By hand: s = sqrt(28.1 / 9) = 1.767, t(9, 0.975) = 2.262, 1.7 -+ 2.262 * 1.767 / sqrt(10).
     """
     confidence = check_level(confidence)
     x = _numeric(data, column, missing)
@@ -332,6 +419,20 @@ def median_interval(
     ``confidence_interval``. The median itself is R's ``median(x)``. In R:
     ``DescTools::MedianCI(x, method = "exact")``. With ``n < 2`` or too few observations for the
     level, the missing bound is NaN.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> median_interval(df, "staff")[["statistic", "estimate", "ci_low", "ci_high", "n"]]
+      statistic  estimate  ci_low  ci_high   n
+    0    median       1.0     0.0      4.0  10
     """
     confidence = check_level(confidence)
     x = _numeric(data, column, missing)
@@ -347,7 +448,26 @@ def median_interval(
 def quartiles(
     data: pd.DataFrame, column: str, *, missing: MissingPolicy = "exclude"
 ) -> pd.DataFrame:
-    """First quartile, median and third quartile (R's default ``quantile(x, type = 7)``)."""
+    """First quartile, median and third quartile (R's default ``quantile(x, type = 7)``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> quartiles(df, "staff")[["statistic", "estimate", "n"]]
+      statistic  estimate   n
+    0        q1      0.25  10
+    1    median      1.00  10
+    2        q3      2.75  10
+
+    Sorted 0 0 0 1 1 1 2 3 4 5: q1 = x[3] + 0.25 (x[4] - x[3]) = 0.25 (type 7, 1-based).
+    """
     x = _numeric(data, column, missing)
     q = np.quantile(x, [0.25, 0.5, 0.75]) if len(x) else [np.nan] * 3
     return pd.concat(
@@ -360,7 +480,14 @@ def quartiles(
 
 
 def stat_row(name: str, est, low, high, n: int, method: str) -> pd.DataFrame:
-    """One summary row: ``statistic, estimate, ci_low, ci_high, n, method``."""
+    """One summary row: ``statistic, estimate, ci_low, ci_high, n, method``.
+
+    Examples
+    --------
+    >>> stat_row("mean", 2.0, 1.0, 3.0, 10, "t")
+      statistic  estimate  ci_low  ci_high   n method
+    0      mean       2.0     1.0      3.0  10      t
+    """
     return pd.DataFrame(
         {
             "statistic": [name],
@@ -381,6 +508,22 @@ def contingency(
 
     Fast for large data: counts integer category codes with :func:`numpy.bincount`.
     In R: ``table(by, outcome)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> contingency(df, "rating", "sector")
+    rating  Low  Medium  High
+    sector
+    NGO       1       1     3
+    UN        3       1     1
     """
     valid_rows(data, [outcome, by], missing)  # checks names and the missing rule
     ocodes, olabels = _categories(data[outcome])
@@ -408,6 +551,22 @@ def crosstab(
 
     ``pct`` is the row percentage (share of the group's valid answers) with its interval.
     In R: ``prop.table(table(by, outcome), 1)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> crosstab(df, "rating", "sector").round(1).head(3)
+      group   level  n  base   pct  ci_low  ci_high  method
+    0   NGO     Low  1     5  20.0     3.6     62.4  wilson
+    1   NGO  Medium  1     5  20.0     3.6     62.4  wilson
+    2   NGO    High  3     5  60.0    23.1     88.2  wilson
     """
     table = contingency(data, outcome, by, missing=missing)
     parts = []
@@ -422,6 +581,11 @@ def cochran_rule(expected: np.ndarray) -> tuple[bool, str]:
     """Cochran's rule for the chi-square approximation, with the reason as text.
 
     Holds when no expected count is below 1 and at most 20% are below 5 (Cochran 1954).
+
+    Examples
+    --------
+    >>> cochran_rule([[2.5, 2.5], [5.0, 5.0]])[0]  # half the expected counts are below 5
+    False
     """
     e = np.asarray(expected, dtype=float)
     below1 = int((e < 1).sum())
@@ -448,6 +612,15 @@ def cramers_v(table, *, bias_correction: bool = True) -> float:
     Hand-written because :func:`scipy.stats.contingency.association` has no bias correction
     (it gives the uncorrected V, used when ``bias_correction=False``). In R:
     ``rcompanion::cramerV(table, bias.correct = TRUE)``.
+
+    Examples
+    --------
+    >>> round(cramers_v([[10, 2], [3, 9]]), 4)
+    0.5593
+    >>> round(cramers_v([[10, 2], [3, 9]], bias_correction=False), 4)
+    0.5854
+
+    Uncorrected by hand: X^2 = 24 (10*9 - 2*3)^2 / (12*12*13*11) = 8.224, V = sqrt(8.224/24).
     """
     t = np.asarray(table, dtype=float)
     t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
@@ -487,6 +660,15 @@ def table_test(
     expected counts (the rule for multiple-choice options, where groups are often small).
 
     Returns a dict with the test columns (see ``TEST_COLUMNS``) except ``outcome`` and ``by``.
+
+    Examples
+    --------
+    >>> res = table_test([[10, 2], [3, 9]])
+    >>> res["test"], round(res["statistic"], 3), round(res["p_value"], 4)
+    ("Pearson chi-square with Yates' continuity correction", 6.042, 0.014)
+
+    By hand: 24 (|10*9 - 2*3| - 24/2)^2 / (12*12*13*11) = 6.042; in R
+    ``chisq.test(matrix(c(10, 3, 2, 9), 2))`` gives X-squared = 6.042, p-value = 0.01397.
     """
     t = np.asarray(table, dtype=np.int64)
     t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
@@ -544,6 +726,12 @@ def fisher_monte_carlo(table, *, n_resamples: int, seed: int) -> tuple[float, fl
     ``fisher.test(table, simulate.p.value = TRUE, B = n_resamples)``.
 
     Returns ``(log probability of the observed table, p-value)``.
+
+    Examples
+    --------
+    >>> log_p, p = fisher_monte_carlo([[5, 1, 0], [1, 4, 3]], n_resamples=999, seed=1)
+    >>> round(log_p, 4), p
+    (-4.6062, 0.03)
     """
     t = np.asarray(table, dtype=np.int64)
     dist = ss.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
@@ -575,6 +763,20 @@ def independence_test(
     The test is chosen by :func:`table_test` (chi-square / Fisher / Monte-Carlo exact); one row
     with columns ``TEST_COLUMNS``. In R: ``chisq.test(table(by, outcome))`` or
     ``fisher.test(table(by, outcome))``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> independence_test(df, "rating", "sector", n_resamples=999)[["test", "p_value", "n"]]
+                                            test  p_value   n
+    0  Fisher-Freeman-Halton exact (Monte-Carlo)    0.726  10
     """
     table = contingency(data, outcome, by, missing=missing)
     res = table_test(table.to_numpy(), seed=seed, n_resamples=n_resamples)
@@ -612,6 +814,21 @@ def kruskal_test(
 
     Ordered categoricals are ranked by level. In R: ``kruskal.test(outcome ~ by)`` and
     ``rcompanion::epsilonSquared``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> res = kruskal_test(df, "rating", "sector")
+    >>> res[["test", "statistic", "df", "p_value", "effect_size"]].round(4)
+                 test  statistic   df  p_value  effect_size
+    0  Kruskal-Wallis        1.8  1.0   0.1797          0.2
     """
     x, g, labels = _groups(data, outcome, by, missing)
     samples = [x[g == i] for i in range(len(labels))]
@@ -657,6 +874,20 @@ def dunn_test(
     Computed by :func:`scikit_posthocs.posthoc_dunn` (tie-corrected z on mean ranks). Returns one
     row per pair: ``group_1, group_2, p_value`` (unadjusted), ``p_adjusted``, ``adjust_method``.
     In R: ``dunn.test::dunn.test(x, g, method = "holm")`` or ``FSA::dunnTest``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "sector": ["NGO"] * 5 + ["UN"] * 5,
+    ...     "rating": pd.Categorical(
+    ...         ["Low", "High", "High", "Medium", "High", "Low", "Low", "Medium", "Low", "High"],
+    ...         categories=["Low", "Medium", "High"], ordered=True),
+    ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
+    ... })
+    >>> dunn_test(df, "staff", "sector").round(4)
+      group_1 group_2  p_value  p_adjusted adjust_method
+    0     NGO      UN   0.3352      0.3352          holm
     """
     x, g, labels = _groups(data, outcome, by, missing)
     present = [i for i in range(len(labels)) if (g == i).any()]
@@ -699,6 +930,19 @@ def adjust_pvalues(
     -----
     BH: with ordered :math:`p_{(1)} \\le \\dots \\le p_{(m)}`,
     :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m\\, p_{(j)}/j)`. In R: ``p.adjust(p, "BH")``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tests = pd.DataFrame({"test": ["a", "b", "c"], "p_value": [0.01, 0.04, 0.03]})
+    >>> adjust_pvalues(tests)[["test", "p_value", "p_adjusted"]]
+      test  p_value  p_adjusted
+    0    a     0.01        0.03
+    1    b     0.04        0.04
+    2    c     0.03        0.04
+
+    By hand: sorted 0.01, 0.03, 0.04 give 3 * 0.01 / 1 = 0.03, 3 * 0.03 / 2 = 0.045 and
+    3 * 0.04 / 3 = 0.04, then the running minimum from the largest: 0.03, 0.04, 0.04.
     """
     check_column(tests, p_col, "p_col")
     out = tests.copy()
@@ -726,6 +970,12 @@ def option_selected(data: pd.DataFrame, column: str) -> np.ndarray:
     Option columns are nullable booleans (NA = not chosen here; the base is decided
     separately). A text column (e.g. data from an older cleaner) counts a non-blank text as
     chosen.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> option_selected(pd.DataFrame({"c": pd.array([True, None, False], dtype="boolean")}), "c")
+    array([ True, False, False])
     """
     col = data[column]
     if pd.api.types.is_bool_dtype(col.dtype):
@@ -773,6 +1023,18 @@ def breakdown_question(
     numbers tested with Kruskal-Wallis/Dunn; multiple choice -> one :func:`table_test` per option
     (chosen / not chosen, among respondents who answered the question). Missing codes and
     blanks are excluded from every base.
+
+    Examples
+    --------
+    On synthetic data shaped by the bundled instrument (seeded):
+
+    >>> from giftreview.analysis.score import simulate_clean
+    >>> from giftreview.data.instrument import load_instrument
+    >>> inst = load_instrument()
+    >>> rating = inst.questions_of_type("rating")[0].id
+    >>> b = breakdown_question(simulate_clean(inst, n=200, seed=1), inst, rating)
+    >>> b.tests["test"].tolist(), b.by == inst.group_by
+    (['Kruskal-Wallis'], True)
     """
     q = instrument.question(qid)
     by = by or instrument.group_by

@@ -14,7 +14,10 @@ message (no traceback) and exits with the error's code. Exit codes:
 70    an unexpected internal error (a bug: please report it with the message)
 ====  ==========================================================================
 
-Commands are defined here as thin wrappers; the work is done by the library modules.
+Commands are defined here as thin wrappers; the work is done by the library modules. Each
+command imports the library modules it needs inside its function (each such line says
+"deferred: start-up"): importing pandas, scipy and papermill for every command would make
+``giftreview --help`` take seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from giftreview.errors import GiftreviewError
+from giftreview import paths
+from giftreview.errors import ArgumentError, GiftreviewError
+from giftreview.paths import is_under_raw, processed_dir
 
 __all__ = [
     "app",
@@ -98,10 +103,12 @@ def validate_command(
     """
     from rich.console import Console as _Console
 
-    from giftreview.data.validate import rule_counts_table, validate_file, validation_lines
-    from giftreview.errors import ArgumentError
-    from giftreview.paths import is_under_raw
-    from giftreview.text.safety import write_table
+    from giftreview.data.validate import (  # deferred: start-up
+        rule_counts_table,
+        validate_file,
+        validation_lines,
+    )
+    from giftreview.text.safety import write_table  # deferred: start-up
 
     if out is not None and is_under_raw(out):
         raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
@@ -142,7 +149,11 @@ def clean_command(
     """
     from rich.console import Console as _Console
 
-    from giftreview.data.clean import accounting_line, clean_wave, summary_table
+    from giftreview.data.clean import (  # deferred: start-up
+        accounting_line,
+        clean_wave,
+        summary_table,
+    )
 
     result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
     stdout = _Console()
@@ -165,8 +176,8 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
-    from giftreview.data.draft import write_draft
-    from giftreview.data.instrument import load_instrument
+    from giftreview.data.draft import write_draft  # deferred: start-up
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
 
     path = write_draft(raw, out, force=force)
     inst = load_instrument(path)
@@ -195,7 +206,7 @@ def compare_command(
     k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
 ) -> None:
     """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
-    from giftreview.pipeline.compare import render_comparison
+    from giftreview.pipeline.compare import render_comparison  # deferred: start-up
 
     written = render_comparison(
         wave_a,
@@ -214,7 +225,7 @@ def compare_command(
 
 def _update_reports_index(out_dir: Path) -> None:
     """Refresh reports/index.html, the page linking every report, when out_dir is under it."""
-    from giftreview.report.index import write_reports_index
+    from giftreview.report.index import write_reports_index  # deferred: start-up
 
     index = write_reports_index(out_dir)
     if index is not None:
@@ -231,7 +242,7 @@ def tutorial_command(
     ] = None,
 ) -> None:
     """Render the tutorial notebook to HTML: student and/or teacher version."""
-    from giftreview.pipeline.tutorial import render_tutorial
+    from giftreview.pipeline.tutorial import render_tutorial  # deferred: start-up
 
     written = render_tutorial(version, out=out)
     for kind, path in written.items():
@@ -265,12 +276,15 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    cell_timeout: Annotated[
+        float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
+    ] = 600.0,
 ) -> None:
     """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from giftreview import paths
-    from giftreview.pipeline.run import RunSettings, default_raw, run_report
+    from giftreview.pipeline.plan import RunSettings, default_raw  # deferred: start-up
+    from giftreview.pipeline.run import run_report  # deferred: start-up
 
     settings = RunSettings(
         raw=raw or default_raw(),
@@ -280,6 +294,7 @@ def run_command(
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
+        cell_timeout=cell_timeout,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -307,8 +322,6 @@ def run_command(
 def _wave_folder(wave: str) -> Path:
     """A wave's cleaned folder from a label (``data/processed/<wave>``, the label checked as a
     name) or from a folder path given as such (read as given)."""
-    from giftreview.paths import processed_dir
-
     if Path(wave).is_dir() or "/" in wave or "\\" in wave:
         return Path(wave)
     return processed_dir(wave)
@@ -316,9 +329,9 @@ def _wave_folder(wave: str) -> Path:
 
 def _coding_inputs(wave: str, qid: str, instrument: Path | None):
     """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
-    from giftreview.data.instrument import load_instrument
-    from giftreview.data.io import load_clean
-    from giftreview.text.coding import codebook_for
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
+    from giftreview.data.io import load_clean  # deferred: start-up
+    from giftreview.text.coding import codebook_for  # deferred: start-up
 
     folder = _wave_folder(wave)
     inst = load_instrument(instrument)
@@ -383,14 +396,12 @@ def coding_export_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Write a coding sheet: one row per answer, one 0/1 column per theme."""
-    from giftreview.text.coding import code_question, export_sheet
+    from giftreview.text.coding import code_question, export_sheet  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
     if out is None:  # the question id goes into the file name: keep it inside the wave folder
-        from giftreview.paths import inside
-
-        out = inside(folder / "coding" / f"{qid}_coding_sheet.xlsx", folder)
+        out = paths.inside(folder / "coding" / f"{qid}_coding_sheet.xlsx", folder)
     path = out
     export_sheet(coded, data, path, prefill=prefill, coder=coder)
     print(f"{len(coded.answered)} answers, {len(codebook.themes)} themes "
@@ -414,8 +425,12 @@ def coding_import_command(
 
     Writes data/processed/<wave>/coding/<QID>_codes.csv (the final codes with their source).
     """
-    from giftreview.text.coding import code_question, import_sheets, theme_frequencies
-    from giftreview.text.safety import write_table
+    from giftreview.text.coding import (  # deferred: start-up
+        code_question,
+        import_sheets,
+        theme_frequencies,
+    )
+    from giftreview.text.safety import write_table  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
@@ -441,8 +456,8 @@ def coding_reliability_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Agreement between coders per theme and overall: %, Cohen's kappa, Krippendorff's alpha."""
-    from giftreview.analysis.reliability import reliability
-    from giftreview.text.coding import import_sheets
+    from giftreview.analysis.reliability import reliability  # deferred: start-up
+    from giftreview.text.coding import import_sheets  # deferred: start-up
 
     _, data, _, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data)
@@ -450,7 +465,7 @@ def coding_reliability_command(
     title = f"{qid}: agreement of {', '.join(human.coders)} (95% bootstrap, seed {seed})"
     _print_frame(_reliability_display(table), title)
     if out is not None:
-        from giftreview.text.safety import write_table
+        from giftreview.text.safety import write_table  # deferred: start-up
 
         write_table(table, out)
         print(f"table written to {out}")
@@ -473,9 +488,9 @@ def breakdown_command(
     from rich.console import Console as _Console
     from rich.table import Table
 
-    from giftreview.analysis import disclosure, stats
-    from giftreview.data.instrument import load_instrument
-    from giftreview.data.io import load_clean
+    from giftreview.analysis import disclosure, stats  # deferred: start-up
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
+    from giftreview.data.io import load_clean  # deferred: start-up
 
     folder = _wave_folder(wave)
     inst = load_instrument(instrument)

@@ -51,6 +51,7 @@ from giftreview.data.instrument import (
     Instrument,
     Question,
     bin_column,
+    bin_counts,
     load_instrument,
     missing_column,
     option_column,
@@ -276,10 +277,7 @@ def _question_columns(
         out[q.id] = pd.Categorical(values, categories=labels, ordered=q.type == "rating")
     elif q.type == "count":
         out[q.id] = pd.array(values, dtype="Float64")
-        bins = [b.label for b in q.bins]
-        out[bin_column(q.id)] = pd.Categorical(
-            [count_bin(v, q) for v in values], categories=bins, ordered=True
-        )
+        out[bin_column(q.id)] = bin_counts(values, q.bins)
     elif q.type == "multi":
         for o in q.options:
             code = str(o.code)
@@ -300,15 +298,8 @@ def count_bin(value: float | None, question: Question) -> str | None:
     A midpoint between two bins (2.5, between ``1-2`` and ``3-5``) goes to the lower bin; a value
     above the last bin's ``max`` has no bin (NA).
     """
-    if value is None or pd.isna(value):
-        return None
-    below = [b for b in question.bins if b.min <= value]
-    if not below:
-        return None
-    last = below[-1]
-    if last is question.bins[-1] and last.max is not None and value > last.max:
-        return None
-    return last.label
+    label = bin_counts([value], question.bins)[0]
+    return None if pd.isna(label) else label
 
 
 def _quarantine(data: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from giftreview.data.instrument import parse_instrument
+from giftreview.data.io import read_raw
 from giftreview.errors import ArgumentError
 from giftreview.paths import INSTRUMENTS, inside, is_under_raw
 
@@ -228,7 +229,6 @@ def _layout_roles(data: pd.DataFrame) -> dict[str, str | None]:
 
 def _read(raw: Path) -> pd.DataFrame:
     """The raw file as strings, read by :func:`giftreview.data.io.read_raw` with a 1-row header."""
-    from giftreview.data.io import read_raw
 
     # read_raw takes its layout from an instrument; none exists yet, so a stub with the default
     # layout (one header row) stands in.

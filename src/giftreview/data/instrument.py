@@ -20,10 +20,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from giftreview.errors import InstrumentError
+from giftreview.paths import DEFAULT_INSTRUMENT
 
 __all__ = [
     "QuestionType",
@@ -53,6 +56,7 @@ __all__ = [
     "OTHER_SUFFIX",
     "missing_column",
     "bin_column",
+    "bin_counts",
     "option_column",
     "other_column",
 ]
@@ -147,6 +151,33 @@ class Bin(_Model):
     label: str
     min: float
     max: float | None = None
+
+
+def bin_counts(values: Any, bins: list[Bin]) -> pd.Categorical:
+    """The reporting bin of each count: the last bin whose ``min`` is at most the value.
+
+    A value between two bins (2.5, between ``1-2`` and ``3-5``; 10.5, between ``6-10`` and
+    ``11+``: midpoints of answers such as "2-3") goes to the lower bin. A missing value, one below
+    the first bin's ``min`` or one above the last bin's ``max`` has no bin (NA). Cleaning and the
+    synthetic tables of :mod:`giftreview.analysis.score` both bin with this function.
+
+    Examples
+    --------
+    >>> bins = [Bin(label="0", min=0, max=0), Bin(label="1-2", min=1, max=2),
+    ...         Bin(label="3-5", min=3, max=5)]
+    >>> bin_counts([0, 0.5, 2, 2.5, 5, 5.5, None, -1], bins).tolist()
+    ['0', '0', '1-2', '1-2', '3-5', nan, nan, nan]
+    """
+    v = pd.array(list(values) if not hasattr(values, "dtype") else values, dtype="Float64")
+    v = v.to_numpy(dtype=float, na_value=np.nan)
+    mins = np.array([b.min for b in bins], dtype=float)
+    # index of the last bin (in the instrument's order) whose min is <= the value, else -1
+    codes = ((v[:, None] >= mins[None, :]) * np.arange(1, len(bins) + 1)).max(axis=1, initial=0) - 1
+    top = bins[-1].max if bins else None
+    if top is not None:
+        codes[(codes == len(bins) - 1) & (v > top)] = -1
+    codes[np.isnan(v)] = -1
+    return pd.Categorical.from_codes(codes, [b.label for b in bins], ordered=True)
 
 
 class Question(_Model):
@@ -756,8 +787,6 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
         When the file is missing, is not YAML, or breaks a rule; the message names the file, the
         key path and the fix.
     """
-    from giftreview.paths import DEFAULT_INSTRUMENT
-
     path = Path(path) if path is not None else DEFAULT_INSTRUMENT
     if not path.exists():
         raise InstrumentError(

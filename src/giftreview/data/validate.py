@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,13 @@ from giftreview.data.instrument import (
     Question,
     load_instrument,
 )
+from giftreview.data.io import read_raw
 from giftreview.errors import DataValidationError
 
 __all__ = [
     "VALIDATION_COLUMNS",
     "MAX_CELL_CHARS",
+    "Rule",
     "SET_MISSING_RULES",
     "REPORTED_NORMALISATIONS",
     "QUARANTINE_REASONS",
@@ -80,28 +83,72 @@ VALIDATION_COLUMNS = [
 ]
 #: a cell longer than this is not an answer (a paste accident, an attack): it is set missing
 MAX_CELL_CHARS = 20_000
+
+
+class Rule(StrEnum):
+    """The name of every validation and cleaning rule (the ``rule`` column of validation.csv and
+    audit.csv, the ``reason`` of quarantine.csv). A member is its string (``Rule.ALIAS ==
+    "alias"``), so the files read exactly as before and code may compare either."""
+
+    # a cell changed by cleaning (audited; the starred ones also reported as warnings)
+    BLANK = "blank"
+    WHITESPACE = "whitespace"
+    TRIM_SPACE = "trim_space"
+    TRIM_SPACE_CASE = "trim_space_case"
+    MISSING_CODE = "missing_code"
+    ALIAS = "alias"
+    CODE_TO_LABEL = "code_to_label"
+    NUMBER_WORD = "number_word"
+    NUMBER_WITH_UNIT = "number_with_unit"
+    APPROXIMATE_NUMBER = "approximate_number"  # *
+    RANGE_MIDPOINT = "range_midpoint"  # *
+    LOWER_BOUND = "lower_bound"  # *
+    DATE_FORMAT = "date_format"  # *
+    OTHER_TEXT_IMPLIES_OTHER = "other_text_implies_other"  # *
+    # a cell cleaning cannot read: set missing
+    UNKNOWN_LABEL = "unknown_label"
+    OUT_OF_RANGE = "out_of_range"
+    UNREADABLE_COUNT = "unreadable_count"
+    UNKNOWN_OPTION = "unknown_option"
+    CELL_TOO_LONG = "cell_too_long"
+    UNREADABLE_DATE = "unreadable_date"
+    # the file's columns
+    HEADER_RENAMED = "header_renamed"  # *
+    EXTRA_COLUMN = "extra_column"
+    COLUMN_ABSENT = "column_absent"
+    # a row set aside in the quarantine
+    ALL_BLANK = "all_blank"
+    NO_ID = "no_id"
+    EXACT_DUPLICATE = "exact_duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+
+
 #: rules whose cell is set missing by cleaning (errors unless noted in ``_SEVERITY``)
 SET_MISSING_RULES = (
-    "unknown_label",
-    "out_of_range",
-    "unreadable_count",
-    "unknown_option",
-    "cell_too_long",
-    "unreadable_date",
+    Rule.UNKNOWN_LABEL,
+    Rule.OUT_OF_RANGE,
+    Rule.UNREADABLE_COUNT,
+    Rule.UNKNOWN_OPTION,
+    Rule.CELL_TOO_LONG,
+    Rule.UNREADABLE_DATE,
 )
 #: normalisations reported as warnings (the others, e.g. alias spellings, are only audited)
 REPORTED_NORMALISATIONS = (
-    "range_midpoint",
-    "approximate_number",
-    "lower_bound",
-    "other_text_implies_other",
-    "date_format",
-    "header_renamed",
+    Rule.RANGE_MIDPOINT,
+    Rule.APPROXIMATE_NUMBER,
+    Rule.LOWER_BOUND,
+    Rule.OTHER_TEXT_IMPLIES_OTHER,
+    Rule.DATE_FORMAT,
+    Rule.HEADER_RENAMED,
 )
-QUARANTINE_REASONS = ("all_blank", "no_id", "exact_duplicate", "near_duplicate")
-_SEVERITY = {"cell_too_long": "warning", "unreadable_date": "warning", "all_blank": "warning"}
-_SEVERITY["column_absent"] = "warning"  # an optional question the export left out
-_SEVERITY |= {r: "warning" for r in ("exact_duplicate", "near_duplicate")}
+QUARANTINE_REASONS = (Rule.ALL_BLANK, Rule.NO_ID, Rule.EXACT_DUPLICATE, Rule.NEAR_DUPLICATE)
+_SEVERITY = {
+    Rule.CELL_TOO_LONG: "warning",
+    Rule.UNREADABLE_DATE: "warning",
+    Rule.ALL_BLANK: "warning",
+}
+_SEVERITY[Rule.COLUMN_ABSENT] = "warning"  # an optional question the export left out
+_SEVERITY |= {r: "warning" for r in (Rule.EXACT_DUPLICATE, Rule.NEAR_DUPLICATE)}
 _VALUE_CHARS = 200
 
 
@@ -800,8 +847,6 @@ def validate_file(
     DataValidationError
         A required column is missing (the message lists the closest names present).
     """
-    from giftreview.data.io import read_raw
-
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
     return validate_raw(read_raw(raw_path, instrument, sheet=sheet), instrument)

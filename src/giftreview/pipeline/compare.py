@@ -1,8 +1,9 @@
 """Render the wave comparison: `giftreview compare WAVE_A WAVE_B` runs notebooks/compare.py.
 
 The sections are in :mod:`giftreview.report.comparison`; this module executes the notebook with
-the report pipeline of :mod:`giftreview.pipeline.run` (parameters checked against the notebook,
-a private kernel, papermill, the offline nbconvert template and headless Chromium for the PDF).
+the report pipeline (parameters checked against the notebook, a private kernel, papermill,
+the offline nbconvert template and the system Chromium for the PDF). The notebook's parameters
+name files relative to the project root, so the outputs hold no absolute path of the machine.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from pathlib import Path
 from giftreview import paths
 from giftreview.data.instrument import load_instrument
 from giftreview.errors import ArgumentError
-from giftreview.pipeline import run as pipeline
+from giftreview.pipeline.execute import check_parameters, execute_notebook, private_kernel
+from giftreview.pipeline.html import notebook_to_html
+from giftreview.pipeline.pdf import Chromium
+from giftreview.pipeline.plan import NotebookJob, notebooks_dir
+from giftreview.pipeline.provenance import portable_path
 from giftreview.report.comparison import NOTEBOOK, resolve_raw
 
 __all__ = ["render_comparison"]
@@ -31,9 +36,9 @@ def render_comparison(
 ) -> dict[str, Path]:
     """Execute notebooks/compare.py and write its HTML (and PDF) into ``out``.
 
-    ``out`` defaults to ``reports/compare_A_vs_B/``. Uses the report pipeline of
-    :mod:`giftreview.pipeline.run`: parameters checked against the notebook, a private kernel,
-    papermill, the offline nbconvert template and headless Chromium for the PDF.
+    ``out`` defaults to ``reports/compare_A_vs_B/``. Parameters are checked against the notebook,
+    which runs in the pipeline's private kernel; HTML by the offline nbconvert template, PDF by
+    the system Chromium.
     Returns the written files by kind (``ipynb``, ``html``, ``pdf``).
     """
     bad = sorted(set(formats) - {"html", "pdf"})
@@ -44,22 +49,23 @@ def render_comparison(
         label = paths.check_wave_name(f"compare_{raw_a.stem}_vs_{raw_b.stem}", "WAVE_A/WAVE_B")
         out = paths.inside(paths.REPORTS / label, paths.REPORTS)
     out = Path(out)
-    params = dict(wave_a=str(raw_a), wave_b=str(raw_b), instrument_a=str(_abs(instrument_a)),
-                  instrument_b=str(_abs(instrument_b)), confidence=float(confidence),
+    params = dict(wave_a=_portable(raw_a), wave_b=_portable(raw_b),
+                  instrument_a=_portable(_abs(instrument_a)),
+                  instrument_b=_portable(_abs(instrument_b)), confidence=float(confidence),
                   k=int(k))  # fmt: skip
-    source = pipeline.notebooks_dir() / f"{NOTEBOOK}.py"
-    pipeline.check_parameters(source, params)
+    source = notebooks_dir() / f"{NOTEBOOK}.py"
+    check_parameters(source, params)
     inst = load_instrument(_abs(instrument_b) or _abs(instrument_a) or None)
     name = f"Wave comparison: {raw_a.stem} and {raw_b.stem}"
-    job = pipeline.NotebookJob(NOTEBOOK, source, name, params)
+    job = NotebookJob(NOTEBOOK, source, name, params)
     written = {"ipynb": out / "notebooks" / f"{NOTEBOOK}.ipynb"}
-    with pipeline.private_kernel() as kernel:
-        nb = pipeline.execute_notebook(job, written["ipynb"], kernel, paths.PROJ_ROOT)
+    with private_kernel() as kernel:
+        nb = execute_notebook(job, written["ipynb"], kernel, paths.PROJ_ROOT)
     written["html"] = out / f"{NOTEBOOK}.html"
-    written["html"].write_text(pipeline.notebook_to_html(nb, name), encoding="utf-8")
+    written["html"].write_text(notebook_to_html(nb, name), encoding="utf-8")
     if "pdf" in formats:
         written["pdf"] = out / f"{NOTEBOOK}.pdf"
-        with pipeline.Chromium() as browser:
+        with Chromium() as browser:
             browser.print_pdf(written["html"], written["pdf"], inst.survey.running_header or name)
     if "html" not in formats:
         written.pop("html").unlink()
@@ -68,3 +74,8 @@ def render_comparison(
 
 def _abs(p: str) -> str:
     return str(paths.from_root(p).resolve()) if p else ""
+
+
+def _portable(p: Path | str) -> str:
+    """A notebook parameter naming a file: relative to the project root when inside it."""
+    return portable_path(p, readable=True) if p else ""

@@ -29,6 +29,7 @@ from giftreview.data import io
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
 from giftreview.errors import ArgumentError
+from giftreview.pipeline import cache
 from giftreview.pipeline.provenance import git_commit, run_date
 from giftreview.report.provenance import DATE_FORMAT
 from giftreview.report.templating import fmt_p, render
@@ -86,15 +87,17 @@ def resolve_raw(spec: str | Path) -> Path:
 
 
 def _clean(raw: Path, inst: Instrument) -> pd.DataFrame:
-    """The clean table of ``raw``: read from data/processed/<wave> when current, else cleaned."""
+    """The clean table of ``raw``: read from data/processed/<wave> when its cache key (the one
+    ``giftreview run`` records: raw, instrument, codebooks, library) is current, else cleaned."""
     wave_dir = paths.processed_dir(raw.stem)
-    manifest = wave_dir / "manifest.json"
-    if manifest.exists() and (wave_dir / "clean.parquet").exists():
-        m = io.load_manifest(wave_dir)
-        same = (m.get("raw_sha256"), m.get("instrument_sha256")) == (file_sha256(raw), inst.sha256)
-        if same and m.get("giftreview_version") == __version__:
-            return io.load_clean(wave_dir)
-    return clean_wave(raw, inst, wave=raw.stem, out_dir=wave_dir).clean
+    key = cache.clean_key(cache.input_hashes(raw, inst), raw.stem)
+    if cache.is_current(wave_dir, cache.CLEAN_STEP, key) and (wave_dir / "clean.parquet").exists():
+        return io.load_clean(wave_dir)
+    wave_dir.mkdir(parents=True, exist_ok=True)
+    cache.forget(wave_dir, cache.CLEAN_STEP)
+    clean = clean_wave(raw, inst, wave=raw.stem, out_dir=wave_dir).clean
+    cache.record(wave_dir, cache.CLEAN_STEP, key)
+    return clean
 
 
 def open_comparison(

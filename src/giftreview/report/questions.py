@@ -52,7 +52,7 @@ QUOTES_PER_QUESTION = 3
 def _plots() -> ModuleType:
     # Deferred on purpose: matplotlib and seaborn take a second or more to import, and the
     # overview and methods notebooks draw no chart.
-    from giftreview.report import plots
+    from giftreview.report import plots  # deferred: matplotlib is slow to import
 
     return plots
 

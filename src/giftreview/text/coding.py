@@ -32,6 +32,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from giftreview.analysis.disclosure import suppress
+from giftreview.analysis.stats import proportion_interval
 from giftreview.data.instrument import Instrument, _format_loc, read_yaml
 from giftreview.errors import (
     ArgumentError,
@@ -40,7 +42,7 @@ from giftreview.errors import (
     InstrumentError,
     check_column,
 )
-from giftreview.paths import inside
+from giftreview.paths import inside, is_under_raw
 from giftreview.text.safety import unneutralise_formula, write_table, xlsx_value
 
 __all__ = [
@@ -79,7 +81,15 @@ _FALSE = {"", "0", "0.0", "no", "n", "false", "f", "nan", "none"}
 # ---- the codebook model ------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a codebook pattern: case-insensitive and word-bounded at both ends."""
+    """Compile a codebook pattern: case-insensitive and word-bounded at both ends.
+
+    Examples
+    --------
+    >>> bool(compile_pattern("train[a-z]*").search("Trainings were useful"))
+    True
+    >>> print(compile_pattern("fund").search("a refund"))  # word-bounded: not inside a word
+    None
+    """
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
 
 
@@ -186,7 +196,20 @@ def _codebook_message(err: dict, data: dict) -> str:
 
 
 def parse_codebook(data: object, path: Path | str | None = None) -> Codebook:
-    """Validate an already-parsed codebook mapping (raises :class:`InstrumentError`)."""
+    """Validate an already-parsed codebook mapping (raises :class:`InstrumentError`).
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> cb.ids
+    ['training', 'funding']
+    """
     if not isinstance(data, dict):
         raise InstrumentError(
             "a codebook holds a mapping with keys 'question', 'title' and 'themes'", path=path
@@ -218,6 +241,16 @@ def load_codebook(path: Path | str) -> Codebook:
         id repeats or a key is unknown; the message names the file, the theme and the fix, e.g.
         ``B2.yaml: themes.coordination.include: pattern [0] '(coord' is not a valid regular
         expression (missing ), unterminated subpattern at position 0); fix it ...``.
+
+    Examples
+    --------
+    The codebook of the bundled instrument's first open question:
+
+    >>> from giftreview.data.instrument import load_instrument
+    >>> inst = load_instrument()
+    >>> qid = inst.questions_of_type("open")[0].id
+    >>> load_codebook(inst.codebook_path(qid)).question == qid
+    True
     """
     path = Path(path)
     if not path.exists():
@@ -226,7 +259,16 @@ def load_codebook(path: Path | str) -> Codebook:
 
 
 def codebook_for(instrument: Instrument, qid: str) -> Codebook:
-    """The codebook the instrument names for open question ``qid``."""
+    """The codebook the instrument names for open question ``qid``.
+
+    Examples
+    --------
+    >>> from giftreview.data.instrument import load_instrument
+    >>> inst = load_instrument()
+    >>> qid = inst.questions_of_type("open")[0].id
+    >>> codebook_for(inst, qid).question == qid
+    True
+    """
     q = instrument.question(qid)
     cb = instrument.codebook_path(qid) if q.type == "open" else None
     if cb is None:
@@ -253,6 +295,12 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
     A sentence ends at ``. ! ? ;`` followed by white space, or at a line break; a dot inside a word
     (``UN.GIFT``) does not end a sentence.
+
+    Examples
+    --------
+    >>> text = "UN.GIFT helped. More training!  Thanks"
+    >>> [text[s:e] for s, e in sentences(text)]
+    ['UN.GIFT helped.', 'More training!', 'Thanks']
     """
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(text):
@@ -279,6 +327,20 @@ def auto_code(answers: pd.Series, codebook: Codebook) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``respondent_id, theme, source ("auto"), evidence, start, end``: the first
         matching span of each theme in each answer, as character offsets into the answer.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> auto_code(pd.Series(["Training helped. We need money too."], index=["r1"]), cb)
+      respondent_id     theme source  evidence  start  end
+    0            r1  training   auto  Training      0    8
+    1            r1   funding   auto     money     25   30
     """
     rows = []
     for rid, text in answers.items():
@@ -312,6 +374,21 @@ def check_codebook(codebook: Codebook, answers: Iterable[str] = ()) -> pd.DataFr
         inclusion pattern matches no answer), ``overlap`` (two themes' patterns match the same
         span of an answer: the pattern of the first theme and the other theme in ``detail``, with
         the number of answers) or ``example`` (the theme's own example is not coded with it).
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> check_codebook(cb, ["Training helped."])[["theme", "pattern", "kind"]]
+          theme     pattern  kind
+    0  training  workshops?  dead
+    1   funding  fund[a-z]*  dead
+    2   funding       money  dead
     """
     texts = [a for a in answers if isinstance(a, str) and a.strip()]
     rows = []
@@ -384,7 +461,19 @@ class CodedAnswers:
 
 
 def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
-    """``respondent_id, answer`` for every respondent with a non-blank answer to ``qid``."""
+    """``respondent_id, answer`` for every respondent with a non-blank answer to ``qid``.
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> answers_of(data, "why")  # r3's blank answer is not an answer
+      respondent_id                                   answer
+    0            r1      Training helped. We need money too.
+    1            r2  No funding came; the workshop was good.
+    2            r4                          Nothing to add.
+    """
     check_column(data, qid, "qid")
     check_column(data, "respondent_id", "data")
     ids = data["respondent_id"]
@@ -432,6 +521,31 @@ def code_question(
     Returns
     -------
     CodedAnswers
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> coded.codes[["respondent_id", "theme", "evidence"]]
+      respondent_id     theme  evidence
+    0            r1  training  Training
+    1            r1   funding     money
+    2            r2  training  workshop
+    >>> coded.uncoded  # listed for review, never dropped
+      respondent_id           answer
+    0            r4  Nothing to add.
+
+    r2's "No funding" is excluded from ``funding`` by the exclusion pattern.
     """
     codebook = codebook or codebook_for(instrument, qid)
     answered = answers_of(data, qid)
@@ -475,8 +589,6 @@ def _with_human(
 # ---- frequencies --------------------------------------------------------------------------------
 def _wilson(n: pd.Series, base: pd.Series, confidence: float) -> tuple[pd.Series, pd.Series]:
     """Wilson score interval through :func:`giftreview.analysis.stats.proportion_interval`."""
-    from giftreview.analysis.stats import proportion_interval
-
     low, high = proportion_interval(
         n.to_numpy(), base.to_numpy(), confidence=confidence, method="wilson"
     )
@@ -489,16 +601,11 @@ def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     The group rows go through :func:`giftreview.analysis.disclosure.suppress` with the theme totals (the
     ``All`` rows) published, so a suppressed sector cell cannot be recovered from the overall
     count; an ``All`` cell is suppressed when below ``k`` or when disclosure hides that total.
-    Without the disclosure module (older checkouts) only primary suppression (0 < n < k) applies.
     """
     out = table.copy()
     status = pd.Series("", index=out.index, dtype=object)
     is_all = out["group"] == "All"
-    try:
-        from giftreview.analysis.disclosure import suppress
-    except ImportError:  # pragma: no cover - the disclosure module is part of the package
-        suppress = None
-    if k > 0 and suppress is not None and (~is_all).any():
+    if k > 0 and (~is_all).any():
         sub = out[~is_all]
         wide = sub.pivot_table(index="group", columns="theme", values="n", aggfunc="sum",
                                sort=False, observed=False).fillna(0).astype(int)  # fmt: skip
@@ -589,6 +696,25 @@ def theme_frequencies(
     the question (blank answers excluded). The Wilson interval is
     ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``. In R: ``prop.test(n, base,
     correct = FALSE)$conf.int``.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> theme_frequencies(coded, data, k=0)[["theme", "n", "base", "pct"]].round(1)
+          theme  n  base   pct
+    0  training  2     3  66.7
+    1   funding  1     3  33.3
     """
     if not 0 < confidence < 1:
         raise ArgumentError(
@@ -617,7 +743,28 @@ def theme_frequencies(
 
 # ---- coding sheets ------------------------------------------------------------------------------
 def sheet_frame(coded: CodedAnswers, *, prefill: bool = True) -> pd.DataFrame:
-    """The coding sheet as a table: fixed columns, then one 0/1 column per theme."""
+    """The coding sheet as a table: fixed columns, then one 0/1 column per theme.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> sheet_frame(coded)[["respondent_id", "training", "funding"]]
+      respondent_id  training  funding
+    0            r1         1        1
+    1            r2         1        0
+    2            r4         0        0
+    """
     out = coded.answered.copy()
     out.insert(1, "question", coded.question)
     out["coder"] = ""
@@ -651,9 +798,27 @@ def export_sheet(
     -------
     pathlib.Path
         The file written.
-    """
-    from giftreview.paths import is_under_raw
 
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = export_sheet(coded, data, Path(tmp) / "why_ana.csv", coder="ana")
+    ...     list(read_sheet(path).columns)
+    ['respondent_id', 'question', 'answer', 'coder', 'notes', 'training', 'funding']
+    """
     now = answers_of(data, coded.question)
     if not now.equals(coded.answered):
         raise ArgumentError(
@@ -718,7 +883,31 @@ def _norm_text(value: object) -> str:
 
 
 def read_sheet(path: Path | str) -> pd.DataFrame:
-    """Read a coding sheet back as text cells (XLSX sheet ``coding`` or CSV)."""
+    """Read a coding sheet back as text cells (XLSX sheet ``coding`` or CSV).
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     sheet = read_sheet(export_sheet(coded, data, Path(tmp) / "why.csv"))
+    >>> sheet[["respondent_id", "training", "funding"]]
+      respondent_id training funding
+    0            r1        1       1
+    1            r2        1       0
+    2            r4        0       0
+    """
     path = Path(path)
     if not path.exists():
         raise InputFileError("coding sheet not found; check the path", path=path)
@@ -818,6 +1007,31 @@ def import_sheets(
     HumanCodes
         Missing rows (answers not in a sheet) and missing theme columns are warnings in
         ``problems``; missing theme cells are read as 0 only when the column exists.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     human = import_sheets([export_sheet(coded, data, Path(tmp) / "s.csv", coder="ana")],
+    ...                           cb, data)
+    >>> human.coders, len(human.problems)
+    (['ana'], 0)
+    >>> human.codes.head(2)
+      respondent_id coder     theme  value
+    0            r1   ana  training      1
+    1            r1   ana   funding      1
     """
     if not paths:
         raise ArgumentError("`paths` is empty; pass at least one coding sheet")
@@ -942,6 +1156,31 @@ def compare_with_reference(coded: CodedAnswers, reference: pd.DataFrame) -> pd.D
     pandas.DataFrame
         One row per theme and a last row ``"(all)"``: ``theme, tp, fp, fn, precision, recall,
         f1``, where ``precision = tp / (tp + fp)`` and ``recall = tp / (tp + fn)``.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"},
+    ...     {"id": "funding", "label": "Funding", "description": "Money for the work",
+    ...      "include": ["fund[a-z]*", "money"], "exclude": ["no funding"],
+    ...      "example": "We need funding.", "stem": "asked for funding"}]})
+    >>> data = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "why": [
+    ...     "Training helped. We need money too.", "No funding came; the workshop was good.", "",
+    ...     "Nothing to add."]})
+    >>> from giftreview.data.instrument import load_instrument
+    >>> coded = code_question(data, load_instrument(), "why", codebook=cb)
+    >>> reference = pd.DataFrame({"respondent_id": ["r1", "r2", "r2"],
+    ...                           "theme": ["training", "training", "funding"]})
+    >>> compare_with_reference(coded, reference)[["theme", "tp", "fp", "fn", "precision", "recall"]]
+          theme  tp  fp  fn  precision    recall
+    0  training   2   0   0   1.000000  1.000000
+    1   funding   0   1   1   0.000000  0.000000
+    2     (all)   2   1   1   0.666667  0.666667
+
+    ``funding``: coded for r1 but not in the reference (fp), in the reference for r2 but not coded
+    (fn); overall precision = recall = 2 / 3.
     """
     for c in ("respondent_id", "theme"):
         check_column(reference, c, "reference")

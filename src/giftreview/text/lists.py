@@ -26,8 +26,10 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from giftreview.analysis.disclosure import suppress
 from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
+from giftreview.paths import INSTITUTION_ALIASES
 from giftreview.text.safety import redact_pii
 
 #: what :func:`giftreview.text.safety.redact_pii` leaves in place of personal data
@@ -105,8 +107,6 @@ def load_aliases(path: Path | str | None = None) -> AliasTable:
         Naming the file, the entry and the fix when the file is malformed or an alias maps to two
         institutions.
     """
-    from giftreview.paths import INSTITUTION_ALIASES
-
     path = Path(path) if path is not None else INSTITUTION_ALIASES
     if not path.exists():
         raise InstrumentError("alias table not found; pass an existing YAML file", path=path)
@@ -284,8 +284,6 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
     out["suppressed"] = ""
     out["n_display"] = out["n"].astype(str)
     if k > 0:
-        from giftreview.analysis.disclosure import suppress
-
         wide = out.pivot_table(index="group", columns="name", values="n", aggfunc="sum",
                                sort=False, observed=True).fillna(0).astype(int)  # fmt: skip
         res = suppress(wide, k=k, margins="none")

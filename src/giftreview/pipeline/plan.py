@@ -1,0 +1,163 @@
+"""What ``giftreview run`` is asked to do and which notebooks that makes.
+
+:class:`RunSettings` holds the command's options; :func:`plan` turns them into one
+:class:`NotebookJob` per notebook: ``overview``, one run of the generic ``part`` notebook per
+``instrument.report_sections()`` entry, and ``methods``. The parameters each notebook receives
+(:func:`base_parameters`) hold paths relative to the project root (never an absolute path of the
+machine, so reports rendered on two machines or into two folders are the same bytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from giftreview import paths
+from giftreview.data.instrument import Instrument
+from giftreview.errors import ArgumentError, InputFileError, ReportError
+from giftreview.pipeline.provenance import portable_path
+
+__all__ = [
+    "OVERVIEW",
+    "PART",
+    "METHODS",
+    "FORMATS",
+    "CELL_TIMEOUT",
+    "RunSettings",
+    "NotebookJob",
+    "default_raw",
+    "notebooks_dir",
+    "base_parameters",
+    "plan",
+    "check_settings",
+]
+
+#: notebooks rendered before and after the per-section parts
+OVERVIEW, PART, METHODS = "overview", "part", "methods"
+FORMATS = ("html", "pdf")
+#: seconds one notebook cell may run before the run stops it (``--cell-timeout``)
+CELL_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What ``giftreview run`` was asked to do (every field is a notebook parameter or a switch).
+
+    ``cell_timeout`` is the longest a single notebook cell may run, in seconds (papermill's
+    ``execution_timeout``); a cell that runs longer stops the notebook with a
+    :class:`~giftreview.errors.ReportError` naming the notebook and the cell.
+    """
+
+    raw: Path
+    instrument: Path = paths.DEFAULT_INSTRUMENT
+    wave: str | None = None
+    out: Path | None = None
+    formats: tuple[str, ...] = FORMATS
+    force: bool = False
+    group_by: str = ""
+    confidence: float = 0.95
+    k: int = 5
+    weights: bool = False
+    jobs: int = 2
+    notebooks_dir: Path | None = None
+    cell_timeout: float = CELL_TIMEOUT
+
+    @property
+    def wave_label(self) -> str:
+        return self.wave or Path(self.raw).stem
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out) if self.out is not None else paths.report_dir(self.wave_label)
+
+
+@dataclass
+class NotebookJob:
+    """One notebook to execute: its output name, source file and parameters."""
+
+    name: str
+    source: Path
+    title: str
+    parameters: dict[str, Any]
+    key: str = ""
+    status: str = "pending"  # pending | cached | done | failed
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+def default_raw() -> Path:
+    """The first bundled wave (``data/raw/*``, sorted by name): what ``giftreview run`` renders."""
+    found = sorted(
+        p for ext in ("csv", "xlsx", "sav") for p in paths.DATA_RAW.glob(f"*.{ext}") if p.is_file()
+    )
+    if not found:
+        raise ArgumentError(f"no raw file given and none in {paths.DATA_RAW}; pass RAW")
+    return found[0]
+
+
+def notebooks_dir(explicit: Path | None = None) -> Path:
+    """Folder of the notebook sources: ``explicit``, ``paths.NOTEBOOKS`` or the source tree's."""
+    for candidate in (explicit, paths.NOTEBOOKS, paths.PACKAGE_DIR.parents[1] / "notebooks"):
+        if candidate is not None and (Path(candidate) / f"{PART}.py").exists():
+            return Path(candidate)
+    raise ReportError(
+        f"notebook sources not found (looked for {PART}.py in {explicit or paths.NOTEBOOKS}); "
+        "run from a clone of the giftreview repository or set GIFTREVIEW_ROOT to it"
+    )
+
+
+def base_parameters(settings: RunSettings, processed: Path) -> dict[str, Any]:
+    """Parameters every notebook declares.
+
+    Paths are relative to the project root (the notebooks read them with
+    :func:`giftreview.paths.from_root`). A raw file or instrument outside the root keeps its
+    absolute path, which the notebook needs to open it; the output folder, which the notebooks
+    only record, is then written as its name alone (see :func:`portable_path`).
+    """
+    return {
+        "raw": portable_path(settings.raw, readable=True),
+        "instrument": portable_path(settings.instrument, readable=True),
+        "wave": settings.wave_label,
+        "processed": portable_path(processed, readable=True),
+        "group_by": settings.group_by,
+        "confidence": float(settings.confidence),
+        "k": int(settings.k),
+        "weights": bool(settings.weights),
+        "output": portable_path(settings.out_dir),
+    }
+
+
+def plan(settings: RunSettings, instrument: Instrument, processed: Path) -> list[NotebookJob]:
+    """The notebooks to run: overview, one ``part`` per report section, methods."""
+    src = notebooks_dir(settings.notebooks_dir)
+    base = base_parameters(settings, processed)
+    jobs = [NotebookJob(OVERVIEW, src / f"{OVERVIEW}.py", instrument.survey.title, dict(base))]
+    for section in instrument.report_sections():
+        params = {**base, "section": section.id}
+        jobs.append(NotebookJob(section.id, src / f"{PART}.py", section.title, params))
+    jobs.append(NotebookJob(METHODS, src / f"{METHODS}.py", "Methods and provenance", dict(base)))
+    return jobs
+
+
+def check_settings(settings: RunSettings) -> None:
+    """Raise :class:`ArgumentError` (or :class:`InputFileError`) naming a bad setting."""
+    bad = [f for f in settings.formats if f not in FORMATS]
+    if bad or not settings.formats:
+        raise ArgumentError(
+            f"--formats {','.join(settings.formats)!r}: unknown format(s) {bad}; "
+            f"choose from {','.join(FORMATS)}"
+        )
+    if not Path(settings.raw).exists():
+        raise InputFileError("raw file not found; give the path of an export", path=settings.raw)
+    if paths.is_under_raw(settings.out_dir):
+        raise ArgumentError(f"--out {settings.out_dir}: data/raw is read-only; choose reports/...")
+    if not 0 < settings.confidence < 1:
+        raise ArgumentError(f"confidence {settings.confidence}: give a level between 0 and 1")
+    if settings.k < 0 or settings.jobs < 1:
+        raise ArgumentError(f"k={settings.k}, jobs={settings.jobs}: k >= 0 and jobs >= 1")
+    if not settings.cell_timeout > 0:
+        raise ArgumentError(
+            f"--cell-timeout {settings.cell_timeout}: give the seconds a cell may run, e.g. 600"
+        )
