@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from giftreview.errors import ArgumentError
+
 __all__ = [
     "PACKAGE_DIR",
     "PACKAGE_DATA",
@@ -76,8 +78,6 @@ def check_wave_name(wave: object, argument: str = "--wave") -> str:
     must not hold a path separator (``/`` or ``\\``), be ``.`` or ``..``, start with ``~``, hold a
     control character (newline, tab, NUL...) or exceed :data:`MAX_WAVE_CHARS` characters.
     """
-    from giftreview.errors import ArgumentError
-
     text = str(wave)
     problem = None
     if not text.strip():
@@ -105,8 +105,6 @@ def inside(path: Path | str, folder: Path | str) -> Path:
     Every writer calls this before writing, so no output lands outside its folder whatever the
     wave label, a file name or a symbolic link says. Raises :class:`ArgumentError` otherwise.
     """
-    from giftreview.errors import ArgumentError
-
     target = Path(path).resolve()
     base = Path(folder).resolve()
     if target != base and base not in target.parents:

@@ -644,7 +644,8 @@ def _sav_records(
 
 
 def _user_missing(body, header, meta, instrument: Instrument, path: Path) -> list[dict]:
-    from giftreview.data.validate import norm_key
+    def norm_key(text: object) -> str:  # the key validate.norm_key matches labels by
+        return " ".join(str(text).split()).casefold()
 
     codes: dict[str, str] = {}
     for m in [

@@ -13,6 +13,7 @@ from giftreview.report.templating import render
 from giftreview.report.views import Html, Table
 from giftreview.report.wave import Report
 from giftreview.text import narrative
+from giftreview.text.safety import REDACTION_NOTE
 
 __all__ = [
     "data_accounting",
@@ -76,8 +77,6 @@ def suppression_rule(rep: Report) -> Html:
 def redaction_rule(rep: Report) -> Html:
     """What is removed from quotes and free-text table cells before publication
     (:data:`giftreview.text.safety.REDACTION_NOTE`)."""
-    from giftreview.text.safety import REDACTION_NOTE
-
     return render("report/methods_redaction.html.j2", note=REDACTION_NOTE)
 
 

@@ -26,6 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from giftreview.errors import ArgumentError
+from giftreview.paths import inside, is_under_raw
+
 __all__ = [
     "EMAIL_RE",
     "URL_RE",
@@ -191,9 +194,6 @@ def write_table(
     pathlib.Path
         The file written.
     """
-    from giftreview.errors import ArgumentError
-    from giftreview.paths import inside, is_under_raw
-
     path = Path(path)
     inside(path, folder if folder is not None else path.parent)
     if is_under_raw(path):
