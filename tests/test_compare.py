@@ -451,7 +451,7 @@ def test_compare_waves_end_to_end_with_renamed_label(rng):
     assert list(s1.level) == ["Government", "Civil society"]
     assert s1.n_a.sum() == 40 and s1.n_b.sum() == 50  # old label mapped onto the new one
     designs = res.tests.groupby("question").design.apply(list)
-    assert designs["S1"] == ["independent waves", "paired (organizations in both waves)"]
+    assert designs["S1"] == ["independent waves", "paired (answered both waves)"]
     paired = res.tests[res.tests.design.str.startswith("paired")]
     assert (paired.n_pairs == 20).all()
     assert (res.tests.p_adjusted.dropna() >= res.tests.p_value.dropna()).all()

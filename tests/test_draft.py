@@ -104,3 +104,51 @@ def test_any_text_gives_a_loadable_draft(rows):
             w.writerow(["id", "answer one", "3rd"])
             w.writerows(rows)
         parse_instrument(yaml.safe_load(draft_instrument(raw)))
+
+
+BFI = Path(__file__).parent / "fixtures" / "bfi"
+
+
+@pytest.fixture(scope="module")
+def bfi_draft(tmp_path_factory):
+    out = write_draft(BFI / "bfi.csv", tmp_path_factory.mktemp("draft") / "bfi.yaml")
+    return out, load_instrument(out)
+
+
+def test_draft_of_numeric_export_without_id(bfi_draft):
+    path, inst = bfi_draft
+    # no id-like column: the data row number, never a question column
+    assert inst.raw.respondent_id == "row" and len(inst.questions) == 28
+    types = {q.raw_column: q.type for q in inst.questions}
+    assert types["gender"] == "single"  # binary code 1/2
+    assert types["education"] == "rating"  # codes 1-5
+    assert types["age"] == "count"  # 3 to 86: too many values for a code
+    assert {types[c] for c in types if c[0] in "ACENO" and c[1:].isdigit()} == {"rating"}
+    assert [o.code for o in inst.question("gender").options] == [1, 2]
+    assert [lv.code for lv in inst.scale_of("A1").levels] == [1, 2, 3, 4, 5, 6]
+    assert inst.group_by == "gender"
+    text = path.read_text(encoding="utf-8")
+    assert "whole numbers (3 to 86)" in text  # the range of the data (min(age) = 3 in R)
+    assert [b.label for b in inst.question("age").bins][0] == "3-5"
+
+
+def test_draft_proposes_the_battery_and_psych_keys(bfi_draft):
+    _, inst = bfi_draft
+    (battery,) = inst.batteries
+    assert len(battery.items) == 25 and battery.items[0] == "A1" and battery.items[-1] == "O5"
+    keys = {m.id: (m.items, m.reverse) for m in inst.multi_item_scales}
+    # psych::bfi.keys (R: `psych::bfi.keys`): agree -A1; conscientious -C4 -C5;
+    # extraversion -E1 -E2; neuroticism none; openness -O2 -O5
+    assert {k: v[1] for k, v in keys.items()} == {
+        "A": ["A1"], "C": ["C4", "C5"], "E": ["E1", "E2"], "N": [], "O": ["O2", "O5"],
+    }  # fmt: skip
+    assert keys["A"][0] == ["A1", "A2", "A3", "A4", "A5"]
+
+
+def test_unedited_draft_of_bfi_cleans_keeping_99_percent(bfi_draft, tmp_path):
+    from giftreview.data.clean import clean_wave
+
+    _, inst = bfi_draft
+    res = clean_wave(BFI / "bfi.csv", inst, wave="bfi", out_dir=tmp_path)
+    assert res.counts["raw_rows"] == 2800
+    assert res.counts["clean_rows"] >= 0.99 * 2800

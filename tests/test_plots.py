@@ -118,3 +118,48 @@ def test_palettes_are_colour_blind_safe_and_sized():
 
 def test_describe_shares_lists_levels_for_alt_text(shares):
     assert plots.describe_shares(shares) == "Governments 56%, UN system 28%, NGOs 17%"
+
+
+@pytest.mark.parametrize("reach", [12.0, 38.0, 57.0, 84.0, 99.0])
+def test_diverging_axis_is_symmetric_with_a_tick_at_zero(reach):
+    ticks = plots.symmetric_ticks(reach)
+    assert 0 in ticks
+    assert np.allclose(ticks, -ticks[::-1])  # symmetric about 0
+    assert ticks[-1] >= reach and ticks[-1] <= 100
+    # the chart ran -90, -65, ..., 85 (no 0): a reach of 84 now gives -100 .. 100 by 25
+    if reach == 84.0:
+        assert list(ticks) == [-100, -75, -50, -25, 0, 25, 50, 75, 100]
+
+
+def test_even_scale_axis_says_it_is_split_at_the_midpoint():
+    four = ["SD", "D", "A", "SA"]
+    table = pd.DataFrame({"group": "g", "level": four, "pct": [10.0, 30.0, 40.0, 20.0]})
+    label = plots.diverging_bars(table, levels=four, neutral=None, title="t", n=10).axes[0]
+    assert "split at the midpoint between 'D' and 'A'" in label.get_xlabel()
+    assert "neutral" not in label.get_xlabel()
+    odd = pd.DataFrame({"group": "g", "level": LEVELS, "pct": [20.0] * 5})
+    fig = plots.diverging_bars(odd, levels=LEVELS, neutral="Moderately", title="t", n=10)
+    assert "centred on the neutral level" in fig.axes[0].get_xlabel()
+
+
+def test_battery_bars_stack_every_item_on_one_axis_sorted_by_agreement():
+    four = ["SD", "D", "A", "SA"]
+    # agreement (A + SA): item x 30%, item y 80%, item z 55% -> order y, z, x
+    pct = {
+        "x": [40.0, 30.0, 20.0, 10.0],
+        "y": [5.0, 15.0, 40.0, 40.0],
+        "z": [15.0, 30.0, 30.0, 25.0],
+    }
+    table = pd.DataFrame(
+        [{"item": i, "level": lv, "pct": p, "n": 20} for i, ps in pct.items()
+         for lv, p in zip(four, ps, strict=True)]
+    )  # fmt: skip
+    fig = plots.battery_bars(table, levels=four, neutral=None, title="Battery")
+    assert len(fig.axes) == 1
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["y (n = 20)", "z (n = 20)", "x (n = 20)"]
+    bars = _bars(fig)
+    # item y: SD + D = 20% left of zero, A + SA = 80% right of it
+    y_bars = [b for b in bars if abs(b.get_y() + b.get_height() / 2) < 1e-9]
+    assert min(b.get_x() for b in y_bars) == pytest.approx(-20.0)
+    assert max(b.get_x() + b.get_width() for b in y_bars) == pytest.approx(80.0)

@@ -93,7 +93,7 @@ def test_figures_have_alt_text_and_the_wording_as_caption_base(pages):
     alts = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
     assert len(alts) == 3  # A1, A2, A3
     assert all(a.strip() for a in alts)
-    assert "n = 36 respondents who answered" in html
+    assert "n = 36 organizations who answered" in html  # the instrument's unit
 
 
 def test_respondent_text_is_escaped_everywhere(pages):
@@ -183,7 +183,7 @@ def test_methods_sections_describe_the_run(rep):
     assert f"k = {rep.k}" in str(report.suppression_rule(rep))
     assert "Benjamini-Hochberg" in str(report.tests_explained(rep))
     assert "Most respondents" in str(report.quantifier_table(rep))
-    assert "36 respondents were kept" in str(report.data_accounting(rep))
+    assert "36 organizations were kept" in str(report.data_accounting(rep))  # the unit
     redaction = str(report.redaction_rule(rep))
     assert "[email]" in redaction and "(at)" in redaction and "H.E." in redaction
 
@@ -212,7 +212,7 @@ def test_weights_on_post_stratify_shares_and_say_so(tmp_path):
     assert weighted.weights is not None and len(weighted.weights) == len(weighted.data)
     assert weighted.data[weighted.group_by].notna().all()
     html = str(report.question(weighted, "B1"))
-    assert "shares weighted to the organizations contacted per group" in html
+    assert "shares weighted to each group&#39;s population total" in html
     assert html != str(report.question(plain, "B1"))
 
 

@@ -38,6 +38,7 @@ from giftreview.analysis.scales import (
     omega_total,
     scale_reliability,
     scale_scores,
+    score_by_group,
 )
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import load_instrument
@@ -209,3 +210,18 @@ def test_instrument_rejects_inconsistent_scales():
     bad["multi_item_scales"] = [{"id": "X", "title": "x", "items": ["A1", "A2"], "reverse": ["A3"]}]
     with pytest.raises(InstrumentError, match=r"reverse: \['A3'\] not among the items"):
         parse_instrument(bad)
+
+
+def test_score_by_group_summarises_each_group(cleaned):
+    inst, clean = cleaned
+    scores = scale_scores(clean, inst, "AGREE")
+    out = score_by_group(scores, clean["gender"], k=5).set_index("group")
+    assert list(out.index) == ["All respondents", "Male", "Female"]  # the options' order
+    # the overall row is the mean of every score; groups add up to it
+    assert out.loc["All respondents", "n"] == int(scores.notna().sum())
+    assert out.loc["Female", "n"] + out.loc["Male", "n"] == out.loc["All respondents", "n"]
+    assert out.loc["Male", "mean"] == pytest.approx(scores[clean["gender"] == "Male"].mean())
+    lo, hi = out.loc["All respondents", ["ci_low", "ci_high"]]
+    assert lo < out.loc["All respondents", "mean"] < hi
+    tiny = score_by_group(scores.iloc[:3], clean["gender"].iloc[:3], k=5)
+    assert tiny["suppressed"].all() and tiny["mean"].isna().all()

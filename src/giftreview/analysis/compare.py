@@ -5,7 +5,7 @@ Two designs are reported side by side, never mixed:
 * **independent waves** - every respondent of wave A against every respondent of wave B: the
   difference in shares with a Newcombe hybrid score interval, and a test of change (Pearson
   chi-square or an exact test for categories, Mann-Whitney for ratings and counts);
-* **paired** - only the organizations that answered both waves, matched on the instrument's
+* **paired** - only the respondents who answered both waves, matched on the instrument's
   respondent id: McNemar for a yes/no answer, Stuart-Maxwell for categories, Wilcoxon signed-rank
   for ratings, each with its own number of pairs.
 
@@ -72,7 +72,7 @@ Kind = Literal["categorical", "ordinal"]
 INTERVAL_METHOD = "Newcombe hybrid score (Wilson) interval, method 10 of Newcombe (1998)"
 #: the design column values
 INDEPENDENT = "independent waves"
-PAIRED = "paired (organizations in both waves)"
+PAIRED = "paired (answered both waves)"
 #: McNemar switches to the exact binomial test below this many discordant pairs
 MCNEMAR_EXACT_BELOW = 25
 MISSING_LEVEL = "(missing)"
@@ -305,8 +305,8 @@ def independent_change_test(
     that a wave-B answer is higher than a wave-A answer plus half the probability of a tie.
     In R: ``wilcox.test(b, a)`` (its ``W`` is :math:`U_B`); ``chisq.test``/``fisher.test``.
 
-    Organizations that answered both waves appear in both samples, so the samples are not fully
-    independent. With a positive correlation between an organization's two answers this makes
+    Respondents who answered both waves appear in both samples, so the samples are not fully
+    independent. With a positive correlation between a respondent's two answers this makes
     the independent test conservative; the paired tests (:func:`paired_change_test`) use the
     overlap directly.
     """
@@ -357,7 +357,7 @@ def matched_pairs(
     *,
     waves: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """The answers of organizations present in both waves: ``id, a, b`` (both answers non-missing).
+    """The answers of respondents present in both waves: ``id, a, b`` (both answers non-missing).
 
     Raises :class:`ArgumentError` when an id occurs twice within a wave (pairs would be ambiguous).
     """
@@ -371,7 +371,7 @@ def matched_pairs(
         if len(dup):
             raise ArgumentError(
                 f"`{id_column}` repeats within wave {w!r} ({', '.join(map(str, dup[:5]))}); "
-                "paired tests need one row per organization and wave - deduplicate first"
+                "paired tests need one row per respondent and wave - deduplicate first"
             )
         parts.append(sub.rename(columns={column: name}).set_index(id_column))
     pairs = parts[0].join(parts[1], how="inner").dropna()
@@ -387,7 +387,7 @@ def paired_change_test(
     kind: Kind,
     waves: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Test of change among organizations that answered both waves.
+    """Test of change among respondents who answered both waves.
 
     Parameters
     ----------
@@ -421,7 +421,7 @@ def paired_change_test(
     pairs = matched_pairs(data, column, id_column, wave_column, waves=waves)
     base = {"design": PAIRED, "n_pairs": len(pairs)}
     if len(pairs) == 0:
-        return _test_row(**base, test="none", reason="no organization answered both waves")
+        return _test_row(**base, test="none", reason="no respondent answered both waves")
     if kind == "ordinal":
         return _test_row(**base, **_wilcoxon(pairs, data[column]))
     if kind != "categorical":
@@ -437,7 +437,7 @@ def paired_table_test(table: np.ndarray) -> dict[str, object]:
     off = table - np.diag(np.diag(table))
     keep = (off.sum(axis=0) + off.sum(axis=1)) > 0
     if keep.sum() < 2:
-        return {"test": "none", "reason": "no organization changed its answer"}
+        return {"test": "none", "reason": "no pair changed its answer"}
     table = table[np.ix_(keep, keep)]
     if table.shape == (2, 2):
         discordant = int(table[0, 1] + table[1, 0])
@@ -470,7 +470,7 @@ def _wilcoxon(pairs: pd.DataFrame, template: pd.Series) -> dict[str, object]:
         a, b = pairs.a.to_numpy(dtype=float), pairs.b.to_numpy(dtype=float)
     d = b - a
     if not np.any(d != 0):
-        return {"test": "none", "reason": "no organization changed its answer"}
+        return {"test": "none", "reason": "no pair changed its answer"}
     # two-sided p from the two-sided call; V (R's statistic) from the one-sided call, which
     # scipy documents as the sum of the ranks of the positive differences.
     two = sps.wilcoxon(d, zero_method="wilcox", correction=True, method="auto")
@@ -482,7 +482,7 @@ def _wilcoxon(pairs: pd.DataFrame, template: pd.Series) -> dict[str, object]:
         "p_value": float(two.pvalue),
         "effect_size": float(v) / (n_nonzero * (n_nonzero + 1) / 2),
         "effect_measure": "V / max V (share of rank sum moving up)",
-        "reason": f"ordered answers, {n_nonzero} organizations changed",
+        "reason": f"ordered answers, {n_nonzero} pairs changed",
     }
 
 
@@ -856,7 +856,7 @@ def compare_waves(
         ``comparability`` (:func:`comparable_questions`), ``changes`` (one row per question and
         level: shares and difference with interval), ``tests`` (one row per question, level and
         design, with ``p_adjusted``: Benjamini-Hochberg over the whole family) and ``n_matched``
-        (organizations in both waves).
+        (respondents in both waves).
     """
     _check_conf(confidence)
     inst_b = inst_b or inst_a

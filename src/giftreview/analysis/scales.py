@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from giftreview.analysis import stats
 from giftreview.data.instrument import Instrument, MultiItemScale
 from giftreview.errors import ArgumentError, check_column
 
@@ -42,6 +43,7 @@ __all__ = [
     "omega_total",
     "ScaleReliability",
     "scale_reliability",
+    "score_by_group",
 ]
 
 #: how items with missing answers enter the covariance matrix: ``pairwise`` uses every pair of
@@ -210,7 +212,10 @@ def cronbach_alpha(
     1 - (1 - alpha) F_{1-q} .. 1 - (1 - alpha) F_q, F on n-1 and (n-1)(k-1) degrees of freedom,
     q = (1 - confidence)/2; ase = sqrt(Q/n) with Duhachek and Iacobucci's (2004) Q, as psych.
 
-    In R: ``psych::alpha(items, keys = c(-1, 1, ...))`` (``$total``, ``$feldt``).
+    In R: ``psych::alpha(items, keys = c(-1, 1, ...))`` (``$total``, ``$feldt``). One
+    difference: psych takes n (for Feldt's interval and ase) as every row of the data, also rows
+    with no item answered; here those rows are left out, so the figures agree whenever every row
+    answered at least one item (as in the bfi tests).
 
     Examples
     --------
@@ -379,3 +384,62 @@ def scale_reliability(
     )
     items.insert(1, "text", [instrument.question(i).text for i in scale.items])
     return ScaleReliability(scale, scale_scores(data, instrument, scale_id), alpha, items)
+
+
+def score_by_group(
+    scores: pd.Series,
+    groups: pd.Series | None = None,
+    *,
+    confidence: float = 0.95,
+    k: int = 0,
+    overall: str = "All respondents",
+) -> pd.DataFrame:
+    """Summary of a scale score overall and per group: the score distribution "like any rating".
+
+    Parameters
+    ----------
+    scores
+        One score per respondent (NaN: no score), as :func:`scale_scores` returns.
+    groups
+        The grouping of the same respondents (same index), or None for the overall row only.
+    confidence
+        Level of the mean's t interval and the median's order-statistic interval.
+    k
+        Groups with fewer than ``k`` scores get no statistics (``suppressed`` is True).
+    overall
+        Label of the overall row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, n, mean, ci_low, ci_high, median, median_low, median_high, sd, suppressed``.
+
+    Notes
+    -----
+    Intervals from :func:`giftreview.analysis.stats.mean_interval` and
+    :func:`~giftreview.analysis.stats.median_interval`. In R:
+    ``aggregate(score ~ group, FUN = function(x) c(mean(x), median(x), sd(x)))``.
+    """
+    frame = pd.DataFrame({"score": scores.astype(float)})
+    parts = [(overall, frame)]
+    if groups is not None:
+        frame["group"] = groups
+        for g, sub in frame.groupby("group", observed=True, sort=True):
+            parts.append((str(g), sub))
+    rows = []
+    for label, sub in parts:
+        valid = sub.dropna(subset=["score"])
+        n = len(valid)
+        row = {"group": label, "n": n, "suppressed": bool(k and 0 < n < k)}
+        if n and not row["suppressed"]:
+            mean = stats.mean_interval(valid, "score", confidence=confidence).iloc[0]
+            med = stats.median_interval(valid, "score", confidence=confidence).iloc[0]
+            row |= {
+                "mean": mean["estimate"], "ci_low": mean["ci_low"], "ci_high": mean["ci_high"],
+                "median": med["estimate"], "median_low": med["ci_low"],
+                "median_high": med["ci_high"], "sd": float(valid["score"].std()),
+            }  # fmt: skip
+        rows.append(row)
+    cols = ["group", "n", "mean", "ci_low", "ci_high", "median", "median_low", "median_high",
+            "sd", "suppressed"]  # fmt: skip
+    return pd.DataFrame(rows).reindex(columns=cols)

@@ -31,11 +31,13 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
-from giftreview.data.instrument import Instrument, bin_column, option_column
+from giftreview.data.instrument import BIN_SUFFIX, Instrument, bin_column, option_column
 from giftreview.errors import ArgumentError, DataValidationError, check_column
 
 __all__ = [
     "MissingPolicy",
+    "MAX_GROUPS",
+    "grouping_column",
     "INTERVAL_METHODS",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
@@ -1005,6 +1007,34 @@ class Breakdown:
     posthoc: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+#: most groups a breakdown compares (more cannot be read, tested or published sensibly)
+MAX_GROUPS = 12
+
+
+def grouping_column(data: pd.DataFrame, instrument: Instrument, by: str | None) -> str:
+    """The clean column a breakdown groups by: a count question's bins, else ``by`` itself.
+
+    A count question (by id or raw column name) is grouped by its reporting bins
+    (``<id>__bin``). More than :data:`MAX_GROUPS` groups is refused with the way to bin them.
+    """
+    if by is None:
+        raise ArgumentError("`by` is None and the instrument has no group_by; pass by='<column>'")
+    counts = {q.id: q for q in instrument.questions_of_type("count")}
+    counts |= {q.raw_column: q for q in counts.values()}
+    if by in counts:
+        by = bin_column(counts[by].id)
+    check_column(data, by, "by")
+    n = int(data[by].nunique(dropna=True))
+    if n > MAX_GROUPS:
+        raise ArgumentError(
+            f"`by` is {by!r}, which has {n} groups; a breakdown compares at most {MAX_GROUPS}. "
+            "Group by a question with fewer options, or make the column a count question with "
+            f"reporting bins in the instrument and group by its bins (by='<id>{BIN_SUFFIX}', which "
+            "`by='<id>'` also selects)"
+        )
+    return by
+
+
 def breakdown_question(
     data: pd.DataFrame,
     instrument: Instrument,
@@ -1037,10 +1067,7 @@ def breakdown_question(
     (['Kruskal-Wallis'], True)
     """
     q = instrument.question(qid)
-    by = by or instrument.group_by
-    if by is None:
-        raise ArgumentError("`by` is None and the instrument has no group_by; pass by='<column>'")
-    check_column(data, by, "by")
+    by = grouping_column(data, instrument, by or instrument.group_by)
     if by in (qid, bin_column(qid)):
         raise ArgumentError(f"`by` is {by!r}, the question itself; group by another column")
     if q.type == "multi":

@@ -160,6 +160,14 @@ def clean_command(
     stdout.print(summary_table(result))
     stdout.print(f"{Path(raw).name}: {accounting_line(result)}", highlight=False, soft_wrap=True)
     stdout.print(f"outputs written to {result.out_dir}", highlight=False)
+    counts = result.counts
+    if counts["raw_rows"] and counts["quarantined_rows"] > counts["raw_rows"] / 2:
+        console.print(
+            f"warning: {counts['quarantined_rows']} of {counts['raw_rows']} rows are quarantined "
+            "(see quarantine.csv for the reasons): the instrument probably does not fit this "
+            "export - check raw.respondent_id and the header rows (docs/new-survey.md)",
+            highlight=False,
+        )
 
 
 # ---- end of issue 2 block -----------------------------------------------------------------------
@@ -174,12 +182,23 @@ def init_command(
         typer.Option("--out", help="Where to write the draft (default instruments/<stem>.yaml)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    form: Annotated[
+        Path | None,
+        typer.Option(
+            "--form",
+            help="The questionnaire: XLSForm (KoBoToolbox/ODK) or LimeSurvey survey structure.",
+        ),
+    ] = None,
 ) -> None:
-    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'."""
+    """Draft an instrument file from a raw export; every guess is marked '# REVIEW'.
+
+    Qualtrics, SurveyMonkey, KoBoToolbox, LimeSurvey and SPSS exports are recognised; their
+    wording, header rows, choices and value labels fill the draft.
+    """
     from giftreview.data.draft import write_draft  # deferred: start-up
     from giftreview.data.instrument import load_instrument  # deferred: start-up
 
-    path = write_draft(raw, out, force=force)
+    path = write_draft(raw, out, force=force, form=form)
     inst = load_instrument(path)
     console.print(
         f"draft instrument written to {path} ({len(inst.questions)} questions); "
@@ -276,25 +295,54 @@ def run_command(
         bool, typer.Option("--force", help="Rerun every step, ignoring the cache.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Notebooks executed at the same time.")] = 2,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="Question to break down by (default: the instrument's)."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", help="Suppress counts below k (0 = off; default 5).")
+    ] = None,
+    confidence: Annotated[
+        float | None, typer.Option("--confidence", help="Interval level (default 0.95).")
+    ] = None,
+    weights: Annotated[
+        bool | None,
+        typer.Option("--weights/--no-weights", help="Post-stratification weights (default off)."),
+    ] = None,
     cell_timeout: Annotated[
         float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
     ] = 600.0,
 ) -> None:
-    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html)."""
+    """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html).
+
+    Unset options take the project's defaults from giftreview.toml or [tool.giftreview] in
+    pyproject.toml, then the instrument's group_by, then the built-in defaults.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from giftreview.cli.settings import resolve_settings  # deferred: start-up
+    from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.pipeline.plan import RunSettings, default_raw  # deferred: start-up
     from giftreview.pipeline.run import run_report  # deferred: start-up
 
+    instrument = instrument or paths.DEFAULT_INSTRUMENT
+    given = {"group_by": group_by, "k": k, "confidence": confidence, "weights": weights}
+    resolved = resolve_settings(given, load_instrument(instrument))
     settings = RunSettings(
         raw=raw or default_raw(),
-        instrument=instrument or paths.DEFAULT_INSTRUMENT,
+        instrument=instrument,
         wave=wave,
         out=out,
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         force=force,
         jobs=jobs,
         cell_timeout=cell_timeout,
+        **resolved.values,
+        sources=resolved.sources,
+    )
+    console.print(
+        "settings: " + "; ".join(f"{key} {v}" for key, v in resolved.described().items()),
+        highlight=False,
     )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:

@@ -10,8 +10,12 @@ Cleaning rules (the ``rule`` column of ``audit.csv``)
 -----------------------------------------------------
 ``trim_space_case``
     a label written with other case or stray spaces (``' very important'`` -> ``Very important``)
-``alias`` / ``code_to_label``
-    an alias or an option code from the instrument (``Govt`` -> ``Governments``, ``5`` -> ...)
+``alias``
+    an alias from the instrument (``Govt`` -> ``Governments``)
+``code_to_label``
+    an option or level code declared in the instrument (``5`` -> ``Moderately accurate``): a
+    documented recoding, not a correction, so it is summarised once per column and code in
+    ``recodes.csv`` (``column, code, label, cells``) instead of one audit row per cell
 ``missing_code``
     a spelling of a missing code (``dont know`` -> ``Don't know``): the answer is NA and
     ``<QID>__missing`` holds the label
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +73,9 @@ __all__ = [
     "RAW_PREFIX",
     "EXTRA_PREFIX",
     "OUTPUT_FILES",
+    "RECODE_COLUMNS",
+    "RECODE_RULES",
+    "recode_table",
     "CleanResult",
     "clean_wave",
     "clean_table",
@@ -87,9 +94,13 @@ OUTPUT_FILES = (
     "clean.csv",
     "validation.csv",
     "audit.csv",
+    "recodes.csv",
     "quarantine.csv",
     "manifest.json",
 )
+RECODE_COLUMNS = ["column", "code", "label", "cells"]
+#: audit rules that are declared recodings, summarised in recodes.csv rather than per cell
+RECODE_RULES = ("code_to_label",)
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ class CleanResult:
     validation: pd.DataFrame
     manifest: dict[str, Any]
     out_dir: Path | None
+    recodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECODE_COLUMNS))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -156,9 +168,11 @@ def clean_wave(
         )
     raw = read_raw(raw_path, instrument, sheet=sheet)
     clean, audit, quarantine, validation = clean_table(raw, instrument, wave)
+    audit, recodes = recode_table(audit)
     manifest = _manifest(raw, instrument, wave, clean, quarantine, validation, audit)
+    manifest["recoded_cells"] = int(recodes["cells"].sum())
     if not write:
-        return CleanResult(clean, audit, quarantine, validation, manifest, None)
+        return CleanResult(clean, audit, quarantine, validation, manifest, None, recodes)
     if len(quarantine) and not len(clean):  # nothing left to analyse (see also max_quarantine)
         reasons = quarantine["reason"].value_counts()
         raise DataValidationError(
@@ -167,9 +181,30 @@ def clean_wave(
             "See the validation report (giftreview validate) and fix the export or the "
             "instrument (raw.respondent_id, raw.header_rows)"
         )
-    manifest["files"] = _write(target, clean, audit, quarantine, validation)
+    manifest["files"] = _write(target, clean, audit, quarantine, validation, recodes)
     _write_json(target / "manifest.json", manifest)
-    return CleanResult(clean, audit, quarantine, validation, manifest, target)
+    return CleanResult(clean, audit, quarantine, validation, manifest, target, recodes)
+
+
+def recode_table(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split declared recodings (:data:`RECODE_RULES`) off the per-cell audit.
+
+    Returns the audit without them and ``recodes``: one row per column and code, with the label
+    it became and the number of cells (``column, code, label, cells``), in instrument order.
+    """
+    is_recode = audit["rule"].isin(RECODE_RULES)
+    rec = audit[is_recode]
+    recodes = (
+        rec.groupby(["column", "before", "after"], sort=False)
+        .size()
+        .reset_index(name="cells")
+        .rename(columns={"before": "code", "after": "label"})
+    )
+    order = {c: i for i, c in enumerate(dict.fromkeys(rec["column"]))}
+    recodes = recodes.sort_values(
+        ["column", "code"], key=lambda s: s.map(order) if s.name == "column" else s, kind="stable"
+    )
+    return audit[~is_recode].reset_index(drop=True), recodes.reset_index(drop=True)
 
 
 def clean_table(
@@ -358,6 +393,7 @@ def _write(
     audit: pd.DataFrame,
     quarantine: pd.DataFrame,
     validation: pd.DataFrame,
+    recodes: pd.DataFrame,
 ) -> dict[str, str]:
     """Write the tables deterministically; return {file: sha256}."""
     target.mkdir(parents=True, exist_ok=True)
@@ -367,6 +403,7 @@ def _write(
     _csv(target / "clean.csv", clean)
     _csv(target / "validation.csv", validation)
     _csv(target / "audit.csv", audit)
+    _csv(target / "recodes.csv", recodes)
     _csv(target / "quarantine.csv", quarantine)
     return {
         name: hashlib.sha256((target / name).read_bytes()).hexdigest()
@@ -403,6 +440,7 @@ def summary_table(result: CleanResult):
     table.add_row("validation errors", str(m["validation"]["errors"]))
     table.add_row("validation warnings", str(m["validation"]["warnings"]))
     table.add_row("audited cell changes", str(m["audited_cells"]))
+    table.add_row("cells recoded from declared codes", str(m.get("recoded_cells", 0)))
     return table
 
 

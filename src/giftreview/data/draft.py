@@ -6,19 +6,26 @@ delimiter, XLSX, SPSS) and guesses, column by column, what each one is:
 =============================================  ==================================================
 what the values look like                      guess
 =============================================  ==================================================
-name like ``id``/``code``, values unique       ``raw.respondent_id``
+name like ``id``/``code``, values unique       ``raw.respondent_id`` (none: ``row``, the data
+                                               row number; never a question column)
 name like ``organization``/``organisation``    ``raw.organization``
 name like ``date``/``time``/``submitted``      ``raw.submitted``
 answers such as "Don't know", "N/A"            instrument-wide ``missing_codes``
 words of a known ordered scale                 ``rating`` with a guessed scale (levels in order)
-numbers (whole, not negative)                  ``count`` with reporting bins from the data
+2 whole-number codes (``1``/``2``)             ``single`` with the codes as options
+3-11 whole-number codes (``1``-``6``)          ``rating`` on a placeholder scale of the codes
+other numbers                                  ``count`` with bins from the data's range
+3+ consecutive ratings on one scale            a ``battery`` (the items written once)
+battery items sharing a name prefix (A1-A5)    a multi-item scale, reverse keys from the
+                                               first principal component (psych check.keys)
 values separated by ``;``                      ``multi`` with options from the separated parts
 few distinct values                            ``single`` with options from the distinct values
 long text                                      ``open``
 short text with commas                         ``list``
 =============================================  ==================================================
 
-Every guess is marked ``# REVIEW: ...`` in the YAML, saying what was guessed from what. The draft
+The first single-choice question with 2-8 options is proposed as ``group_by``. Every guess is
+marked ``# REVIEW: ...`` in the YAML, saying what was guessed from what. The draft
 always loads with :func:`giftreview.data.instrument.load_instrument`; the researcher then fixes the
 wording, the parts, the scale, the option labels and the aliases. Nothing is ever written under
 ``data/raw``.
@@ -31,10 +38,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from giftreview.data.instrument import parse_instrument
-from giftreview.data.io import read_raw
+from giftreview.data.instrument import ROW_ID, parse_instrument
+from giftreview.data.platforms import Column, Export, read_export
 from giftreview.errors import ArgumentError
 from giftreview.paths import INSTRUMENTS, inside, is_under_raw
 
@@ -43,6 +51,7 @@ __all__ = [
     "MISSING_WORDS",
     "MAX_OPTIONS",
     "LONG_TEXT",
+    "MAX_CODES",
     "draft_instrument",
     "write_draft",
 ]
@@ -96,6 +105,12 @@ _NUMBER = re.compile(r"^\d+(\.0+)?$")
 _NUMBER_WORDS = {"none", "zero", "one", "two", "three", "four", "five", "ten", "no", "nil"}
 MAX_OPTIONS = 15
 LONG_TEXT = 40
+#: whole-number columns with at most this many distinct codes are ratings or choices, not counts
+MAX_CODES = 11
+#: a single-choice question with this many groups is proposed as ``group_by``
+GROUP_SIZES = range(2, 9)
+#: consecutive rating columns on one scale form a battery from this many items
+MIN_BATTERY = 3
 
 
 @dataclass
@@ -107,6 +122,13 @@ class _Guess:
     scale: str | None = None
     bins: list[tuple[str, int, int | None]] = field(default_factory=list)
     aliases: list[list[str]] = field(default_factory=list)
+    separator: str = ";"
+    codes: list[int | str] | None = None  # option/level codes when they are not 1..n
+    text: str | None = None  # question wording, when the export carries it
+    stem: str | None = None  # grid items: the question they share
+    asked_if: str | None = None  # skip logic from the questionnaire
+    option_columns: list[str] | None = None  # multi spread over one column per option
+    labelled: bool = False  # codes and labels come from the export or its questionnaire
 
 
 def _slug(text: str, fallback: str) -> str:
@@ -149,15 +171,17 @@ def _spellings(values: list[str]) -> dict[str, list[str]]:
 
 
 def _bins(numbers: pd.Series) -> list[tuple[str, int, int | None]]:
-    top = int(numbers.max())
+    """Reporting bins covering the data's range (the first starts at the smallest value)."""
+    top, bottom = int(numbers.max()), int(numbers.min())
     edges = [(0, 0), (1, 2), (3, 5), (6, 10), (11, 20), (21, 50), (51, 100)]
+    edges = [(max(lo, bottom), hi) for lo, hi in edges if hi >= bottom] or [(bottom, bottom)]
     out = [(f"{lo}-{hi}" if lo != hi else str(lo), lo, hi) for lo, hi in edges if lo <= top]
     last_lo = out[-1][1]
     out[-1] = (f"{last_lo} or more", last_lo, None)
     return out
 
 
-def _guess_column(name: str, values: pd.Series) -> _Guess:
+def _guess_column(name: str, values: pd.Series, separator: str = ";") -> _Guess:
     answers = [" ".join(v.split()) for v in values if v.strip() and _missing_label(v) is None]
     if not answers:
         return _Guess(name, "open", ["every cell is blank or a missing code: type is a guess"])
@@ -165,26 +189,21 @@ def _guess_column(name: str, values: pd.Series) -> _Guess:
     numeric = [a for a in answers if _NUMBER.match(a) and len(a.lstrip("0")) <= 15]
     numberish = [a for a in answers if re.search(r"\d", a) or a.casefold() in _NUMBER_WORDS]
     if numeric and len(numberish) >= 0.8 * len(answers):
-        nums = pd.Series([float(a) for a in numeric])
-        other = sorted(set(answers) - set(numeric))
-        note = (
-            f"{len(numeric)} of {len(answers)} answers are whole numbers (0 to {int(nums.max())})"
-        )
-        if other:
-            note += f"; map the others with number_words or cleaning: {other[:8]}"
-        return _Guess(name, "count", [note], bins=_bins(nums))
+        return _numeric_guess(name, answers, numeric)
     scale = _scale_of(answers)
     if scale is not None:
         note = f"answers are words of the '{scale[0]}' scale; levels are those seen, in order"
         if scale[2]:
             note += f"; other answers (alias of a level, or a missing code): {scale[2][:8]}"
         return _Guess(name, "rating", [note], scale=scale[0], options=scale[1])
-    with_sep = sum(";" in a for a in answers)
+    with_sep = sum(separator in a for a in answers)
     if with_sep >= max(1, 0.2 * len(answers)):
-        parts = _spellings([p.strip() for a in answers for p in a.split(";") if p.strip()])
+        parts = _spellings([p.strip() for a in answers for p in a.split(separator) if p.strip()])
         if len(parts) <= 3 * MAX_OPTIONS:
-            note = f"{with_sep} answers hold ';'-separated choices"
-            return _choice_guess(name, "multi", note, parts)
+            note = f"{with_sep} answers hold {separator!r}-separated choices"
+            guess = _choice_guess(name, "multi", note, parts)
+            guess.separator = separator
+            return guess
     groups = _spellings(answers)
     median_len = float(pd.Series([len(a) for a in answers]).median())
     few = len(groups) <= MAX_OPTIONS and len(groups) <= max(2, 0.5 * len(answers))
@@ -196,6 +215,41 @@ def _guess_column(name: str, values: pd.Series) -> _Guess:
     if median_len < 2 * LONG_TEXT and listed >= 0.3 * len(answers):
         return _Guess(name, "list", [f"short text (median {median_len:.0f} chars) listing names"])
     return _Guess(name, "open", [f"free text (median {median_len:.0f} characters)"])
+
+
+def _numeric_guess(name: str, answers: list[str], numeric: list[str]) -> _Guess:
+    """Small whole-number codes (2-11 values within 10 of each other) are a rating or a single
+    choice; other numbers are a count with bins from the data's range."""
+    nums = pd.Series([float(a) for a in numeric])
+    lo, hi = nums.min(), nums.max()
+    distinct = sorted(set(nums))
+    other = sorted(set(answers) - set(numeric))
+    whole = all(float(x).is_integer() for x in distinct)
+    if whole and not other and 2 <= len(distinct) <= MAX_CODES and lo >= 0 and hi - lo <= 10:
+        seen = f"{len(distinct)} whole-number codes ({int(lo)} to {int(hi)})"
+        if len(distinct) == 2:
+            codes = [int(x) for x in distinct]
+            note = f"{seen}: a binary code; give each code its meaning as the label"
+            return _Guess(name, "single", [note], options=[str(c) for c in codes], codes=codes)
+        codes = list(range(int(lo), int(hi) + 1))
+        note = (
+            f"{seen}: an ordered scale is assumed; if the codes are unordered categories, "
+            "make it 'single' with options"
+        )
+        return _Guess(
+            name, "rating", [note], scale=_code_scale(codes), options=[str(c) for c in codes],
+            codes=codes,
+        )  # fmt: skip
+    kind = "whole numbers" if whole else "numbers"
+    note = f"{len(numeric)} of {len(answers)} answers are {kind} ({lo:g} to {hi:g})"
+    if other:
+        note += f"; map the others with number_words or cleaning: {other[:8]}"
+    return _Guess(name, "count", [note], bins=_bins(nums))
+
+
+def _code_scale(codes: list[int]) -> str:
+    """Name of the placeholder scale of whole-number codes ``lo..hi``: ``codes_1_6``."""
+    return f"codes_{codes[0]}_{codes[-1]}"
 
 
 def _choice_guess(name: str, qtype: str, note: str, groups: dict[str, list[str]]) -> _Guess:
@@ -227,21 +281,6 @@ def _layout_roles(data: pd.DataFrame) -> dict[str, str | None]:
     return roles
 
 
-def _read(raw: Path) -> pd.DataFrame:
-    """The raw file as strings, read by :func:`giftreview.data.io.read_raw` with a 1-row header."""
-
-    # read_raw takes its layout from an instrument; none exists yet, so a stub with the default
-    # layout (one header row) stands in.
-    stub = parse_instrument(
-        {
-            "survey": {"id": "draft", "title": "draft"},
-            "parts": [{"id": "P", "title": "P"}],
-            "questions": [{"id": "Q", "part": "P", "text": "stub", "type": "open"}],
-        }
-    )
-    return read_raw(raw, stub).data
-
-
 def _comment(text: object) -> str:
     """Text for a YAML comment: quoted, with line breaks and other controls escaped (ASCII
     only, since YAML also ends a line at U+0085, U+2028 and U+2029)."""
@@ -253,33 +292,48 @@ def _y(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _scale_yaml(name: str, levels: list[str]) -> list[str]:
+def _scale_yaml(name: str, levels: list[str], codes: list | None = None) -> list[str]:
+    codes = codes or list(range(1, len(levels) + 1))
+    placeholder = name.startswith("codes_")
     lines = [
         f"  {name}:",
-        "    # REVIEW: levels guessed from the data; lowest first",
+        "    # REVIEW: placeholder scale of the codes seen; give each level its wording (codes stay)"
+        if placeholder
+        else "    # REVIEW: levels guessed from the data; lowest first",
         "    levels:",
     ]
-    for i, label in enumerate(levels, start=1):
-        lines.append(f"      - {{code: {i}, label: {_y(label)}}}")
+    for code, label in zip(codes, levels, strict=True):
+        lines.append(f"      - {{code: {_y(code)}, label: {_y(label)}}}")
     if len(levels) % 2 == 1:
-        lines.append(f"    neutral: {(len(levels) + 1) // 2}")
-    lines.append(
-        f"    top_box: [{', '.join(str(i) for i in range(len(levels) - 1, len(levels) + 1))}]"
-    )
+        lines.append(f"    neutral: {_y(codes[len(levels) // 2])}")
+    lines.append(f"    top_box: [{', '.join(_y(c) for c in codes[-2:])}]")
     return lines
 
 
-def _options_yaml(labels: list[str], aliases: list[list[str]], indent: str) -> list[str]:
+def _options_yaml(g: _Guess, indent: str) -> list[str]:
     lines, used = [f"{indent}options:"], set()
-    for i, label in enumerate(labels, start=1):
-        code = _slug(label.lower(), f"opt{i}")[:30]
-        while code in used:
-            code = f"{code}_{i}"
+    for i, label in enumerate(g.options, start=1):
+        if g.codes is not None:
+            code: int | str = g.codes[i - 1]
+        else:
+            code = _slug(label.lower(), f"opt{i}")[:30]
+            while code in used:
+                code = f"{code}_{i}"
         used.add(code)
-        more = aliases[i - 1] if i <= len(aliases) else []
+        more = g.aliases[i - 1] if i <= len(g.aliases) else []
         extra = f", aliases: {_y(more)}" if more else ""
+        if g.option_columns:
+            extra += f", column: {_y(g.option_columns[i - 1])}"
         lines.append(f"{indent}  - {{code: {_y(code)}, label: {_y(label)}{extra}}}")
     return lines
+
+
+def _text_line(g: _Guess, indent: str) -> str:
+    if g.text:
+        return f"{indent}text: {_y(g.text)}  # REVIEW: wording from the export; check it"
+    return (
+        f"{indent}text: {_y(g.column)}  # REVIEW: replace the column name with the question wording"
+    )
 
 
 def _question_yaml(g: _Guess, qid: str, number: int) -> list[str]:
@@ -288,23 +342,33 @@ def _question_yaml(g: _Guess, qid: str, number: int) -> list[str]:
         "    part: main",
         f"    number: {number}",
         f"    # REVIEW: type '{g.type}' guessed: {'; '.join(g.notes)}",
-        f"    text: {_y(g.column)}  # REVIEW: replace the column name with the question wording",
+        _text_line(g, "    "),
         f"    type: {g.type}",
-        f"    column: {_y(g.column)}",
+        f"    column: {_y(qid if g.option_columns else g.column)}",
     ]
+    if g.asked_if:
+        lines.append(f"    asked_if: {_y(g.asked_if)}  # REVIEW: skip logic from the questionnaire")
     if g.type == "rating":
         lines.append(f"    scale: {g.scale}")
     if g.type in ("single", "multi"):
-        lines.append("    # REVIEW: option codes and labels are the raw spellings; merge variants")
-        lines.append('    # with \'aliases\' (e.g. aliases: ["Govt", "Government "])')
-        lines += _options_yaml(g.options, g.aliases, "    ")
+        if g.option_columns:
+            lines.append(
+                "    # REVIEW: one export column per option; their ticks are joined on reading"
+            )
+        elif g.labelled:
+            lines.append("    # REVIEW: codes and labels from the export; check the labels")
+        elif g.codes is not None:
+            lines.append("    # REVIEW: labels are the codes; write what each code means")
+        else:
+            lines.append(
+                "    # REVIEW: option codes and labels are the raw spellings; merge variants"
+            )
+            lines.append('    # with \'aliases\' (e.g. aliases: ["Govt", "Government "])')
+        lines += _options_yaml(g, "    ")
     if g.type == "multi":
-        lines.append('    separator: ";"')
+        lines.append(f"    separator: {_y(g.separator)}")
     if g.type == "count":
-        lines.append(
-            "    # REVIEW: reporting bins guessed from the largest value; if these numbers"
-        )
-        lines.append("    # are ratings (1-5, 1-7), make the question a rating with a scale")
+        lines.append("    # REVIEW: reporting bins guessed from the range of the data")
         lines.append("    bins:")
         for label, lo, hi in g.bins:
             hi_txt = f", max: {hi}" if hi is not None else ""
@@ -312,19 +376,24 @@ def _question_yaml(g: _Guess, qid: str, number: int) -> list[str]:
     return lines
 
 
-def _merged_scales(guesses: list[_Guess]) -> dict[str, list[str]]:
-    """Scale name -> levels seen in any rating question using it, in the vocabulary's order."""
-    scales: dict[str, list[str]] = {}
+def _merged_scales(guesses: list[_Guess]) -> dict[str, tuple[list[str], list[int] | None]]:
+    """Scale name -> (levels, codes): word scales take the levels seen in any rating question
+    using them, in the vocabulary's order; code scales their codes."""
+    scales: dict[str, tuple[list[str], list[int] | None]] = {}
     for g in guesses:
-        if g.type == "rating":
-            both = scales.get(g.scale, []) + g.options
-            seen = {o.casefold() for o in both}
-            spell = {o.casefold(): o for o in both}
-            scales[g.scale] = [spell[w] for w in SCALE_WORDS[g.scale] if w in seen]
+        if g.type != "rating":
+            continue
+        if g.codes is not None or g.scale not in SCALE_WORDS:
+            scales.setdefault(g.scale, (g.options, g.codes))
+            continue
+        both = scales.get(g.scale, ([], None))[0] + g.options
+        seen = {o.casefold() for o in both}
+        spell = {o.casefold(): o for o in both}
+        scales[g.scale] = ([spell[w] for w in SCALE_WORDS[g.scale] if w in seen], None)
     return scales
 
 
-def _head_yaml(raw: Path, sid: str, roles: dict, no_id: bool, missing: list[str]) -> list[str]:
+def _head_yaml(raw: Path, sid: str, roles: dict, missing: list[str]) -> list[str]:
     """The survey, raw layout and missing-code blocks of the draft."""
     lines = [
         f"# Instrument drafted by `giftreview init {_comment(raw.name)}`.",
@@ -336,14 +405,19 @@ def _head_yaml(raw: Path, sid: str, roles: dict, no_id: bool, missing: list[str]
         f"  id: {sid}",
         f"  title: {_y(sid.replace('_', ' ').capitalize())}  # REVIEW: the survey's title",
         "",
+        "# REVIEW: what one response stands for, as the report's sentences name it",
+        "unit: {singular: respondent, plural: respondents}",
+        "",
         "raw:",
         "  header_rows: 1  # REVIEW: survey platforms often write 2-3 header rows",
         "  name_row: 1",
     ]
-    if no_id:
-        lines.append("  # REVIEW: no id-like column with unique values found; the first column")
-        lines.append("  # is taken as the respondent id - name the real id column")
     for role, col in roles.items():
+        if role == "respondent_id" and col == ROW_ID:
+            lines.append("  # REVIEW: no id-like column with distinct values found: the data row")
+            lines.append("  # number is the id (stable while the export is not re-sorted)")
+            lines.append(f"  respondent_id: {ROW_ID}")
+            continue
         note = f"  # REVIEW: guessed from the column name {_comment(col)}" if col else ""
         lines.append(f"  {role}: {_y(col) if col else 'null'}{note}")
     lines += ["", "missing_codes:"] if missing else ["", "missing_codes: []"]
@@ -355,8 +429,94 @@ def _head_yaml(raw: Path, sid: str, roles: dict, no_id: bool, missing: list[str]
     return lines
 
 
-def _questions_yaml(guesses: list[_Guess]) -> list[str]:
-    """The parts and questions blocks, then a commented ``group_by`` suggestion."""
+def _ids(guesses: list[_Guess], numbered: bool = False) -> list[str]:
+    """Question ids: the column names made into ids, or (``numbered``, for exports whose column
+    names are the question wording) ``Q1``, ``Q2``, battery items ``Q3_1``, ``Q3_2`` ..."""
+    if numbered:
+        return _numbered_ids(guesses)
+    ids: list[str] = []
+    for i, g in enumerate(guesses, start=1):
+        qid = _slug(g.column, "Q")[:40]
+        while qid in ids:
+            qid = f"{qid}_{i}"
+        ids.append(qid)
+    return ids
+
+
+def _numbered_ids(guesses: list[_Guess]) -> list[str]:
+    starts = dict(_battery_runs(guesses))
+    ids: list[str] = []
+    number = 0
+    while len(ids) < len(guesses):
+        number += 1
+        i = len(ids)
+        if i in starts:
+            ids += [f"Q{number}_{k}" for k in range(1, starts[i] - i + 1)]
+        else:
+            ids.append(f"Q{number}")
+    return ids
+
+
+def _battery_runs(guesses: list[_Guess]) -> list[tuple[int, int]]:
+    """(first, last + 1) of each run of at least MIN_BATTERY consecutive ratings on one scale."""
+    runs, i = [], 0
+    while i < len(guesses):
+        j = i
+        while (
+            j < len(guesses)
+            and guesses[j].type == "rating"
+            and guesses[j].scale == guesses[i].scale
+            and guesses[j].stem == guesses[i].stem
+        ):
+            j += 1
+        if j - i >= MIN_BATTERY:
+            runs.append((i, j))
+        i = max(j, i + 1)
+    return runs
+
+
+def _battery_yaml(guesses: list[_Guess], ids: list[str], run: tuple[int, int], n: int) -> list[str]:
+    items = guesses[run[0] : run[1]]
+    bid = _battery_id(ids, run)
+    lines = [
+        f"  - id: {bid}",
+        "    type: battery",
+        "    part: main",
+        f"    number: {n}",
+        f"    # REVIEW: battery guessed: {len(items)} consecutive columns on the scale "
+        f"'{items[0].scale}' ({items[0].notes[0]})",
+        _battery_text(items, ids, run),
+        f"    scale: {items[0].scale}",
+        "    items:",
+    ]
+    for g, qid in zip(items, ids[run[0] : run[1]], strict=True):
+        text = g.text or g.column
+        lines.append(
+            f"      - {{id: {qid}, text: {_y(text)}, column: {_y(g.column)}}}"
+            "  # REVIEW: the item's wording"
+        )
+    return lines
+
+
+def _battery_id(ids: list[str], run: tuple[int, int]) -> str:
+    """``Q3`` for items ``Q3_1`` ... ``Q3_5`` (when no question is called so), else
+    ``<first>_to_<last>``."""
+    items = ids[run[0] : run[1]]
+    stem = items[0].rpartition("_")[0]
+    if stem and stem not in ids and all(re.fullmatch(rf"{re.escape(stem)}_\d+", i) for i in items):
+        return stem
+    return f"{items[0]}_to_{items[-1]}"[:60]
+
+
+def _battery_text(items: list[_Guess], ids: list[str], run: tuple[int, int]) -> str:
+    stems = {g.stem for g in items}
+    if len(stems) == 1 and items[0].stem:
+        return f"    text: {_y(items[0].stem)}  # REVIEW: the stem from the export; check it"
+    return f'    text: "{ids[run[0]]} to {ids[run[1] - 1]}"  # REVIEW: the stem shared by the items'
+
+
+def _questions_yaml(guesses: list[_Guess], ids: list[str]) -> list[str]:
+    """The parts and questions blocks (batteries written once)."""
     lines = [
         "",
         "parts:",
@@ -365,30 +525,201 @@ def _questions_yaml(guesses: list[_Guess]) -> list[str]:
         "",
         "questions:",
     ]
-    ids: list[str] = []
-    for i, g in enumerate(guesses, start=1):
-        qid = _slug(g.column, "Q")[:40]
-        while qid in ids:
-            qid = f"{qid}_{i}"
-        ids.append(qid)
-        lines += _question_yaml(g, qid, i)
-    singles = [q for q, g in zip(ids, guesses, strict=True) if g.type == "single"]
-    return lines + [
+    starts = dict(_battery_runs(guesses))
+    i, number = 0, 1
+    while i < len(guesses):
+        if i in starts:
+            lines += _battery_yaml(guesses, ids, (i, starts[i]), number)
+            i = starts[i]
+        else:
+            lines += _question_yaml(guesses[i], ids[i], number)
+            i += 1
+        number += 1
+    return lines
+
+
+def _group_by_yaml(guesses: list[_Guess], ids: list[str]) -> list[str]:
+    """``group_by``: the first single-choice question with 2-8 options."""
+    cand = [
+        (q, g) for q, g in zip(ids, guesses, strict=True)
+        if g.type == "single" and len(g.options) in GROUP_SIZES
+    ]  # fmt: skip
+    if not cand:
+        return ["", "# REVIEW: no single-choice question with 2-8 options to break down by;",
+                "# group_by: <question id>"]  # fmt: skip
+    qid, g = cand[0]
+    return [
         "",
-        "# REVIEW: group_by names the single-choice question reports break down by, e.g.",
-        f"# group_by: {singles[0] if singles else '<question id>'}",
+        f"# REVIEW: reports break down by the first single-choice question with 2-8 options "
+        f"({len(g.options)} here); choose another or delete",
+        f"group_by: {qid}",
     ]
 
 
-def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
+def _item_values(values: pd.Series, g: _Guess) -> pd.Series:
+    """Numeric codes of a rating column's raw cells (NaN for blanks and missing codes)."""
+    if g.codes is not None and all(isinstance(c, int) for c in g.codes):
+        return pd.to_numeric(values, errors="coerce")
+    if g.codes is not None:  # levels from the export's choices: code or label -> position
+        pos = {str(c).casefold(): i for i, c in enumerate(g.codes, start=1)}
+        pos |= {str(o).casefold(): i for i, o in enumerate(g.options, start=1)}
+    else:
+        pos = {w.casefold(): i for i, w in enumerate(SCALE_WORDS[g.scale], start=1)}
+    return values.map(lambda v: pos.get(" ".join(str(v).split()).casefold(), np.nan)).astype(float)
+
+
+def _proposed_scales(
+    data: pd.DataFrame, guesses: list[_Guess], ids: list[str]
+) -> list[tuple[str, list[str], list[str]]]:
+    """Multi-item scales proposed within each battery: items whose names share a prefix
+    (``A1``-``A5``), reverse-keyed where they load negatively on the group's first principal
+    component (the rule of ``psych::alpha(check.keys = TRUE)``)."""
+    out = []
+    for a, b in _battery_runs(guesses):
+        groups: dict[str, list[int]] = {}
+        for i in range(a, b):
+            m = re.match(r"^(.*?[A-Za-z])[_\s.-]*\d+$", ids[i])
+            if m:
+                groups.setdefault(m.group(1), []).append(i)
+        codes = guesses[a].codes
+        if codes is not None and not all(_NUMBER.match(str(c)) for c in codes):
+            continue  # scores need numeric level codes (LimeSurvey's A1..A5 are not)
+        for prefix, members in groups.items():
+            if len(members) < MIN_BATTERY:
+                continue
+            x = pd.DataFrame(
+                {ids[i]: _item_values(data[guesses[i].column], guesses[i]) for i in members}
+            )
+            corr = x.corr().to_numpy()
+            if np.isnan(corr).any():
+                continue
+            load = np.linalg.eigh(corr)[1][:, -1]
+            if (load < 0).sum() > (load > 0).sum():
+                load = -load
+            rev = [ids[i] for i, v in zip(members, load, strict=True) if v < 0]
+            taken = set(ids) | {_battery_id(ids, run) for run in _battery_runs(guesses)}
+            name = prefix if prefix not in taken else f"{prefix}_scale"
+            out.append((name, [ids[i] for i in members], rev))
+    return out
+
+
+def _scales_yaml(proposed: list[tuple[str, list[str], list[str]]]) -> list[str]:
+    if not proposed:
+        return []
+    lines = [
+        "",
+        "# REVIEW: multi-item scales proposed from item names sharing a prefix within a battery;",
+        "# 'reverse' lists items loading negatively on the group's first principal component",
+        "# (psych::alpha's check.keys). Name each scale, check its items and keys, or delete it.",
+        "multi_item_scales:",
+    ]
+    for name, items, rev in proposed:
+        lines += [
+            f"  - id: {name}",
+            f"    title: {_y(name)}  # REVIEW: the scale's name",
+            f"    items: [{', '.join(items)}]",
+            f"    reverse: [{', '.join(rev)}]",
+            f"    min_valid: {(len(items) + 1) // 2}  # REVIEW: fewest answered items for a score",
+            "    score: mean",
+        ]
+    return lines
+
+
+def _from_export(name: str, values: pd.Series, info: Column | None) -> _Guess:
+    """The guess for one column, corrected by what the export or its questionnaire says."""
+    g = _guess_column(name, values, (info.separator if info else None) or ";")
+    if info is None:
+        return g
+    g.text, g.stem, g.asked_if = info.text, info.stem, info.asked_if
+    if info.kind == "multi" and info.choices:
+        g.type, g.options, g.codes, g.aliases = (
+            "multi",
+            [c[1] for c in info.choices],
+            [c[0] for c in info.choices],
+            [],
+        )
+        g.separator = info.separator or g.separator
+        g.notes = [f"the questionnaire says multiple choice ({len(info.choices)} choices)"]
+        g.labelled = True
+    elif info.choices:
+        labels = [c[1] for c in info.choices]
+        scale = _scale_of(labels)
+        rating = info.kind == "rating" or (scale is not None and not scale[2])
+        g.type, g.options, g.codes, g.aliases = (
+            ("rating" if rating else "single"),
+            labels,
+            [c[0] for c in info.choices],
+            [],
+        )
+        g.scale = scale[0] if rating and scale else None
+        source = "value labels" if info.kind is None else "choices in the questionnaire"
+        g.notes = [
+            f"{len(labels)} {source}" + (f" of the '{scale[0]}' scale" if rating and scale else "")
+        ]
+        g.labelled = True
+    elif info.kind == "count" or (
+        info.kind is None and _asks_how_many(info.text) and g.type != "open"
+    ):
+        nums = pd.to_numeric(values, errors="coerce").dropna()
+        if len(nums):
+            g.type, g.bins, g.codes, g.options = "count", _bins(nums), None, []
+            g.notes = [
+                f"a number ({nums.min():g} to {nums.max():g}) by the question's type or wording"
+            ]
+    return g
+
+
+def _asks_how_many(text: str | None) -> bool:
+    return bool(text) and bool(
+        re.match(r"\s*(how many|how often|number of)\b", text, re.IGNORECASE)
+    )
+
+
+def _spread_guess(name: str, info: Column) -> _Guess:
+    labels = [lab for _, lab in info.spread]
+    g = _Guess(name, "multi", [f"multiple choice spread over {len(labels)} columns, one per option"],
+               options=labels, aliases=[[] for _ in labels])  # fmt: skip
+    g.option_columns = [c for c, _ in info.spread]
+    g.text, g.asked_if = info.text, info.asked_if
+    return g
+
+
+def _scale_names(guesses: list[_Guess]) -> None:
+    """Name the scales of ratings whose levels come from the export: one name per level set."""
+    names: dict[tuple, str] = {}
+    taken = {g.scale for g in guesses if g.type == "rating" and g.codes is None}
+    for g in guesses:
+        if (
+            g.type != "rating"
+            or g.codes is None
+            or g.scale is not None
+            and g.scale.startswith("codes_")
+        ):
+            continue
+        key = tuple(zip(map(str, g.codes), g.options, strict=True))
+        if key not in names:
+            base = g.scale or "scale"
+            used = taken | set(names.values())
+            names[key] = base if base not in used else f"{base}_{len(names) + 2}"
+        g.scale = names[key]
+
+
+def draft_instrument(
+    raw: Path | str, *, survey_id: str | None = None, form: Path | str | None = None
+) -> str:
     """Draft an instrument (YAML text) from a raw export's header and values.
 
     Parameters
     ----------
     raw
-        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.data.io.read_raw`).
+        The raw export (CSV, XLSX or SPSS; read by :func:`giftreview.data.io.read_raw`); Qualtrics,
+        SurveyMonkey, KoBoToolbox, LimeSurvey and SPSS layouts are recognised
+        (:mod:`giftreview.data.platforms`).
     survey_id
         Id of the survey; default the file name's stem.
+    form
+        The questionnaire: an XLSForm (KoBoToolbox/ODK) or a LimeSurvey tab-separated survey
+        structure, giving wording, types, choices and skip logic.
 
     Returns
     -------
@@ -397,25 +728,64 @@ def draft_instrument(raw: Path | str, *, survey_id: str | None = None) -> str:
         ``# REVIEW: ...`` comment at every guess (see the module docstring for the rules).
     """
     raw = Path(raw)
-    data = _read(raw)
-    roles = _layout_roles(data)
-    no_id = roles["respondent_id"] is None
-    if no_id:  # the id is required: take the first column and say so
-        roles["respondent_id"] = str(data.columns[0])
-    layout_cols = {c for c in roles.values() if c}
-    guesses = [_guess_column(c, data[c]) for c in data.columns if c not in layout_cols]
+    exp = read_export(raw, form)
+    data = exp.data
+    roles = {**_layout_roles(data), **exp.roles} if exp.roles else _layout_roles(data)
+    if roles["respondent_id"] is None:  # never a question column: the data row number
+        roles["respondent_id"] = ROW_ID
+    spread = {c for info in exp.columns.values() if info.spread for c, _ in info.spread}
+    layout_cols = {c for c in roles.values() if c} | exp.skip
+    first_of = {info.spread[0][0]: (c, info) for c, info in exp.columns.items() if info.spread}
+    guesses = []
+    for c in data.columns:
+        if c in first_of:  # a multiple choice spread over columns, where its first column is
+            guesses.append(_spread_guess(*first_of[c]))
+        elif c not in layout_cols and c not in spread:
+            guesses.append(_from_export(c, data[c], exp.columns.get(c)))
+    _scale_names(guesses)
+    ids = _ids(guesses, numbered=exp.platform == "surveymonkey")
+    for g, qid in zip(guesses, ids, strict=True):
+        if g.option_columns and qid in data.columns:
+            raise ArgumentError(
+                f"column {qid!r} clashes with a joined multiple-choice question; rename it"
+            )
     missing = sorted(
         {m for c in data.columns for v in data[c].unique() if (m := _missing_label(v))}
     )
-    lines = _head_yaml(raw, survey_id or _slug(raw.stem, "survey"), roles, no_id, missing)
+    head = _head_yaml(raw, survey_id or _slug(raw.stem, "survey"), roles, missing)
+    lines = _platform_yaml(head, exp)
+    lines += _group_by_yaml(guesses, ids)
     scales = _merged_scales(guesses)
     lines += ["", "scales:" if scales else "scales: {}"]
-    for name, levels in scales.items():
-        lines += _scale_yaml(name, levels)
-    return "\n".join(lines + _questions_yaml(guesses)) + "\n"
+    for name, (levels, codes) in scales.items():
+        lines += _scale_yaml(name, levels, codes)
+    lines += _questions_yaml(guesses, ids)
+    lines += _scales_yaml(_proposed_scales(data, guesses, ids))
+    return "\n".join(lines) + "\n"
 
 
-def write_draft(raw: Path | str, out: Path | str | None = None, *, force: bool = False) -> Path:
+def _platform_yaml(head: list[str], exp: Export) -> list[str]:
+    """The head with the platform's header layout, title and notes filled in."""
+    out = []
+    for line in head:
+        if line.startswith("  header_rows:") and exp.platform != "csv":
+            line = f"  header_rows: {exp.header_rows}  # REVIEW: {exp.platform} export: {exp.header_rows} header row(s)"
+        elif line.startswith("  title:") and exp.title:
+            line = f"  title: {_y(exp.title)}  # REVIEW: the title from the questionnaire"
+        out.append(line)
+        if line.startswith("format_version") and exp.platform != "csv":
+            out.append(f"# Recognised as a {exp.platform} export.")
+            out += [f"# REVIEW: {n}" for n in exp.notes]
+    return out
+
+
+def write_draft(
+    raw: Path | str,
+    out: Path | str | None = None,
+    *,
+    force: bool = False,
+    form: Path | str | None = None,
+) -> Path:
     """Write :func:`draft_instrument` to ``out`` (default ``instruments/<raw stem>.yaml``).
 
     Raises :class:`ArgumentError` when ``out`` lies under ``data/raw`` (never written) or exists
@@ -432,7 +802,7 @@ def write_draft(raw: Path | str, out: Path | str | None = None, *, force: bool =
         )
     if out.exists() and not force:
         raise ArgumentError(f"`--out` {out} exists; pass --force to overwrite it or choose another")
-    text = draft_instrument(raw)
+    text = draft_instrument(raw, form=form)
     parse_instrument(__import__("yaml").safe_load(text), out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -85,6 +85,11 @@ class Option(_Model):
     aliases: list[str] = Field(
         default_factory=list, description="other spellings accepted in raw data"
     )
+    column: str | None = Field(
+        default=None,
+        description="multi: raw column ticked for this option, when the export spreads a "
+        "multiple-choice question over one column per option",
+    )
 
     @field_validator("label")
     @classmethod
@@ -217,6 +222,10 @@ class Question(_Model):
         default=None,
         description="id of the same question in an earlier wave's instrument, if renamed",
     )
+    asked_if: str | None = Field(
+        default=None,
+        description="skip logic from the questionnaire (who was asked), printed with the question",
+    )
     battery: str | None = Field(
         default=None, description="id of the battery this item was expanded from (set on load)"
     )
@@ -241,6 +250,17 @@ class Question(_Model):
             dup = sorted({c for c in codes if codes.count(c) > 1})
             if dup:
                 raise ValueError(f"option codes repeat: {dup}; give each option its own code")
+            spread = [o.column for o in self.options if o.column]
+            if spread and (t != "multi" or len(spread) != len(self.options)):
+                raise ValueError(
+                    "options with 'column' (one raw column per option) need type 'multi' and a "
+                    "column on every option"
+                )
+            if self.raw_column in spread:
+                raise ValueError(
+                    f"column {self.raw_column!r} is also an option's column; give the question "
+                    "its own column name (the options' ticks are joined into it on reading)"
+                )
             reserved = {"missing", "bin", "other_text"}
             clash = sorted(c for c in codes if c in reserved)
             if clash:
@@ -254,6 +274,11 @@ class Question(_Model):
     def raw_column(self) -> str:
         """The raw column of the answer (defaults to the question id)."""
         return self.column or self.id
+
+    @property
+    def option_columns(self) -> list[str]:
+        """Raw columns of the options of a multi question spread over one column per option."""
+        return [o.column for o in self.options if o.column]
 
 
 class Section(_Model):
@@ -488,10 +513,12 @@ class Instrument(_Model):
                     f"questions.{b.id}: the battery id is also a question id; rename one"
                 )
         names = [m.id for m in self.multi_item_scales]
-        dup = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(ids)))
+        taken = set(ids) | {b.id for b in self.batteries}
+        dup = sorted({n for n in names if names.count(n) > 1} | (set(names) & taken))
         if dup:
             raise ValueError(
-                f"multi_item_scales: ids {dup} repeat or are question ids; give each its own id"
+                f"multi_item_scales: ids {dup} repeat or are question or battery ids; give each "
+                "its own id"
             )
         for m in self.multi_item_scales:
             key = f"multi_item_scales.{m.id}"

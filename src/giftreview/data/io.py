@@ -175,6 +175,7 @@ def read_raw(
         # `respondent_id: row`: the data row number (1 = first row after the header) is the id
         data.insert(0, ROW_ID, pd.array([str(i) for i in range(1, len(data) + 1)], dtype="string"))
         id_source = "row (data row number)"
+    _join_spread_choices(data, instrument)
     return RawTable(
         data=data,
         respondent_id=id_source,
@@ -185,6 +186,27 @@ def read_raw(
         repairs=repairs,
         **info,
     )
+
+
+def _join_spread_choices(data: pd.DataFrame, instrument: Instrument) -> None:
+    """Multiple-choice questions spread over one column per option (SurveyMonkey, LimeSurvey,
+    KoBoToolbox split columns): join the labels of the ticked options into the question's own
+    column, separated by its separator. A tick is any cell but blank, ``0`` or ``false``; the
+    option columns stay as they are."""
+    for q in instrument.questions:
+        cols = q.option_columns
+        if not cols or q.raw_column in data.columns or not any(c in data.columns for c in cols):
+            continue
+        ticked = [
+            (o.label, ~data[o.column].str.strip().str.casefold().isin(["", "0", "false"]))
+            for o in q.options
+            if o.column in data.columns
+        ]
+        joined = [
+            f"{q.separator} ".join(lab for lab, mask in ticked if mask.iloc[i])
+            for i in range(len(data))
+        ]
+        data[q.raw_column] = pd.array(joined, dtype="string")
 
 
 # ---- files ------------------------------------------------------------------------------------

@@ -489,6 +489,7 @@ def expected_columns(instrument: Instrument) -> list[str]:
         cols.append(q.raw_column)
         if q.other_column:
             cols.append(q.other_column)
+        cols += q.option_columns  # read_raw joins them into q.raw_column
     return list(dict.fromkeys(cols))
 
 

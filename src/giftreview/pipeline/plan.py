@@ -46,7 +46,9 @@ class RunSettings:
 
     ``cell_timeout`` is the longest a single notebook cell may run, in seconds (papermill's
     ``execution_timeout``); a cell that runs longer stops the notebook with a
-    :class:`~giftreview.errors.ReportError` naming the notebook and the cell.
+    :class:`~giftreview.errors.ReportError` naming the notebook and the cell. ``sources`` says
+    where each notebook parameter came from (``cli``, ``config file ...``, ``instrument``,
+    ``default``; :func:`giftreview.cli.settings.resolve_settings`), for the provenance block.
     """
 
     raw: Path
@@ -62,6 +64,7 @@ class RunSettings:
     jobs: int = 2
     notebooks_dir: Path | None = None
     cell_timeout: float = CELL_TIMEOUT
+    sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def wave_label(self) -> str:

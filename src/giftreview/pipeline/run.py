@@ -176,6 +176,10 @@ def provenance(settings: RunSettings, inputs: dict[str, Any]) -> dict[str, Any]:
         "giftreview version": __version__,
         "git commit": git_commit(),
         "run date": run_date().isoformat(),
+        **{
+            f"{key} (from {source})": str(getattr(settings, key))
+            for key, source in settings.sources.items()
+        },
     }
 
 

@@ -16,6 +16,7 @@ environment and number formats), :mod:`~giftreview.report.tables`,
 :mod:`~giftreview.report.questions`, :mod:`~giftreview.report.appendix`,
 :mod:`~giftreview.report.overview`, :mod:`~giftreview.report.methods`,
 :mod:`~giftreview.report.provenance`, :mod:`~giftreview.report.index` (the index pages),
+:mod:`~giftreview.report.measures` (batteries and multi-item scales),
 :mod:`~giftreview.report.plots` (charts, imported when first drawn) and
 :mod:`~giftreview.report.comparison` (the wave comparison's sections: ``report.comparison.title(cmp)``).
 """

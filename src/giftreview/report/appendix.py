@@ -17,7 +17,7 @@ __all__ = ["appendix", "appendix_view"]
 
 
 def _open_by_group(rep: Report, q: Question) -> list[Part]:
-    if not rep.group_by:
+    if not rep.group_by or q.codebook is None:
         return []
     freq = coding.theme_frequencies(
         coded(rep, q.id), rep.data, by=rep.group_by, confidence=rep.confidence, k=rep.k

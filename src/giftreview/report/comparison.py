@@ -173,6 +173,7 @@ def title(cmp: Comparison) -> Html:
         synthetic=any(is_synthetic(r) for r in cmp.raws),
         n_matched=cmp.result.n_matched,
         respondent_id=cmp.inst_b.raw.respondent_id,
+        unit=cmp.inst_b.unit,
     )
 
 
@@ -284,14 +285,15 @@ def list_questions(cmp: Comparison) -> Html:
     if inst is None or inst.empty:
         return Html("")
     wa, wb = cmp.result.waves
+    unit = cmp.inst_b.unit.plural
     views = []
     for qid in dict.fromkeys(inst["question"]):
         block = inst[inst.question == qid]
         frame = pd.DataFrame(
             {
                 "institution": block.institution,
-                f"organizations naming it, {wa}": block.n_a.map(lambda n: _small(n, cmp.k)),
-                f"organizations naming it, {wb}": block.n_b.map(lambda n: _small(n, cmp.k)),
+                f"{unit} naming it, {wa}": block.n_a.map(lambda n: _small(n, cmp.k)),
+                f"{unit} naming it, {wb}": block.n_b.map(lambda n: _small(n, cmp.k)),
                 "status": block.status,
             }
         )
@@ -307,18 +309,19 @@ def _small(n: int, k: int) -> str:
 
 def methods(cmp: Comparison) -> Html:
     """The methods in plain words (printed at the end of the comparison)."""
+    unit = cmp.inst_b.unit.plural
     items = (
         f"Difference in shares: wave B minus wave A, in percentage points, with the {INTERVAL_METHOD}.",
         "Independent waves: Pearson chi-square when expected counts meet Cochran's rule, else "
         "Fisher's exact test (2x2) or a seeded Monte-Carlo Fisher-Freeman-Halton test; ratings "
-        "and counts: Mann-Whitney U. Organizations in both waves make the samples overlap, which "
-        "makes these tests conservative when answers are positively correlated.",
-        "Paired (organizations in both waves, complete pairs only): McNemar for a yes/no answer "
+        f"and counts: Mann-Whitney U. {unit.capitalize()} in both waves make the samples overlap, "
+        "which makes these tests conservative when answers are positively correlated.",
+        f"Paired ({unit} in both waves, complete pairs only): McNemar for a yes/no answer "
         f"(exact binomial below {MCNEMAR_EXACT_BELOW} discordant pairs), Stuart-Maxwell for "
         "categories, Wilcoxon signed-rank for ratings and counts.",
         "Multiple testing: Benjamini-Hochberg over every test of closed questions in this "
         "comparison; raw and adjusted p are both shown.",
-        f"Disclosure control: counts from 1 to {cmp.k - 1} are shown as <k with secondary "
+        f"Disclosure control: counts from 1 to {cmp.k - 1} are shown as <{cmp.k} with secondary "
         "suppression (x) so they cannot be recovered from the totals; their shares and changes "
         "are hidden.",
     )

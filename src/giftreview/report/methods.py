@@ -45,6 +45,8 @@ def data_accounting(rep: Report) -> Html:
         "report/methods_data.html.j2",
         raw_rows=c.get("raw_rows", "?"),
         clean_rows=c.get("clean_rows", len(rep.data)),
+        unit=rep.instrument.unit.plural,
+        recoded=rep.manifest.get("recoded_cells", 0),
         quarantined_rows=c.get("quarantined_rows", "?"),
         folder=rep.processed.name,
         parts=parts,
@@ -66,7 +68,11 @@ def tests_explained(rep: Report) -> Html:
 
 def interval_methods(rep: Report) -> Html:
     """How every interval is computed."""
-    return render("report/methods_intervals.html.j2", confidence=rep.confidence)
+    return render(
+        "report/methods_intervals.html.j2",
+        confidence=rep.confidence,
+        weighted=rep.weights is not None,
+    )
 
 
 def suppression_rule(rep: Report) -> Html:
@@ -81,6 +87,9 @@ def redaction_rule(rep: Report) -> Html:
 
 
 def quantifier_table(rep: Report) -> Html:
-    """The words the drafted paragraphs use for shares ("some", "many", ...)."""
+    """The words the drafted paragraphs use for shares ("some", "many", ...): only in a report
+    with drafted paragraphs (an open question with a codebook); else nothing."""
+    if not any(q.codebook for q in rep.instrument.questions_of_type("open")):
+        return Html("")
     parts = [Table(narrative.quantifier_table())]
     return render("report/block.html.j2", title="Quantifier table", parts=parts)

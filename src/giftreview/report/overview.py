@@ -35,7 +35,11 @@ def response_tables(rep: Report) -> list[Table]:
     counts = rep.manifest.get("counts", {})
     rows = pd.DataFrame(
         {
-            "": ["rows in the raw file", "respondents kept", "rows set aside (quarantined)"],
+            "": [
+                "rows in the raw file",
+                f"{rep.instrument.unit.plural} kept",
+                "rows set aside (quarantined)",
+            ],
             "n": [
                 counts.get("raw_rows", ""),
                 counts.get("clean_rows", len(rep.data)),
@@ -57,7 +61,8 @@ def response_tables(rep: Report) -> list[Table]:
         out.append(
             Table(
                 table.rename(columns={"level": q.text, "pct": "%"}),
-                caption=f"Respondents by {group_noun(rep.instrument, q.id)}",
+                caption=f"{rep.instrument.unit.plural.capitalize()} by "
+                f"{group_noun(rep.instrument, q.id)}",
                 numeric=("n", "%"),
             )
         )

@@ -42,6 +42,9 @@ __all__ = [
     "wrap",
     "share_bars",
     "diverging_bars",
+    "battery_bars",
+    "score_histogram",
+    "symmetric_ticks",
     "png_bytes",
     "figure",
     "describe_shares",
@@ -99,7 +102,14 @@ def _figure(height: float) -> tuple[Figure, Axes]:
 
 
 # ---- charts -----------------------------------------------------------------------------------
-def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = False) -> Figure:
+def share_bars(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    n: int,
+    intervals: bool = False,
+    unit: str = "respondents",
+) -> Figure:
     """Horizontal bars of the share of each level (single choice, count bins, multi choice).
 
     Parameters
@@ -111,6 +121,8 @@ def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = Fal
         The question wording.
     n
         The base (respondents who answered), printed in the axis label.
+    unit
+        What the base counts, in the plural (the instrument's ``unit``).
 
     Returns
     -------
@@ -144,7 +156,7 @@ def share_bars(table: pd.DataFrame, *, title: str, n: int, intervals: bool = Fal
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.set_xlim(0, min(100, (right if np.isfinite(right) else 0) + 12) or 10)
-        ax.set_xlabel(f"% of respondents who answered (n = {n})")
+        ax.set_xlabel(f"% of {unit} who answered (n = {n})")
         ax.set_title(wrap(title), loc="left")
         fig.tight_layout()
     return fig
@@ -157,6 +169,7 @@ def diverging_bars(
     neutral: str | None,
     title: str,
     n: int,
+    overall_label: str = OVERALL,
 ) -> Figure:
     """Diverging stacked bars of a rating scale, overall and by group, on ONE shared axis.
 
@@ -170,30 +183,131 @@ def diverging_bars(
     neutral
         Label of the middle level: its share is split half left, half right of zero, so the
         bars are centred on the neutral point (the R ``likert`` package's convention). With
-        ``None`` the bars are centred between the two middle levels.
+        ``None`` (an even scale) the bars are split at the midpoint, between the two middle
+        levels, and the axis label says so.
     title, n
         Question wording and base for the caption.
+    overall_label
+        How the overall row is labelled (e.g. "All people", from the instrument's ``unit``).
 
     Notes
     -----
     Left of zero are the levels below the neutral point (negative x), right those above; the
-    x axis is shared by every group so their bars can be compared directly. Rows with level
-    :data:`SUPPRESSED` (the summed share of a group's suppressed cells) are drawn hatched at
-    the right end of their bar, so no suppressed cell's share can be read off the chart.
+    x axis is shared by every group so their bars can be compared directly. It is symmetric
+    about 0 with a tick at 0. Rows with level :data:`SUPPRESSED` (the summed share of a group's
+    suppressed cells) are drawn hatched at the right end of their bar, so no suppressed cell's
+    share can be read off the chart.
     """
     _check(table, ["group", "level", "pct"])
-    levels = list(levels)
+    levels = _checked_levels(table, levels, neutral)
     extra = [SUPPRESSED] if (table["level"].astype(str) == SUPPRESSED).any() else []
-    unknown = sorted(set(table["level"].astype(str)) - set(levels) - set(extra))
+    wide = _wide_rows(table, levels + extra).rename(index={OVERALL: overall_label})
+    return _diverging_chart(
+        wide, levels, neutral, title, f"{_centre_words(levels, neutral)} (n = {n})"
+    )
+
+
+def battery_bars(
+    table: pd.DataFrame,
+    *,
+    levels: Sequence[str],
+    neutral: str | None,
+    title: str,
+) -> Figure:
+    """A battery: every item a diverging bar on one shared axis, sorted by agreement.
+
+    This is the plot R's likert package draws for a grid of items sharing one scale
+    (``plot(likert(items))``): the item with the largest share above the neutral point (or
+    above the midpoint of an even scale) on top.
+
+    Parameters
+    ----------
+    table
+        Tidy ``item, level, pct`` (each item's distribution over its valid answers, 0-100) and
+        ``n`` (the item's base, the same on every row of the item).
+    levels, neutral
+        As :func:`diverging_bars`.
+    title
+        The battery's stem.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check(table, ["item", "level", "pct", "n"])
+    levels = _checked_levels(table, levels, neutral)
+    bases = table.groupby("item", sort=False)["n"].first()
+    labelled = table.assign(group=[f"{i} (n = {bases[i]})" for i in table["item"]])
+    wide = _wide_rows(labelled, levels)
+    _, above = _halves(levels, neutral)
+    wide = wide.loc[wide[above].sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    return _diverging_chart(wide, levels, neutral, title, _centre_words(levels, neutral))
+
+
+def score_histogram(
+    scores: pd.Series, *, low: float, high: float, title: str, xlabel: str
+) -> Figure:
+    """Distribution of a multi-item scale's scores: a histogram on the scale's range.
+
+    Parameters
+    ----------
+    scores
+        One score per respondent (NaN left out).
+    low, high
+        The range the score can take (e.g. 1 and 6 for the mean of six-point items).
+    title, xlabel
+        The scale's name and what the score is (with its n).
+    """
+    x = pd.to_numeric(scores, errors="coerce").dropna().to_numpy(dtype=float)
+    if high <= low:
+        raise ArgumentError(f"`high` {high!r} must exceed `low` {low!r}")
+    edges = np.linspace(low, high, 21)
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(2.6)
+        counts, _ = np.histogram(x, bins=edges)
+        pct = 100 * counts / max(len(x), 1)
+        ax.bar(edges[:-1], pct, width=np.diff(edges), align="edge", color=palette(1)[0],
+               edgecolor="white")  # fmt: skip
+        ax.set_xlim(low, high)
+        ax.set_ylabel("% of scores")
+        ax.set_xlabel(xlabel)
+        ax.set_title(wrap(title), loc="left")
+        fig.tight_layout()
+    return fig
+
+
+def _checked_levels(table: pd.DataFrame, levels: Sequence[str], neutral: str | None) -> list:
+    levels = list(levels)
+    unknown = sorted(set(table["level"].astype(str)) - set(levels) - {SUPPRESSED})
     if unknown:
         raise ArgumentError(f"`table` has levels {unknown} that are not in `levels` {levels}")
     if neutral is not None and neutral not in levels:
         raise ArgumentError(f"`neutral` {neutral!r} is not one of `levels` {levels}")
-    wide = _wide_rows(table, levels + extra)
+    return levels
+
+
+def _halves(levels: list[str], neutral: str | None) -> tuple[list[str], list[str]]:
+    """Levels below and above the neutral level (or the midpoint of an even scale)."""
+    if neutral is not None:
+        mid = levels.index(neutral)
+        return levels[:mid], levels[mid + 1 :]
+    return levels[: len(levels) // 2], levels[len(levels) // 2 :]
+
+
+def _centre_words(levels: list[str], neutral: str | None) -> str:
+    if neutral is not None:
+        return "% of valid answers, centred on the neutral level"
+    below, above = _halves(levels, neutral)
+    return f"% of valid answers, split at the midpoint between {below[-1]!r} and {above[0]!r}"
+
+
+def _diverging_chart(
+    wide: pd.DataFrame, levels: list[str], neutral: str | None, title: str, xlabel: str
+) -> Figure:
+    """Draw rows x levels percentages as diverging stacked bars (see :func:`diverging_bars`)."""
+    extra = [c for c in wide.columns if c == SUPPRESSED]
     groups = list(wide.index)
-    mid = levels.index(neutral) if neutral is not None else None
-    below = levels[:mid] if mid is not None else levels[: len(levels) // 2]
-    above = levels[mid + 1 :] if mid is not None else levels[len(levels) // 2 :]
+    below, above = _halves(levels, neutral)
     c_low, c_high = diverging_palette(len(below), len(above))
     half = wide[neutral] / 2 if neutral is not None else pd.Series(0.0, index=wide.index)
     with matplotlib.rc_context(STYLE):
@@ -223,7 +337,7 @@ def diverging_bars(
         _symmetric_percent_axis(ax, float(max(left.max(), right.max(), 10.0)))
         ax.set_yticks(y, [wrap(g, 34) for g in groups])
         ax.invert_yaxis()
-        ax.set_xlabel(f"% of valid answers, centred on the neutral level (n = {n})")
+        ax.set_xlabel(xlabel)
         ax.set_title(wrap(title), loc="left")
         ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
@@ -242,12 +356,22 @@ def _wide_rows(table: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
     return wide.reindex(groups + [g for g in wide.index if g != OVERALL])
 
 
+def symmetric_ticks(reach: float) -> np.ndarray:
+    """Ticks of a diverging percent axis: symmetric about 0, with a tick at 0.
+
+    The step is 10, 20 or 25 points depending on ``reach`` (the longest bar from 0); the axis
+    runs to the first multiple of the step at least 5 points beyond it (at most 100).
+    """
+    step = 25 if reach > 55 else (20 if reach > 35 else 10)
+    lim = min(100.0, np.ceil((reach + 5) / step) * step)
+    right = np.arange(0, lim + step / 2, step)
+    return np.concatenate([-right[:0:-1], right])
+
+
 def _symmetric_percent_axis(ax: Axes, reach: float) -> None:
-    """x axis from -lim to lim (lim: ``reach`` rounded up to tens), labelled in absolute %."""
-    lim = min(100.0, np.ceil((reach + 5) / 10) * 10)
-    ax.set_xlim(-lim, lim)
-    step = 25 if lim > 60 else (20 if lim > 40 else 10)
-    ticks = np.arange(-lim, lim + 1, step)
+    """x axis from -lim to lim, ticks symmetric with one at 0, labelled in absolute %."""
+    ticks = symmetric_ticks(reach)
+    ax.set_xlim(ticks[0], ticks[-1])
     ax.set_xticks(ticks, [f"{abs(t):.0f}%" for t in ticks])
     ax.axvline(0, color="#333333", lw=0.8)
 

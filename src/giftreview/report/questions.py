@@ -21,6 +21,7 @@ import pandas as pd
 from giftreview.analysis.disclosure import Suppressed, suppress_tidy
 from giftreview.data.instrument import Question
 from giftreview.report import tables
+from giftreview.report.measures import section_views
 from giftreview.report.templating import render
 from giftreview.report.views import Html, Part, QuestionView, Quote, Table, Text
 from giftreview.report.wave import (
@@ -75,10 +76,12 @@ def _caption(rep: Report, n: int, summary: pd.DataFrame, extra: str = "") -> str
     weighted = ""
     if rep.weights is not None:
         dropped = rep.manifest.get("counts", {}).get("clean_rows", len(rep.data)) - len(rep.data)
-        weighted = "; shares weighted to the organizations contacted per group"
-        weighted += f" ({dropped} respondents without a group left out)" if dropped else ""
+        weighted = "; shares weighted to each group's population total (post-stratification)"
+        weighted += (
+            f" ({rep.instrument.unit.of(dropped)} without a group left out)" if dropped else ""
+        )
     return (
-        f"n = {n} respondents who answered{_missing_note(summary)}{weighted}. "
+        f"n = {rep.instrument.unit.of(n)} who answered{_missing_note(summary)}{weighted}. "
         f"Intervals: {rep.confidence:.0%} Wilson.{extra}"
     )
 
@@ -87,7 +90,9 @@ def _block_shares(rep: Report, q: Question) -> QuestionView:
     plots = _plots()
     s = score(rep, q.id)
     n = _base(s.table)
-    fig = plots.share_bars(s.table, title=q.text, n=n, intervals=q.type == "multi")
+    fig = plots.share_bars(
+        s.table, title=q.text, n=n, intervals=q.type == "multi", unit=rep.instrument.unit.plural
+    )
     alt = f"Bar chart: {q.text} {plots.describe_shares(s.table)} (n = {n})."
     extra = f" {s.base_statement}." if q.type == "multi" else ""
     figure = plots.figure(fig, alt=alt, caption=_caption(rep, n, s.summary, extra))
@@ -97,7 +102,10 @@ def _block_shares(rep: Report, q: Question) -> QuestionView:
     other = s.other_text.dropna() if len(s.other_text) else s.other_text
     if len(other):
         parts.append(
-            Text(f"{len(other)} respondents wrote an “Other (specify)” answer.", note=True)
+            Text(
+                f"{rep.instrument.unit.of(len(other))} wrote an “Other (specify)” answer.",
+                note=True,
+            )
         )
     return QuestionView(heading(q), figure, parts)
 
@@ -115,7 +123,10 @@ def _block_rating(rep: Report, q: Question) -> QuestionView:
     )
     frame = pd.concat([overall, groups[["group", "level", "pct"]]], ignore_index=True)
     frame["level"] = frame["level"].astype(str)
-    fig = plots.diverging_bars(frame, levels=levels, neutral=neutral, title=q.text, n=n)
+    fig = plots.diverging_bars(
+        frame, levels=levels, neutral=neutral, title=q.text, n=n,
+        overall_label=f"All {rep.instrument.unit.plural}",
+    )  # fmt: skip
     by = f" and by {group_noun(rep.instrument, rep.group_by)}" if rep.group_by else ""
     alt = (
         f"Diverging stacked bars, overall{by}: {q.text} Overall: {plots.describe_shares(s.table)}."
@@ -163,7 +174,21 @@ def chart_rows(
     return out, omitted
 
 
+def _uncoded(rep: Report, q: Question) -> list[Part]:
+    """An open question without a codebook (a fresh draft): how many answered, and what to do."""
+    n = int(rep.data[q.id].fillna("").astype(str).str.strip().ne("").sum())
+    return [
+        Text(
+            f"{rep.instrument.unit.of(n)} answered. The answers are not coded yet: give the "
+            "question a codebook (docs/coding.md) to report its themes.",
+            note=True,
+        )
+    ]
+
+
 def _block_open(rep: Report, q: Question) -> QuestionView:
+    if q.codebook is None:
+        return QuestionView(heading(q), None, _uncoded(rep, q))
     answers = coded(rep, q.id)
     freq = coding.theme_frequencies(answers, rep.data, by=None, confidence=rep.confidence, k=rep.k)
     base = int(freq["base"].iloc[0]) if len(freq) else 0
@@ -202,7 +227,7 @@ def _block_list(rep: Report, q: Question) -> QuestionView:
     frame = pd.DataFrame(rows, columns=["group", "institutions named (respondents)"])
     answered = int(mentions["respondent_id"].nunique()) if len(mentions) else 0
     intro = Text(
-        f"The responses were grouped by {by} ({answered} respondents named at least one; "
+        f"The responses were grouped by {by} ({rep.instrument.unit.of(answered)} named at least one; "
         f"counts below {rep.k} shown as “<{rep.k}”)."
     )
     return QuestionView(heading(q), None, [intro, Table(frame)])
@@ -221,7 +246,10 @@ BLOCKS: dict[str, Callable[[Report, Question], QuestionView]] = {
 def question_view(rep: Report, qid: str) -> QuestionView:
     """Question ``qid``'s view model: heading, chart, tables or narrative (by its type)."""
     q = rep.instrument.question(qid)
-    return BLOCKS[q.type](rep, q)
+    view = BLOCKS[q.type](rep, q)
+    if q.asked_if:  # skip logic from the questionnaire: who the base is
+        view.parts.insert(0, Text(f"Asked only when: {q.asked_if}", note=True))
+    return view
 
 
 def question(rep: Report, qid: str) -> Html:
@@ -245,5 +273,5 @@ def section_title(rep: Report, section: str) -> Html:
 def questions(rep: Report, section: str) -> Html:
     """Every question of report section ``section``, in the instrument's order."""
     s = report_section(rep.instrument, section)
-    views = [question_view(rep, qid) for qid in s.questions]
+    views = section_views(rep, list(s.questions), s.part, question_view)
     return render("report/questions.html.j2", title="", intro=[], questions=views)
