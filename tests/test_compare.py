@@ -120,7 +120,7 @@ def test_small_larger_table_uses_seeded_monte_carlo():
     first = independent_change_test(_stack(a, b), "x", kind="categorical").iloc[0]
     again = independent_change_test(_stack(a, b), "x", kind="categorical").iloc[0]
     assert first.test == "Fisher-Freeman-Halton exact (Monte-Carlo)"
-    assert "10000 random tables" in first.reason
+    assert "10,000 random tables" in first.reason  # p ~ 0.11: clear of 0.05 after one batch
     assert first.p_value == again.p_value
     # Exact p by hand: enumerate every 2 x 3 table with the observed margins (rows 6 and 5,
     # columns p 4, q 5, r 2); each has probability prod(row!) prod(col!) / (n! prod(cell!)), and
@@ -164,6 +164,75 @@ def test_mann_whitney_matches_r_wilcox_test_with_ties():
     assert out.statistic == 51.5
     assert out.p_value == pytest.approx(p_hand, rel=1e-9)
     assert out.effect_size == pytest.approx(51.5 / (10 * 12))
+
+
+def test_mann_whitney_is_exact_below_50_without_ties_as_r():
+    # Issue 13, defect 2. R 4.2.2 here (no ties; 12 and 10 values):
+    #   x <- c(1.83,0.50,1.62,2.48,1.68,1.88,1.55,3.06,1.30,2.01,2.72,0.95)
+    #   y <- c(0.878,0.647,0.598,2.05,1.06,1.29,3.14,1.291,1.71,0.77)
+    #   wilcox.test(y, x)                 -> W = 37, p-value = 0.140237471506821  (exact)
+    #   wilcox.test(y, x, exact = FALSE)  -> W = 37, p-value = 0.13791345941251   (normal)
+    x = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30, 2.01, 2.72, 0.95]
+    y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 3.14, 1.291, 1.71, 0.77]
+    out = independent_change_test(_stack(x, y), "x", kind="ordinal").iloc[0]
+    assert out.statistic == 37
+    assert out.p_value == pytest.approx(0.140237471506821, rel=1e-9)
+    assert "exact (R's rule" in out.reason
+    # one tie (1.291 -> 1.29) and R falls back to the normal approximation, as here
+    tied = independent_change_test(_stack(x, [*y[:7], 1.29, *y[8:]]), "x", kind="ordinal")
+    assert "normal approximation" in tied.iloc[0].reason
+
+
+def test_wilcoxon_is_exact_below_50_without_ties_or_zeros_as_r():
+    # R 4.2.2 here: a2 <- c(1.83,0.50,1.62,2.48,1.68,1.88,1.55,3.06,1.30, 2.2,1.1,0.4,5.1,3.3)
+    #   b2 <- c(0.878,0.647,0.598,2.05,1.06,1.29,1.06,3.14,1.29, 2.25,1.7,0.9,4.0,3.95)
+    #   wilcox.test(b2, a2, paired = TRUE) -> V = 36, p-value = 0.3258056640625 (= 5338 / 2^14)
+    a = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30, 2.2, 1.1, 0.4, 5.1, 3.3]
+    b = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29, 2.25, 1.7, 0.9, 4.0, 3.95]
+    ids = [f"p{i}" for i in range(14)]
+    out = paired_change_test(_stack(a, b, ids_a=ids, ids_b=ids), "x", kind="ordinal").iloc[0]
+    assert out.statistic == 36
+    assert out.p_value == pytest.approx(5338 / 2**14, rel=1e-12)
+    assert "exact (R's rule" in out.reason
+
+
+def test_stuart_maxwell_tail_does_not_underflow():
+    # Issue 13, defect 1: statsmodels computes 1 - chi2.cdf, which is 0 here. R 4.2.2 here,
+    # Stuart-Maxwell by hand with the first four margins (d = row - column sums, S = the
+    # covariance: diagonal r_i + c_i - 2 n_ii, off-diagonal -(n_ij + n_ji)):
+    #   t <- matrix(c(20,30,10,5,2, 2,25,30,8,3, 1,3,30,28,6, 0,1,4,25,30, 1,0,1,2,20), 5,
+    #               byrow = TRUE); x = t(d) %*% solve(S) %*% d -> 88.9367223494154
+    #   pchisq(x, 4, lower.tail = FALSE) -> 2.21485563316056e-18
+    # (and pchisq(83.70, 4, lower.tail = FALSE) = 2.86237650600453e-17, the issue's case)
+    table = np.array(
+        [
+            [20, 30, 10, 5, 2],
+            [2, 25, 30, 8, 3],
+            [1, 3, 30, 28, 6],
+            [0, 1, 4, 25, 30],
+            [1, 0, 1, 2, 20],
+        ]
+    )
+    out = paired_table_test(table)
+    assert out["statistic"] == pytest.approx(88.9367223494154, rel=1e-9)
+    assert out["p_value"] == pytest.approx(2.21485563316056e-18, rel=1e-6)
+
+
+def test_no_tail_in_the_package_is_one_minus_cdf():
+    # Standards: tail probabilities use survival functions. A grep of the sources for the pattern.
+    import re
+    from pathlib import Path
+
+    import giftreview
+
+    root = Path(giftreview.__file__).parent
+    offenders = [
+        f"{p.relative_to(root)}:{i}"
+        for p in root.rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"1(\.0)?\s*-\s*[\w.]*\.cdf\(", line)
+    ]
+    assert offenders == []
 
 
 def test_mann_whitney_on_ordered_categories_uses_level_order():

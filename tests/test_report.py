@@ -212,8 +212,29 @@ def test_weights_on_post_stratify_shares_and_say_so(tmp_path):
     assert weighted.weights is not None and len(weighted.weights) == len(weighted.data)
     assert weighted.data[weighted.group_by].notna().all()
     html = str(report.question(weighted, "B1"))
-    assert "shares weighted to each group&#39;s population total" in html
+    assert "every figure weighted (design-based" in html
+    assert "design-based logit (Taylor linearisation)" in html and "Wilson" not in html
     assert html != str(report.question(plain, "B1"))
+    # issue 13, defect 6: the summary rows of a weighted page are weighted too
+    from giftreview.report.wave import score
+
+    s_plain = score(plain, "B1").summary.set_index("statistic")
+    s_weighted = score(weighted, "B1").summary.set_index("statistic")
+    for stat in ("mean", "top_box"):
+        assert s_weighted.loc[stat, "method"].startswith("design-based")
+        assert s_weighted.loc[stat, "estimate"] != s_plain.loc[stat, "estimate"]
+    # the group tests of a weighted report are design-based, from their own family files
+    assert weighted.family["test"].str.startswith(("Rao-Scott", "design-based")).all()
+    assert (tmp_path / "report_design_tests.csv").exists()
+    from giftreview.report.tables import posthoc_table
+
+    pairs = posthoc_table(weighted, "B1")
+    assert (
+        pairs is not None
+        and pairs.caption == "Pairwise comparisons (design-based wilcoxon rank test)"
+    )
+    methods = str(report.interval_methods(weighted))
+    assert "This report is weighted" in methods and escape("Post-stratified on 'A1'") in methods
 
 
 def test_instrument_without_grouping_renders_every_section(tmp_path):

@@ -194,22 +194,69 @@ def test_fisher_matches_r_tea_tasting():
     assert row["test"] == "Fisher exact"
     assert "fails Cochran's rule" in row["reason"]
     assert round(row["p_value"], 4) == 0.4857
+    # issue 13, defect 4: the statistic is R's estimate, the conditional MLE odds ratio, and the
+    # row says so. R 4.2.2 here: fisher.test(TeaTasting)$estimate -> 6.40830886700579 (the sample
+    # odds ratio would be 9); fisher.test(matrix(c(10, 4, 8, 6), 2)): estimate 1.83290836195324,
+    # p 0.694584286803966 (n = 28; sample odds ratio 1.875).
+    # R finds the root with uniroot's default tolerance (eps^0.25), so its estimate is good to
+    # ~2e-6 only. The root itself by hand: the psi where the noncentral hypergeometric mean
+    # sum_x x C(m,x) C(n,k-x) psi^x / sum_x C(m,x) C(n,k-x) psi^x equals the observed a
+    # (tea: a = 3, m = n = k = 4; second table: a = 10, m = 14, n = 14, k = 18), solved with
+    # brentq to 1e-15: 6.408319658199677 and 1.8328794618487547.
+    assert row["statistic"] == pytest.approx(6.408319658199677, rel=1e-9)
+    assert row["statistic"] == pytest.approx(6.40830886700579, rel=1e-5)  # R, within uniroot tol
+    assert "conditional MLE odds ratio" in row["reason"]
+    row = stats.table_test(np.array([[10, 8], [4, 6]]), exact=True)
+    assert row["statistic"] == pytest.approx(1.8328794618487547, rel=1e-9)
+    assert row["statistic"] == pytest.approx(1.83290836195324, rel=1e-4)  # R, within uniroot tol
+    assert row["p_value"] == pytest.approx(0.694584286803966, rel=1e-6)
 
 
 def test_monte_carlo_exact_matches_r_job_satisfaction():
     # R help page of fisher.test (Agresti 2002, p. 57): Job <- matrix(c(1,2,1,0, 3,3,6,1,
     # 10,10,14,9, 6,7,12,11), 4, 4); fisher.test(Job) prints "p-value = 0.7827" (exact network
-    # algorithm). Our p is a seeded Monte-Carlo estimate of the same exact test: with 100,000
-    # tables its standard error is sqrt(.78 * .22 / 1e5) = 0.0013; allow 4 SE. The cells were
-    # checked against R's vcdExtra::JobSat (Agresti 2002, Table 2.8). R 4.2.2 run here (Debian
-    # r-base-core): fisher.test(Job)$p.value = 0.782684939.
+    # algorithm). Our p is a seeded adaptive Monte-Carlo estimate of the same exact test; p is far
+    # from alpha = 0.05, so the first batch of 10,000 tables settles it: SE sqrt(.78 * .22 / 1e4)
+    # = 0.0041; allow 4 SE. R 4.2.2 run here: fisher.test(Job)$p.value = 0.782684939.
     job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]])
-    row = stats.table_test(job, seed=1, n_resamples=100_000)
+    row = stats.table_test(job, seed=1)
     assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
-    assert row["n_resamples"] == 100_000 and row["seed"] == 1
-    assert row["p_value"] == pytest.approx(0.7827, abs=0.0052)
-    again = stats.table_test(job, seed=1, n_resamples=100_000)
+    assert row["n_resamples"] == stats.MC_BATCH and row["seed"] == 1
+    assert row["mc_se"] == pytest.approx(np.sqrt(row["p_value"] * (1 - row["p_value"]) / 1e4))
+    assert row["p_value"] == pytest.approx(0.782684939, abs=4 * 0.0041)
+    again = stats.table_test(job, seed=1)
     assert again["p_value"] == row["p_value"]  # seeded: reproducible
+
+
+def test_adaptive_monte_carlo_draws_until_clear_of_alpha():
+    # Issue 13, defect 3: a fixed 10,000 draws put a sparse table's p on the wrong side of 0.05.
+    # This 2 x 4 table has exact p just above 0.05. R 4.2.2 here:
+    #   fisher.test(matrix(c(0,4, 5,2, 2,4, 4,1), 2))$p.value  ->  0.0524529649916638
+    # With 10,000 tables the 99% Monte-Carlo interval (+-2.576 SE, SE ~ 0.0022) still holds 0.05,
+    # so more batches are drawn until it does not (about 60,000 tables expected).
+    t = np.array([[0, 5, 2, 4], [4, 2, 4, 1]])
+    row = stats.table_test(t, seed=7)
+    assert row["n_resamples"] > stats.MC_BATCH and row["n_resamples"] % stats.MC_BATCH == 0
+    assert abs(row["p_value"] - 0.05) > 2.576 * row["mc_se"]  # the stopping rule held
+    assert row["p_value"] == pytest.approx(0.0524529649916638, abs=4 * row["mc_se"])
+    assert f"{row['n_resamples']:,} random tables" in row["reason"]
+    # the cap stops a table whose p is exactly at alpha from drawing forever
+    capped = stats.fisher_monte_carlo(t, seed=7, max_resamples=20_000, alpha=0.0524529649916638)
+    assert capped["n_resamples"] == 20_000
+
+
+def test_monte_carlo_p_is_r_definition():
+    # R fisher.test(simulate.p.value = TRUE): PVAL = (1 + sum(tmp <= STATISTIC / almost.1)) / (B + 1)
+    # with STATISTIC = -sum(lfactorial(x)). A 2 x 2 table has exactly computable tables: with
+    # margins (2, 2) x (2, 2) the random tables are [[0,2],[2,0]], [[1,1],[1,1]], [[2,0],[0,2]]
+    # with probabilities 1/6, 4/6, 1/6; the observed [[1,1],[1,1]] is the most likely, so every
+    # table is at most as likely: p = (1 + B) / (B + 1) = 1 exactly.
+    res = stats.fisher_monte_carlo(np.array([[1, 1], [1, 1]]), seed=3, max_resamples=10_000)
+    assert res["p_value"] == 1.0 and res["n_resamples"] == 10_000
+    # observed [[2,0],[0,2]] (probability 1/6): tables as or less likely are the two extremes,
+    # P = 1/3, so p ~ (1 + B/3) / (B + 1); the SE of 10,000 draws is 0.0047, allow 4 SE
+    res = stats.fisher_monte_carlo(np.array([[2, 0], [0, 2]]), seed=3, max_resamples=10_000)
+    assert res["p_value"] == pytest.approx(1 / 3, abs=4 * 0.0047)
 
 
 def test_monte_carlo_exact_handles_large_samples():
@@ -217,6 +264,7 @@ def test_monte_carlo_exact_handles_large_samples():
     # 1.17's fisher_exact(method=MonteCarloMethod) raises here (batch mis-shaped), ours must not.
     t = np.array([[1, 0, 2, 0, 1, 0, 0], [142000, 143000, 141000, 142500, 143100, 142900, 142800]])
     row = stats.table_test(t, seed=1, n_resamples=2000)
+    assert row["n_resamples"] == 2000  # p ~ 0.15: not clear of 0.05 until ~2,000 tables; capped
     assert row["test"] == "Fisher-Freeman-Halton exact (Monte-Carlo)"
     # Exact p by hand: with the margins fixed, the first row (total 4) is multivariate
     # hypergeometric, P(x) = prod_j C(c_j, x_j) / C(N, 4) over the column totals c_j; p is the
@@ -236,16 +284,6 @@ def test_monte_carlo_exact_handles_large_samples():
     exact_p = float(sum(p for p in map(prob, rows) if p <= observed))
     assert len(rows) == 210 and round(exact_p, 6) == 0.149831
     assert row["p_value"] == pytest.approx(exact_p, abs=0.032)
-
-
-def test_monte_carlo_exact_equals_scipy_for_the_same_seed():
-    from scipy import stats as ss
-
-    job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]])
-    mc = ss.MonteCarloMethod(n_resamples=5000, rng=np.random.default_rng(3))
-    expected = ss.fisher_exact(job, method=mc)
-    log_p, p = stats.fisher_monte_carlo(job, n_resamples=5000, seed=3)
-    assert p == expected.pvalue and log_p == pytest.approx(np.log(expected.statistic))
 
 
 def test_kruskal_matches_r_hollander_wolfe_example():
@@ -322,6 +360,33 @@ def test_dunn_holm_is_holm_of_the_raw_pairs():
     expected = np.empty(3)
     expected[order] = holm
     assert pairs["p_adjusted"].to_numpy() == pytest.approx(expected)
+    # issue 13, defect 5: z with its sign (group_1 minus group_2 mean ranks) and r = z/sqrt(n1+n2)
+    assert pairs["z"].tolist() == pytest.approx(z, rel=1e-12)
+    assert pairs["z"].iloc[0] < 0  # a (7.2) ranks below b (9.0)
+    assert pairs["effect_size"].tolist() == pytest.approx(
+        [z[0] / 3, z[1] / math.sqrt(10), z[2] / 3], rel=1e-12
+    )
+
+
+def test_dunn_z_with_ties_by_hand_agrees_with_scikit_posthocs_p():
+    # x = 1 1 2 | 2 3 3 | 3 4 (groups a, b, c); ranks: 1 1 2 2 -> 1.5 1.5 3.5 3.5; 3 3 3 -> 6;
+    # 4 -> 8. Mean ranks a = (1.5+1.5+3.5)/3 = 6.5/3, b = (3.5+6+6)/3 = 15.5/3, c = (6+8)/2 = 7.
+    # N = 8, ties t = 2, 2, 3, 1: sum(t^3 - t) = 6 + 6 + 24 = 36;
+    # var0 = 8*9/12 - 36/(12*7) = 6 - 3/7 = 39/7.
+    x = [1, 1, 2, 2, 3, 3, 3, 4]
+    g = ["a"] * 3 + ["b"] * 3 + ["c"] * 2
+    pairs = stats.dunn_test(pd.DataFrame({"x": x, "g": g}), "x", "g")
+    var0 = 39 / 7
+    z_ab = (6.5 / 3 - 15.5 / 3) / math.sqrt(var0 * (2 / 3))
+    z_ac = (6.5 / 3 - 7) / math.sqrt(var0 * (1 / 3 + 1 / 2))
+    z_bc = (15.5 / 3 - 7) / math.sqrt(var0 * (1 / 3 + 1 / 2))
+    assert pairs["z"].tolist() == pytest.approx([z_ab, z_ac, z_bc], rel=1e-12)
+    from scipy.stats import norm
+
+    # the p-values scikit-posthocs returns are the two-sided normal tails of these z
+    assert pairs["p_value"].tolist() == pytest.approx(
+        [2 * norm.sf(abs(v)) for v in (z_ab, z_ac, z_bc)], rel=1e-9
+    )
 
 
 def test_adjust_pvalues_benjamini_hochberg_by_hand():

@@ -155,9 +155,37 @@ def test_weighted_score_uses_instrument_totals(instrument):
     assert (s.table["ci_low"] <= s.table["pct"]).all() and (
         s.table["pct"] <= s.table["ci_high"]
     ).all()
-    assert s.table["method"].iloc[0].startswith("post-stratified")
+    assert s.table["method"].iloc[0] == "design-based logit interval"
     m = score_question(d, instrument, "B6", weights=w)
     assert (m.table["ci_low"] <= m.table["pct"] + 1e-9).all()
+
+
+def test_weighted_page_weights_every_summary_row(instrument):
+    # Issue 13, defect 6: mean, median and top box were unweighted on a weighted page. By hand:
+    # with post-stratification weights w, the weighted mean of the level numbers 1..k is
+    # sum(w x) / sum(w) over the respondents who answered; the weighted top box is
+    # sum(w [x in top]) / sum(w); the weighted median is the smallest level whose cumulative
+    # weight share reaches 1/2 (R svyquantile, qrule = "math").
+    d = simulate_clean(instrument, 400, seed=5)
+    w = poststratify(d, "A1", population_from_instrument(instrument))
+    s = score_question(d, instrument, "B1", weights=w).summary.set_index("statistic")
+    plain = score_question(d, instrument, "B1").summary.set_index("statistic")
+    ok = d["B1"].notna().to_numpy()
+    x = d["B1"].cat.codes.to_numpy()[ok] + 1.0
+    wv = w.to_numpy()[ok]
+    assert s.loc["mean", "estimate"] == pytest.approx((wv * x).sum() / wv.sum(), rel=1e-12)
+    assert s.loc["mean", "estimate"] != pytest.approx(plain.loc["mean", "estimate"], rel=1e-6)
+    scale = instrument.scale_of("B1")
+    top_codes = {str(c) for c in scale.top_box}
+    top_numbers = [i + 1.0 for i, lv in enumerate(scale.levels) if str(lv.code) in top_codes]
+    top = np.isin(x, top_numbers)
+    assert s.loc["top_box", "estimate"] == pytest.approx(100 * (wv * top).sum() / wv.sum())
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(wv[order]) / wv.sum()
+    assert s.loc["median", "estimate"] == x[order][np.searchsorted(cum, 0.5)]
+    for stat in ("mean", "median", "top_box"):
+        assert s.loc[stat, "method"].startswith("design-based")
+        assert s.loc[stat, "ci_low"] <= s.loc[stat, "estimate"] <= s.loc[stat, "ci_high"]
 
 
 @given(

@@ -48,6 +48,8 @@ __all__ = [
     "INDEPENDENT",
     "PAIRED",
     "MCNEMAR_EXACT_BELOW",
+    "EXACT_RULE",
+    "r_exact_rule",
     "MISSING_LEVEL",
     "newcombe_difference",
     "share_change",
@@ -299,9 +301,9 @@ def independent_change_test(
     -----
     Mann-Whitney: :math:`U_B = R_B - n_B(n_B+1)/2` with :math:`R_B` the rank sum of wave B;
     normal approximation with tie and continuity correction when there are ties
-    (``scipy.stats.mannwhitneyu``; its ``method="auto"`` is exact only when a sample has at most
-    8 answers and there are no ties, R's ``wilcox.test`` up to 49 without ties - survey answers
-    are tied, so both use the normal approximation). The effect size is :math:`U_B / (n_A n_B)`, the probability
+    (``scipy.stats.mannwhitneyu``), and the exact distribution when both samples have fewer than
+    50 values and there are no ties, as R's ``wilcox.test`` (:func:`r_exact_rule`; scipy's own
+    ``method="auto"`` is exact only up to 8 values). The effect size is :math:`U_B / (n_A n_B)`, the probability
     that a wave-B answer is higher than a wave-A answer plus half the probability of a tie.
     In R: ``wilcox.test(b, a)`` (its ``W`` is :math:`U_B`); ``chisq.test``/``fisher.test``.
 
@@ -329,7 +331,12 @@ def independent_change_test(
     xa, xb = _ranks(a), _ranks(b)
     if len(xa) == 0 or len(xb) == 0:
         return _test_row(**base, test="none", reason="a wave has no answers")
-    res = sps.mannwhitneyu(xb, xa, alternative="two-sided", use_continuity=True, method="auto")
+    exact = r_exact_rule(np.concatenate([xa, xb]), max(len(xa), len(xb)))
+    res = sps.mannwhitneyu(
+        xb, xa, alternative="two-sided", use_continuity=True,
+        method="exact" if exact else "asymptotic",
+    )  # fmt: skip
+    how = "exact" if exact else "normal approximation with continuity correction"
     return _test_row(
         **base,
         test="Mann-Whitney U",
@@ -337,8 +344,24 @@ def independent_change_test(
         p_value=float(res.pvalue),
         effect_size=float(res.statistic) / (len(xa) * len(xb)),
         effect_measure="P(B > A) + P(B = A)/2",
-        reason="ordered answers in two independent samples",
+        reason=f"ordered answers in two independent samples; {how} ({EXACT_RULE})",
     )
+
+
+#: R's rule for exact rank tests, as documented in the reports
+EXACT_RULE = "R's rule: exact when each sample has fewer than 50 values and there are no ties"
+
+
+def r_exact_rule(values: np.ndarray, largest_sample: int, *, zeros: bool = False) -> bool:
+    """R's default choice of an exact rank test (``wilcox.test(exact = NULL)``).
+
+    Exact when the largest sample (Mann-Whitney) or the number of non-zero differences
+    (Wilcoxon signed-rank) is below 50 and there are no ties (and, signed-rank, no zero
+    differences); otherwise the normal approximation with continuity correction. scipy's
+    ``method="auto"`` differs (exact up to 8 values), hence the explicit choice.
+    """
+    values = np.asarray(values, dtype=float)
+    return bool(largest_sample < 50 and len(np.unique(values)) == len(values) and not zeros)
 
 
 def _ranks(series: pd.Series) -> np.ndarray:
@@ -443,20 +466,24 @@ def paired_table_test(table: np.ndarray) -> dict[str, object]:
         discordant = int(table[0, 1] + table[1, 0])
         exact = discordant < MCNEMAR_EXACT_BELOW
         res = mcnemar(table, exact=exact, correction=True)
+        # the tail from the survival function (chi2.sf), whatever statsmodels computes
+        p = float(res.pvalue) if exact else float(sps.chi2.sf(res.statistic, 1))
         return {
             "test": "McNemar exact (binomial)" if exact else "McNemar chi-square (corrected)",
             "statistic": float(res.statistic),
             "df": np.nan if exact else 1.0,
-            "p_value": float(res.pvalue),
+            "p_value": p,
             "reason": f"two levels, {discordant} discordant pairs"
             + (f" (< {MCNEMAR_EXACT_BELOW}: exact)" if exact else ""),
         }
     res = SquareTable(table, shift_zeros=False).homogeneity(method="stuart_maxwell")
+    # statsmodels takes 1 - chi2.cdf, which underflows to 0 beyond ~1e-16; the survival
+    # function keeps the tail (83.70 on 4 df: 2.86e-17, as R's pchisq(lower.tail = FALSE))
     return {
         "test": "Stuart-Maxwell",
         "statistic": float(res.statistic),
         "df": float(res.df),
-        "p_value": float(res.pvalue),
+        "p_value": float(sps.chi2.sf(res.statistic, res.df)),
         "reason": f"{table.shape[0]} levels with movement between waves",
     }
 
@@ -473,16 +500,21 @@ def _wilcoxon(pairs: pd.DataFrame, template: pd.Series) -> dict[str, object]:
         return {"test": "none", "reason": "no pair changed its answer"}
     # two-sided p from the two-sided call; V (R's statistic) from the one-sided call, which
     # scipy documents as the sum of the ranks of the positive differences.
-    two = sps.wilcoxon(d, zero_method="wilcox", correction=True, method="auto")
-    v = sps.wilcoxon(d, zero_method="wilcox", alternative="greater", method="auto").statistic
     n_nonzero = int((d != 0).sum())
+    nonzero = np.abs(d[d != 0])
+    exact = r_exact_rule(nonzero, n_nonzero, zeros=bool((d == 0).any()))
+    method = "exact" if exact else "asymptotic"
+    two = sps.wilcoxon(d, zero_method="wilcox", correction=True, method=method)
+    v = sps.wilcoxon(d, zero_method="wilcox", alternative="greater", method=method).statistic
     return {
         "test": "Wilcoxon signed-rank",
         "statistic": float(v),
         "p_value": float(two.pvalue),
         "effect_size": float(v) / (n_nonzero * (n_nonzero + 1) / 2),
         "effect_measure": "V / max V (share of rank sum moving up)",
-        "reason": f"ordered answers, {n_nonzero} pairs changed",
+        "reason": f"ordered answers, {n_nonzero} pairs changed; "
+        + ("exact" if exact else "normal approximation with continuity correction")
+        + " (R's rule: exact below 50 non-zero differences without ties or zeros)",
     }
 
 

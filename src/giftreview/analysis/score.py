@@ -12,8 +12,10 @@ instrument) decides what is computed:
   the question (stated in ``base_statement``) and the "Other (specify)" text is kept.
 
 Missing codes ("Don't know", "N/A") and blanks are never part of a base; they are counted in the
-summary. The statistics come from :mod:`giftreview.analysis.stats`; weighted shares from
-:mod:`giftreview.analysis.weights`.
+summary. The statistics come from :mod:`giftreview.analysis.stats`; with a survey design
+(:mod:`giftreview.analysis.design`) every figure is design-based instead: distribution, mean,
+median, quartiles and top box are weighted, with Taylor-linearised intervals (R ``svymean``,
+``svyciprop``, ``svyquantile``), and the unweighted counts stay as ``n``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from giftreview.analysis import stats
-from giftreview.analysis.weights import weighted_share
+from giftreview.analysis.design import (
+    poststratify,
+    svy_distribution,
+    svy_mean,
+    svy_quantile,
+    svy_share,
+    svydesign,
+)
 from giftreview.data.instrument import (
     CLOSED_TYPES,
     Instrument,
@@ -69,6 +78,7 @@ def score_question(
     confidence: float = 0.95,
     method: str = "wilson",
     weights: pd.Series | None = None,
+    design=None,
 ) -> QuestionScore:
     """Score closed question ``qid`` of ``instrument`` on clean data.
 
@@ -84,9 +94,14 @@ def score_question(
         Interval level and proportion interval method (see :func:`stats.proportion_interval`).
     weights
         Optional post-stratification weights aligned with ``data`` (from
-        :func:`giftreview.analysis.weights.poststratify`). The table's ``pct`` and interval then come from
-        the weighted estimator with Taylor-linearised standard errors (post-strata: the
-        instrument's ``group_by``); ``n`` stays the unweighted count.
+        :func:`giftreview.analysis.weights.poststratify` on the instrument's ``group_by``); the
+        same as passing the design ``postStratify(svydesign(ids = ~1), ~group_by, totals)``.
+    design
+        A :class:`giftreview.analysis.design.Design` built on ``data`` (e.g.
+        :func:`~giftreview.analysis.design.design_from_instrument`). Every figure is then
+        design-based: the table's ``pct``, ``se``, ``deff`` and logit interval; ``mean`` (t
+        interval on the design degrees of freedom), ``median`` and quartiles (Woodruff
+        intervals) and ``top_box`` (logit interval). ``n`` stays the unweighted count.
 
     Returns
     -------
@@ -100,8 +115,10 @@ def score_question(
     q = instrument.question(qid)
     stats.check_level(confidence)
     stats.interval_method(method)
+    if weights is not None and design is None:
+        design = _poststratified_design(data, instrument, weights)
     if q.type == "multi":
-        return _score_multi(data, instrument, qid, confidence, method, weights)
+        return _score_multi(data, instrument, qid, confidence, method, design)
     if q.type not in ("single", "rating", "count"):
         raise ArgumentError(
             f"question {qid} is '{q.type}' (free text); score_question scores single, rating, "
@@ -109,12 +126,24 @@ def score_question(
         )
     shown = bin_column(qid) if q.type == "count" else qid
     check_column(data, shown, "qid")
-    table = stats.distribution(data, shown, confidence=confidence, method=method)
-    if weights is not None:
-        valid = data[shown].notna()
-        inds = [(data[shown] == lab).where(valid) for lab in table["level"]]
-        table = _weighted(data, instrument, inds, table, weights, confidence)
     rows = [_answered(data, qid), *_missing_rows(data, instrument, qid)]
+    if design is not None:
+        table = _design_table(data, design, shown, confidence)
+        rows += _design_summary(data, instrument, design, qid, confidence)
+    else:
+        table = stats.distribution(data, shown, confidence=confidence, method=method)
+        rows += _summary(data, instrument, qid, confidence, method)
+    summary = pd.concat([r.reindex(columns=SUMMARY_COLUMNS) for r in rows], ignore_index=True)
+    base = int(table["base"].iloc[0]) if len(table) else 0
+    return QuestionScore(
+        qid, q.type, table, summary, f"base = {base} respondents who answered {qid}"
+    )
+
+
+def _summary(data, instrument, qid, confidence, method) -> list[pd.DataFrame]:
+    """Unweighted summary rows of a rating or count question."""
+    q = instrument.question(qid)
+    rows = []
     if q.type in ("rating", "count"):
         rows += [
             stats.mean_interval(data, qid, confidence=confidence),
@@ -126,11 +155,49 @@ def score_question(
         top = _top_box_labels(instrument, qid)
         if top:
             rows.append(stats.top_box(data, qid, top, confidence=confidence, method=method))
-    summary = pd.concat([r.reindex(columns=SUMMARY_COLUMNS) for r in rows], ignore_index=True)
-    base = int(table["base"].iloc[0]) if len(table) else 0
-    return QuestionScore(
-        qid, q.type, table, summary, f"base = {base} respondents who answered {qid}"
-    )
+    return rows
+
+
+def _design_table(data, design, column, confidence) -> pd.DataFrame:
+    return svy_distribution(data, design, column, confidence=confidence)
+
+
+def _design_summary(data, instrument, design, qid, confidence) -> list[pd.DataFrame]:
+    """Design-based summary rows of a rating or count question (mean, median, top box...)."""
+    q = instrument.question(qid)
+    if q.type not in ("rating", "count"):
+        return []
+    mean = svy_mean(data, design, qid, confidence=confidence)
+    rows = [mean.assign(method="design-based mean, Taylor linearised t interval")]
+    probs = [0.25, 0.5, 0.75] if q.type == "count" else [0.5]
+    quant = svy_quantile(data, design, qid, probs, confidence=confidence)
+    names = {0.25: "q1", 0.5: "median", 0.75: "q3"}
+    quant["statistic"] = quant["quantile"].map(names)
+    quant["method"] = "design-based quantile, Woodruff interval"
+    rows.append(quant)
+    if q.type == "rating":
+        top = _top_box_labels(instrument, qid)
+        if top:
+            ind = data[qid].isin(top).astype("boolean").where(data[qid].notna())
+            share = svy_share(data.assign(_top=ind), design, "_top", confidence=confidence)
+            share[["estimate", "ci_low", "ci_high"]] *= 100
+            share["n"] = int(ind.fillna(False).sum())
+            rows.append(share.assign(statistic="top_box"))
+    return rows
+
+
+def _poststratified_design(data: pd.DataFrame, instrument: Instrument, weights: pd.Series):
+    """The design behind post-stratification weights on ``group_by`` (equal base weights)."""
+    if instrument.group_by is None:
+        raise ArgumentError("`weights` needs the instrument's group_by (the post-strata)")
+    if not isinstance(weights, pd.Series) or not weights.index.equals(data.index):
+        raise ArgumentError(
+            "`weights` must be a pandas Series with the same index as `data` (as returned by "
+            "giftreview.analysis.weights.poststratify(data, ...))"
+        )
+    frame = pd.DataFrame({"cell": data[instrument.group_by].astype("string")}, index=data.index)
+    totals = weights.groupby(frame["cell"]).sum().to_dict()
+    return poststratify(svydesign(frame), frame, "cell", totals)
 
 
 def _answered(data: pd.DataFrame, qid: str) -> pd.DataFrame:
@@ -166,7 +233,7 @@ def _top_box_labels(instrument: Instrument, qid: str) -> list[str]:
     return [lv.label for lv in scale.levels if str(lv.code) in codes]
 
 
-def _score_multi(data, instrument, qid, confidence, method, weights) -> QuestionScore:
+def _score_multi(data, instrument, qid, confidence, method, design) -> QuestionScore:
     q = instrument.question(qid)
     cols = [option_column(qid, o.code) for o in q.options]
     for c in cols:
@@ -175,12 +242,8 @@ def _score_multi(data, instrument, qid, confidence, method, weights) -> Question
     base = int(answered.sum())
     counts = np.array([int((stats.option_selected(data, c) & answered).sum()) for c in cols])
     table = stats.share_table([o.label for o in q.options], counts, base, confidence, method)
-    if weights is not None:
-        inds = [
-            pd.Series(stats.option_selected(data, c), index=data.index).where(answered)
-            for c in cols
-        ]
-        table = _weighted(data, instrument, inds, table, weights, confidence)
+    if design is not None:
+        table = _weighted_options(data, design, cols, answered, table, confidence)
     n_ans = stats.stat_row("answered", float(base), np.nan, np.nan, base, "count")
     summary = pd.concat([n_ans, *_missing_rows(data, instrument, qid)], ignore_index=True).reindex(
         columns=SUMMARY_COLUMNS
@@ -196,25 +259,22 @@ def _score_multi(data, instrument, qid, confidence, method, weights) -> Question
     )
 
 
-def _weighted(data, instrument, indicators, table, weights, confidence) -> pd.DataFrame:
-    """Replace ``pct`` and its interval by post-stratified estimates, one indicator per row.
-
-    ``indicators`` are 0/1 Series aligned with ``data`` (NA = outside the base), in the order of
-    the table's rows.
-    """
+def _weighted_options(data, design, cols, answered, table, confidence) -> pd.DataFrame:
+    """Design-based share of each option among the respondents who answered (R ``svyciprop``)."""
     out = table.copy()
-    for i, ind in enumerate(indicators):
-        res = weighted_share(
-            data.assign(_ind=ind),
-            "_ind",
-            weights,
-            strata=instrument.group_by,
-            confidence=confidence,
+    out["se"] = np.nan
+    out["deff"] = np.nan
+    for i, c in enumerate(cols):
+        ind = pd.Series(stats.option_selected(data, c), index=data.index, dtype="boolean")
+        res = svy_share(
+            data.assign(_ind=ind.where(answered)), design, "_ind", confidence=confidence
         )
-        out.loc[i, ["pct", "ci_low", "ci_high"]] = (
-            100 * res[["share", "ci_low", "ci_high"]].iloc[0].to_numpy()
+        r = res.iloc[0]
+        out.loc[i, ["pct", "se", "ci_low", "ci_high"]] = 100 * np.array(
+            [r.estimate, r.se, r.ci_low, r.ci_high]
         )
-    out["method"] = "post-stratified, Taylor linearised (logit)"
+        out.loc[i, "deff"] = r.deff
+    out["method"] = res["method"].iloc[0]
     return out
 
 

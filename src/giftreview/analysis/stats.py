@@ -21,18 +21,28 @@ column and the first rows with NA, R's ``na.fail``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import scikit_posthocs as sp
 from scipy import stats as ss
+from scipy.special import gammaln
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
+from giftreview.analysis import design as dz
+from giftreview.analysis.common import (
+    TEST_COLUMNS,
+    MissingPolicy,
+    check_level,
+    valid_rows,
+)
+from giftreview.analysis.common import (
+    test_frame as _test_frame,
+)
 from giftreview.data.instrument import BIN_SUFFIX, Instrument, bin_column, option_column
-from giftreview.errors import ArgumentError, DataValidationError, check_column
+from giftreview.errors import ArgumentError, check_column
 
 __all__ = [
     "MissingPolicy",
@@ -41,6 +51,9 @@ __all__ = [
     "INTERVAL_METHODS",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
+    "DEFAULT_ALPHA",
+    "MC_BATCH",
+    "FISHER_2X2",
     "TEST_COLUMNS",
     "check_level",
     "interval_method",
@@ -68,8 +81,6 @@ __all__ = [
     "breakdown_question",
 ]
 
-MissingPolicy = Literal["exclude", "raise"]
-
 #: accepted interval names -> statsmodels ``proportion_confint`` method
 INTERVAL_METHODS: dict[str, str] = {
     "wilson": "wilson",
@@ -80,47 +91,19 @@ INTERVAL_METHODS: dict[str, str] = {
     "jeffreys": "jeffreys",
     "normal": "normal",
 }
-#: default number of Monte-Carlo tables for exact tests of tables larger than 2x2
-DEFAULT_RESAMPLES = 10_000
+#: cap on the Monte-Carlo tables of the adaptive exact test of tables larger than 2x2
+DEFAULT_RESAMPLES = 1_000_000
+#: Monte-Carlo tables drawn per batch before the stopping rule is checked
+MC_BATCH = 10_000
+#: the report's significance level (the adaptive Monte-Carlo test stops once clear of it)
+DEFAULT_ALPHA = 0.05
+#: how the 2x2 exact test's statistic is labelled (R fisher.test's estimate)
+FISHER_2X2 = "statistic: conditional MLE odds ratio (R fisher.test estimate)"
 #: default seed of the Monte-Carlo exact tests (reported in every test row)
 DEFAULT_SEED = 20100301
 
-TEST_COLUMNS = [
-    "outcome",
-    "by",
-    "test",
-    "reason",
-    "statistic",
-    "df",
-    "p_value",
-    "effect_size",
-    "effect_measure",
-    "n",
-    "n_resamples",
-    "seed",
-]
-
 
 # ---- checks --------------------------------------------------------------------------------
-def check_level(confidence: float) -> float:
-    """Raise :class:`ArgumentError` unless ``0 < level < 1``; return ``confidence`` as float.
-
-    Examples
-    --------
-    >>> check_level(0.9)
-    0.9
-    >>> check_level(95)
-    Traceback (most recent call last):
-    ...
-    giftreview.errors.ArgumentError: `confidence` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got 95
-    """
-    if not isinstance(confidence, int | float) or not 0 < float(confidence) < 1:
-        raise ArgumentError(
-            f"`confidence` must be a confidence level strictly between 0 and 1 (e.g. 0.95); got {confidence!r}"
-        )
-    return float(confidence)
-
-
 def interval_method(method: str) -> str:
     """The statsmodels name of interval ``method`` (raises naming the accepted names).
 
@@ -136,39 +119,6 @@ def interval_method(method: str) -> str:
             f"{', '.join(sorted(set(INTERVAL_METHODS) - {'beta', 'exact'}))}"
         )
     return INTERVAL_METHODS[key]
-
-
-def valid_rows(data: pd.DataFrame, columns: list[str], missing: MissingPolicy) -> pd.DataFrame:
-    """The rows of ``data[columns]`` usable under the ``missing`` rule (a new frame).
-
-    ``"exclude"`` drops rows with NA in any of ``columns``; ``"raise"`` raises
-    :class:`DataValidationError` naming the column and up to five row labels with NA.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> valid_rows(pd.DataFrame({"x": [1.0, None, 3.0]}), ["x"], "exclude")
-         x
-    0  1.0
-    2  3.0
-    """
-    for c in columns:
-        check_column(data, c, "column")
-    if missing not in ("exclude", "raise"):
-        raise ArgumentError(
-            f"`missing` must be 'exclude' (drop rows with NA) or 'raise' (fail on NA); "
-            f"got {missing!r}"
-        )
-    sub = data[columns]
-    na = sub.isna()
-    if missing == "raise" and na.to_numpy().any():
-        col = next(c for c in columns if na[c].any())
-        rows = list(sub.index[na[col]][:5])
-        raise DataValidationError(
-            f"column {col!r} has {int(na[col].sum())} missing values (rows {rows}...); "
-            "pass missing='exclude' to drop them from the base"
-        )
-    return sub[~na.any(axis=1)]
 
 
 def _categories(series: pd.Series) -> tuple[np.ndarray, list]:
@@ -648,15 +598,18 @@ def table_test(
     seed: int = DEFAULT_SEED,
     n_resamples: int = DEFAULT_RESAMPLES,
     exact: bool = False,
+    alpha: float = DEFAULT_ALPHA,
 ) -> dict[str, object]:
     """Test of independence of a contingency table, chosen by its expected counts.
 
     Empty rows and columns are dropped first. Then: Pearson's chi-square (Yates-corrected for
     2x2, as R's ``chisq.test``) when Cochran's rule holds; otherwise Fisher's exact test for a
-    2x2 table (R ``fisher.test``) or, for larger tables, the Fisher-Freeman-Halton exact test
-    with its p-value estimated from ``n_resamples`` seeded Monte-Carlo tables (R
-    ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``; scipy's ``fisher_exact`` with
-    ``MonteCarloMethod``). Effect size: bias-corrected Cramer's V (:func:`cramers_v`).
+    2x2 table (R ``fisher.test``; the ``statistic`` is R's estimate, the conditional maximum
+    likelihood odds ratio, from :func:`scipy.stats.contingency.odds_ratio`) or, for larger
+    tables, the Fisher-Freeman-Halton exact test with an adaptive seeded Monte-Carlo p-value
+    (:func:`fisher_monte_carlo`: at most ``n_resamples`` tables, fewer once the p-value is
+    clearly on one side of ``alpha``). Effect size: bias-corrected Cramer's V
+    (:func:`cramers_v`).
 
     With ``exact=True`` the chi-square branch is skipped and the exact test is used whatever the
     expected counts (the rule for multiple-choice options, where groups are often small).
@@ -698,57 +651,89 @@ def table_test(
         }
     if t.shape == (2, 2):
         res = ss.fisher_exact(t)
+        odds = ss.contingency.odds_ratio(t, kind="conditional").statistic
         return row | {
             "test": "Fisher exact",
-            "reason": why + "; 2x2 table",
-            "statistic": float(res.statistic),
+            "reason": f"{why}; 2x2 table; {FISHER_2X2}",
+            "statistic": float(odds),
             "p_value": float(res.pvalue),
         }
-    log_prob, p_value = fisher_monte_carlo(t, n_resamples=n_resamples, seed=seed)
+    mc = fisher_monte_carlo(t, seed=seed, max_resamples=n_resamples, alpha=alpha)
     return row | {
         "test": "Fisher-Freeman-Halton exact (Monte-Carlo)",
-        "reason": why + f"; {t.shape[0]}x{t.shape[1]} table, p from {n_resamples} random tables",
-        "statistic": float(np.exp(log_prob)),
-        "p_value": p_value,
-        "n_resamples": int(n_resamples),
+        "reason": why + f"; {t.shape[0]}x{t.shape[1]} table, p from {mc['n_resamples']:,} random "
+        f"tables (Monte-Carlo SE {mc['mc_se']:.2g})",
+        "statistic": float(np.exp(mc["log_prob"])),
+        "p_value": mc["p_value"],
+        "n_resamples": mc["n_resamples"],
+        "mc_se": mc["mc_se"],
         "seed": int(seed),
     }
 
 
-def fisher_monte_carlo(table, *, n_resamples: int, seed: int) -> tuple[float, float]:
-    """Fisher-Freeman-Halton exact test of an r x c table, p-value by seeded Monte-Carlo.
+def fisher_monte_carlo(
+    table,
+    *,
+    seed: int,
+    max_resamples: int = DEFAULT_RESAMPLES,
+    alpha: float = DEFAULT_ALPHA,
+    batch: int = MC_BATCH,
+) -> dict[str, float]:
+    """Fisher-Freeman-Halton exact test of an r x c table, adaptive seeded Monte-Carlo p-value.
 
-    Random tables with the observed margins come from :func:`scipy.stats.random_table`; the
-    p-value is the share of them (plus the observed one) whose probability is at most the
-    observed table's (:func:`scipy.stats.monte_carlo_test`, ``alternative="less"`` on the log
-    probability). This is what ``scipy.stats.fisher_exact(table, method=MonteCarloMethod(...))``
-    computes, and it gives the same p for the same seed; it is called directly because scipy
-    1.17's wrapper mis-shapes the batch of random tables when the table's total exceeds the
-    batch size (a ``ValueError`` for large samples). In R:
-    ``fisher.test(table, simulate.p.value = TRUE, B = n_resamples)``.
+    Parameters
+    ----------
+    table
+        Counts (r x c).
+    seed
+        Seed of the random tables (the same seed gives the same p).
+    max_resamples
+        Cap on the number of random tables (default :data:`DEFAULT_RESAMPLES`, 10^6).
+    alpha
+        The report's significance level: tables are drawn in batches of ``batch`` until the
+        99% Monte-Carlo interval :math:`\\hat p \\pm 2.576\\, SE_{MC}` excludes ``alpha``, or the
+        cap is reached.
 
-    Returns ``(log probability of the observed table, p-value)``.
+    Returns
+    -------
+    dict
+        ``p_value``, ``n_resamples`` (tables drawn), ``mc_se``
+        (:math:`\\sqrt{\\hat p(1-\\hat p)/B}`) and ``log_prob`` (log probability of the observed
+        table under independence given the margins).
+
+    Notes
+    -----
+    R's definition (``fisher.test(simulate.p.value = TRUE, B)``): random tables with the observed
+    margins (:func:`scipy.stats.random_table`, Patefield's algorithm as R's ``r2dtable``), and
+    :math:`p = (1 + \\#\\{b: P(T_b) \\le P(T_0)\\}) / (B + 1)`, the comparison made on
+    :math:`-\\sum \\log x_{ij}!` with R's relative tolerance :math:`1 + 64\\epsilon`. The
+    adaptive stopping rule is this project's (R draws a fixed B). No maintained Python
+    implementation of the exact network algorithm (R's FEXACT) exists, hence Monte-Carlo.
 
     Examples
     --------
-    >>> log_p, p = fisher_monte_carlo([[5, 1, 0], [1, 4, 3]], n_resamples=999, seed=1)
-    >>> round(log_p, 4), p
-    (-4.6062, 0.03)
+    >>> res = fisher_monte_carlo([[5, 1, 0], [1, 4, 3]], seed=1)
+    >>> res["n_resamples"], round(res["p_value"], 4), round(res["mc_se"], 4)
+    (10000, 0.0343, 0.0018)
     """
     t = np.asarray(table, dtype=np.int64)
-    dist = ss.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
-
-    def rvs(size):
-        return dist.rvs(size=size[0]).reshape(size)
-
-    def statistic(x, axis):
-        return dist.logpmf(x.reshape((-1, *t.shape)))
-
-    res = ss.monte_carlo_test(
-        t.ravel(), rvs, statistic, vectorized=True, n_resamples=int(n_resamples),
-        alternative="less",
-    )  # fmt: skip
-    return float(np.ravel(res.statistic)[0]), float(np.ravel(res.pvalue)[0])
+    rng = np.random.default_rng(seed)
+    dist = ss.random_table(t.sum(axis=1), t.sum(axis=0), seed=rng)
+    observed = -float(gammaln(t + 1).sum())
+    cutoff = observed / (1 + 64 * np.finfo(float).eps)  # R: STATISTIC / almost.1
+    drawn = hits = 0
+    z = ss.norm.isf(0.005)
+    while drawn < max_resamples:
+        size = min(batch, max_resamples - drawn)
+        sims = -gammaln(dist.rvs(size=size) + 1).sum(axis=(1, 2))
+        hits += int((sims <= cutoff).sum())
+        drawn += size
+        p = (1 + hits) / (drawn + 1)
+        se = float(np.sqrt(p * (1 - p) / drawn))
+        if abs(p - alpha) > z * se:
+            break
+    log_prob = float(dist.logpmf(t))
+    return {"p_value": p, "n_resamples": drawn, "mc_se": se, "log_prob": log_prob}
 
 
 def independence_test(
@@ -783,15 +768,6 @@ def independence_test(
     table = contingency(data, outcome, by, missing=missing)
     res = table_test(table.to_numpy(), seed=seed, n_resamples=n_resamples)
     return _test_frame([res | {"outcome": outcome, "by": by}])
-
-
-def _test_frame(rows: list[dict]) -> pd.DataFrame:
-    out = pd.DataFrame(rows, columns=TEST_COLUMNS)
-    for c in ("statistic", "df", "p_value", "effect_size"):
-        out[c] = out[c].astype(float)
-    for c in ("n", "n_resamples", "seed"):
-        out[c] = out[c].astype("Int64")
-    return out
 
 
 # ---- rank tests ----------------------------------------------------------------------------
@@ -871,11 +847,26 @@ def dunn_test(
     p_adjust: str = "holm",
     missing: MissingPolicy = "exclude",
 ) -> pd.DataFrame:
-    """Dunn's pairwise rank tests after Kruskal-Wallis, p-values adjusted within the family.
+    """Dunn's pairwise rank tests after Kruskal-Wallis, with signed z and an effect size.
 
-    Computed by :func:`scikit_posthocs.posthoc_dunn` (tie-corrected z on mean ranks). Returns one
-    row per pair: ``group_1, group_2, p_value`` (unadjusted), ``p_adjusted``, ``adjust_method``.
-    In R: ``dunn.test::dunn.test(x, g, method = "holm")`` or ``FSA::dunnTest``.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``group_1, group_2, z, p_value`` (unadjusted), ``p_adjusted``,
+        ``adjust_method``, ``effect_size``, ``effect_measure``. ``z > 0`` means ``group_1``
+        ranks higher.
+
+    Notes
+    -----
+    With mean ranks :math:`\\bar R_i` over all *N* answers (ties averaged) and tie counts
+    :math:`t`:
+    :math:`z_{ij} = (\\bar R_i - \\bar R_j) / \\sqrt{(\\frac{N(N+1)}{12} -
+    \\frac{\\sum (t^3 - t)}{12(N-1)})(\\frac1{n_i} + \\frac1{n_j})}` (Dunn 1964), two-sided
+    :math:`p = 2\\,\\bar\\Phi(|z|)`; effect size :math:`r = z / \\sqrt{n_i + n_j}` (Rosenthal
+    1991). The p-values come from :func:`scikit_posthocs.posthoc_dunn`, which returns p only,
+    so z and r are computed here (tests check that the two agree). In R:
+    ``dunn.test::dunn.test(x, g, method = "holm")`` (its Z is :math:`z_{ij}`) or
+    ``FSA::dunnTest``.
 
     Examples
     --------
@@ -887,24 +878,36 @@ def dunn_test(
     ...         categories=["Low", "Medium", "High"], ordered=True),
     ...     "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4],
     ... })
-    >>> dunn_test(df, "staff", "sector").round(4)
-      group_1 group_2  p_value  p_adjusted adjust_method
-    0     NGO      UN   0.3352      0.3352          holm
+    >>> cols = ["group_1", "group_2", "z", "p_value", "effect_size"]
+    >>> dunn_test(df, "staff", "sector")[cols].round(4)
+      group_1 group_2       z  p_value  effect_size
+    0     NGO      UN  0.9637   0.3352       0.3047
     """
     x, g, labels = _groups(data, outcome, by, missing)
     present = [i for i in range(len(labels)) if (g == i).any()]
-    cols = ["group_1", "group_2", "p_value", "p_adjusted", "adjust_method"]
+    cols = ["group_1", "group_2", "z", "p_value", "p_adjusted", "adjust_method"]
+    cols += ["effect_size", "effect_measure"]
     if len(present) < 2:
         return pd.DataFrame(columns=cols)
     frame = pd.DataFrame({"x": x, "g": g})
     raw = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=None)
     adj = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=p_adjust)
+    ranks = ss.rankdata(x)
+    n_all = len(x)
+    _, ties = np.unique(x, return_counts=True)
+    var0 = n_all * (n_all + 1) / 12 - (ties**3 - ties).sum() / (12 * (n_all - 1))
+    size = np.bincount(g, minlength=len(labels))
+    mean_rank = np.bincount(g, weights=ranks, minlength=len(labels)) / np.maximum(size, 1)
     rows = []
     for a_pos, a in enumerate(present):
         for b in present[a_pos + 1 :]:
+            z = (mean_rank[a] - mean_rank[b]) / np.sqrt(var0 * (1 / size[a] + 1 / size[b]))
             rows.append(
-                [labels[a], labels[b], float(raw.loc[a, b]), float(adj.loc[a, b]), p_adjust]
-            )
+                [
+                    labels[a], labels[b], float(z), float(raw.loc[a, b]), float(adj.loc[a, b]),
+                    p_adjust, float(z / np.sqrt(size[a] + size[b])), "r = z / sqrt(n1 + n2)",
+                ]
+            )  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -1045,6 +1048,7 @@ def breakdown_question(
     method: str = "wilson",
     seed: int = DEFAULT_SEED,
     n_resamples: int = DEFAULT_RESAMPLES,
+    design=None,
 ) -> Breakdown:
     """Break question ``qid`` down by ``by`` (default: the instrument's ``group_by``).
 
@@ -1053,6 +1057,13 @@ def breakdown_question(
     numbers tested with Kruskal-Wallis/Dunn; multiple choice -> one :func:`table_test` per option
     (chosen / not chosen, among respondents who answered the question). Missing codes and
     blanks are excluded from every base.
+
+    With a survey ``design`` (:class:`giftreview.analysis.design.Design` built on ``data``)
+    everything is design-based: the table's percentages, SEs, deffs and logit intervals
+    (R ``svyby(..., svymean)`` / ``svyciprop``); single choice and each multiple-choice option ->
+    the Rao-Scott F test (R ``svychisq``); ratings and counts -> the design-based
+    Kruskal-Wallis rank test (R ``svyranktest``), with pairwise design-based Wilcoxon rank tests
+    (Holm-adjusted) as the post-hoc comparisons.
 
     Examples
     --------
@@ -1070,6 +1081,8 @@ def breakdown_question(
     by = grouping_column(data, instrument, by or instrument.group_by)
     if by in (qid, bin_column(qid)):
         raise ArgumentError(f"`by` is {by!r}, the question itself; group by another column")
+    if design is not None:
+        return _breakdown_design(data, instrument, qid, by, design, confidence)
     if q.type == "multi":
         interval = {"confidence": confidence, "method": method}
         exact = {"seed": seed, "n_resamples": n_resamples}
@@ -1107,3 +1120,38 @@ def _breakdown_multi(data, instrument, qid, by, interval: dict, exact: dict) -> 
         rows.append(res | {"outcome": col, "by": by})
     table = pd.concat(parts, ignore_index=True)
     return Breakdown(qid, by, table, _test_frame(rows))
+
+
+def _breakdown_design(data, instrument, qid, by, design, confidence) -> Breakdown:
+    """:func:`breakdown_question` with a survey design (see there)."""
+    q = instrument.question(qid)
+    if q.type == "multi":
+        cols = [option_column(qid, o.code) for o in q.options]
+        for c in cols:
+            check_column(data, c, "option column")
+        answered = data[cols].notna().any(axis=1).to_numpy()
+        parts, tests = [], []
+        for opt, col in zip(q.options, cols, strict=True):
+            chosen = option_selected(data, col)
+            codes = np.where(answered, np.where(chosen, 0, 1), -1)
+            flag = pd.Categorical.from_codes(codes, ["chosen", "not chosen"])
+            frame = pd.DataFrame({by: data[by], "_opt": flag}, index=data.index)
+            dist = dz.svy_distribution(frame, design, "_opt", by=by, confidence=confidence)
+            part = dist[dist["level"] == "chosen"].assign(level=opt.label)
+            parts.append(part)
+            test = dz.svy_chisq(frame, design, "_opt", by)
+            tests.append(test.assign(outcome=col))
+        table = pd.concat(parts, ignore_index=True)
+        return Breakdown(qid, by, table, pd.concat(tests, ignore_index=True))
+    if q.type not in ("single", "rating", "count"):
+        raise ArgumentError(
+            f"question {qid} is '{q.type}'; breakdowns are for single, rating, count and multi"
+        )
+    shown = bin_column(qid) if q.type == "count" else qid
+    table = dz.svy_distribution(data, design, shown, by=by, confidence=confidence)
+    if q.type == "single":
+        return Breakdown(qid, by, table, dz.svy_chisq(data, design, qid, by))
+    tests, posthoc = dz.rank_family(data, design, qid, by)
+    if tests["test"].iloc[0] == "none":
+        posthoc = pd.DataFrame()
+    return Breakdown(qid, by, table, tests, posthoc)

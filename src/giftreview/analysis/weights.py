@@ -10,17 +10,18 @@ following the R survey package: ``svydesign(ids = ~1, weights = ~1)`` then ``pos
 Why hand-written: statsmodels has no design-based estimator with post-stratification, and
 samplics' Taylor estimator treats calibrated weights as fixed (it does not remove post-stratum
 means from the linearised values, so its standard errors differ from R's ``postStratify``). The
-formulas below are the ones R survey's ``svyrecvar`` applies (see ``docs/statistics.md``). R was
-not available here; the tests check a hand calculation written out step by step.
+computations are :mod:`giftreview.analysis.design`'s (R ``svyrecvar``; see
+``docs/statistics.md``); the tests check a hand calculation and R survey 4.1-1 output.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as ss
 
-from giftreview.analysis.stats import MissingPolicy, check_level, valid_rows
+from giftreview.analysis.design import Design, svy_share, svydesign
+from giftreview.analysis.design import poststratify as _poststratify_design
+from giftreview.analysis.stats import MissingPolicy, valid_rows
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, DataValidationError, check_column
 
@@ -104,18 +105,26 @@ def linearised_variance(
     :math:`x_i / w_i`: :math:`e_i = x_i - w_i \\bar m_h`, :math:`\\bar m_h = n_h^{-1}
     \\sum_{i \\in h} x_i / w_i`; then (with-replacement, one stage)
     :math:`\\hat V = \\frac{n}{n-1} \\sum_i (e_i - \\bar e)^2`. This is R survey's
-    ``svyrecvar`` for an ``ids = ~1`` design post-stratified from equal base weights.
+    ``svyrecvar`` for an ``ids = ~1`` design post-stratified from equal base weights, computed
+    by :meth:`giftreview.analysis.design.Design.variance`.
     """
     x = np.asarray(x, dtype=float)
-    n = len(x)
-    if n < 2:
+    if len(x) < 2:
         return float("nan")
-    if strata is not None:
-        codes, _ = pd.factorize(pd.Series(strata))
-        sums = np.bincount(codes, weights=x / weights)
-        m = sums / np.bincount(codes)
-        x = x - m[codes] * weights
-    return float(n / (n - 1) * np.sum((x - x.mean()) ** 2))
+    design = _design(pd.DataFrame({"w": np.asarray(weights, dtype=float)}), "w", strata)
+    return float(design.variance(x)[0, 0])
+
+
+def _design(frame: pd.DataFrame, weight_column: str, strata) -> Design:
+    """``svydesign(ids = ~1, weights = ~w)``, or with ``strata`` the post-stratified design
+    with equal base weights whose weights are ``w`` (post-stratum totals = sums of ``w``)."""
+    if strata is None:
+        return svydesign(frame, weights=weight_column)
+    cells = pd.DataFrame(
+        {"cell": pd.Series(np.asarray(strata)).astype(str).to_numpy()}, index=frame.index
+    )
+    totals = frame[weight_column].groupby(cells["cell"]).sum().to_dict()
+    return _poststratify_design(svydesign(cells), cells, "cell", totals)
 
 
 def weighted_share(
@@ -154,37 +163,22 @@ def weighted_share(
     Notes
     -----
     :math:`\\hat p = \\sum_D w_i y_i / \\sum_D w_i`; linearised values
-    :math:`x_i = w_i (y_i - \\hat p) / \\sum_D w_i` in the base *D*, 0 elsewhere;
-    :math:`SE = \\sqrt{\\hat V}` from :func:`linearised_variance`. Interval on the logit scale
-    with :math:`t_{n_D - 1}`:
-    :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t\\, SE / (\\hat p(1-\\hat p)))`.
-    In R: ``svymean(~y, d, na.rm = TRUE)`` and ``svyciprop(~y, d, method = "logit")``.
+    :math:`x_i = w_i (y_i - \\hat p) / \\sum_D w_i` in the base *D*, 0 elsewhere; interval on
+    the logit scale with :math:`t_{n - 1}`. Computed by
+    :func:`giftreview.analysis.design.svy_share` on the design above. In R:
+    ``svymean(~y, d, na.rm = TRUE)`` and ``svyciprop(~y, d, method = "logit")``.
     """
-    confidence = check_level(confidence)
     check_column(data, column, "column")
     valid_rows(data, [column], missing)
     w_all = _aligned(weights, data)
-    y = data[column]
-    in_base = y.notna().to_numpy()
-    yv = y.fillna(False).to_numpy(dtype=float)
-    wd = np.where(in_base, w_all, 0.0)
-    total = wd.sum()
-    if total <= 0:
+    frame = pd.DataFrame({"w": w_all, "y": data[column]}, index=data.index)
+    if strata is not None:
+        check_column(data, strata, "strata")
+    design = _design(frame, "w", data[strata].to_numpy() if strata else None)
+    if not data[column].notna().any():
         return _share_row(np.nan, np.nan, np.nan, np.nan, 0, np.nan)
-    p = float((wd * yv).sum() / total)
-    x = np.where(in_base, wd * (yv - p) / total, 0.0)
-    cells = data[strata].astype(str).to_numpy() if strata else None
-    se = float(np.sqrt(linearised_variance(x, w_all, cells)))
-    n_d = int(in_base.sum())
-    df = len(data) - 1  # R: svyciprop(df = degf(design)) on the whole design, n - 1
-    if 0 < p < 1 and df > 0 and np.isfinite(se):
-        t = ss.t.ppf(0.5 + confidence / 2, df)
-        half = t * se / (p * (1 - p))
-        logit = np.log(p / (1 - p))
-        low, high = (1 / (1 + np.exp(-(logit + s * half))) for s in (-1, 1))
-    else:
-        low = high = p
-    return _share_row(p, se, float(low), float(high), n_d, df)
+    r = svy_share(frame, design, "y", confidence=confidence, missing="exclude").iloc[0]
+    return _share_row(r.estimate, r.se, r.ci_low, r.ci_high, int(r.n), int(r.df))
 
 
 def _aligned(weights: pd.Series, data: pd.DataFrame) -> np.ndarray:

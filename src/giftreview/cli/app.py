@@ -307,7 +307,11 @@ def run_command(
     ] = None,
     weights: Annotated[
         bool | None,
-        typer.Option("--weights/--no-weights", help="Post-stratification weights (default off)."),
+        typer.Option(
+            "--weights/--no-weights",
+            help="Weighted report, every figure design-based: the instrument's design: block, "
+            "or post-stratified to its contacted totals (default off; a design: block turns it on).",
+        ),
     ] = None,
     cell_timeout: Annotated[
         float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
@@ -531,18 +535,27 @@ def breakdown_command(
     k: Annotated[int, typer.Option(help="suppress counts below k (0 = off)")] = 5,
     confidence: Annotated[float, typer.Option(help="two-sided interval level")] = 0.95,
     instrument: Annotated[Path | None, typer.Option(help="instrument YAML file")] = None,
+    weights: Annotated[
+        bool,
+        typer.Option(
+            "--weights",
+            help="design-based test (the instrument's design: block, or its contacted totals)",
+        ),
+    ] = False,
 ) -> None:
     """Print QID by group as it may be published (small cells suppressed) and its test."""
     from rich.console import Console as _Console
     from rich.table import Table
 
     from giftreview.analysis import disclosure, stats  # deferred: start-up
+    from giftreview.analysis.design import weighted_data  # deferred: start-up
     from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.data.io import load_clean  # deferred: start-up
 
     folder = _wave_folder(wave)
     inst = load_instrument(instrument)
-    b = stats.breakdown_question(load_clean(folder), inst, qid, by=by, confidence=confidence)
+    data, design = weighted_data(load_clean(folder), inst, weights=weights, by=by)
+    b = stats.breakdown_question(data, inst, qid, by=by, confidence=confidence, design=design)
     wide = disclosure.wide_counts(b.table)
     shown = disclosure.suppress(wide, k=k) if k else None
     display = shown.display if shown else wide.astype(int).astype(str)

@@ -45,6 +45,9 @@ __all__ = [
     "RawLayout",
     "ROW_ID",
     "Survey",
+    "CalibrationMargin",
+    "Calibration",
+    "DesignSpec",
     "Unit",
     "Instrument",
     "file_sha256",
@@ -398,6 +401,75 @@ class Survey(_Model):
     running_header: str | None = None
 
 
+class CalibrationMargin(_Model):
+    """One set of population totals: cells over ``variables`` (see ``docs/instrument-format.md``)."""
+
+    variables: list[str] = Field(min_length=1, description="question ids or data columns")
+    population: dict[str, float] | None = Field(
+        default=None,
+        description="{cell: N}; a cell is an option code or label, 'a x b' for several variables",
+    )
+    population_file: str | None = Field(
+        default=None,
+        description="CSV next to the instrument: one column per variable and one of totals",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CalibrationMargin:
+        if (self.population is None) == (self.population_file is None):
+            raise ValueError(
+                "give exactly one of population: {cell: N, ...} or population_file: totals.csv"
+            )
+        return self
+
+
+class Calibration(_Model):
+    """How the base weights are calibrated to population totals."""
+
+    method: Literal["poststratify", "rake", "linear"]
+    margins: list[CalibrationMargin] = Field(min_length=1)
+    total: float | None = Field(
+        default=None, gt=0, description="linear: population size (default: sum of a margin)"
+    )
+    numeric: dict[str, float] = Field(
+        default_factory=dict, description="linear: population totals of numeric columns"
+    )
+    epsilon: float = Field(default=1.0, gt=0, description="rake: convergence tolerance")
+    max_iter: int = Field(default=10, ge=1, description="rake: sweeps allowed")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Calibration:
+        if self.method == "poststratify" and len(self.margins) != 1:
+            raise ValueError(
+                f"poststratify takes one margin (its cells may cross several variables); got "
+                f"{len(self.margins)} - use method: rake for several margins"
+            )
+        if self.method == "linear" and any(len(m.variables) != 1 for m in self.margins):
+            raise ValueError("linear calibration takes one variable per margin")
+        return self
+
+
+class DesignSpec(_Model):
+    """The sampling design: base weights, strata, clusters, fpc and calibration."""
+
+    weights: str | None = Field(default=None, description="base weight column")
+    strata: str | None = Field(default=None, description="stage-1 stratum column")
+    clusters: list[str] = Field(default_factory=list, max_length=2, description="PSU [, SSU] ids")
+    fpc: list[str] = Field(default_factory=list, max_length=2, description="fpc per stage")
+    nest: bool = Field(default=False, description="cluster ids repeat across strata")
+    lonely_psu: Literal["fail", "remove", "certainty", "adjust", "average"] = "fail"
+    calibration: Calibration | None = None
+
+    @model_validator(mode="after")
+    def _stages(self) -> DesignSpec:
+        if self.fpc and len(self.fpc) != max(len(self.clusters), 1):
+            raise ValueError(
+                f"fpc names {len(self.fpc)} column(s) for {max(len(self.clusters), 1)} sampling "
+                "stage(s); give one fpc column per stage of clusters"
+            )
+        return self
+
+
 class Unit(_Model):
     """What one response stands for, as the report's sentences name it ("42 people answered")."""
 
@@ -431,6 +503,9 @@ class Instrument(_Model):
     contacted: dict[str, int] | None = Field(
         default=None,
         description="units contacted per option code of group_by (post-stratification totals)",
+    )
+    design: DesignSpec | None = Field(
+        default=None, description="sampling design and calibration (design-based estimates)"
     )
     batteries: list[Battery] = Field(
         default_factory=list, description="set on load from the questions of type 'battery'"
@@ -491,6 +566,25 @@ class Instrument(_Model):
                     raise ValueError(
                         f"contacted.{k}: not an option code of {self.group_by}; codes: {codes}"
                     )
+        if self.design is not None and self.design.calibration is not None:
+            for i, margin in enumerate(self.design.calibration.margins):
+                for var in margin.variables:
+                    q = self._find(var)
+                    if q is not None and q.type not in ("single", "rating"):
+                        raise ValueError(
+                            f"design.calibration.margins.{i}.variables: question {var} is "
+                            f"'{q.type}'; calibrate on single-choice questions or data columns"
+                        )
+                    single = len(margin.variables) == 1
+                    if q is not None and margin.population is not None and single:
+                        levels = self.levels_of(var)
+                        known = {str(o.code) for o in levels} | {o.label for o in levels}
+                        unknown = sorted(k for k in margin.population if str(k) not in known)
+                        if unknown:
+                            raise ValueError(
+                                f"design.calibration.margins.{i}.population: unknown cells "
+                                f"{unknown} of {var}; codes: {[str(o.code) for o in levels]}"
+                            )
         return self
 
     def _check_missing_spellings(self, q: Question) -> None:

@@ -116,6 +116,7 @@ def _prepare_data(settings: RunSettings, instrument, inputs, processed: Path, st
             "wave": settings.wave_label,
             "group_by": settings.group_by,
             "confidence": settings.confidence,
+            "weights": bool(settings.weights),
         },
     )
     clean_current = not settings.force and cache.is_current(processed, cache.CLEAN_STEP, ckey)
@@ -132,7 +133,7 @@ def _prepare_data(settings: RunSettings, instrument, inputs, processed: Path, st
         steps.done(h, cache.CLEAN_STEP)
         cache.record(processed, cache.CLEAN_STEP, ckey)
     cache.forget(processed, FAMILY_STEP)
-    for name in (report.FAMILY_FILE, report.BREAKDOWN_FILE, report.POSTHOC_FILE):
+    for name in (*report.family_files(False), *report.family_files(True)):
         (processed / name).unlink(missing_ok=True)  # never let a notebook read an old family
 
     def build() -> None:
@@ -142,6 +143,7 @@ def _prepare_data(settings: RunSettings, instrument, inputs, processed: Path, st
             instrument,
             group_by=settings.group_by or None,
             confidence=settings.confidence,
+            weights=bool(settings.weights),
         )
         steps.done(h, FAMILY_STEP)
         cache.record(processed, FAMILY_STEP, fkey)

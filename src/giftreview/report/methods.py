@@ -68,11 +68,8 @@ def tests_explained(rep: Report) -> Html:
 
 def interval_methods(rep: Report) -> Html:
     """How every interval is computed."""
-    return render(
-        "report/methods_intervals.html.j2",
-        confidence=rep.confidence,
-        weighted=rep.weights is not None,
-    )
+    design = list(rep.design.description) if rep.design is not None else []
+    return render("report/methods_intervals.html.j2", confidence=rep.confidence, design=design)
 
 
 def suppression_rule(rep: Report) -> Html:

@@ -74,15 +74,17 @@ def _base(table: pd.DataFrame) -> int:
 
 def _caption(rep: Report, n: int, summary: pd.DataFrame, extra: str = "") -> str:
     weighted = ""
-    if rep.weights is not None:
+    intervals = f"{rep.confidence:.0%} Wilson"
+    if rep.design is not None:
         dropped = rep.manifest.get("counts", {}).get("clean_rows", len(rep.data)) - len(rep.data)
-        weighted = "; shares weighted to each group's population total (post-stratification)"
+        weighted = "; every figure weighted (design-based, see the methods appendix)"
         weighted += (
             f" ({rep.instrument.unit.of(dropped)} without a group left out)" if dropped else ""
         )
+        intervals = f"{rep.confidence:.0%} design-based logit (Taylor linearisation)"
     return (
         f"n = {rep.instrument.unit.of(n)} who answered{_missing_note(summary)}{weighted}. "
-        f"Intervals: {rep.confidence:.0%} Wilson.{extra}"
+        f"Intervals: {intervals}.{extra}"
     )
 
 

@@ -144,7 +144,10 @@ def posthoc_table(rep: Report, qid: str) -> Table | None:
             "adjusted p (Holm, within question)": ph["p_adjusted"].map(fmt_p),
         }
     )
-    return Table(shown, caption="Pairwise comparisons (Dunn)", numeric=("p",))
+    # a weighted report's pairs are design-based rank tests (their rows name the test)
+    named = ph["test"].dropna() if "test" in ph else pd.Series(dtype=str)
+    method = str(named.iloc[0]) if len(named) else "Dunn"
+    return Table(shown, caption=f"Pairwise comparisons ({method})", numeric=("p",))
 
 
 def count_table(path: Path, columns: list[str], caption: str) -> Table | Text:

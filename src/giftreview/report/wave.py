@@ -22,7 +22,7 @@ import pandas as pd
 
 from giftreview import paths
 from giftreview.analysis import stats
-from giftreview.analysis import weights as wmod
+from giftreview.analysis.design import Design, weighted_data
 from giftreview.analysis.disclosure import Suppressed, suppress_tidy
 from giftreview.analysis.score import QuestionScore, score_question
 from giftreview.data import io
@@ -37,6 +37,7 @@ __all__ = [
     "BREAKDOWN_FILE",
     "POSTHOC_FILE",
     "FAMILY_METHOD",
+    "family_files",
     "Report",
     "is_prepared",
     "open_wave",
@@ -59,6 +60,15 @@ POSTHOC_FILE = "report_posthoc.csv"
 FAMILY_METHOD = "fdr_bh"
 
 
+def family_files(weighted: bool) -> tuple[str, str, str]:
+    """The test-family, breakdown and post-hoc file names (design-based ones apart)."""
+    if not weighted:
+        return FAMILY_FILE, BREAKDOWN_FILE, POSTHOC_FILE
+    return tuple(
+        f.replace("report_", "report_design_") for f in (FAMILY_FILE, BREAKDOWN_FILE, POSTHOC_FILE)
+    )
+
+
 @dataclass
 class Report:
     """One wave opened for reporting: the data, the instrument and the notebook parameters."""
@@ -75,6 +85,8 @@ class Report:
     k: int
     weights: pd.Series | None
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: the survey design when the report is weighted (every figure is then design-based)
+    design: Design | None = None
     coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
     # suppressed breakdowns, computed once per question (the chart and the appendix share them)
     suppressed: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -84,26 +96,28 @@ class Report:
     @cached_property
     def family(self) -> pd.DataFrame:
         """Every group test of the wave with raw and Benjamini-Hochberg adjusted p."""
-        if not (self.processed / FAMILY_FILE).exists():
+        name = family_files(self.design is not None)[0]
+        if not (self.processed / name).exists():
             build_test_family(
                 self.processed,
                 self.instrument,
                 group_by=self.group_by or None,
                 confidence=self.confidence,
+                weights=self.design is not None,
             )
-        return pd.read_csv(self.processed / FAMILY_FILE)
+        return pd.read_csv(self.processed / name)
 
     @cached_property
     def breakdowns(self) -> pd.DataFrame:
         """Group x answer tables of every closed question (from :func:`build_test_family`)."""
         self.family  # noqa: B018 - builds the files when missing
-        return _read_optional_parquet(self.processed / BREAKDOWN_FILE)
+        return _read_optional_parquet(self.processed / family_files(self.design is not None)[1])
 
     @cached_property
     def posthoc(self) -> pd.DataFrame:
         """Dunn pairs of every rating and count question."""
         self.family  # noqa: B018 - builds the files when missing
-        return _read_optional_csv(self.processed / POSTHOC_FILE)
+        return _read_optional_csv(self.processed / family_files(self.design is not None)[2])
 
 
 # ---- opening a wave ----------------------------------------------------------------------------
@@ -146,7 +160,9 @@ def open_wave(
     k
         Small-cell threshold: counts ``0 < n < k`` are suppressed in every breakdown.
     weights
-        Use post-stratification weights (the instrument's ``contacted`` totals) for the shares.
+        Weight the report: every figure design-based, from the instrument's ``design:`` block
+        or, without one, post-stratified to its ``contacted`` totals. An instrument with a
+        ``design:`` block is weighted whatever this says.
     output
         Folder for files the notebook writes (``""`` = ``reports/<wave>``).
     """
@@ -164,7 +180,7 @@ def open_wave(
         inst.question(by)  # raises naming the known ids
     if not is_prepared(proc, family=False):
         clean_wave(raw_path, inst, wave=label, out_dir=proc)
-    data, w = _data_and_weights(io.load_clean(proc), inst, by, weights)
+    data, design = _data_and_design(io.load_clean(proc), inst, by, weights)
     return Report(
         instrument=inst,
         data=data,
@@ -176,8 +192,9 @@ def open_wave(
         group_by=by,
         confidence=float(confidence),
         k=int(k),
-        weights=w,
+        weights=None if design is None else pd.Series(design.weights, index=data.index),
         parameters=params,
+        design=design,
     )
 
 
@@ -189,18 +206,11 @@ def _read_optional_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
 
 
-def _data_and_weights(
+def _data_and_design(
     data: pd.DataFrame, inst: Instrument, by: str, weights: bool
-) -> tuple[pd.DataFrame, pd.Series | None]:
-    """The data and, with ``weights``, post-stratification weights from ``contacted``.
-
-    A respondent without a post-stratum (``by`` missing) cannot be weighted, so weighted shares
-    use the others (the captions say how many were left out).
-    """
-    if not weights:
-        return data, None
-    data = data[data[by].notna()].reset_index(drop=True) if by else data
-    return data, wmod.poststratify(data, by, wmod.population_from_instrument(inst))
+) -> tuple[pd.DataFrame, Design | None]:
+    """The data and, when weighted, the survey design (see :func:`weighted_data`)."""
+    return weighted_data(data, inst, weights=weights, by=by or None)
 
 
 def prepare(
@@ -211,10 +221,13 @@ def prepare(
     processed: Path,
     group_by: str,
     confidence: float,
+    weights: bool = False,
 ) -> None:
     """Clean ``raw`` into ``processed`` and build the report's test family there."""
     clean_wave(raw, instrument, wave=wave, out_dir=processed)
-    build_test_family(processed, instrument, group_by=group_by or None, confidence=confidence)
+    build_test_family(
+        processed, instrument, group_by=group_by or None, confidence=confidence, weights=weights
+    )
 
 
 def build_test_family(
@@ -224,12 +237,16 @@ def build_test_family(
     group_by: str | None = None,
     confidence: float = 0.95,
     seed: int | None = None,
+    weights: bool = False,
 ) -> pd.DataFrame:
     """Break every closed question of every report section down by ``group_by``; adjust once.
 
     Writes ``report_tests.csv`` (every test with ``section``, ``question``, ``p_value`` and the
     Benjamini-Hochberg ``p_adjusted`` over the whole family), ``report_breakdowns.parquet`` (the
-    group x level tables) and ``report_posthoc.csv`` (Dunn pairs) into ``processed``.
+    group x level tables) and ``report_posthoc.csv`` (Dunn pairs) into ``processed``. Weighted
+    (``weights`` or the instrument's ``design:``; see :func:`open_wave`), every breakdown is
+    design-based (Rao-Scott F, design-based rank tests and pairwise rank tests) and the files
+    are ``report_design_*`` (:func:`family_files`).
 
     Notes
     -----
@@ -239,8 +256,8 @@ def build_test_family(
     """
     seed = stats.DEFAULT_SEED if seed is None else seed
     processed = Path(processed)
-    data = io.load_clean(processed)
     by = group_by or instrument.group_by
+    data, design = _data_and_design(io.load_clean(processed), instrument, by or "", weights)
     tests, tables, posthoc = [], [], []
     for section in instrument.report_sections():
         for qid in section.questions:
@@ -248,7 +265,7 @@ def build_test_family(
             if by is None or q.type not in CLOSED_TYPES or qid == by:
                 continue
             b = stats.breakdown_question(
-                data, instrument, qid, by=by, confidence=confidence, seed=seed
+                data, instrument, qid, by=by, confidence=confidence, seed=seed, design=design
             )
             tag = {"section": section.id, "question": qid}
             tests.append(b.tests.assign(**tag))
@@ -258,13 +275,14 @@ def build_test_family(
     cols = ["section", "question", *stats.TEST_COLUMNS]
     family = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=cols)
     family = stats.adjust_pvalues(family, FAMILY_METHOD)
-    write_table(family, processed / FAMILY_FILE)  # the one safe CSV writer (text.safety)
+    family_file, breakdown_file, posthoc_file = family_files(design is not None)
+    write_table(family, processed / family_file)  # the one safe CSV writer (text.safety)
     if tables:
-        pd.concat(tables, ignore_index=True).to_parquet(processed / BREAKDOWN_FILE, index=False)
+        pd.concat(tables, ignore_index=True).to_parquet(processed / breakdown_file, index=False)
     if posthoc:
-        write_table(pd.concat(posthoc, ignore_index=True), processed / POSTHOC_FILE)
+        write_table(pd.concat(posthoc, ignore_index=True), processed / posthoc_file)
     else:
-        (processed / POSTHOC_FILE).write_text("\n", encoding="utf-8")
+        (processed / posthoc_file).write_text("\n", encoding="utf-8")
     return family
 
 
@@ -307,9 +325,9 @@ def is_synthetic(raw: Path) -> bool:
 
 # ---- results shared by the chart, the tables and the appendix -----------------------------------
 def score(rep: Report, qid: str) -> QuestionScore:
-    """:func:`giftreview.analysis.score.score_question` with the wave's confidence and weights."""
+    """:func:`giftreview.analysis.score.score_question` with the wave's confidence and design."""
     return score_question(
-        rep.data, rep.instrument, qid, confidence=rep.confidence, weights=rep.weights
+        rep.data, rep.instrument, qid, confidence=rep.confidence, design=rep.design
     )
 
 
