@@ -44,6 +44,7 @@ data: setup ## Regenerate the synthetic raw data (seeded; byte-identical)
 benchmark: setup ## Print the performance figures (benchmarks/)
 	$(PY) benchmarks/bench_stats.py
 	$(PY) benchmarks/bench_run.py
+	$(PY) benchmarks/bench_hostile.py
 
 distclean: ## Remove .venv and every generated file
 	rm -rf $(VENV) data/processed/*/ reports/*/

@@ -63,6 +63,9 @@ report.interval_methods(rep)
 report.suppression_rule(rep)
 
 # %%
+report.redaction_rule(rep)
+
+# %%
 report.quantifier_table(rep)
 
 # %%

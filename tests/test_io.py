@@ -8,7 +8,16 @@ import pytest
 
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import RawLayout
-from giftreview.data.io import detect_encoding, load_clean, load_manifest, read_raw, sniff_delimiter
+from giftreview.data.io import (
+    RecordCount,
+    check_record_count,
+    count_records,
+    detect_encoding,
+    load_clean,
+    load_manifest,
+    read_raw,
+    sniff_delimiter,
+)
 from giftreview.errors import InputFileError
 from giftreview.paths import DATA_RAW
 
@@ -206,3 +215,34 @@ def test_load_clean_missing(tmp_path):
         load_clean(tmp_path)
     with pytest.raises(InputFileError, match="no manifest"):
         load_manifest(tmp_path)
+
+
+# ---- row accounting (issue 10) -----------------------------------------------------------------
+def test_count_records_names_the_line_of_an_open_quote(tmp_path):
+    """Line 3 opens a quote that only a later row closes: the strict pass refuses, naming line
+    3 (counted by hand: header = line 1)."""
+    text = 'id,a,b\nX-1,1,2\nX-2,"open,3\nX-3,4,5\nX-4,"x",6\n'
+    with pytest.raises(InputFileError, match="line 3: unterminated or misplaced quote"):
+        count_records(text, ",", tmp_path / "f.csv")
+
+
+def test_count_records_accepts_quoted_line_breaks(tmp_path):
+    """Two records after the header, the second spanning lines 3-5; a line inside an answer
+    with commas but no id-shaped first field is text, not a swallowed row."""
+    text = 'id,a,b\nX-1,1,2\nX-2,"first line\nItaly, Spain, France\nlast",3\n'
+    got = count_records(text, ",", tmp_path / "f.csv")
+    assert got.starts == (1, 2, 3) and got.lines == 5
+
+
+def test_count_records_refuses_a_swallowed_row(tmp_path):
+    """The quote opened on line 3 closes at a cell end on line 4, so the strict parse passes,
+    but line 4 inside the cell is shaped like a row (id X-3, two delimiters)."""
+    text = 'id,a,b\nX-1,1,2\nX-2,"open\nX-3,4,5",9\n'
+    with pytest.raises(InputFileError, match="line 3: a quoted cell .* swallowed rows"):
+        count_records(text, ",", tmp_path / "f.csv")
+
+
+def test_check_record_count_names_the_first_divergent_line(tmp_path):
+    expected = RecordCount(starts=(1, 2, 4, 5), lines=5)
+    with pytest.raises(InputFileError, match="records diverge at line 4"):
+        check_record_count([["h"], ["a"]], expected, tmp_path / "f.csv")

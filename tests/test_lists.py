@@ -135,3 +135,19 @@ def test_institution_mentions_needs_a_list_question(instrument, lists_data):
         institution_mentions(lists_data.assign(B2="x"), instrument, "B2")
     with pytest.raises(ArgumentError, match="`threshold` must lie between 0 and 100"):
         institution_mentions(lists_data, instrument, "B8", threshold=150)
+
+
+def test_personal_data_never_reaches_a_list_table(instrument):
+    """Issue 10: names and phone numbers appeared in the B8/B9 tables. The answer below names
+    UNODC and IOM (aliases) plus a titled person, a phone number and an e-mail; only the two
+    institutions remain."""
+    data = pd.DataFrame(
+        {
+            "respondent_id": ["r1"],
+            "A1": ["Governments"],
+            "B8": ["UNODC; Mr John Smith; +41 22 917 1234; IOM; jane (at) example (dot) org"],
+        }
+    )
+    m = institution_mentions(data, instrument, "B8")
+    assert sorted(m["name"]) == ["IOM", "UNODC"]
+    assert not m["raw"].str.contains("Smith|917|jane").any()

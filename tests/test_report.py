@@ -184,6 +184,8 @@ def test_methods_sections_describe_the_run(rep):
     assert "Benjamini-Hochberg" in str(report.tests_explained(rep))
     assert "Most respondents" in str(report.quantifier_table(rep))
     assert "36 organizations were kept" in str(report.data_accounting(rep))  # the unit
+    redaction = str(report.redaction_rule(rep))
+    assert "[email]" in redaction and "(at)" in redaction and "H.E." in redaction
 
 
 def test_second_instrument_renders_without_ungift_assumptions(tmp_path):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from giftreview.errors import ArgumentError
+
 __all__ = [
     "PACKAGE_DIR",
     "PACKAGE_DATA",
@@ -29,7 +31,13 @@ __all__ = [
     "processed_dir",
     "report_dir",
     "is_under_raw",
+    "MAX_WAVE_CHARS",
+    "check_wave_name",
+    "inside",
 ]
+
+#: longest wave label accepted (a label names folders; file systems limit a name to 255 bytes)
+MAX_WAVE_CHARS = 100
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE_DATA = PACKAGE_DIR / "resources"
@@ -63,14 +71,63 @@ def from_root(path: str | Path) -> Path:
     return p if p.is_absolute() else PROJ_ROOT / p
 
 
+def check_wave_name(wave: object, argument: str = "--wave") -> str:
+    """Return ``wave`` when it is a name, not a path; raise :class:`ArgumentError` (exit 2) if not.
+
+    A wave label becomes a folder name (``data/processed/<wave>/``, ``reports/<wave>/``), so it
+    must not hold a path separator (``/`` or ``\\``), be ``.`` or ``..``, start with ``~``, hold a
+    control character (newline, tab, NUL...) or exceed :data:`MAX_WAVE_CHARS` characters.
+    """
+    text = str(wave)
+    problem = None
+    if not text.strip():
+        problem = "is empty"
+    elif "/" in text or "\\" in text or Path(text).is_absolute():
+        problem = "holds a path separator; a wave label is a name, not a path"
+    elif text.strip() in (".", "..") or text.startswith("~"):
+        problem = "names a folder relative to another; a wave label is a plain name"
+    elif any(ord(c) < 32 or ord(c) == 127 or 0x80 <= ord(c) < 0xA0 for c in text):
+        problem = "holds a control character (a line break, tab or NUL)"
+    elif len(text) > MAX_WAVE_CHARS:
+        problem = f"is {len(text)} characters long; the limit is {MAX_WAVE_CHARS}"
+    if problem is not None:
+        raise ArgumentError(
+            f"Could not use value {text[:120]!r} for `{argument}`: it {problem}. Give a short "
+            "name such as survey_2024 (letters, digits, '_', '-', '.'); when the label comes from "
+            "the raw file's name, pass --wave NAME or rename the file"
+        )
+    return text
+
+
+def inside(path: Path | str, folder: Path | str) -> Path:
+    """``path`` resolved, after checking that it lies inside ``folder`` (resolved too).
+
+    Every writer calls this before writing, so no output lands outside its folder whatever the
+    wave label, a file name or a symbolic link says. Raises :class:`ArgumentError` otherwise.
+    """
+    target = Path(path).resolve()
+    base = Path(folder).resolve()
+    if target != base and base not in target.parents:
+        raise ArgumentError(
+            f"refusing to write {path}: it resolves to {target}, outside its folder {base}; "
+            "check the wave label, the file name and any symbolic link"
+        )
+    return target
+
+
 def processed_dir(wave: str) -> Path:
-    """Folder of the cleaned outputs of one wave: ``data/processed/<wave>/``."""
-    return DATA_PROCESSED / wave
+    """Folder of the cleaned outputs of one wave: ``data/processed/<wave>/`` (``wave`` checked
+    by :func:`check_wave_name`; the folder checked to lie inside ``data/processed``)."""
+    folder = DATA_PROCESSED / check_wave_name(wave)
+    inside(folder, DATA_PROCESSED)
+    return folder
 
 
 def report_dir(wave: str) -> Path:
-    """Folder of the rendered reports of one wave: ``reports/<wave>/``."""
-    return REPORTS / wave
+    """Folder of the rendered reports of one wave: ``reports/<wave>/`` (checked as above)."""
+    folder = REPORTS / check_wave_name(wave)
+    inside(folder, REPORTS)
+    return folder
 
 
 def is_under_raw(path: Path) -> bool:

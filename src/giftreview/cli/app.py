@@ -108,7 +108,7 @@ def validate_command(
         validate_file,
         validation_lines,
     )
-    from giftreview.text.safety import neutralise_frame  # deferred: start-up
+    from giftreview.text.safety import write_table  # deferred: start-up
 
     if out is not None and is_under_raw(out):
         raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
@@ -118,11 +118,14 @@ def validate_command(
         stdout.print(line, highlight=False, markup=False)
     stdout.print(rule_counts_table(report))
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        neutralise_frame(report).to_csv(out, index=False, lineterminator="\n")
+        write_table(report, out)
         stdout.print(f"report written to {out}", highlight=False)
     errors = int((report["severity"] == "error").sum())
-    stdout.print(f"{errors} error(s), {len(report) - errors} warning(s)", highlight=False)
+    stdout.print(
+        f"{raw.name}: {errors} error(s), {len(report) - errors} warning(s)",
+        highlight=False,
+        soft_wrap=True,
+    )
     if errors:
         raise typer.Exit(1)
 
@@ -155,7 +158,7 @@ def clean_command(
     result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
     stdout = _Console()
     stdout.print(summary_table(result))
-    stdout.print(accounting_line(result), highlight=False)
+    stdout.print(f"{Path(raw).name}: {accounting_line(result)}", highlight=False, soft_wrap=True)
     stdout.print(f"outputs written to {result.out_dir}", highlight=False)
     counts = result.counts
     if counts["raw_rows"] and counts["quarantined_rows"] > counts["raw_rows"] / 2:
@@ -368,13 +371,21 @@ def run_command(
 
 
 # ---- issue 4: coding export / import / reliability (owner: open answers) ----------------------
+def _wave_folder(wave: str) -> Path:
+    """A wave's cleaned folder from a label (``data/processed/<wave>``, the label checked as a
+    name) or from a folder path given as such (read as given)."""
+    if Path(wave).is_dir() or "/" in wave or "\\" in wave:
+        return Path(wave)
+    return processed_dir(wave)
+
+
 def _coding_inputs(wave: str, qid: str, instrument: Path | None):
     """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
     from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.data.io import load_clean  # deferred: start-up
     from giftreview.text.coding import codebook_for  # deferred: start-up
 
-    folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
+    folder = _wave_folder(wave)
     inst = load_instrument(instrument)
     return folder, load_clean(folder), inst, codebook_for(inst, qid)
 
@@ -441,7 +452,9 @@ def coding_export_command(
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
-    path = out or folder / "coding" / f"{qid}_coding_sheet.xlsx"
+    if out is None:  # the question id goes into the file name: keep it inside the wave folder
+        out = paths.inside(folder / "coding" / f"{qid}_coding_sheet.xlsx", folder)
+    path = out
     export_sheet(coded, data, path, prefill=prefill, coder=coder)
     print(f"{len(coded.answered)} answers, {len(codebook.themes)} themes "
           f"({len(coded.uncoded)} answers without an auto code) -> {path}")  # fmt: skip
@@ -469,7 +482,7 @@ def coding_import_command(
         import_sheets,
         theme_frequencies,
     )
-    from giftreview.text.safety import neutralise_frame  # deferred: start-up
+    from giftreview.text.safety import write_table  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
@@ -480,9 +493,7 @@ def coding_import_command(
     freq = theme_frequencies(coded, data, k=0)
     cols = ["theme", "n", "base", "pct", "n_auto", "n_human", "source"]
     _print_frame(freq[cols], f"{qid}: respondents per theme (coders: {', '.join(human.coders)})")
-    path = folder / "coding" / f"{qid}_codes.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_frame(coded.codes).to_csv(path, index=False)
+    path = write_table(coded.codes, folder / "coding" / f"{qid}_codes.csv", folder=folder)
     print(f"codes written to {path}")
 
 
@@ -506,8 +517,9 @@ def coding_reliability_command(
     title = f"{qid}: agreement of {', '.join(human.coders)} (95% bootstrap, seed {seed})"
     _print_frame(_reliability_display(table), title)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from giftreview.text.safety import write_table  # deferred: start-up
+
+        write_table(table, out)
         print(f"table written to {out}")
 
 
@@ -540,7 +552,7 @@ def breakdown_command(
     from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.data.io import load_clean  # deferred: start-up
 
-    folder = Path(wave) if Path(wave).is_dir() else processed_dir(wave)
+    folder = _wave_folder(wave)
     inst = load_instrument(instrument)
     data, design = weighted_data(load_clean(folder), inst, weights=weights, by=by)
     b = stats.breakdown_question(data, inst, qid, by=by, confidence=confidence, design=design)
@@ -581,6 +593,15 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         console.print("aborted")
         sys.exit(130)
+    except OSError as exc:  # a path the system refuses (permissions, a full disk, a folder)
+        where = exc.filename if exc.filename is not None else "a file"
+        console.print(
+            f"[bold red]error:[/] {escape(str(where))}: {escape(exc.strerror or str(exc))}; check "
+            "the path, its permissions and the free space, or choose another --out",
+            highlight=False,
+            markup=True,
+        )
+        sys.exit(2)
     except Exception as exc:  # click usage errors carry their own exit code
         import click
 

@@ -67,11 +67,10 @@ from giftreview.data.instrument import (
 )
 from giftreview.data.io import RawTable, read_raw
 from giftreview.data.schema import check_clean
-from giftreview.data.validate import ColumnRead, Rules, row_ids, run_validation, short
+from giftreview.data.validate import ColumnRead, Rule, Rules, row_ids, run_validation, short
 from giftreview.errors import ArgumentError, DataValidationError
-from giftreview.paths import PROJ_ROOT, is_under_raw, processed_dir
-from giftreview.text.csvtext import csv_lines
-from giftreview.text.safety import neutralise_frame
+from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir
+from giftreview.text.safety import write_table
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -171,7 +170,7 @@ def clean_wave(
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
     raw_path = Path(raw_path)
-    wave = wave or raw_path.stem
+    wave = check_wave_name(wave or raw_path.stem)
     target = Path(out_dir) if out_dir is not None else processed_dir(wave)
     if write and (is_under_raw(target) or target.resolve() == raw_path.parent.resolve()):
         raise ArgumentError(
@@ -188,6 +187,14 @@ def clean_wave(
     manifest["recoded_cells"] = int(recodes["cells"].sum())
     if not write:
         return CleanResult(clean, audit, quarantine, validation, manifest, None, recodes)
+    if len(quarantine) and not len(clean):  # nothing left to analyse (see also max_quarantine)
+        reasons = quarantine["reason"].value_counts()
+        raise DataValidationError(
+            f"{raw_path.name}: all {len(quarantine)} rows are quarantined, most as "
+            f"{reasons.index[0]!r} ({int(reasons.iloc[0])} rows); nothing is left to clean. "
+            "See the validation report (giftreview validate) and fix the export or the "
+            "instrument (raw.respondent_id, raw.header_rows)"
+        )
     manifest["files"] = _write(target, clean, audit, quarantine, validation, recodes)
     _write_json(target / "manifest.json", manifest)
     return CleanResult(clean, audit, quarantine, validation, manifest, target, recodes)
@@ -229,6 +236,9 @@ def clean_table(
     validation, data, plan, reads = run_validation(raw, instrument, rules)
     keep = np.flatnonzero(~data.index.isin(plan.index))
     audit = _audit(data, keep, reads, instrument)
+    if raw.repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
+        read = pd.DataFrame(raw.repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
+        audit = pd.concat([read, audit], ignore_index=True)
     clean = _assemble(data, keep, reads, instrument, wave)
     quarantine = _quarantine(data, plan)
     if len(raw.data) != len(clean) + len(quarantine):
@@ -241,7 +251,11 @@ def clean_table(
 
 def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, limit: float):
     """Stop when more than ``limit`` of the rows are quarantined: the export or the instrument
-    is then wrong (a shifted header, the wrong id column), and a report would mislead."""
+    is then wrong (a shifted header, the wrong id column), and a report would mislead. Blank
+    rows (``all_blank``) are no respondents: they count on neither side of the share."""
+    blank = int((quarantine["reason"] == Rule.ALL_BLANK).sum())
+    quarantine = quarantine[quarantine["reason"] != Rule.ALL_BLANK]
+    raw_rows -= blank
     if not raw_rows or len(quarantine) <= limit * raw_rows:
         return
     reasons = quarantine["reason"].value_counts()
@@ -460,7 +474,9 @@ def _write(
 ) -> dict[str, str]:
     """Write the tables deterministically; return {file: sha256}."""
     target.mkdir(parents=True, exist_ok=True)
-    clean.to_parquet(target / "clean.parquet", index=False, engine="pyarrow", compression="zstd")
+    clean.to_parquet(
+        inside(target / "clean.parquet", target), index=False, engine="pyarrow", compression="zstd"
+    )
     _csv(target / "clean.csv", clean)
     _csv(target / "validation.csv", validation)
     _csv(target / "audit.csv", audit)
@@ -474,14 +490,13 @@ def _write(
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> None:
-    """UTF-8 CSV for people; text cells neutralised against spreadsheet formulas. Rendered
-    column by column (:func:`giftreview.text.csvtext.csv_lines`, the bytes of ``to_csv``)."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        for part in csv_lines(frame, date_format="%Y-%m-%d %H:%M:%S", neutralise=neutralise_frame):
-            fh.write(part)
+    """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
+    quoted, the path checked to lie in its folder)."""
+    write_table(frame, path, date_format="%Y-%m-%d %H:%M:%S")
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
+    inside(path, path.parent)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 from giftreview.data.instrument import ROW_ID, parse_instrument
 from giftreview.data.platforms import Column, Export, read_export
 from giftreview.errors import ArgumentError
-from giftreview.paths import INSTRUMENTS, is_under_raw
+from giftreview.paths import INSTRUMENTS, inside, is_under_raw
 
 __all__ = [
     "SCALE_WORDS",
@@ -185,7 +185,8 @@ def _guess_column(name: str, values: pd.Series, separator: str = ";") -> _Guess:
     answers = [" ".join(v.split()) for v in values if v.strip() and _missing_label(v) is None]
     if not answers:
         return _Guess(name, "open", ["every cell is blank or a missing code: type is a guess"])
-    numeric = [a for a in answers if _NUMBER.match(a)]
+    # a count is a plausible whole number: 400 digits (float inf) or 1e308 is text, not a count
+    numeric = [a for a in answers if _NUMBER.match(a) and len(a.lstrip("0")) <= 15]
     numberish = [a for a in answers if re.search(r"\d", a) or a.casefold() in _NUMBER_WORDS]
     if numeric and len(numberish) >= 0.8 * len(answers):
         return _numeric_guess(name, answers, numeric)
@@ -278,6 +279,12 @@ def _layout_roles(data: pd.DataFrame) -> dict[str, str | None]:
         elif roles["submitted"] is None and _TIME_NAME.search(col):
             roles["submitted"] = col
     return roles
+
+
+def _comment(text: object) -> str:
+    """Text for a YAML comment: quoted, with line breaks and other controls escaped (ASCII
+    only, since YAML also ends a line at U+0085, U+2028 and U+2029)."""
+    return json.dumps(str(text), ensure_ascii=True)
 
 
 def _y(value: object) -> str:
@@ -389,7 +396,7 @@ def _merged_scales(guesses: list[_Guess]) -> dict[str, tuple[list[str], list[int
 def _head_yaml(raw: Path, sid: str, roles: dict, missing: list[str]) -> list[str]:
     """The survey, raw layout and missing-code blocks of the draft."""
     lines = [
-        f"# Instrument drafted by `giftreview init {raw.name}`.",
+        f"# Instrument drafted by `giftreview init {_comment(raw.name)}`.",
         "# Every line marked REVIEW is a guess: check it against the questionnaire, then delete",
         "# the REVIEW comment. Format: docs/instrument-format.md; walk-through: docs/new-survey.md.",
         "format_version: 1",
@@ -411,7 +418,7 @@ def _head_yaml(raw: Path, sid: str, roles: dict, missing: list[str]) -> list[str
             lines.append("  # number is the id (stable while the export is not re-sorted)")
             lines.append(f"  respondent_id: {ROW_ID}")
             continue
-        note = f"  # REVIEW: guessed from the column name '{col}'" if col else ""
+        note = f"  # REVIEW: guessed from the column name {_comment(col)}" if col else ""
         lines.append(f"  {role}: {_y(col) if col else 'null'}{note}")
     lines += ["", "missing_codes:"] if missing else ["", "missing_codes: []"]
     for lab in missing:
@@ -785,7 +792,9 @@ def write_draft(
     and ``force`` is false. The written draft is loaded back to prove it is a valid instrument.
     """
     raw = Path(raw)
-    out = Path(out) if out is not None else INSTRUMENTS / f"{_slug(raw.stem, 'survey')}.yaml"
+    if out is None:
+        out = inside(INSTRUMENTS / f"{_slug(raw.stem, 'survey')}.yaml", INSTRUMENTS)
+    out = Path(out)
     if is_under_raw(out):
         raise ArgumentError(
             f"`--out` {out} lies under data/raw, which giftreview never writes; "

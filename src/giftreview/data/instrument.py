@@ -51,6 +51,7 @@ __all__ = [
     "Unit",
     "Instrument",
     "file_sha256",
+    "read_yaml",
     "parse_instrument",
     "load_instrument",
     "MISSING_SUFFIX",
@@ -121,6 +122,7 @@ class Scale(_Model):
 
     @model_validator(mode="after")
     def _codes_known(self) -> Scale:
+        _check_spellings(self.levels, "levels")
         codes = [lv.code for lv in self.levels]
         if len(set(map(str, codes))) != len(codes):
             raise ValueError(f"level codes repeat: {codes}; give each level its own code")
@@ -132,6 +134,23 @@ class Scale(_Model):
                 if str(v) not in map(str, codes):
                     raise ValueError(f"{name} code {v!r} is not a level code; level codes: {codes}")
         return self
+
+
+def _spelling_key(text: object) -> str:
+    return " ".join(str(text).casefold().split())
+
+
+def _check_spellings(options: list[Option], where: str) -> None:
+    """Refuse a label, code or alias that names two options (the first would win silently)."""
+    owner: dict[str, str] = {}
+    for o in options:
+        for spelling in dict.fromkeys(map(_spelling_key, (o.label, o.code, *o.aliases))):
+            other = owner.setdefault(spelling, o.label)
+            if other != o.label:
+                raise ValueError(
+                    f"{where}: {spelling!r} names both {other!r} and {o.label!r} (as a label, "
+                    "code or alias); keep it on one of them so every answer has one meaning"
+                )
 
 
 class Bin(_Model):
@@ -179,6 +198,10 @@ class Question(_Model):
     type: QuestionType
     column: str | None = Field(default=None, description="raw column holding the answer")
     required: bool = False
+    optional: bool = Field(
+        default=False,
+        description="the export may leave the column out (otherwise an absent column is an error)",
+    )
     options: list[Option] = Field(default_factory=list)
     scale: str | None = None
     missing: list[MissingCode] | None = Field(
@@ -223,6 +246,8 @@ class Question(_Model):
             raise ValueError(f"'min'/'max' apply to count questions only; this one is '{t}'")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min:g} is above max {self.max:g}; swap them")
+        if self.options:
+            _check_spellings(self.options, f"options of {self.id}")
         if self.options:
             codes = [str(o.code) for o in self.options]
             dup = sorted({c for c in codes if codes.count(c) > 1})
@@ -517,6 +542,7 @@ class Instrument(_Model):
                     f"questions.{q.id}.scale: unknown scale {q.scale!r}; "
                     f"defined scales: {', '.join(self.scales) or '(none)'}"
                 )
+            self._check_missing_spellings(q)
         if self.group_by is not None:
             q = self._find(self.group_by)
             if q is None:
@@ -565,6 +591,19 @@ class Instrument(_Model):
                                 f"{unknown} of {var}; codes: {[str(o.code) for o in levels]}"
                             )
         return self
+
+    def _check_missing_spellings(self, q: Question) -> None:
+        """A missing code spelt like an answer option would turn answers into missing."""
+        levels = self.scales[q.scale].levels if q.scale in self.scales else q.options
+        answers = {_spelling_key(s): o.label for o in levels for s in (o.label, o.code, *o.aliases)}
+        missing = q.missing if q.missing is not None else self.missing_codes
+        for m in missing:
+            for s in (m.label, *m.aliases):
+                if _spelling_key(s) in answers:
+                    raise ValueError(
+                        f"questions.{q.id}: {s!r} is both the missing code {m.label!r} and the "
+                        f"answer {answers[_spelling_key(s)]!r}; keep it on one of them"
+                    )
 
     def _check_batteries_and_scales(self, ids: list[str], part_ids: list[str]) -> None:
         for b in self.batteries:
@@ -879,13 +918,47 @@ def load_instrument(path: Path | str | None = None) -> Instrument:
         raise InstrumentError(
             "instrument file not found; pass --instrument PATH to an existing file", path=path
         )
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return parse_instrument(data, path)
+    except RecursionError:
+        raise _too_deep(path) from None
+
+
+def read_yaml(path: Path | str) -> Any:
+    """Parse a YAML file (instrument, codebook, alias table) into Python objects.
+
+    Raises
+    ------
+    InstrumentError
+        Not UTF-8 (names the line and byte), not YAML (names the position) or nested too deeply
+        (``RecursionError``); each message says what to fix.
+    """
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InstrumentError(
+            f"line {line}: byte 0x{exc.object[exc.start]:02X} is not UTF-8; save the file as "
+            "UTF-8 text",
+            path=path,
+        ) from None
+    except yaml.YAMLError as exc:
         raise InstrumentError(
             f"not valid YAML ({exc}); fix the syntax at the position shown", path=path
         ) from None
-    return parse_instrument(data, path)
+    except RecursionError:
+        raise _too_deep(path) from None
+
+
+def _too_deep(path: Path) -> InstrumentError:
+    return InstrumentError(
+        "the YAML is nested too deeply (lists or mappings inside each other hundreds of levels "
+        "down); an instrument, codebook or alias table is a few levels deep: check the "
+        "indentation and brackets (see docs/instrument-format.md)",
+        path=path,
+    )
 
 
 # ---- names of columns in the clean table (see docs/data-contract.md) ----------------------------

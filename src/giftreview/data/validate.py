@@ -646,18 +646,37 @@ def check_structure(
                     f"column {col!r} is not in the instrument; kept as extra__{col}",
                 )
             )
+    optional = _optional_columns(instrument)
     for col in expected:
         if col not in data.columns:
-            issues.append(
-                _column_issue(
-                    file,
-                    col,
-                    "column_absent",
-                    "set missing",
-                    f"column {col!r} is not in the file; its answers are set missing",
-                )
+            issue = _column_issue(
+                file, col, "column_absent", "set missing", _absent_column_message(col, data)
             )
+            if col not in optional:  # a misspelt header must not pass as an empty question
+                issue["severity"] = "error"
+            issues.append(issue)
     return data, issues
+
+
+def _optional_columns(instrument: Instrument) -> set[str]:
+    """Raw columns an export may leave out: questions marked ``optional: true`` (with their
+    'Other' column) and the organization and submission columns."""
+    raw = instrument.raw
+    out = {c for c in (raw.organization, raw.submitted) if c}
+    for q in instrument.questions:
+        if q.optional:
+            out |= {q.raw_column} | ({q.other_column} if q.other_column else set())
+    return out
+
+
+def _absent_column_message(col: str, data: pd.DataFrame) -> str:
+    found = process.extractOne(col, [str(c) for c in data.columns], scorer=fuzz.WRatio)
+    near = f"; the closest header is {found[0]!r}" if found and found[1] >= 60 else ""
+    return (
+        f"column {col!r} is not in the file{near}; its answers are set missing. Rename the "
+        "header, set questions.<id>.column in the instrument, or mark the question "
+        "'optional: true'"
+    )
 
 
 def _absent_message(file: str, absent: list[str], present: list[str], inst: Instrument) -> str:

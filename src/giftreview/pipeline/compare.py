@@ -47,7 +47,10 @@ def render_comparison(
     if bad or not formats:
         raise ArgumentError(f"`--formats` {','.join(formats)!r}: use html, pdf or html,pdf")
     raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
-    out = Path(out) if out is not None else paths.REPORTS / f"compare_{raw_a.stem}_vs_{raw_b.stem}"
+    if out is None:  # the wave labels come from file names: checked as names, then the folder
+        label = paths.check_wave_name(f"compare_{raw_a.stem}_vs_{raw_b.stem}", "WAVE_A/WAVE_B")
+        out = paths.inside(paths.REPORTS / label, paths.REPORTS)
+    out = Path(out)
     params = dict(wave_a=_portable(raw_a), wave_b=_portable(raw_b),
                   instrument_a=_portable(_abs(instrument_a)),
                   instrument_b=_portable(_abs(instrument_b)), confidence=float(confidence),

@@ -28,6 +28,7 @@ from giftreview.report.methods import (
     data_accounting,
     interval_methods,
     quantifier_table,
+    redaction_rule,
     suppression_rule,
     tests_explained,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "tests_explained",
     "interval_methods",
     "suppression_rule",
+    "redaction_rule",
     "quantifier_table",
     "synthetic_label",
     "provenance",

@@ -13,12 +13,14 @@ from giftreview.report.templating import render
 from giftreview.report.views import Html, Table
 from giftreview.report.wave import Report
 from giftreview.text import narrative
+from giftreview.text.safety import REDACTION_NOTE
 
 __all__ = [
     "data_accounting",
     "tests_explained",
     "interval_methods",
     "suppression_rule",
+    "redaction_rule",
     "quantifier_table",
 ]
 
@@ -73,6 +75,12 @@ def interval_methods(rep: Report) -> Html:
 def suppression_rule(rep: Report) -> Html:
     """The small-cell rule applied to every published breakdown."""
     return render("report/methods_suppression.html.j2", k=rep.k)
+
+
+def redaction_rule(rep: Report) -> Html:
+    """What is removed from quotes and free-text table cells before publication
+    (:data:`giftreview.text.safety.REDACTION_NOTE`)."""
+    return render("report/methods_redaction.html.j2", note=REDACTION_NOTE)
 
 
 def quantifier_table(rep: Report) -> Html:

@@ -31,6 +31,7 @@ from giftreview.data.instrument import CLOSED_TYPES, Instrument, Question, load_
 from giftreview.errors import ArgumentError
 from giftreview.report.crosstab import BreakdownViews, breakdown_views
 from giftreview.text import coding
+from giftreview.text.safety import write_table
 
 __all__ = [
     "FAMILY_FILE",
@@ -279,11 +280,11 @@ def build_test_family(
     family = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=cols)
     family = stats.adjust_pvalues(family, FAMILY_METHOD)
     family_file, breakdown_file, posthoc_file = family_files(design is not None)
-    family.to_csv(processed / family_file, index=False)
+    write_table(family, processed / family_file)  # the one safe CSV writer (text.safety)
     if tables:
         pd.concat(tables, ignore_index=True).to_parquet(processed / breakdown_file, index=False)
     if posthoc:
-        pd.concat(posthoc, ignore_index=True).to_csv(processed / posthoc_file, index=False)
+        write_table(pd.concat(posthoc, ignore_index=True), processed / posthoc_file)
     else:
         (processed / posthoc_file).write_text("\n", encoding="utf-8")
     return family

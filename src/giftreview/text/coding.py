@@ -23,18 +23,18 @@ import difflib
 import functools
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from giftreview.analysis.disclosure import suppress
 from giftreview.analysis.stats import proportion_interval
-from giftreview.data.instrument import Instrument, _format_loc
+from giftreview.data.instrument import Instrument, _format_loc, read_yaml
 from giftreview.errors import (
     ArgumentError,
     DataValidationError,
@@ -42,8 +42,8 @@ from giftreview.errors import (
     InstrumentError,
     check_column,
 )
-from giftreview.paths import is_under_raw
-from giftreview.text.safety import neutralise_frame
+from giftreview.paths import inside, is_under_raw
+from giftreview.text.safety import unneutralise_formula, write_table, xlsx_value
 
 __all__ = [
     "CODE_COLUMNS",
@@ -76,7 +76,6 @@ CODE_COLUMNS = ["respondent_id", "theme", "source", "evidence", "start", "end"]
 SHEET_FIXED = ["respondent_id", "question", "answer", "coder", "notes"]
 _TRUE = {"1", "1.0", "x", "yes", "y", "true", "t"}
 _FALSE = {"", "0", "0.0", "no", "n", "false", "f", "nan", "none"}
-_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ---- the codebook model ------------------------------------------------------------------------
@@ -256,11 +255,7 @@ def load_codebook(path: Path | str) -> Codebook:
     path = Path(path)
     if not path.exists():
         raise InstrumentError("codebook file not found; check the path", path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InstrumentError(f"not valid YAML ({exc}); fix the syntax", path=path) from None
-    return parse_codebook(data, path)
+    return parse_codebook(read_yaml(path), path)
 
 
 def codebook_for(instrument: Instrument, qid: str) -> Codebook:
@@ -837,12 +832,10 @@ def export_sheet(
                             "another folder, e.g. data/processed/<wave>/coding/")  # fmt: skip
     sheet = sheet_frame(coded, prefill=prefill)
     sheet["coder"] = coder
-    safe = neutralise_frame(sheet)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
+        write_table(sheet, path, encoding="utf-8-sig")
     elif path.suffix.lower() == ".xlsx":
-        _write_xlsx(safe, coded.codebook, path)
+        _write_xlsx(sheet, coded.codebook, path)
     else:
         raise ArgumentError(f"`path` {path} must end in .xlsx or .csv")
     return path
@@ -853,12 +846,16 @@ def _write_xlsx(sheet: pd.DataFrame, codebook: Codebook, path: Path) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    # the layout (widths, validation, frozen panes) needs openpyxl itself; every cell still
+    # passes the one safe writer's cell rule (safety.xlsx_value) and path check
+    inside(path, path.parent)
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
     ws = wb.active
     ws.title = "coding"
-    ws.append(list(sheet.columns))
+    ws.append([xlsx_value(str(c)) for c in sheet.columns])
     for row in sheet.itertuples(index=False):
-        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+        ws.append([xlsx_value(v) for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "D2"
@@ -874,14 +871,11 @@ def _write_xlsx(sheet: pd.DataFrame, codebook: Codebook, path: Path) -> None:
     cb = wb.create_sheet("codebook")
     cb.append(["theme", "label", "description", "example"])
     for t in codebook.themes:
-        cb.append([t.id, t.label, t.description, t.example])
+        cb.append([xlsx_value(v) for v in (t.id, t.label, t.description, t.example)])
     wb.save(path)
 
 
-def _unneutralise(value: object) -> object:
-    if isinstance(value, str) and value.startswith("'") and value[1:2].startswith(_FORMULA_CHARS):
-        return value[1:]
-    return value
+_unneutralise = unneutralise_formula
 
 
 def _norm_text(value: object) -> str:
@@ -919,13 +913,21 @@ def read_sheet(path: Path | str) -> pd.DataFrame:
         raise InputFileError("coding sheet not found; check the path", path=path)
     try:
         if path.suffix.lower() == ".xlsx":
-            raw = pd.read_excel(path, sheet_name="coding", dtype=str, keep_default_na=False)
+            raw = pd.read_excel(
+                path, sheet_name="coding", dtype=str, keep_default_na=False, engine="openpyxl"
+            )
         elif path.suffix.lower() == ".csv":
             raw = _read_sheet_csv(path)
         else:
             raise InputFileError("a coding sheet ends in .xlsx or .csv", path=path)
-    except (ValueError, OSError, KeyError) as exc:
-        raise InputFileError(f"cannot read the coding sheet ({exc})", path=path) from None
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        # a truncated or damaged workbook (BadZipFile, EOFError) or a missing 'coding' sheet
+        raise InputFileError(
+            f"cannot read the coding sheet: it is damaged, truncated or not a workbook ({exc}); "
+            "open it in a spreadsheet program, save it again as .xlsx (or export it as CSV) and "
+            "retry",
+            path=path,
+        ) from None
     raw.columns = [str(_unneutralise(str(c))).strip() for c in raw.columns]
     return raw.map(_unneutralise)
 

@@ -24,13 +24,16 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from giftreview.analysis.disclosure import suppress
-from giftreview.data.instrument import Instrument
+from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.paths import INSTITUTION_ALIASES
+from giftreview.text.safety import redact_pii
+
+#: what :func:`giftreview.text.safety.redact_pii` leaves in place of personal data
+_REDACTED = frozenset({"name", "phone", "email", "url", "organization"})
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -107,11 +110,9 @@ def load_aliases(path: Path | str | None = None) -> AliasTable:
     path = Path(path) if path is not None else INSTITUTION_ALIASES
     if not path.exists():
         raise InstrumentError("alias table not found; pass an existing YAML file", path=path)
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return AliasTable.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise InstrumentError(f"not valid YAML ({exc}); fix the syntax", path=path) from None
     except ValidationError as exc:
         msgs = []
         for e in exc.errors():
@@ -203,7 +204,9 @@ def institution_mentions(
     Returns
     -------
     pandas.DataFrame
-        Columns ``respondent_id, group, question, raw, name, method, score``: ``raw`` as written,
+        Columns ``respondent_id, group, question, raw, name, method, score``: ``raw`` as written
+        after :func:`~giftreview.text.safety.redact_pii` (a titled name, phone number, e-mail
+        or link is removed before the answer is split, so it never becomes a table row),
         ``name`` the institution's short name (or the cleaned spelling when unmatched),
         ``group`` categorical in the instrument's option order when the group column is,
         ``method`` ``alias``, ``fuzzy`` or ``unmatched``, ``score`` the match score (100 for an
@@ -222,7 +225,10 @@ def institution_mentions(
     rows = []
     for i, (rid, text) in enumerate(zip(data["respondent_id"], data[qid], strict=True)):
         g = groups.iloc[i] if groups is not None else pd.NA
+        text = redact_pii(text)  # names, phones, e-mails and links never reach a table
         for raw, name, method, score in split_names(text, table, threshold=threshold):
+            if f"[{raw}]" in text and raw in _REDACTED:
+                continue  # a redacted piece ("[phone]") is not an institution
             rows.append((str(rid), g, qid, raw, name, method, score))
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
     out = pd.DataFrame(rows, columns=cols)

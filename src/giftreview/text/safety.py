@@ -3,45 +3,117 @@
 Defences used wherever free text leaves the library (HTML is escaped by the report templates,
 Jinja2 with autoescape, :mod:`giftreview.report.templating`):
 
-* :func:`neutralise_formula` before text goes into a CSV or XLSX file a spreadsheet may open
-  (OWASP "CSV injection": a cell starting with ``= + - @`` or a tab/CR is run as a formula);
-* :func:`redact_pii` before a quote is published (e-mail addresses, phone numbers, URLs and the
-  respondent's own organization name).
+* :func:`write_table` (with :func:`neutralise_formula`) for every CSV and XLSX file the package
+  writes: a cell a spreadsheet would run as a formula (OWASP "CSV injection": starting with
+  ``= + - @``, a tab or a carriage return, also after leading spaces or line breaks) gets a
+  leading ``'``, embedded line breaks are quoted, and the path is checked to lie inside its
+  folder (:func:`giftreview.paths.inside`);
+* :func:`redact_pii` before a quote or a free-text table cell is published (see
+  :data:`REDACTION_NOTE` for what is removed);
+* :func:`redact_frame` applies :func:`redact_pii` to every text cell of a published table.
+
+Redaction is done with regular expressions, not presidio: presidio's recognisers need a spaCy
+language model, which cannot be installed offline here, and its pattern recognisers for e-mail,
+URL and phone are regexes of the same kind. The expressions below also catch the obfuscated
+spellings survey answers use (``john (at) example (dot) org``) and names after a title.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
+
+from giftreview.errors import ArgumentError
+from giftreview.paths import inside, is_under_raw
 
 __all__ = [
     "EMAIL_RE",
     "URL_RE",
     "PHONE_RE",
+    "TITLED_NAME_RE",
+    "REDACTION_NOTE",
     "neutralise_formula",
+    "unneutralise_formula",
+    "looks_like_formula",
     "neutralise_frame",
+    "write_table",
+    "csv_text",
+    "xlsx_value",
     "redact_pii",
+    "redact_frame",
 ]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = ("=", "+", "-", "@")
+_CONTROL_START = ("\t", "\r")
+_LEADING_SPACE = " \t\r\n\x0b\x0c\u00a0\u3000"
 
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
-# International or local phone numbers: 7+ digits with optional +, spaces, dots, dashes, brackets.
-PHONE_RE = re.compile(r"(?<![\w/])\+?\(?\d[\d\s().\-]{6,}\d(?![\w/])")
+_AT = r"(?:@|\s*[(\[{]\s*at\s*[)\]}]\s*|\s+at\s+)"
+_DOT = r"(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
+#: e-mail addresses, also written ``name (at) host (dot) org``, ``name [at] host.org`` or
+#: ``name at host dot org``; the last label must be letters (``at 5.30`` is not an address)
+EMAIL_RE = re.compile(
+    rf"[A-Za-z0-9._%+\-]+{_AT}[A-Za-z0-9\-]+(?:{_DOT}[A-Za-z0-9\-]+)*{_DOT}[A-Za-z]{{2,}}\b",
+    re.IGNORECASE,
+)
+#: any URL scheme (``https://``, ``ftp://``, ``sftp://``, ``file://``...), ``mailto:`` and
+#: ``www.`` addresses
+URL_RE = re.compile(r"(?:\b[a-z][a-z0-9+.\-]{1,15}://|\bmailto:|\bwww\.)[^\s<>\"']+", re.IGNORECASE)
+#: phone numbers: 7 to 15 digits (E.164 allows 15), with an optional ``+`` or ``00`` prefix,
+#: spaces, dots, dashes, slashes and brackets (``+44 (0)20 7946 0958``, ``(202) 555-0143``)
+PHONE_RE = re.compile(r"(?<![\w/(+])(?:\+\s?|\()?\(?\d[\d\s().\-/]{5,}\d(?![\w/])")
+_YEAR_RANGE = re.compile(r"^\(?(?:19|20)\d\d\)?\s*[-/]\s*\(?(?:19|20)?\d\d\)?$")
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mme|Mlle|Dr|Dra|Prof|Sir|Dame|H\.\s?E\.)"
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’\-]*\.?"
+#: a title followed by one to three capitalised words: ``Dr. Maria Gonzalez``, ``H.E. Mr Smith``
+TITLED_NAME_RE = re.compile(
+    rf"\b{_TITLE}\.?(?:\s+{_TITLE}\.?)*\s+{_NAME}(?:\s+{_NAME}){{0,2}}(?=\W|$)"
+)
+
+#: what :func:`redact_pii` removes, for the methods appendix of every report
+REDACTION_NOTE = (
+    "Quotes and every free-text cell of a published table are redacted before publication: "
+    "e-mail addresses, also when written as 'name (at) host (dot) org', become [email]; links "
+    "of any scheme (http, https, ftp, mailto...) and www. addresses become [url]; phone numbers "
+    "of 7 to 15 digits in national or international format become [phone]; a name after a "
+    "title (Mr, Mrs, Ms, Dr, Prof, H.E. and similar) becomes [name]; and the respondent's own "
+    "organization name becomes [organization]. Redaction uses fixed patterns: a name written "
+    "without a title is not recognised."
+)
+
+
+def looks_like_formula(value: object) -> bool:
+    """True when a spreadsheet could run ``value`` as a formula or mangle it.
+
+    That is a string starting with a tab or carriage return, or whose first character after
+    leading spaces and line breaks is ``=``, ``+``, ``-`` or ``@``.
+    """
+    if not isinstance(value, str) or not value:
+        return False
+    return value.startswith(_CONTROL_START) or value.lstrip(_LEADING_SPACE).startswith(
+        _FORMULA_CHARS
+    )
 
 
 def neutralise_formula(value: object) -> object:
     """Make a cell value safe for a spreadsheet.
 
-    A string starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with a
-    single quote so Excel, LibreOffice and Google Sheets show it as text instead of evaluating it.
-    Numbers and other non-strings are returned unchanged (a negative *number* is not a formula).
+    A string for which :func:`looks_like_formula` holds (``=1+1``, ``\\r=1+1``, ``  @SUM(A1)``,
+    ``-2`` as text) is prefixed with a single quote so Excel, LibreOffice and Google Sheets show
+    it as text instead of evaluating it. Numbers and other non-strings are returned unchanged
+    (a negative *number* is not a formula).
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if looks_like_formula(value):
         return "'" + value
+    return value
+
+
+def unneutralise_formula(value: object) -> object:
+    """Undo :func:`neutralise_formula` on a cell read back from a sheet the package wrote."""
+    if isinstance(value, str) and value.startswith("'") and looks_like_formula(value[1:]):
+        return value[1:]
     return value
 
 
@@ -49,23 +121,128 @@ def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``data`` with :func:`neutralise_formula` applied to every text cell and header."""
     out = data.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_formula)
+        s = out[col]
+        if (
+            s.dtype == object
+            or pd.api.types.is_string_dtype(s)
+            or isinstance(s.dtype, pd.CategoricalDtype)
+        ):
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype(object)
+            out[col] = s.map(neutralise_formula)
     out.columns = [neutralise_formula(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
 
-def redact_pii(text: str, organization_names: Iterable[str] = ()) -> str:
-    """Remove personal data from a quote.
+def csv_text(data: pd.DataFrame, **to_csv: object) -> str:
+    """``data`` as CSV text: neutralised cells, every embedded line break quoted, rows ended by
+    ``\\n``.
 
-    E-mail addresses become ``[email]``, URLs ``[url]``, phone numbers ``[phone]`` and each of
+    pandas (like Python's csv module) quotes only the characters of its line terminator, so with
+    ``\\n`` rows a bare ``\\r`` inside a cell is left unquoted and a reader starts a new row
+    there. The table is therefore written with ``\\r\\n`` rows (both characters force quotes) and
+    the row ends, outside quotes, turned back into ``\\n``.
+    """
+    text = neutralise_frame(data).to_csv(index=False, lineterminator="\r\n", **to_csv)
+    parts = text.split('"')  # even-numbered parts lie outside quotes ("" toggles twice)
+    parts[::2] = [p.replace("\r\n", "\n") for p in parts[::2]]
+    return '"'.join(parts)
+
+
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_value(value: object) -> object:
+    """A cell value for openpyxl: neutralised, numpy scalars unwrapped, NA blank and the
+    control characters XML cannot hold (openpyxl raises ``IllegalCharacterError``) removed."""
+    if value is None or (not isinstance(value, str | list | tuple) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, str):
+        value = _ILLEGAL_XLSX.sub("", value)
+    return neutralise_formula(value)
+
+
+def write_table(
+    data: pd.DataFrame | dict[str, pd.DataFrame],
+    path: Path | str,
+    *,
+    folder: Path | str | None = None,
+    encoding: str = "utf-8",
+    **to_csv: object,
+) -> Path:
+    """Write one table as CSV, or tables as the sheets of an XLSX, safely. Every CSV and XLSX file
+    giftreview writes goes through here.
+
+    Parameters
+    ----------
+    data
+        A DataFrame, or for ``.xlsx`` a mapping sheet name -> DataFrame.
+    path
+        ``.csv`` or ``.xlsx`` file.
+    folder
+        The folder ``path`` must lie in (checked after resolving links, see
+        :func:`giftreview.paths.inside`); default ``path``'s parent.
+    encoding
+        CSV text encoding (``utf-8-sig`` for sheets meant for Excel).
+    to_csv
+        Passed to :meth:`pandas.DataFrame.to_csv` (e.g. ``date_format``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    path = Path(path)
+    inside(path, folder if folder is not None else path.parent)
+    if is_under_raw(path):
+        raise ArgumentError(f"refusing to write {path}: data/raw is never written")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        if isinstance(data, dict):
+            raise ArgumentError("`data` for a .csv file is one DataFrame, not a mapping")
+        with open(path, "w", encoding=encoding, newline="") as fh:
+            fh.write(csv_text(data, **to_csv))
+    elif suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        sheets = data if isinstance(data, dict) else {"Sheet1": data}
+        wb = Workbook()
+        wb.remove(wb.active)
+        for name, frame in sheets.items():
+            ws = wb.create_sheet(str(name)[:31])
+            ws.append([xlsx_value(str(c)) for c in frame.columns])
+            for row in frame.itertuples(index=False):
+                ws.append([xlsx_value(v) for v in row])
+        wb.save(path)
+    else:
+        raise ArgumentError(f"`path` {path} must end in .csv or .xlsx")
+    return path
+
+
+def _phone(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = sum(c.isdigit() for c in text)
+    if not 7 <= digits <= 15 or _YEAR_RANGE.match(text.strip()):
+        return text
+    return "[phone]"
+
+
+def redact_pii(text: str, organization_names: Iterable[str] = ()) -> str:
+    """Remove personal data from a quote or a free-text cell (see :data:`REDACTION_NOTE`).
+
+    E-mail addresses (also obfuscated) become ``[email]``, URLs of any scheme and ``www.``
+    addresses ``[url]``, phone numbers ``[phone]``, a name after a title ``[name]`` and each of
     ``organization_names`` (case-insensitive, whole words) ``[organization]``.
     """
     if not isinstance(text, str):
         return text
-    out = EMAIL_RE.sub("[email]", text)
-    out = URL_RE.sub("[url]", out)
-    out = PHONE_RE.sub("[phone]", out)
+    out = URL_RE.sub("[url]", text)
+    out = EMAIL_RE.sub("[email]", out)
+    out = PHONE_RE.sub(_phone, out)
+    out = TITLED_NAME_RE.sub("[name]", out)
     for name in sorted(
         {n.strip() for n in organization_names if isinstance(n, str) and n.strip()},
         key=len,
@@ -74,4 +251,15 @@ def redact_pii(text: str, organization_names: Iterable[str] = ()) -> str:
         if len(name) < 3:
             continue
         out = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[organization]", out, flags=re.IGNORECASE)
+    return out
+
+
+def redact_frame(data: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A copy of ``data`` with :func:`redact_pii` applied to every text cell of ``columns``
+    (default: every text column), for tables published in a report."""
+    out = data.copy()
+    for col in columns if columns is not None else out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[col] = s.map(redact_pii)
     return out
