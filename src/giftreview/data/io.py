@@ -171,7 +171,9 @@ def read_raw(
         head = records
     else:  # an Arrow table (data/fastcsv.py): its text held nothing to repair
         repairs = []
-        head = [list(map(str, r.values())) for r in records.slice(0, header_rows + 1000).to_pylist()]
+        head = [
+            list(map(str, r.values())) for r in records.slice(0, header_rows + 1000).to_pylist()
+        ]
     data, frame_notes = _frame(records, header_rows, name_row, path)
     notes += frame_notes + _header_like_data(head, header_rows, name_row, instrument, path)
     if uncached:
