@@ -31,6 +31,7 @@ from giftreview.report.templating import pdf_margins
 
 __all__ = [
     "APT_HINT",
+    "LOCAL_LINKS_TO_TEXT",
     "CHROMIUM_FLAGS",
     "find_chromium",
     "pdf_options",
@@ -53,6 +54,16 @@ CHROMIUM_FLAGS = (
     "--mute-audio",
     "--hide-scrollbars",
 )
+
+
+#: Chromium turns a relative link (``A2_by_A1.csv``) into an absolute ``file://`` URI of the
+#: building machine when it prints; a PDF keeps only web, mail and in-document links, and a link
+#: to a file beside the report becomes its plain text.
+LOCAL_LINKS_TO_TEXT = """() => {
+  for (const a of document.querySelectorAll("a[href]")) {
+    if (!/^(https?:|mailto:|#)/i.test(a.getAttribute("href"))) a.removeAttribute("href");
+  }
+}"""
 
 
 def find_chromium() -> str:
@@ -152,6 +163,7 @@ class Chromium:
         try:
             page = self.page(Path(html_path).resolve().as_uri())
             try:
+                page.evaluate(LOCAL_LINKS_TO_TEXT)
                 data = page.pdf(**pdf_options(header))
             finally:
                 page.close()
