@@ -7,7 +7,6 @@ import pyreadstat
 import pytest
 
 from giftreview.data.clean import clean_wave
-from giftreview.data.instrument import RawLayout
 from giftreview.data.io import (
     RecordCount,
     check_record_count,
@@ -18,6 +17,7 @@ from giftreview.data.io import (
     read_raw,
     sniff_delimiter,
 )
+from giftreview.data.spec import RawLayout
 from giftreview.errors import InputFileError
 from giftreview.paths import DATA_RAW
 

@@ -57,9 +57,7 @@ from giftreview import __version__
 from giftreview.data.columns import distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
-    Question,
     bin_column,
-    bin_counts,
     load_instrument,
     missing_column,
     option_column,
@@ -67,6 +65,7 @@ from giftreview.data.instrument import (
 )
 from giftreview.data.io import RawTable, read_raw
 from giftreview.data.schema import check_clean
+from giftreview.data.spec import Question, bin_counts
 from giftreview.data.validate import ColumnRead, Rule, Rules, row_ids, run_validation, short
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir

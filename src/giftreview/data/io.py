@@ -30,8 +30,9 @@ import pandas as pd
 
 from giftreview.data.fastcsv import frame_from_table, parse_table
 from giftreview.data.fastxlsx import sheet_rows
-from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
+from giftreview.data.instrument import Instrument, file_sha256
 from giftreview.data.schema import check_clean
+from giftreview.data.spec import ROW_ID
 from giftreview.errors import InputFileError
 
 __all__ = [

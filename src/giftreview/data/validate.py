@@ -52,12 +52,9 @@ from giftreview.data.columns import (
     is_blank,
     strip,
 )
-from giftreview.data.instrument import (
-    Instrument,
-    Question,
-    load_instrument,
-)
+from giftreview.data.instrument import Instrument, load_instrument
 from giftreview.data.io import read_raw
+from giftreview.data.spec import Question
 from giftreview.errors import DataValidationError
 
 __all__ = [
