@@ -32,23 +32,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.needs("chromium", "pdftotext", "pdfi
 GIFTREVIEW = Path(sys.executable).parent / "giftreview"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 #: the headings of the published summary, copied from /work/shared/seed/000_362025cfdf5d6447.txt
-#: (the review's own text; the same list as tests/test_browser.py)
-SEED_HEADINGS = """Review of UN.GIFT's work programme
-Introduction
-Part A) Information about the organizations surveyed
-1) Percentage of responses received by sector
-2) Please rate the importance of human trafficking issues to your organization:
-3) Please indicate how many professional staff are dedicated to trafficking in persons in your organizations' headquarters?
-Part B) UN.GIFT's mandate
-1) Please rate the importance of UN.GIFT to achieving your organization's goals/mission:
-2) Please describe the added value of UN.GIFT for your organization and area of work. Please explain why and give examples as appropriate:
-3) How would you describe UN.GIFT's impact to date?
-4) What concrete steps could UN.GIFT take to enhance cooperation with your organization?
-5) What concrete steps could your organization take to enhance UN.GIFT's overall performance?
-6) What are the main topics/issues that you would like UN.GIFT to address?
-7) What concrete measures and activities could UN.GIFT undertake to improve its impact at the regional/national level?
-8) Which other fora does your organization use to coordinate on trafficking issues?
-9) Please list the most important partner institutions for your organization and areas of work:""".splitlines()
+#: (the review's own text, one heading a line; tests/test_browser.py reads the same file)
+SEED_HEADINGS = (
+    (Path(__file__).parent / "fixtures" / "seed_headings.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+)
 #: A4 (210 mm) less the left and right margins of pipeline.pdf.pdf_options (0.6 in each), in CSS
 #: pixels (96 per inch): (210 / 25.4 - 1.2) * 96 = 678.4
 CONTENT_WIDTH_PX = 678
