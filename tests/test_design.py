@@ -177,6 +177,100 @@ def test_share_intervals_match_r_svyciprop(clus1, method, low, high):
     # the issue: ignoring the clusters gives SE 0.035 for this share; the design gives 0.080
 
 
+# svyciprop(method = "likelihood") profiles the deviance of svyglm(y ~ 1, quasibinomial) and
+# interpolates a spline through about ten profile points, so its printed limits are R's
+# approximation of the root. The exact root, from R's own objects (R, with dclus1 as above):
+#   exact <- function(f, d, level = 0.95) {
+#     m <- eval(bquote(svyglm(.(f[[2]]) ~ 1, d, family = quasibinomial,
+#                             control = glm.control(epsilon = 1e-15, maxit = 100))))
+#     phi <- as.numeric(summary(m)$dispersion); lambda <- as.numeric(m$cov.unscaled / m$naive.cov)
+#     b0 <- coef(m)[[1]]; y <- model.response(model.frame(m)); W <- model.weights(model.frame(m))
+#     dev <- function(b) -2 * sum(W * (y * log(plogis(b)) + (1 - y) * log(1 - plogis(b))))
+#     g <- function(b) (dev(b) - dev(b0)) / phi - qt((1 - level) / 2, degf(d))^2 * lambda
+#     plogis(c(uniroot(g, c(b0 - 20, b0), tol = 1e-14)$root,
+#              uniroot(g, c(b0, b0 + 20), tol = 1e-14)$root))
+#   }
+# is what svy_share computes (1e-6 relative; glm's default epsilon 1e-8 would leave R's naive
+# covariance, hence lambda, off by ~1e-6); svyciprop's spline value is checked to 3e-5.
+LIKELIHOOD = [
+    # (design, level, svyciprop(f, d, method = "likelihood", level)$ci, exact(f, d, level))
+    (
+        "dclus1",
+        0.95,
+        (0.1859397901818745, 0.5187995376300637),
+        (0.185945710163301, 0.518806945644688),
+    ),
+    (
+        "dclus1",
+        0.90,
+        (0.210023909958811, 0.486104815941180),
+        (0.210034837824301, 0.486114462259213),
+    ),
+    # dstrat and postStratify(dclus1, ~stype, pop.types)
+    (
+        "dstrat",
+        0.95,
+        (0.3321063452429983, 0.4794596561915868),
+        (0.332106386708933, 0.479460056944012),
+    ),
+    (
+        "dclus1p",
+        0.95,
+        (0.1779572927429867, 0.5154573639945377),
+        (0.177965729401723, 0.515465565709997),
+    ),
+]
+
+
+@pytest.mark.parametrize(("which", "level", "spline", "exact"), LIKELIHOOD)
+def test_likelihood_share_interval_matches_r_svyciprop(clus1, strat, which, level, spline, exact):
+    # f = ~I(api00 > 700); estimates and SEs as svyciprop's other methods (svymean)
+    data, d = strat if which == "dstrat" else clus1
+    data = data.assign(hi=data["api00"] > 700)
+    if which == "dclus1p":
+        d = D.poststratify(d, data, "stype", POP_TYPES)
+    row = D.svy_share(data, d, "hi", method="likelihood", confidence=level).iloc[0]
+    assert (row.ci_low, row.ci_high) == (approx(exact[0]), approx(exact[1]))
+    assert (row.ci_low, row.ci_high) == (
+        pytest.approx(spline[0], abs=3e-5),
+        pytest.approx(spline[1], abs=3e-5),
+    )
+    assert row.method == "design-based likelihood interval"
+
+
+def test_likelihood_interval_in_domains_and_with_missing_answers(clus1):
+    data, d = clus1
+    # svyby(~I(api00 > 700), ~stype, dclus1, svyciprop, vartype = "ci", method = "likelihood")
+    #   E 0.2081617030900138 0.536113022014569 / H 0.0302627688717281 0.728304940053001
+    #   M 0.0551432533436053 0.540370478985290
+    # exact(~I(api00 > 700), subset(dclus1, stype == s)) for E, H, M:
+    #   0.208158349352039 0.536114029291092 / 0.0303085711350285 0.7281190458643824
+    #   0.0551632977218937 0.5403872635326067
+    out = D.svy_share(data, d, "hi", by="stype", method="likelihood")
+    exact = [0.208158349352039, 0.0303085711350285, 0.0551632977218937]
+    assert out["ci_low"].tolist() == [approx(v) for v in exact]
+    exact = [0.536114029291092, 0.7281190458643824, 0.5403872635326067]
+    assert out["ci_high"].tolist() == [approx(v) for v in exact]
+    spline = [0.2081617030900138, 0.0302627688717281, 0.0551432533436053]
+    assert out["ci_low"].tolist() == [pytest.approx(v, abs=1e-4) for v in spline]
+    # a <- apiclus1; a$y <- a$api00 > 700; a$y[1:5] <- NA
+    # dn <- svydesign(id = ~dnum, weights = ~pw, data = a, fpc = ~fpc)
+    # svyciprop(~y, dn, method = "likelihood", na.rm = TRUE):
+    #   0.3370786516854285 SE 0.0819345464176138, 0.1809502426088078 0.5221373182650951
+    # exact(~y, dn): 0.180953930608051 0.522144076233892
+    a = data.assign(y=data["hi"].astype("boolean"))
+    a.loc[:4, "y"] = pd.NA
+    dn = D.svydesign(a, clusters="dnum", weights="pw", fpc="fpc")
+    row = D.svy_share(a, dn, "y", method="likelihood").iloc[0]
+    assert (row.estimate, row.se) == (approx(0.3370786516854285), approx(0.0819345464176138))
+    assert (row.ci_low, row.ci_high) == (approx(0.180953930608051), approx(0.522144076233892))
+    # the distribution's shares use the same interval: 'True' is the share above
+    dist = D.svy_distribution(data, d, "hi", method="likelihood")
+    assert dist["ci_low"].iloc[1] == approx(100 * 0.185945710163301)
+    # and the interval of 'False' is the mirror image of that of 'True'
+    assert dist["ci_high"].iloc[0] == approx(100 - 100 * 0.185945710163301)
+
+
 def test_two_stage_design_matches_r(clus2):
     # svymean(~api00, dclus2, deff = TRUE): 670.81180811808122  30.09902737683660   6.25051375571258
     # svytotal(~enroll, dclus2, na.rm = TRUE): 2639272.930000000  799637.773648358
@@ -492,8 +586,8 @@ def test_design_errors_name_column_value_and_fix(clus1):
         D.svydesign(data, lonely_psu="drop")
     with pytest.raises(ArgumentError, match="not the data the design was built on"):
         D.svy_mean(data.iloc[1:], d, "api00")
-    with pytest.raises(ArgumentError, match="'likelihood' is not implemented"):
-        D.svy_share(data, d, "hi", method="likelihood")
+    with pytest.raises(ArgumentError, match="`method` 'profile' is not a design-based interval"):
+        D.svy_share(data, d, "hi", method="profile")
 
 
 # ---- properties ----------------------------------------------------------------------------------
