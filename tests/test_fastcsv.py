@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import giftreview.data.io as io_mod
+import giftreview.data.rawcsv as rawcsv
 from giftreview.data.clean import clean_wave
 from giftreview.data.fastcsv import parse_table
 from giftreview.data.io import read_raw
@@ -21,13 +21,13 @@ FILES = ("audit.csv", "validation.csv", "quarantine.csv", "clean.csv")
 @pytest.fixture
 def fast(monkeypatch):
     """Every CSV, however small, goes through the pyarrow path."""
-    monkeypatch.setattr(io_mod, "parse_table", functools.partial(parse_table, min_chars=0))
+    monkeypatch.setattr(rawcsv, "parse_table", functools.partial(parse_table, min_chars=0))
 
 
 @pytest.mark.parametrize("wave", ["ungift_2010", "ungift_2012"])
 def test_bundled_waves_read_the_same(instrument, wave, monkeypatch):
     slow = read_raw(DATA_RAW / f"{wave}.csv", instrument)
-    monkeypatch.setattr(io_mod, "parse_table", functools.partial(parse_table, min_chars=0))
+    monkeypatch.setattr(rawcsv, "parse_table", functools.partial(parse_table, min_chars=0))
     quick = read_raw(DATA_RAW / f"{wave}.csv", instrument)
     pd.testing.assert_frame_equal(quick.data, slow.data)
     assert quick.notes == slow.notes and quick.describe() == slow.describe()
