@@ -500,11 +500,22 @@ def test_pairwise_ranktests_match_r_on_subsets(clus1):
         approx(-0.186457874064371),
     ]
     assert out["df"].tolist() == [13, 13, 10]
-    assert out["effect_size"].tolist() == [
+    assert out["score_difference"].tolist() == [
         approx(0.0773809523809526),
         approx(0.0451388888888889),
         approx(-0.02),
     ]
+    # effect size: the probability of superiority, 1/2 minus R's estimate, here also counted
+    # by brute force over every weighted pair of respondents (ties half)
+    for row in out.itertuples():
+        a, b = (data[data["stype"] == g] for g in (row.group_1, row.group_2))
+        diff = a["api00"].to_numpy()[:, None] - b["api00"].to_numpy()[None, :]
+        pair_w = a["pw"].to_numpy()[:, None] * b["pw"].to_numpy()[None, :]
+        theta = (pair_w * ((diff > 0) + 0.5 * (diff == 0))).sum() / pair_w.sum()
+        assert row.effect_size == approx(theta)
+        assert row.effect_size == approx(0.5 + row.score_difference)
+        assert (row.effect_size > 0.5) == (row.t > 0)  # the direction, as Dunn's z
+    assert out["effect_measure"].eq(D.SUPERIORITY).all()
     assert out["p_value"].tolist() == [
         approx(0.383776058828488),
         approx(0.255710393134426),

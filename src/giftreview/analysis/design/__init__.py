@@ -68,6 +68,7 @@ from giftreview.analysis.design.estimates import (
 )
 from giftreview.analysis.design.instrument import design_from_instrument, weighted_data
 from giftreview.analysis.design.svytests import (
+    SUPERIORITY,
     rank_family,
     svy_chisq,
     svy_pairwise_ranktests,
@@ -94,6 +95,7 @@ __all__ = [
     "svy_ranktest",
     "svy_pairwise_ranktests",
     "rank_family",
+    "SUPERIORITY",
     "design_from_instrument",
     "weighted_data",
 ]
