@@ -751,3 +751,88 @@ def test_breakdown_with_a_design_is_design_based():
         approx(10.95022483980453),
     ]
     assert no["n"].tolist() == [12, 3, 8] and (no["method"] == "design-based logit interval").all()
+
+
+# ---- independent samples (waves) in one design -------------------------------------------------
+# Two independent samples of the same population stand in for two waves: apistrat (wave A) and
+# apiclus1 (wave B). R stacks them with each wave's strata kept apart:
+#   a <- apistrat; a$wave <- "A"; a$psu <- paste0("A", a$snum); a$st <- paste0("A", a$stype)
+#   b <- apiclus1; b$wave <- "B"; b$psu <- paste0("B", b$dnum); b$st <- "B"
+#   both <- rbind(a[cols], b[cols]); both$yes <- as.numeric(both$sch.wide == "Yes")
+#   dboth <- svydesign(id = ~psu, strata = ~st, weights = ~pw, fpc = ~fpc, data = both)
+#   pop <- data.frame(wave = rep(c("A", "B"), each = 3), stype = rep(c("E", "H", "M"), 2),
+#                     Freq = rep(c(4421, 755, 1018), 2))
+#   dps <- postStratify(dboth, ~wave + stype, pop)
+# and for d in (dboth, dps):
+#   m <- svyglm(yes ~ wave, d); coef(m)["waveB"], SE(m)["waveB"], confint(m)["waveB", ]
+#   (confint's t has svyglm's residual df, degf(d) - 1 = 210; R ignores a df= argument there)
+#   svychisq(~sch.wide + wave, d); svyranktest(api00 ~ wave, d)
+STACKED = [
+    # (calibrated, difference, SE, 2.5%, 97.5%, F, p, rank t, rank estimate, rank p)
+    (False, 0.0463689284748871, 0.0317360462633339, -0.0161931263635404, 0.108930983313315,
+     2.15273344156414, 0.143805252994445, -0.670494903901078, -0.043714500104522,
+     0.503279054540342),
+    (True, 0.033859802881437, 0.0329682829544848, -0.0311313906974003, 0.0988509964602743,
+     1.05274718025259, 0.306050050770001, -0.722853369803882, -0.0479544443127568,
+     0.470574254421733),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expected", STACKED)
+def test_stacked_waves_match_r_on_rbind_designs(strat, clus1, expected):
+    calibrated, diff, se, low, high, f, p, rank_t, rank_est, rank_p = expected
+    (a, da), (b, db) = strat, clus1
+    if calibrated:
+        da, db = (
+            D.poststratify(da, a, "stype", POP_TYPES),
+            D.poststratify(db, b, "stype", POP_TYPES),
+        )
+    both = pd.concat([a.assign(wave="A"), b.assign(wave="B")], ignore_index=True)
+    stacked = D.stack_designs([da, db], ["A", "B"])
+    assert stacked.degf() == 211  # degf(dboth): 200 + 15 PSUs - 3 - 1 strata
+    change = D.svy_share_change(both, stacked, "sch.wide", "wave", ("A", "B"))
+    yes = change.set_index("level").loc["Yes"]
+    assert (yes.difference, yes.se) == (approx(diff), approx(se))
+    assert (yes.ci_low, yes.ci_high) == (approx(low), approx(high))
+    assert (yes.n_a, yes.base_a, yes.n_b, yes.base_b) == (152, 200, 160, 183)
+    # the two waves' variances add: SE^2 = SE_A^2 + SE_B^2 (svyby(~I(sch.wide == "Yes"), ~wave,
+    # dboth, svymean): 0.0243447801130748 and 0.0203594772446274 without calibration)
+    if not calibrated:
+        assert yes.se**2 == approx(0.0243447801130748**2 + 0.0203594772446274**2)
+    test = D.svy_chisq(both, stacked, "sch.wide", "wave").iloc[0]
+    assert (test.statistic, test.df, test.df_denominator) == (approx(f), 1, 211)
+    assert test.p_value == approx(p)
+    rank = D.svy_ranktest(both, stacked, "api00", "wave").iloc[0]
+    assert (rank.statistic, rank.df) == (approx(rank_t), 210)
+    assert (rank.effect_size, rank.p_value) == (approx(rank_est), approx(rank_p))
+
+
+def test_stacked_design_of_three_level_answer_matches_r(strat, clus1):
+    # svychisq(~stype + wave, dboth): F 1.56642521293868, ndf 1.64543637888368,
+    #   ddf 347.187075944457, p 0.213292662728007
+    # svyglm(E ~ wave, dboth) etc. (E = as.numeric(stype == "E")): waveB and its SE
+    #   E 0.0731300088338918 0.0463365536499115 / H -0.0453894253618045 0.0268102190507708
+    #   M -0.0277405834720876 0.0296490466402602
+    (a, da), (b, db) = strat, clus1
+    both = pd.concat([a.assign(wave="A"), b.assign(wave="B")], ignore_index=True)
+    stacked = D.stack_designs([da, db])
+    test = D.svy_chisq(both, stacked, "stype", "wave").iloc[0]
+    assert (test.statistic, test.df) == (approx(1.56642521293868), approx(1.64543637888368))
+    assert (test.df_denominator, test.p_value) == (
+        approx(347.187075944457),
+        approx(0.213292662728007),
+    )
+    change = D.svy_share_change(both, stacked, "stype", "wave", ("A", "B"))
+    assert change["difference"].tolist() == [
+        approx(0.0731300088338918), approx(-0.0453894253618045), approx(-0.0277405834720876),
+    ]  # fmt: skip
+    assert change["se"].tolist() == [
+        approx(0.0463365536499115), approx(0.0268102190507708), approx(0.0296490466402602),
+    ]  # fmt: skip
+    # a stacked design sorts like any other (rank tests permute it): same answer either order
+    order = np.random.default_rng(1).permutation(len(both))
+    moved = stacked.permuted(order)
+    x = np.random.default_rng(2).normal(size=(len(both), 2))
+    assert np.allclose(moved.variance(x[order]), stacked.variance(x))
+    with pytest.raises(ArgumentError, match="`designs` must hold two or more Design objects"):
+        D.stack_designs([da])
