@@ -805,6 +805,17 @@ def test_stacked_waves_match_r_on_rbind_designs(strat, clus1, expected):
     rank = D.svy_ranktest(both, stacked, "api00", "wave").iloc[0]
     assert (rank.statistic, rank.df) == (approx(rank_t), 210)
     assert (rank.effect_size, rank.p_value) == (approx(rank_est), approx(rank_p))
+    # the wave comparison's tests: the same tests, the rank effect as P(B > A) + P(B = A)/2
+    ordinal = D.svy_change_test(both, stacked, "api00", "wave", ("A", "B"), kind="ordinal")
+    assert ordinal.iloc[0].statistic == approx(rank_t)
+    assert ordinal.iloc[0].effect_size == approx(0.5 + rank_est)
+    mirrored = D.svy_change_test(both, stacked, "api00", "wave", ("B", "A"), kind="ordinal")
+    assert mirrored.iloc[0].statistic == approx(-rank_t)
+    assert mirrored.iloc[0].effect_size == approx(0.5 - rank_est)
+    categorical = D.svy_change_test(
+        both, stacked, "sch.wide", "wave", ("A", "B"), kind="categorical"
+    )
+    assert categorical.iloc[0].statistic == approx(f)
 
 
 def test_stacked_design_of_three_level_answer_matches_r(strat, clus1):

@@ -72,6 +72,7 @@ from giftreview.analysis.design.stacked import (
     WALD_DIFFERENCE,
     StackedDesign,
     stack_designs,
+    svy_change_test,
     svy_share_change,
 )
 from giftreview.analysis.design.svytests import (
@@ -108,5 +109,6 @@ __all__ = [
     "StackedDesign",
     "stack_designs",
     "svy_share_change",
+    "svy_change_test",
     "WALD_DIFFERENCE",
 ]

@@ -30,9 +30,16 @@ from giftreview.analysis.design.core import (
     _aligned,
     _calibration_residuals,
 )
+from giftreview.analysis.design.svytests import svy_chisq, svy_ranktest
 from giftreview.errors import ArgumentError, check_column
 
-__all__ = ["StackedDesign", "stack_designs", "svy_share_change", "WALD_DIFFERENCE"]
+__all__ = [
+    "StackedDesign",
+    "stack_designs",
+    "svy_share_change",
+    "svy_change_test",
+    "WALD_DIFFERENCE",
+]
 
 #: how the interval of a design-based difference in shares is computed (methods appendix)
 WALD_DIFFERENCE = (
@@ -225,3 +232,54 @@ def svy_share_change(
 
 def _t_quantile(level: float, df: int) -> float:
     return float(ss.t.isf((1 - level) / 2, df)) if df > 0 else np.nan
+
+
+def svy_change_test(
+    data: pd.DataFrame,
+    design: Design,
+    column: str,
+    wave_column: str,
+    waves: tuple[str, str],
+    *,
+    kind: str,
+) -> pd.DataFrame:
+    """Design-based test of change in ``column`` between waves A and B of stacked data.
+
+    Parameters
+    ----------
+    kind
+        ``"categorical"``: the Rao-Scott F test of the waves x answers table
+        (:func:`giftreview.analysis.design.svy_chisq`, R ``svychisq(~answer + wave, dboth)``);
+        ``"ordinal"``: the design-based Wilcoxon rank test of the two waves
+        (:func:`giftreview.analysis.design.svy_ranktest`, R ``svyranktest(answer ~ wave,
+        dboth)``), a t on the stacked design's degrees of freedom - 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row with ``TEST_COLUMNS``. For the rank test ``effect_size`` is the weighted
+        probability that a wave-B answer is higher than a wave-A answer, ties half
+        (:math:`\\hat\\theta = 1/2 +` R's estimate, see
+        :func:`giftreview.analysis.design.svy_pairwise_ranktests`), the measure the unweighted
+        Mann-Whitney test reports as :math:`U_B / (n_A n_B)`.
+    """
+    _aligned(design, data)
+    check_column(data, wave_column, "wave_column")
+    wave = data[wave_column].astype("object")
+    codes = np.select([wave == waves[0], wave == waves[1]], [0, 1], -1)
+    frame = pd.DataFrame(
+        {
+            column: data[column],
+            wave_column: pd.Categorical.from_codes(codes, [str(w) for w in waves]),
+        },
+        index=data.index,
+    )
+    if kind == "categorical":
+        return svy_chisq(frame, design, column, wave_column)
+    if kind != "ordinal":
+        raise ArgumentError(f"`kind` must be 'categorical' or 'ordinal', got {kind!r}")
+    out = svy_ranktest(frame, design, column, wave_column)
+    if out["test"].iloc[0] != "none":
+        out["effect_size"] = 0.5 + out["effect_size"]
+        out["effect_measure"] = "P(B > A) + P(B = A)/2, weighted"
+    return out
