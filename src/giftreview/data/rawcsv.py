@@ -15,8 +15,11 @@ import io
 from pathlib import Path
 from typing import Any
 
-from giftreview.data.accounting import check_record_count, count_records
-from giftreview.data.fastcsv import parse_table
+import numpy as np
+import pyarrow as pa
+
+from giftreview.data.accounting import check_record_count, count_records, scan_records
+from giftreview.data.fastcsv import FAST_MIN_CHARS, parse_file, parse_table
 from giftreview.data.rawcells import NEEDS_REPAIR
 from giftreview.errors import InputFileError
 
@@ -160,9 +163,17 @@ def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
     return text, enc
 
 
-def csv_records(path: Path, encoding: str | None) -> tuple[list[list[str]], dict[str, Any]]:
+def csv_records(path: Path, encoding: str | None) -> tuple[Any, dict[str, Any]]:
+    """The records of a CSV export: a list of lists of strings, or for a large plain UTF-8 file
+    an Arrow table (:func:`giftreview.data.fastcsv.parse_file`); both checked against the
+    accounting pass (:func:`giftreview.data.accounting.count_records`)."""
+    if encoding is None and path.stat().st_size >= FAST_MIN_CHARS:
+        fast = _plain_utf8_records(path)
+        if fast is not None:
+            return fast
     data = path.read_bytes()
     text, enc = _decode(data, encoding, path)
+    del data
     if not text.replace("\x00", "").strip():
         raise InputFileError("the file holds only blank space; export the survey again", path=path)
     first = text[: 1 << 20].lstrip("\ufeff").splitlines()[0]  # not a copy of the whole file
@@ -183,6 +194,55 @@ def csv_records(path: Path, encoding: str | None) -> tuple[list[list[str]], dict
         records.pop()
     check_record_count(records, expected, path)
     return records, {"format": "csv", "encoding": enc, "delimiter": delimiter}
+
+
+def _plain_utf8_records(path: Path) -> tuple[Any, dict[str, Any]] | None:
+    """A large UTF-8 export with nothing to repair, counted on its bytes and parsed from disk by
+    pyarrow: the file's text is never built. None (read it the general way) for anything else:
+    another encoding, NUL bytes, quotes the vectorised count declines, a ragged row."""
+    data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if not bom and (
+        data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        or _utf16_without_bom(data)
+        or _looks_binary(data)
+    ):
+        return None
+    body = memoryview(data)[3 if bom else 0 :]
+    if data.find(b"\x00") >= 0 or not _is_utf8(body):
+        return None
+    head = bytes(body[: 1 << 20]).decode("utf-8", "ignore")
+    lines = head.splitlines()
+    if not head.strip() or not lines:
+        return None
+    delimiter = sniff_delimiter(lines[0])
+    _check_delimiter(lines[0], delimiter, path)
+    expected = scan_records(body, delimiter)  # the accounting pass, on the bytes
+    if expected is None:
+        return None
+    try:
+        width = len(next(csv.reader([lines[0]], delimiter=delimiter)))
+    except csv.Error:
+        return None
+    del body, data  # parsed again from disk: the bytes are not held beside the table
+    table = parse_file(path, delimiter, width)
+    if table is None:
+        return None
+    check_record_count(range(table.num_rows), expected, path)
+    enc = "utf-8-sig" if bom else "utf-8"
+    return table, {"format": "csv", "encoding": enc, "delimiter": delimiter}
+
+
+def _is_utf8(data: memoryview) -> bool:
+    """Whether ``data`` is strict UTF-8: Arrow's validation of one string spanning the bytes
+    (zero-copy, vectorised), instead of decoding the file into a Python ``str``."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    whole = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data))
+    try:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _check_delimiter(first: str, delimiter: str, path: Path) -> None:
