@@ -604,6 +604,9 @@ def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
     assert "Open answers: how often each theme was mentioned" in page
     assert "named in both" in page  # institutions of B8/B9 compared
     assert not re.search(r"(src|href)=[\"']?https?://", page)  # offline: nothing fetched
+    # provenance: each parameter with its source (--instrument-a given, --k not)
+    assert '<tr><th scope="row">k</th><td>5</td><td>built-in default</td></tr>' in page
+    assert re.search(r'<th scope="row">instrument_a</th><td>[^<]*</td><td>command line</td>', page)
     pdf = out / "compare.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout

@@ -8,7 +8,6 @@ run by :func:`giftreview.pipeline.compare.render_comparison`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from giftreview.errors import ArgumentError
 from giftreview.pipeline import cache
 from giftreview.pipeline.provenance import git_commit, run_date
 from giftreview.report.index import CHANGES_FILE
-from giftreview.report.provenance import DATE_FORMAT
+from giftreview.report.provenance import DATE_FORMAT, parameter_rows
 from giftreview.report.templating import fmt_p, render
 from giftreview.report.views import Bullets, Html, QuestionView, Table
 from giftreview.report.wave import heading, is_synthetic
@@ -107,8 +106,13 @@ def open_comparison(
     instrument_b: str = "",
     confidence: float = 0.95,
     k: int = 5,
+    sources: str = "",
 ) -> Comparison:
-    """Clean (or reuse) two waves and compare them (what notebooks/compare.py calls first)."""
+    """Clean (or reuse) two waves and compare them (what notebooks/compare.py calls first).
+
+    ``sources`` is where each parameter's value came from, as JSON (written by
+    ``giftreview compare``; ``""`` when the notebook is run by hand), printed next to each
+    parameter in the provenance block."""
     raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
     inst_a = load_instrument(paths.from_root(instrument_a) if instrument_a else None)
     inst_b = load_instrument(paths.from_root(instrument_b)) if instrument_b else inst_a
@@ -128,7 +132,7 @@ def open_comparison(
         designs = (design_a, design_b)
     result = compare_waves(clean_a, clean_b, inst_a, inst_b, confidence=confidence, designs=designs)
     params = dict(wave_a=wave_a, wave_b=wave_b, instrument_a=instrument_a,
-                  instrument_b=instrument_b, confidence=confidence, k=k)  # fmt: skip
+                  instrument_b=instrument_b, confidence=confidence, k=k, sources=sources)  # fmt: skip
     return Comparison(result, inst_a, inst_b, (raw_a, raw_b), int(k), float(confidence), params)
 
 
@@ -406,7 +410,8 @@ def _design_methods(cmp: Comparison, unit: str) -> Html:
 
 
 def provenance_items(cmp: Comparison) -> dict[str, str]:
-    """Both raw files and instruments (sha256), version, git commit, parameters, run date."""
+    """Both raw files and instruments (sha256), version, git commit, run date (the parameters,
+    with their sources, are :func:`giftreview.report.provenance.parameter_rows`)."""
     return {
         "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",
         "raw file B": f"{cmp.raws[1].name} ({file_sha256(cmp.raws[1])})",
@@ -414,11 +419,14 @@ def provenance_items(cmp: Comparison) -> dict[str, str]:
         "instrument B sha256": cmp.inst_b.sha256 or "",
         "giftreview version": __version__,
         "git commit": git_commit(),
-        "parameters": json.dumps(cmp.parameters, sort_keys=True),
         "run date": run_date().strftime(DATE_FORMAT),
     }
 
 
 def provenance(cmp: Comparison) -> Html:
     """The provenance block (the macro the wave report uses)."""
-    return render("report/provenance.html.j2", items=provenance_items(cmp))
+    return render(
+        "report/provenance.html.j2",
+        items=provenance_items(cmp),
+        parameters=parameter_rows(cmp.parameters),
+    )
