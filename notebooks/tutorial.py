@@ -44,7 +44,7 @@ from IPython.display import display
 
 from giftreview.analysis import compare, disclosure, reliability, score, stats
 from giftreview.data import clean, instrument, io, validate
-from giftreview.text import coding
+from giftreview.text import coding, frequencies, quality
 
 pd.set_option("display.max_colwidth", 60)
 pd.set_option("display.width", 120)
@@ -303,7 +303,7 @@ print("primary:", ten.n_primary, "secondary:", ten.n_secondary)
 
 # %%
 coded = coding.code_question(data, inst, "B2")
-freq = coding.theme_frequencies(coded, data, k=5)
+freq = frequencies.theme_frequencies(coded, data, k=5)
 freq[freq["group"] == "All"][["label", "n", "base", "pct", "ci_low", "ci_high"]].head(8)
 
 # %% [markdown]
@@ -313,7 +313,7 @@ freq[freq["group"] == "All"][["label", "n", "base", "pct", "ci_low", "ci_high"]]
 
 # %%
 planted = pd.read_csv(here(truth))
-coding.compare_with_reference(coded, planted).tail(1)
+quality.compare_with_reference(coded, planted).tail(1)
 
 # %% [markdown]
 # To see what reliability statistics do, simulate a second human coder who reads the same

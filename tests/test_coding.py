@@ -1,4 +1,4 @@
-"""Tests of giftreview.text.coding: codebooks, auto-coding, coding sheets, theme frequencies."""
+"""Tests of giftreview.text.codebook, coding, frequencies, quality and sheets: codebooks, auto-coding, coding sheets, theme frequencies."""
 
 from __future__ import annotations
 
@@ -17,18 +17,11 @@ from giftreview.errors import (
 )
 from giftreview.paths import CODEBOOKS
 from giftreview.text import coding
-from giftreview.text.coding import (
-    auto_code,
-    check_codebook,
-    code_question,
-    compare_with_reference,
-    export_sheet,
-    import_sheets,
-    load_codebook,
-    parse_codebook,
-    sentences,
-    theme_frequencies,
-)
+from giftreview.text.codebook import codebook_for, load_codebook, parse_codebook
+from giftreview.text.coding import auto_code, code_question, sentences
+from giftreview.text.frequencies import theme_frequencies
+from giftreview.text.quality import check_codebook, compare_with_reference
+from giftreview.text.sheets import export_sheet, import_sheets
 
 # The theme ids agreed with the synthetic-data generator (issue 4); they must not drift.
 THEME_IDS = {
@@ -55,13 +48,13 @@ def hostile(fixtures_dir) -> pd.DataFrame:
 
 @pytest.fixture
 def b4(instrument):
-    return coding.codebook_for(instrument, "B4")
+    return codebook_for(instrument, "B4")
 
 
 # ---- codebooks ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("qid", sorted(THEME_IDS))
 def test_shipped_codebooks_have_the_agreed_theme_ids(instrument, qid):
-    cb = coding.codebook_for(instrument, qid)
+    cb = codebook_for(instrument, qid)
     assert cb.question == qid
     assert cb.ids == THEME_IDS[qid]
     assert all(t.stem and t.description and t.example for t in cb.themes)
@@ -69,7 +62,7 @@ def test_shipped_codebooks_have_the_agreed_theme_ids(instrument, qid):
 
 @pytest.mark.parametrize("qid", sorted(THEME_IDS))
 def test_every_example_is_coded_with_its_own_theme(instrument, qid):
-    report = check_codebook(coding.codebook_for(instrument, qid))
+    report = check_codebook(codebook_for(instrument, qid))
     assert report[report["kind"] == "example"].empty, report.to_string()
 
 
@@ -208,7 +201,7 @@ def test_paraphrases_written_apart_from_the_generator_are_mostly_coded(instrumen
     para = pd.read_csv(fixtures_dir / "coding" / "paraphrases.csv")
     hits = 0
     for qid, g in para.groupby("question"):
-        cb = coding.codebook_for(instrument, qid)
+        cb = codebook_for(instrument, qid)
         codes = auto_code(pd.Series(g["answer"].to_numpy(), index=g.index.astype(str)), cb)
         got = set(zip(codes["respondent_id"], codes["theme"], strict=True))
         hits += sum((str(i), t) in got for i, t in zip(g.index, g["theme"], strict=True))
@@ -447,7 +440,7 @@ def test_codebook_of_another_question_is_refused(tmp_path):
         tmp_path / "inst.yaml",
     )
     with pytest.raises(InstrumentError, match=r"cb\.yaml: the codebook is for question 'B3'"):
-        coding.codebook_for(inst, "B2")
+        codebook_for(inst, "B2")
 
 
 def test_import_reads_a_sheet_resaved_by_excel(instrument, hostile, tmp_path):

@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from giftreview.errors import ArgumentError
-from giftreview.text.coding import code_question, parse_codebook, theme_frequencies
+from giftreview.text.codebook import parse_codebook
+from giftreview.text.coding import code_question
+from giftreview.text.frequencies import theme_frequencies
 from giftreview.text.narrative import (
     DEFAULT_QUANTIFIERS,
     REPEAT_WORDS,

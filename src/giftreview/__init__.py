@@ -56,7 +56,7 @@ _API = {
     "compare_waves": "giftreview.analysis.compare",
     # text: open answers and lists
     "code_question": "giftreview.text.coding",
-    "theme_frequencies": "giftreview.text.coding",
+    "theme_frequencies": "giftreview.text.frequencies",
     "draft_paragraphs": "giftreview.text.narrative",
     # pipeline: rendered reports
     "RunSettings": "giftreview.pipeline.plan",

@@ -383,7 +383,7 @@ def _coding_inputs(wave: str, qid: str, instrument: Path | None):
     """Clean table, instrument and codebook of ``qid`` for a wave label or folder."""
     from giftreview.data.instrument import load_instrument  # deferred: start-up
     from giftreview.data.io import load_clean  # deferred: start-up
-    from giftreview.text.coding import codebook_for  # deferred: start-up
+    from giftreview.text.codebook import codebook_for  # deferred: start-up
 
     folder = _wave_folder(wave)
     inst = load_instrument(instrument)
@@ -448,7 +448,8 @@ def coding_export_command(
     instrument: CodingInstrumentOpt = None,
 ) -> None:
     """Write a coding sheet: one row per answer, one 0/1 column per theme."""
-    from giftreview.text.coding import code_question, export_sheet  # deferred: start-up
+    from giftreview.text.coding import code_question  # deferred: start-up
+    from giftreview.text.sheets import export_sheet  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     coded = code_question(data, inst, qid, codebook=codebook)
@@ -477,12 +478,10 @@ def coding_import_command(
 
     Writes data/processed/<wave>/coding/<QID>_codes.csv (the final codes with their source).
     """
-    from giftreview.text.coding import (  # deferred: start-up
-        code_question,
-        import_sheets,
-        theme_frequencies,
-    )
+    from giftreview.text.coding import code_question  # deferred: start-up
+    from giftreview.text.frequencies import theme_frequencies  # deferred: start-up
     from giftreview.text.safety import write_table  # deferred: start-up
+    from giftreview.text.sheets import import_sheets  # deferred: start-up
 
     folder, data, inst, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data, strict=not lenient)
@@ -509,7 +508,7 @@ def coding_reliability_command(
 ) -> None:
     """Agreement between coders per theme and overall: %, Cohen's kappa, Krippendorff's alpha."""
     from giftreview.analysis.reliability import reliability  # deferred: start-up
-    from giftreview.text.coding import import_sheets  # deferred: start-up
+    from giftreview.text.sheets import import_sheets  # deferred: start-up
 
     _, data, _, codebook = _coding_inputs(wave, qid, instrument)
     human = import_sheets(sheets, codebook, data)

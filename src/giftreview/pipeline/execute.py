@@ -244,7 +244,7 @@ class WarmKernel:
 
     PRELOAD = (
         "import giftreview.report, giftreview.report.plots, giftreview.analysis.score, "
-        "giftreview.analysis.stats, giftreview.analysis.disclosure, giftreview.text.coding, "
+        "giftreview.analysis.stats, giftreview.analysis.disclosure, giftreview.text.coding, giftreview.text.frequencies, "
         "giftreview.text.narrative, giftreview.text.lists"
     )
     RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"

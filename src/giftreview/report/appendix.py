@@ -13,7 +13,7 @@ from giftreview.report import tables
 from giftreview.report.templating import render
 from giftreview.report.views import Html, Part, QuestionView, Text
 from giftreview.report.wave import Report, coded, group_noun, heading, report_section
-from giftreview.text import coding
+from giftreview.text import frequencies
 
 __all__ = ["appendix", "appendix_view"]
 
@@ -21,7 +21,7 @@ __all__ = ["appendix", "appendix_view"]
 def _open_by_group(rep: Report, q: Question) -> list[Part]:
     if not rep.group_by or q.codebook is None:
         return []
-    freq = coding.theme_frequencies(
+    freq = frequencies.theme_frequencies(
         coded(rep, q.id), rep.data, by=rep.group_by, confidence=rep.confidence, k=rep.k
     )
     freq = freq[freq["group"].astype(str) != "All"]

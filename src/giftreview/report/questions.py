@@ -38,7 +38,7 @@ from giftreview.report.wave import (
     score,
     suppressed,
 )
-from giftreview.text import coding, lists, narrative
+from giftreview.text import coding, frequencies, lists, narrative
 
 __all__ = [
     "QUOTES_PER_QUESTION",
@@ -197,7 +197,9 @@ def _block_open(rep: Report, q: Question) -> QuestionView:
     if q.codebook is None:
         return QuestionView(heading(q), None, _uncoded(rep, q))
     answers = coded(rep, q.id)
-    freq = coding.theme_frequencies(answers, rep.data, by=None, confidence=rep.confidence, k=rep.k)
+    freq = frequencies.theme_frequencies(
+        answers, rep.data, by=None, confidence=rep.confidence, k=rep.k
+    )
     base = int(freq["base"].iloc[0]) if len(freq) else 0
     draft = narrative.draft_paragraphs(freq, answers.codebook)
     parts: list[Part] = [Text(p) for p in narrative.paragraphs(draft)]

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from giftreview.errors import ArgumentError, check_column
-from giftreview.text.coding import Codebook, CodedAnswers, sentences
+from giftreview.text.codebook import Codebook
+from giftreview.text.coding import CodedAnswers, sentences
 from giftreview.text.safety import redact_pii
 
 __all__ = [
@@ -111,9 +112,9 @@ def draft_paragraphs(
     Parameters
     ----------
     freq
-        Output of :func:`giftreview.text.coding.theme_frequencies`.
+        Output of :func:`giftreview.text.frequencies.theme_frequencies`.
     codebook
-        The question's :class:`~giftreview.text.coding.Codebook` (the sentence stems).
+        The question's :class:`~giftreview.text.codebook.Codebook` (the sentence stems).
     quantifiers
         ``(lowest share, word)`` bands from the highest down (:data:`DEFAULT_QUANTIFIERS`).
     group
