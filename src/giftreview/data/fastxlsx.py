@@ -12,7 +12,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["sheet_rows"]
+__all__ = ["sheet_names", "sheet_rows"]
+
+
+def sheet_names(path: Path) -> list[str] | None:
+    """The workbook's sheet names, in order, or None when calamine cannot open it."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        return None
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        try:
+            return list(wb.sheet_names)
+        finally:
+            wb.close()
+    except Exception:  # calamine raises its own errors for odd workbooks: openpyxl decides
+        return None
 
 
 def sheet_rows(path: Path, sheet: str, cell_text: Callable[[Any], str]) -> list[list[str]] | None:
@@ -27,7 +43,8 @@ def sheet_rows(path: Path, sheet: str, cell_text: Callable[[Any], str]) -> list[
             values = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         finally:
             wb.close()
-        rows = [[cell_text(None if v == "" else v) for v in row] for row in values]
+        # a text cell (most cells) is already its own text; "" is an empty cell either way
+        rows = [[v if type(v) is str else cell_text(v) for v in row] for row in values]
     except Exception:  # calamine raises its own errors for odd workbooks: openpyxl decides
         return None
     while rows and not any(rows[-1]):
