@@ -8,9 +8,9 @@ import pytest
 
 from giftreview.data.accounting import RecordCount, check_record_count, count_records
 from giftreview.data.clean import clean_wave
-from giftreview.data.instrument import RawLayout
 from giftreview.data.io import load_clean, load_manifest, read_raw
 from giftreview.data.rawcsv import detect_encoding, sniff_delimiter
+from giftreview.data.spec import RawLayout
 from giftreview.errors import InputFileError
 from giftreview.paths import DATA_RAW
 

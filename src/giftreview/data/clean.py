@@ -57,9 +57,7 @@ from giftreview import __version__
 from giftreview.data.columns import char_length, distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
-    Question,
     bin_column,
-    bin_counts,
     load_instrument,
     missing_column,
     option_column,
@@ -69,6 +67,7 @@ from giftreview.data.io import RawTable, read_raw
 from giftreview.data.readings import ColumnRead
 from giftreview.data.rules import Rule, Rules, short
 from giftreview.data.schema import check_clean
+from giftreview.data.spec import Question, bin_counts
 from giftreview.data.validate import row_ids, run_validation
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir

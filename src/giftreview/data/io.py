@@ -28,12 +28,13 @@ from typing import Any
 import pandas as pd
 
 from giftreview.data.fastcsv import frame_from_table
-from giftreview.data.instrument import ROW_ID, Instrument, file_sha256
+from giftreview.data.instrument import Instrument, file_sha256
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
 from giftreview.data.rawcsv import csv_records
 from giftreview.data.rawsav import sav_records
 from giftreview.data.rawxlsx import xlsx_records
 from giftreview.data.schema import check_clean
+from giftreview.data.spec import ROW_ID
 from giftreview.errors import InputFileError
 
 __all__ = [

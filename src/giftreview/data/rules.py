@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 from rapidfuzz import fuzz, process, utils
 
-from giftreview.data.instrument import Instrument, Question
+from giftreview.data.instrument import Instrument
+from giftreview.data.spec import Question
 
 __all__ = [
     "MAX_CELL_CHARS",
