@@ -186,10 +186,24 @@ def _scan_member(path: Path, member: str) -> _SheetScan:
                 if ref is None:
                     return _SheetScan(None, ())  # cells without references: read everything
                 last = max(last, int(ref.group(1)))
-                if b"<f" in body:
-                    uncached += [m.group(1).decode() for m in _UNCACHED_RE.finditer(body)]
+                uncached += _uncached_cells(body)
             block = fh.read(1 << 22)
     return _SheetScan(last, tuple(uncached), declared)
+
+
+_FORMULA_RE = re.compile(rb"<f[\s>/]")
+
+
+def _uncached_cells(body: bytes) -> list[str]:
+    """References of the formula cells of ``body`` without a cached value: the cell around each
+    ``<f>`` element is matched, instead of trying the pattern at every cell of the block."""
+    found = []
+    for f in _FORMULA_RE.finditer(body):
+        start = body.rfind(b"<c ", 0, f.start())
+        m = _UNCACHED_RE.match(body, start) if start >= 0 else None
+        if m is not None and m.end() > f.start():
+            found.append(m.group(1).decode())
+    return found
 
 
 def _pick_sheet(names: list[str], sheet: str | int | None, path: Path) -> str:
