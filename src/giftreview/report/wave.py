@@ -371,7 +371,14 @@ def views(rep: Report, qid: str) -> BreakdownViews | None:
         rep.suppressed[qid] = (
             None
             if table.empty
-            else breakdown_views(table, q.type, k=rep.k, confidence=rep.confidence, **scale)
+            else breakdown_views(
+                table,
+                q.type,
+                k=rep.k,
+                confidence=rep.confidence,
+                cache_dir=rep.processed / "views",
+                **scale,
+            )  # fmt: skip
         )
     return rep.suppressed[qid]
 
