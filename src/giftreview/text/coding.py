@@ -17,6 +17,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, DataValidationError, check_column
@@ -210,15 +212,20 @@ def code_question(
     human_ids: set[str] = set()
     if human is not None:
         codes, human_ids = _with_human(codes, human, rule, answered, codebook)
-    coded_ids = set(codes["respondent_id"])
-    uncoded = answered[~answered["respondent_id"].isin(coded_ids)].reset_index(drop=True)
-    sources = pd.DataFrame(
-        {
-            "respondent_id": answered["respondent_id"],
-            "source": ["human" if r in human_ids else "auto" for r in answered["respondent_id"]],
-        }
-    )
+    ids = answered["respondent_id"]
+    uncoded = answered[~_isin(ids, codes["respondent_id"])].reset_index(drop=True)
+    by_human = _isin(ids, pd.Series(sorted(human_ids), dtype=object))
+    sources = pd.DataFrame({"respondent_id": ids, "source": np.where(by_human, "human", "auto")})
     return CodedAnswers(qid, codebook, codes, answered, uncoded, sources)
+
+
+def _isin(values: pd.Series, of: pd.Series) -> np.ndarray:
+    """``values.isin(of)`` in one Arrow pass (pandas' isin on Arrow strings builds a Python
+    object per value of ``of``)."""
+    arr = pa.array(values.astype(object), type=pa.large_string(), from_pandas=True)
+    found = pc.is_in(arr, value_set=pa.array(of.astype(object), type=pa.large_string(),
+                                             from_pandas=True))  # fmt: skip
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _with_human(
