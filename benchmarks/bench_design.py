@@ -26,7 +26,8 @@ import pandas as pd
 from giftreview.analysis import design as dz
 from giftreview.analysis import stats
 from giftreview.analysis.score import simulate_clean
-from giftreview.data.instrument import CLOSED_TYPES, load_instrument
+from giftreview.data.instrument import load_instrument
+from giftreview.data.spec import CLOSED_TYPES
 
 SEED = 20100301
 

@@ -24,7 +24,8 @@ import pandas as pd
 
 from giftreview.analysis import disclosure, stats
 from giftreview.analysis.score import score_question, simulate_clean
-from giftreview.data.instrument import CLOSED_TYPES, load_instrument
+from giftreview.data.instrument import load_instrument
+from giftreview.data.spec import CLOSED_TYPES
 
 SEED = 20100301
 

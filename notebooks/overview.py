@@ -30,6 +30,7 @@ confidence: float = 0.95  # two-sided level of every interval
 k: int = 5  # suppression threshold: counts below k are hidden in every breakdown
 weights: bool = False  # weighted report: the design of the instrument (design-based figures)
 output: str = ""  # folder for files this notebook writes; empty means reports/<wave>
+sources: str = ""  # JSON {parameter: where its value came from}, set by giftreview run
 
 # %%
 rep = report.open_wave(
@@ -42,6 +43,7 @@ rep = report.open_wave(
     k=k,
     weights=weights,
     output=output,
+    sources=sources,
 )
 
 # %%

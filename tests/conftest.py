@@ -116,6 +116,7 @@ confidence: float = 0.95  # interval level
 k: int = 5  # suppression threshold
 weights: bool = False  # weights on or off
 output: str = ""  # output folder
+sources: str = ""  # where each parameter came from
 """
 TRIVIAL_CELL = """
 # %%

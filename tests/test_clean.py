@@ -24,7 +24,7 @@ from giftreview.data.instrument import (
     missing_column,
     option_column,
 )
-from giftreview.data.validate import MAX_CELL_CHARS, SET_MISSING_RULES
+from giftreview.data.rules import MAX_CELL_CHARS, SET_MISSING_RULES
 from giftreview.errors import ArgumentError
 from giftreview.paths import DATA_RAW, DOCS
 

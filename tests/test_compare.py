@@ -24,15 +24,15 @@ from hypothesis import strategies as st
 from giftreview.analysis.compare import (
     comparable_questions,
     compare_waves,
-    independent_change_test,
     institution_change,
-    matched_pairs,
-    newcombe_difference,
-    paired_change_test,
-    paired_table_test,
-    share_change,
     theme_change,
 )
+from giftreview.analysis.independent import (
+    independent_change_test,
+    newcombe_difference,
+    share_change,
+)
+from giftreview.analysis.paired import matched_pairs, paired_change_test, paired_table_test
 from giftreview.data.instrument import parse_instrument
 from giftreview.errors import ArgumentError
 

@@ -6,8 +6,9 @@ import io
 
 import openpyxl
 
-from giftreview.data import io as gio
+from giftreview.data import rawxlsx
 from giftreview.data.fastxlsx import sheet_rows
+from giftreview.data.rawcells import cell_text
 
 
 def test_same_rows_as_openpyxl(fixtures_dir, tmp_path):
@@ -29,13 +30,13 @@ def test_same_rows_as_openpyxl(fixtures_dir, tmp_path):
         (fixtures_dir / "bad_inputs" / "data_on_other_sheet.xlsx", "Responses"),
     ):
         book = openpyxl.load_workbook(io.BytesIO(file.read_bytes()), read_only=True, data_only=True)
-        scan = gio._scan_sheet(file, book, sheet)  # the last row with content, as read_raw does
-        assert sheet_rows(file, sheet, gio._cell_text) == gio._sheet_rows(book[sheet], scan, file)
-    rows = sheet_rows(path, "Responses", gio._cell_text)
+        scan = rawxlsx._scan_sheet(file, book, sheet)  # the last row with content, as read_raw does
+        assert sheet_rows(file, sheet, cell_text) == rawxlsx._sheet_rows(book[sheet], scan, file)
+    rows = sheet_rows(path, "Responses", cell_text)
     assert rows[0] == ["", "", "", ""] and rows[2] == ["A", "5", "2010-03-01 10:42:00", "NGO"]
 
 
 def test_unreadable_workbook_gives_none(tmp_path):
     path = tmp_path / "x.xlsx"
     path.write_bytes(b"PK\x03\x04 not a workbook")
-    assert sheet_rows(path, "Sheet1", gio._cell_text) is None
+    assert sheet_rows(path, "Sheet1", cell_text) is None

@@ -148,7 +148,8 @@ def _strict_data_rows(path: Path, header_rows: int) -> int | None:
 
 
 def _instrument_for(path: Path, header_rows: int):
-    from giftreview.data.instrument import RawLayout, load_instrument
+    from giftreview.data.instrument import load_instrument
+    from giftreview.data.spec import RawLayout
 
     inst = load_instrument()
     return inst.model_copy(update={"raw": RawLayout(header_rows=header_rows, name_row=1)})
@@ -264,7 +265,7 @@ def test_sav_user_missing_values_map_to_missing_codes(project, run_cli):
 
 
 def test_header_rows_that_look_like_data_are_named(instrument):
-    from giftreview.data.instrument import RawLayout
+    from giftreview.data.spec import RawLayout
 
     inst = instrument.model_copy(update={"raw": RawLayout(header_rows=5, name_row=1)})
     raw = read_raw(HOSTILE / "header_rows_5_swallow_respondents.csv", inst)

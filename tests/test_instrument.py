@@ -10,12 +10,8 @@ import yaml
 
 from giftreview.analysis.score import simulate_clean
 from giftreview.data.clean import count_bin
-from giftreview.data.instrument import (
-    Bin,
-    bin_counts,
-    load_instrument,
-    parse_instrument,
-)
+from giftreview.data.instrument import load_instrument, parse_instrument
+from giftreview.data.spec import Bin, bin_counts
 from giftreview.errors import InstrumentError
 from giftreview.paths import DEFAULT_INSTRUMENT
 

@@ -6,18 +6,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from giftreview.data.accounting import RecordCount, check_record_count, count_records
 from giftreview.data.clean import clean_wave
-from giftreview.data.instrument import RawLayout
-from giftreview.data.io import (
-    RecordCount,
-    check_record_count,
-    count_records,
-    detect_encoding,
-    load_clean,
-    load_manifest,
-    read_raw,
-    sniff_delimiter,
-)
+from giftreview.data.io import load_clean, load_manifest, read_raw
+from giftreview.data.rawcsv import detect_encoding, sniff_delimiter
+from giftreview.data.spec import RawLayout
 from giftreview.errors import InputFileError
 from giftreview.paths import DATA_RAW
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import papermill
@@ -62,6 +63,7 @@ def test_notebook_runs_under_papermill_and_records_its_parameters(wave, name, se
         "processed": str(processed),
         "k": 3,
         "output": str(root / "reports" / "small"),
+        "sources": json.dumps({"k": "cli"}),  # as giftreview run writes it (only k recorded here)
     }
     if section:
         params["section"] = section
@@ -76,6 +78,13 @@ def test_notebook_runs_under_papermill_and_records_its_parameters(wave, name, se
     assert not [o for o in outputs if o.output_type == "error"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "Provenance" in html
+    # each parameter with its source: k from the command line, confidence (not injected, no
+    # source recorded) from the notebook's own parameters cell
+    assert '<tr><th scope="row">k</th><td>3</td><td>command line</td></tr>' in html
+    assert (
+        '<tr><th scope="row">confidence</th><td>0.95</td><td>notebook parameters cell</td></tr>'
+        in html
+    )
     if section:
         inst = load_instrument(DEFAULT_INSTRUMENT)
         for qid in inst.report_sections()[2].questions:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from giftreview.data import validate
-from giftreview.data.validate import Rule
+from giftreview.data import rules
+from giftreview.data.rules import Rule
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 
@@ -35,5 +35,5 @@ def test_every_rule_in_the_golden_reports_is_a_member():
 
 
 def test_rule_groups_are_made_of_members():
-    for group in (validate.SET_MISSING_RULES, validate.REPORTED_NORMALISATIONS):
+    for group in (rules.SET_MISSING_RULES, rules.REPORTED_NORMALISATIONS):
         assert all(isinstance(r, Rule) for r in group)

@@ -18,7 +18,8 @@ from giftreview.analysis.compare import compare_waves
 from giftreview.analysis.score import score_question
 from giftreview.analysis.stats import breakdown_question
 from giftreview.data.clean import clean_wave
-from giftreview.data.instrument import TEXT_TYPES, load_instrument
+from giftreview.data.instrument import load_instrument
+from giftreview.data.spec import TEXT_TYPES
 
 SECOND = Path(__file__).parent / "fixtures" / "second_survey"
 RAW = {2021: SECOND / "clinics_2021.csv", 2023: SECOND / "clinics_2023.csv"}

@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from giftreview.data.clean import clean_table, clean_wave
 from giftreview.data.io import RawTable
+from giftreview.data.rules import MAX_CELL_CHARS, Rules
 from giftreview.data.validate import (
-    MAX_CELL_CHARS,
     VALIDATION_COLUMNS,
-    Rules,
     quarantine_plan,
     rule_counts,
     validate_file,

@@ -1,7 +1,7 @@
 """Multi-item scales: scale scores, Cronbach's alpha, item-total correlations, omega.
 
 A multi-item scale (``multi_item_scales`` in the instrument, see
-:class:`giftreview.data.instrument.MultiItemScale`) scores several rating items together, some of
+:class:`giftreview.data.spec.MultiItemScale`) scores several rating items together, some of
 them reverse-keyed. This module computes what R's ``psych::alpha`` reports for it:
 
 * :func:`scale_scores`: each respondent's score (mean or sum of the keyed items, with a minimum
@@ -30,7 +30,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from giftreview.analysis import stats
-from giftreview.data.instrument import Instrument, MultiItemScale
+from giftreview.data.instrument import Instrument
+from giftreview.data.spec import MultiItemScale
 from giftreview.errors import ArgumentError, check_column
 
 __all__ = [

@@ -35,14 +35,13 @@ from giftreview.analysis.design import (
     svydesign,
 )
 from giftreview.data.instrument import (
-    CLOSED_TYPES,
     Instrument,
     bin_column,
-    bin_counts,
     missing_column,
     option_column,
     other_column,
 )
+from giftreview.data.spec import CLOSED_TYPES, bin_counts
 from giftreview.errors import ArgumentError, check_column
 
 __all__ = [

@@ -57,17 +57,18 @@ from giftreview import __version__
 from giftreview.data.columns import distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
-    Question,
     bin_column,
-    bin_counts,
     load_instrument,
     missing_column,
     option_column,
     other_column,
 )
 from giftreview.data.io import RawTable, read_raw
+from giftreview.data.readings import ColumnRead
+from giftreview.data.rules import Rule, Rules, short
 from giftreview.data.schema import check_clean
-from giftreview.data.validate import ColumnRead, Rule, Rules, row_ids, run_validation, short
+from giftreview.data.spec import Question, bin_counts
+from giftreview.data.validate import row_ids, run_validation
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir
 from giftreview.text.safety import write_table
@@ -226,7 +227,7 @@ def clean_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clean a :class:`RawTable` in memory: ``(clean, audit, quarantine, validation)``.
 
-    Each column is read once per distinct spelling (:func:`~giftreview.data.validate.read_columns`,
+    Each column is read once per distinct spelling (:func:`~giftreview.data.readings.read_columns`,
     shared with validation); the clean columns, the audit rows and the quarantine are built from
     those readings with whole-column joins, never cell by cell.
 

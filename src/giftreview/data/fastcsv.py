@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["FAST_MIN_CHARS", "parse_table", "frame_from_table"]
+__all__ = ["FAST_MIN_CHARS", "parse_table", "parse_file", "frame_from_table"]
 
 #: files shorter than this (in characters) take the csv-module path (about 10,000 rows)
 FAST_MIN_CHARS = 2_000_000
@@ -37,10 +38,24 @@ def parse_table(text: str, delimiter: str, *, min_chars: int = FAST_MIN_CHARS) -
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
     if not first:
         return None
-    names = [f"c{j}" for j in range(len(first))]
+    # csv drops trailing empty lines
+    return _read(io.BytesIO(text.rstrip("\r\n").encode("utf-8")), delimiter, len(first))
+
+
+def parse_file(path: Path, delimiter: str, width: int) -> pa.Table | None:
+    """:func:`parse_table` of a UTF-8 file (with or without byte-order mark) read straight from
+    disk in blocks, so neither the file's bytes nor its text are held whole; ``width`` is the
+    number of fields of the first record. For files the accounting pass found plain
+    (:func:`giftreview.data.accounting.scan_records`): quotes balanced, no empty line before
+    the last record, so the empty lines pyarrow skips are the trailing ones csv drops too."""
+    return _read(str(path), delimiter, width, ignore_empty_lines=True)
+
+
+def _read(source, delimiter: str, width: int, *, ignore_empty_lines: bool = False):
+    names = [f"c{j}" for j in range(width)]
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.rstrip("\r\n").encode("utf-8")),  # csv drops trailing empty lines
+        return pacsv.read_csv(
+            source,
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -48,17 +63,18 @@ def parse_table(text: str, delimiter: str, *, min_chars: int = FAST_MIN_CHARS) -
                 double_quote=True,
                 escape_char=False,
                 newlines_in_values=True,
-                ignore_empty_lines=False,
+                ignore_empty_lines=ignore_empty_lines,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.large_string()),
+                # 32-bit offsets: half the offset memory of large_string; Arrow splits a column
+                # into chunks, each under 2 GB
+                column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a ragged row or an empty line: use csv
         return None
-    return table
 
 
 def frame_from_table(table: pa.Table, header_rows: int, names: list[str]) -> pd.DataFrame:

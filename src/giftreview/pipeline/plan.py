@@ -9,6 +9,7 @@ machine, so reports rendered on two machines or into two folders are the same by
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ __all__ = [
     "default_raw",
     "notebooks_dir",
     "base_parameters",
+    "SETTINGS",
+    "RUN_SOURCE",
+    "parameter_sources",
     "plan",
     "check_settings",
 ]
@@ -112,7 +116,7 @@ def notebooks_dir(explicit: Path | None = None) -> Path:
 
 
 def base_parameters(settings: RunSettings, processed: Path) -> dict[str, Any]:
-    """Parameters every notebook declares.
+    """Parameters every notebook declares (``sources``: :func:`parameter_sources` as JSON).
 
     Paths are relative to the project root (the notebooks read them with
     :func:`giftreview.paths.from_root`). A raw file or instrument outside the root keeps its
@@ -129,7 +133,27 @@ def base_parameters(settings: RunSettings, processed: Path) -> dict[str, Any]:
         "k": int(settings.k),
         "weights": bool(settings.weights),
         "output": portable_path(settings.out_dir),
+        "sources": json.dumps(parameter_sources(settings), sort_keys=True),
     }
+
+
+#: the notebook parameters whose source the settings record (giftreview.cli.settings.DEFAULTS)
+SETTINGS = ("group_by", "confidence", "k", "weights")
+#: the source of the parameters a run sets itself (from the raw file name, ``--wave``, ``--out``)
+RUN_SOURCE = "run"
+
+
+def parameter_sources(settings: RunSettings) -> dict[str, str]:
+    """Where each notebook parameter came from, for the provenance block of every page.
+
+    The settings take the source :func:`giftreview.cli.settings.resolve_settings` recorded
+    (``cli``, ``config file giftreview.toml``, ``instrument``, ``default``), or ``given`` when
+    the :class:`RunSettings` were built in Python without sources; ``wave``, ``processed`` and
+    ``output`` are set by the run (``run``). ``raw`` and ``instrument`` are listed with their
+    sha256 instead.
+    """
+    recorded = {key: settings.sources.get(key, "given") for key in SETTINGS}
+    return {"wave": RUN_SOURCE, "processed": RUN_SOURCE, "output": RUN_SOURCE, **recorded}
 
 
 def plan(settings: RunSettings, instrument: Instrument, processed: Path) -> list[NotebookJob]:

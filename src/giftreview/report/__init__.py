@@ -33,7 +33,13 @@ from giftreview.report.methods import (
     tests_explained,
 )
 from giftreview.report.overview import introduction, response_accounting, title_page
-from giftreview.report.provenance import provenance, provenance_items, synthetic_label
+from giftreview.report.provenance import (
+    parameter_rows,
+    provenance,
+    provenance_items,
+    source_label,
+    synthetic_label,
+)
 from giftreview.report.questions import chart_rows, question, questions, section_title
 from giftreview.report.templating import fmt_ci, fmt_num, fmt_p, fmt_pct
 from giftreview.report.views import Html
@@ -76,6 +82,8 @@ __all__ = [
     "synthetic_label",
     "provenance",
     "provenance_items",
+    "parameter_rows",
+    "source_label",
     "index_html",
     "reports_index_html",
     "write_reports_index",

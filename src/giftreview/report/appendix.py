@@ -8,7 +8,7 @@ significant omnibus test); for each open question, theme counts by group.
 
 from __future__ import annotations
 
-from giftreview.data.instrument import CLOSED_TYPES, Question
+from giftreview.data.spec import CLOSED_TYPES, Question
 from giftreview.report import tables
 from giftreview.report.templating import render
 from giftreview.report.views import Html, Part, QuestionView, Text

@@ -16,15 +16,10 @@ import numpy as np
 import pandas as pd
 
 from giftreview import __version__, paths
-from giftreview.analysis.compare import (
-    INDEPENDENT,
-    INTERVAL_METHOD,
-    MCNEMAR_EXACT_BELOW,
-    PAIRED,
-    WaveComparison,
-    compare_waves,
-)
+from giftreview.analysis.compare import WaveComparison, compare_waves
 from giftreview.analysis.disclosure import PRIMARY, SECONDARY, suppress
+from giftreview.analysis.independent import INDEPENDENT, INTERVAL_METHOD
+from giftreview.analysis.paired import MCNEMAR_EXACT_BELOW, PAIRED
 from giftreview.data import io
 from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import Instrument, file_sha256, load_instrument
@@ -159,7 +154,7 @@ def change_summary(cmp: Comparison) -> pd.DataFrame:
 
 # ---- disclosure control -------------------------------------------------------------------------
 def suppress_changes(changes: pd.DataFrame, k: int, *, binary: bool) -> pd.DataFrame:
-    """Hide small counts of a :func:`giftreview.analysis.compare.share_change` table (one question).
+    """Hide small counts of a :func:`giftreview.analysis.independent.share_change` table (one question).
 
     ``binary`` tables (a multiple-choice option, a theme) are suppressed row by row as waves x
     (chosen, not chosen); other tables as one waves x levels table. Counts 1..k-1 (``"<k"``)

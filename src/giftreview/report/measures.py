@@ -15,7 +15,8 @@ import pandas as pd
 
 from giftreview.analysis.scales import scale_reliability, score_by_group
 from giftreview.analysis.stats import grouping_column, kruskal_test
-from giftreview.data.instrument import Battery, Instrument, MultiItemScale
+from giftreview.data.instrument import Instrument
+from giftreview.data.spec import Battery, MultiItemScale
 from giftreview.report.templating import fmt_num, fmt_p
 from giftreview.report.views import QuestionView, Table, Text
 from giftreview.report.wave import Report, group_noun, score

@@ -20,7 +20,7 @@ import pandas as pd
 
 from giftreview.analysis.disclosure import Suppressed, suppress_tidy
 from giftreview.analysis.score import top_box_levels
-from giftreview.data.instrument import Question
+from giftreview.data.spec import Question
 from giftreview.report import tables
 from giftreview.report.display import top_box_label
 from giftreview.report.measures import section_views

@@ -27,7 +27,8 @@ from giftreview.analysis.disclosure import Suppressed
 from giftreview.analysis.score import QuestionScore, score_question
 from giftreview.data import io
 from giftreview.data.clean import clean_wave
-from giftreview.data.instrument import CLOSED_TYPES, Instrument, Question, load_instrument
+from giftreview.data.instrument import Instrument, load_instrument
+from giftreview.data.spec import CLOSED_TYPES, Question
 from giftreview.errors import ArgumentError
 from giftreview.report.crosstab import BreakdownViews, breakdown_views
 from giftreview.text import coding
@@ -143,6 +144,7 @@ def open_wave(
     k: int = 5,
     weights: bool = False,
     output: str = "",
+    sources: str = "",
 ) -> Report:
     """Open a wave for reporting (what every notebook calls first with its parameters).
 
@@ -169,6 +171,10 @@ def open_wave(
         ``design:`` block is weighted whatever this says.
     output
         Folder for files the notebook writes (``""`` = ``reports/<wave>``).
+    sources
+        Where each parameter's value came from, as JSON (``{"k": "cli", ...}``; written by
+        :func:`giftreview.pipeline.plan.parameter_sources`); ``""`` when the notebook is run by
+        hand. Printed next to each parameter in the provenance block.
     """
     params = dict(locals())  # the notebook's parameters, for the provenance block
     if not 0 < float(confidence) < 1:

@@ -1,0 +1,241 @@
+"""The independent accounting pass of a CSV export: how many records it holds, and where.
+
+:func:`count_records` counts the records of a decoded CSV text by a strict pass kept apart from
+the parse that builds the table, so a faster parser can replace that one while this pass still
+checks it (:func:`check_record_count`). A stray quote that swallows rows into one cell is refused
+with the line to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from giftreview.data.rawcells import shape
+from giftreview.errors import InputFileError
+
+__all__ = ["RecordCount", "count_records", "scan_records", "check_record_count"]
+
+
+@dataclass(frozen=True)
+class RecordCount:
+    """What the independent accounting pass found: the physical line each record starts on."""
+
+    starts: tuple[int, ...]
+    lines: int
+
+    @property
+    def n(self) -> int:
+        return len(self.starts)
+
+
+def count_records(text: str | bytes, delimiter: str, path: Path | str) -> RecordCount:
+    """Count the records of a CSV text by a strict, independent pass.
+
+    Python's csv module in ``strict`` mode refuses a closing quote not followed by a delimiter
+    or a line end, and a quote still open at the end of the file: the two shapes a stray quote
+    takes when it swallows the following rows into one cell. It also gives the physical line of
+    each record; the number of physical lines must equal the records plus the line breaks
+    quoted inside cells. A quoted cell holding a line shaped like a record (the delimiters of a
+    record, a first field shaped like the id)
+    (rows swallowed by a quote that happens to close at a cell end) is refused too.
+    Empty lines at the end of the file are not records (no parser reads them as rows).
+
+    The plain case, where every quote opens a cell, closes it or is doubled inside it, is
+    counted on the bytes by :func:`scan_records` (numpy, no Python loop); anything else, and
+    any quoted line shaped like a row, goes through the csv module, which names the line.
+
+    Kept apart from the parse that builds the table so a faster parser can replace that one
+    while this pass still checks it (:func:`check_record_count`).
+
+    Parameters
+    ----------
+    text
+        The decoded text, or its UTF-8 bytes (without a byte-order mark).
+    delimiter
+        One character: ``,``, ``;`` or tab.
+    path
+        The file, named in messages.
+
+    Raises
+    ------
+    InputFileError
+        Naming the line where the records diverge and the fix.
+    """
+    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    found = scan_records(data, delimiter)
+    if found is not None:
+        return found
+    if not isinstance(text, str):
+        text = bytes(text).decode("utf-8", "surrogateescape")
+    return _strict_count(text, delimiter, Path(path).name)
+
+
+def _strict_count(text: str, delimiter: str, name: str) -> RecordCount:
+    """:func:`count_records` record by record with Python's csv module in strict mode."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    starts: list[int] = []
+    width = 0
+    line = 0
+    last = 0  # records up to the last non-empty one
+    try:
+        for record in reader:
+            starts.append(line + 1)
+            width = width or len(record)
+            inner = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in record)
+            if reader.line_num != line + 1 + inner:
+                raise _diverge(name, line + 1, reader.line_num, "line breaks do not add up")
+            if inner:
+                _check_swallowed(record, delimiter, width, name, line + 1)
+            line = reader.line_num
+            last = len(starts) if record else last
+    except csv.Error as exc:
+        raise _diverge(name, line + 1, reader.line_num, str(exc)) from None
+    return RecordCount(tuple(starts[:last]), line)
+
+
+#: bytes scanned at a time (the temporary masks are this size)
+_CHUNK = 1 << 24
+
+
+def _positions(data, byte: int) -> np.ndarray:
+    """Positions of ``byte`` in ``data``, found a chunk at a time (int64)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    parts = [np.flatnonzero(arr[i : i + _CHUNK] == byte) + i for i in range(0, len(arr), _CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def scan_records(data: bytes, delimiter: str) -> RecordCount | None:
+    """The records of plain CSV bytes, counted with whole-array operations; None when the bytes
+    are not plain (then only a record-by-record parse can say what they hold).
+
+    Plain means: no NUL byte; every quote character either opens a cell (first byte of a
+    field), closes it (followed by the delimiter, a line break or the end) or is one of a
+    doubled pair; no quote left open; no empty line before the last record; and no quoted line
+    holding as many delimiters as a record (a possibly swallowed row, which the csv-module pass
+    then judges). Then a line break is inside a cell exactly when an odd number of quotes
+    precedes it, each line break outside the quotes ends a record, and physical lines end at
+    ``\\r\\n``, ``\\r`` or ``\\n``, as Python's csv module reads them. A property test checks
+    the result against the csv module on random texts (``tests/test_accounting.py``).
+    """
+    view = memoryview(data).cast("B")
+    n = len(view)
+    arr = np.frombuffer(view, dtype=np.uint8)
+    if n == 0 or len(_positions(view, 0)):
+        return None
+    sep = ord(delimiter)
+    quotes = _positions(view, 0x22)
+    if len(quotes) % 2:
+        return None
+    cr, lf = _positions(view, 0x0D), _positions(view, 0x0A)
+    if len(quotes):
+        before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
+        after = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], 0x0A)
+        field_edge = np.array([sep, 0x0A, 0x0D])
+        doubled = np.zeros(len(quotes), dtype=bool)
+        doubled[1:] = quotes[1:] == quotes[:-1] + 1  # the second of two adjacent quotes
+        opening, closing = np.arange(len(quotes)) % 2 == 0, np.arange(len(quotes)) % 2 == 1
+        bad_open = opening & ~np.isin(before, field_edge) & ~doubled
+        followed = np.zeros(len(quotes), dtype=bool)
+        followed[:-1] = doubled[1:]
+        bad_close = closing & ~np.isin(after, field_edge) & ~followed
+        if bad_open.any() or bad_close.any():
+            return None
+    # a line ends at \r, at \n not after \r (\r\n ends one line, at its \r)
+    lone_lf = lf[(lf == 0) | (arr[np.maximum(lf - 1, 0)] != 0x0D)]
+    ends = np.sort(np.concatenate([cr, lone_lf]))  # disjoint: no unique needed
+    width = np.where(arr[np.minimum(ends + 1, n - 1)] == 0x0A, 2, 1)
+    width[arr[ends] == 0x0A] = 1
+    inside = np.searchsorted(quotes, ends) % 2 == 1
+    outside = ends[~inside]
+    after_end = outside + width[~inside]
+    starts_at = np.concatenate([[0], after_end[after_end < n]])
+    if len(ends) and ends[-1] + width[-1] >= n:
+        lines = len(ends)
+    else:
+        lines = len(ends) + 1
+    empty = np.isin(starts_at, outside)  # a record that is a bare line break
+    if empty.any():
+        keep = np.flatnonzero(~empty)
+        last = keep[-1] + 1 if len(keep) else 0
+        if empty[:last].any():
+            return None  # an empty line between records: the csv module says what it is
+        starts_at = starts_at[:last]
+    if inside.any() and _row_shaped_lines(view, ends[inside], ends, quotes, sep):
+        return None
+    line_of = 1 + np.searchsorted(ends, starts_at)  # line breaks before each record
+    return RecordCount(tuple(line_of.tolist()), int(lines))
+
+
+def _row_shaped_lines(view, inner, ends, quotes, sep: int) -> bool:
+    """True when a line inside a quoted cell holds as many delimiters as the first record has
+    fields less one (then the csv-module pass decides whether it is a swallowed row)."""
+    first_end = int(ends[0]) if len(ends) else len(view)
+    header = bytes(view[: min(first_end, 1 << 20)]).decode("utf-8", "replace")
+    try:
+        width = len(next(csv.reader([header], delimiter=chr(sep)), []))
+    except csv.Error:
+        return True
+    if width < 3:
+        return False
+    closing = quotes[1::2]
+    # an inner line runs to the next line break or the cell's closing quote
+    stop = np.minimum(
+        np.append(ends, len(view))[np.searchsorted(ends, inner, side="right")],
+        np.append(closing, len(view))[np.searchsorted(closing, inner)],
+    )
+    seps = _positions(view, sep)
+    held = np.searchsorted(seps, stop) - np.searchsorted(seps, inner)
+    return bool((held >= width - 1).any())
+
+
+def _check_swallowed(record: list[str], delimiter: str, width: int, name: str, start: int):
+    """Refuse a quoted cell with a line shaped like a whole row: as many delimiters as the
+    header and a first field shaped like this record's first field (``ORG-0007``)."""
+    if width < 3 or not record[0].strip():
+        return
+    first_shape = shape(record[0])
+    for cell in record[1:]:
+        for k, piece in enumerate(cell.splitlines()[1:], start=1):
+            first = piece.split(delimiter, 1)[0]
+            if (
+                piece.count(delimiter) >= width - 1
+                and first.strip()
+                and shape(first) == first_shape
+            ):
+                raise InputFileError(
+                    f"line {start}: a quoted cell runs over {k} line break(s) and line "
+                    f"{start + k} inside it holds {piece.count(delimiter)} delimiters, like a "
+                    'whole row: an unbalanced quote (") has swallowed rows into one cell. Fix '
+                    f'the quote on line {start} (double it as "" or close it) and export again',
+                    path=name,
+                )
+
+
+def _diverge(name: str, start: int, stop: int, why: str) -> InputFileError:
+    where = f"a strict parse stops at line {stop}: {why}" if stop > start else why
+    return InputFileError(
+        f"line {start}: unterminated or misplaced quote: the record starting on line {start} "
+        f"does not end where a CSV record must ({where}); "
+        f'rows from line {start} on would be swallowed into one cell. Fix the quote (") on '
+        f'line {start}: close it, or double it ("") inside a quoted cell, and export again',
+        path=name,
+    )
+
+
+def check_record_count(records: list[list[str]], expected: RecordCount, path: Path | str) -> None:
+    """Raise :class:`InputFileError` when a parse found another number of records than
+    :func:`count_records`; the message names the first line where they differ."""
+    if len(records) == expected.n:
+        return
+    line = expected.starts[min(len(records), expected.n - 1)] if expected.n else 1
+    raise InputFileError(
+        f"line {line}: the parser read {len(records)} records but the accounting pass counts "
+        f"{expected.n}; the records diverge at line {line}. Check the quotes and line breaks "
+        "there, or report this file",
+        path=Path(path).name,
+    )

@@ -1,0 +1,250 @@
+"""Whole raw columns read by the instrument's rules, one distinct spelling at a time.
+
+Survey columns hold few distinct spellings, so :func:`read_column` reads each once with
+:class:`~giftreview.data.rules.Rules` and keeps, per row, the code of its spelling
+(:class:`ColumnRead`); open text is normalised by vectorised string kernels
+(:mod:`giftreview.data.columns`) and plain ISO dates by one :func:`pandas.to_datetime` call.
+Validation (:mod:`giftreview.data.validate`) and cleaning (:mod:`giftreview.data.clean`) broadcast
+these readings to the rows with whole-column joins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from giftreview.data.columns import (
+    char_length,
+    collapse_lines,
+    collapse_whitespace,
+    distinct,
+    is_blank,
+)
+from giftreview.data.instrument import Instrument
+from giftreview.data.rules import MAX_CELL_CHARS, Cell, Rule, Rules, norm_key
+
+__all__ = ["expected_columns", "ColumnRead", "read_columns", "read_column", "too_long_problems"]
+
+
+def expected_columns(instrument: Instrument) -> list[str]:
+    """Raw columns the instrument names, in instrument order."""
+    raw = instrument.raw
+    cols = [c for c in (raw.respondent_id, raw.organization, raw.submitted) if c]
+    for q in instrument.questions:
+        cols.append(q.raw_column)
+        if q.other_column:
+            cols.append(q.other_column)
+        cols += q.option_columns  # read_raw joins them into q.raw_column
+    return list(dict.fromkeys(cols))
+
+
+# ---- whole columns, one distinct value at a time ------------------------------------------------
+@dataclass
+class ColumnRead:
+    """One raw column read by the :class:`Rules`, each distinct spelling once.
+
+    ``codes[i]`` is the distinct spelling of the row at position ``i``; every other array is
+    indexed by distinct spelling ``u``: ``raw`` the spelling, ``value`` the clean value,
+    ``missing`` the missing-code label, ``rule`` the audit rule (None when unchanged), ``after``
+    the audit text, ``too_long`` whether the cell exceeds :data:`MAX_CELL_CHARS`. ``problems``
+    has one row per problem: ``u, rule, action, message``, in the order the rules found them.
+    ``value`` and ``after`` are pyarrow arrays for open text, numpy object arrays otherwise.
+    """
+
+    column: str
+    codes: np.ndarray
+    raw: pa.Array
+    value: Any
+    missing: np.ndarray
+    rule: np.ndarray
+    after: Any
+    too_long: np.ndarray
+    problems: pd.DataFrame
+
+    def texts(self, what: str, u: np.ndarray) -> np.ndarray:
+        """``after`` or ``raw`` of the distinct spellings ``u`` as Python strings."""
+        arr = getattr(self, what)
+        if isinstance(arr, pa.Array):
+            return np.asarray(arr.take(pa.array(u, pa.int64())).to_pylist(), dtype=object)
+        return arr[u]
+
+
+_PROBLEM_COLUMNS = ["u", "rule", "action", "message"]
+_ISO_PLAIN = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
+
+
+def read_columns(data: pd.DataFrame, rules: Rules) -> dict[str, ColumnRead]:
+    """Every instrument column of ``data`` read by ``rules`` (see :func:`read_column`)."""
+    return {
+        col: read_column(data, col, rules)
+        for col in expected_columns(rules.instrument)
+        if col in data.columns
+    }
+
+
+def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
+    """Read raw column ``column`` of ``data``: each distinct spelling once.
+
+    Closed answers (labels, counts, option lists) go through :meth:`Rules.read` per distinct
+    spelling; open text is normalised by vectorised string kernels; plain ISO dates are parsed by
+    :func:`pandas.to_datetime` and only the other spellings by :meth:`Rules.date`. A multiple
+    choice cell is read per distinct pair (spelling, whether its "Other (specify)" text is blank).
+    """
+    codes, raw = distinct(data[column])
+    q = rules.by_column.get(column)
+    if q is None and column == rules.instrument.raw.submitted:
+        return _read_dates(column, codes, raw, rules)
+    if q is None or q.type in ("open", "list"):
+        qid = q.id if q is not None else None
+        keep_lines = q is not None and q.type == "list"
+        return _read_text(column, codes, raw, rules, qid, keep_lines)
+    if q.type == "multi" and q.other_column and q.other_column in data.columns:
+        other_codes, other_raw = distinct(data[q.other_column])
+        filled = ~is_blank(other_raw)[other_codes]
+        codes, pairs = pd.factorize(codes * 2 + filled)
+        spellings = raw.to_pylist()
+        cells = [
+            _closed(rules, column, spellings[p // 2], other="x" if p % 2 else "") for p in pairs
+        ]
+        return _from_cells(column, np.asarray(codes, np.intp), raw.take(pairs // 2), cells)
+    cells = [_closed(rules, column, s) for s in raw.to_pylist()]
+    return _from_cells(column, codes, raw, cells)
+
+
+def _closed(rules: Rules, column: str, raw: str, other: str = "") -> Cell:
+    """A closed-answer cell; a cell over MAX_CELL_CHARS is not an answer (``cell_too_long``)."""
+    if len(raw) > MAX_CELL_CHARS:
+        return rules.text(None, raw)
+    return rules.read(column, raw, {rules.by_column[column].other_column or "": other})
+
+
+def _objects(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):  # element by element: lists stay list objects
+        out[i] = v
+    return out
+
+
+def _from_cells(column: str, codes: np.ndarray, raw: pa.Array, cells: list[Cell]) -> ColumnRead:
+    problems = pd.DataFrame(
+        [(u, p.rule, p.action, p.message) for u, c in enumerate(cells) for p in c.problems],
+        columns=_PROBLEM_COLUMNS,
+    )
+    return ColumnRead(
+        column=column,
+        codes=codes,
+        raw=raw,
+        value=_objects([c.value for c in cells]),
+        missing=_objects([c.missing for c in cells]),
+        rule=_objects([c.rule for c in cells]),
+        after=_objects([c.after for c in cells]),
+        too_long=char_length(raw) > MAX_CELL_CHARS,
+        problems=problems,
+    )
+
+
+def too_long_problems(raw: pa.Array, too_long: np.ndarray) -> pd.DataFrame:
+    u = np.flatnonzero(too_long)
+    lengths = char_length(raw.take(pa.array(u, pa.int64())))
+    return pd.DataFrame(
+        {
+            "u": u,
+            "rule": Rule.CELL_TOO_LONG,
+            "action": "set missing",
+            "message": [
+                f"the cell holds {n} characters (limit {MAX_CELL_CHARS}); not read as an answer; "
+                "set missing"
+                for n in lengths
+            ],
+        },
+        columns=_PROBLEM_COLUMNS,
+    )
+
+
+def _read_text(
+    column: str, codes: np.ndarray, raw: pa.Array, rules: Rules, qid: str | None, keep_lines: bool
+) -> ColumnRead:
+    """:meth:`Rules.text` of every distinct spelling at once (vectorised; same results)."""
+    too_long = char_length(raw) > MAX_CELL_CHARS
+    after = collapse_lines(raw) if keep_lines else collapse_whitespace(raw)
+    after = pc.if_else(pa.array(too_long), pa.scalar("", pa.large_string()), after)
+    empty = char_length(after) == 0
+    unchanged = np.asarray(pc.equal(after, raw).to_numpy(zero_copy_only=False), dtype=bool)
+    rule = np.full(len(raw), None, dtype=object)
+    rule[~unchanged & empty] = Rule.BLANK
+    rule[~unchanged & ~empty] = Rule.WHITESPACE
+    rule[too_long] = Rule.CELL_TOO_LONG
+    missing = np.full(len(raw), None, dtype=object)
+    if qid is not None and rules._missing[qid]:
+        # only text no longer than the longest missing-code spelling can be one (casefold never
+        # shortens a string), so few distinct values are looked up in Python
+        longest = max(len(k) for k in rules._missing[qid])
+        maybe = np.flatnonzero(~empty & (char_length(after) <= longest))
+        texts = after.take(pa.array(maybe, pa.int64())).to_pylist()
+        raws = raw.take(pa.array(maybe, pa.int64())).to_pylist()
+        hits = [
+            (u, rules._missing[qid][k], r)
+            for u, t, r in zip(maybe, texts, raws, strict=True)
+            if (k := norm_key(t)) in rules._missing[qid]
+        ]
+        if hits:
+            u_hit = np.array([h[0] for h in hits], dtype=np.int64)
+            mask = np.zeros(len(raw), dtype=bool)
+            mask[u_hit] = True
+            after = pc.replace_with_mask(
+                after, pa.array(mask), pa.array([h[1] for h in hits], pa.large_string())
+            )
+            for u, miss, r in hits:
+                missing[u] = miss
+                rule[u] = None if r == miss else Rule.MISSING_CODE
+            empty = empty | mask
+    value = pc.if_else(pa.array(empty), pa.scalar(None, pa.large_string()), after)
+    return ColumnRead(
+        column, codes, raw, value, missing, rule, after, too_long, too_long_problems(raw, too_long)
+    )
+
+
+def _read_dates(column: str, codes: np.ndarray, raw: pa.Array, rules: Rules) -> ColumnRead:
+    """:meth:`Rules.date` of every distinct spelling; plain ISO dates parsed in one call."""
+    n = len(raw)
+    value = np.full(n, np.datetime64("NaT", "ns"))
+    plain = np.flatnonzero(
+        np.asarray(pc.match_substring_regex(raw, _ISO_PLAIN).to_numpy(zero_copy_only=False))
+    )
+    parsed = pd.to_datetime(
+        pd.Series(raw.take(pa.array(plain, pa.int64())).to_pylist(), dtype=object),
+        format="ISO8601",
+        errors="coerce",
+    )
+    ok = parsed.notna().to_numpy() & (parsed >= pd.Timestamp.min).to_numpy()
+    ok &= (parsed <= pd.Timestamp.max).to_numpy()
+    value[plain[ok]] = parsed[ok].to_numpy().astype("datetime64[ns]")
+    fast = np.zeros(n, dtype=bool)
+    fast[plain[ok]] = True  # read as they are: no audit, no problem
+    rule = np.full(n, None, dtype=object)
+    after = np.full(n, None, dtype=object)
+    slow = np.flatnonzero(~fast)
+    texts = raw.take(pa.array(slow, pa.int64())).to_pylist()
+    found = []
+    for u, text in zip(slow, texts, strict=True):
+        cell = rules.date(text) if len(text) <= MAX_CELL_CHARS else rules.text(None, text)
+        if cell.value is not None:
+            value[u] = np.datetime64(cell.value, "ns")
+        rule[u], after[u] = cell.rule, cell.after
+        found += [(u, p.rule, p.action, p.message) for p in cell.problems]
+    return ColumnRead(
+        column,
+        codes,
+        raw,
+        value,
+        np.full(n, None, dtype=object),
+        rule,
+        after,
+        char_length(raw) > MAX_CELL_CHARS,
+        pd.DataFrame(found, columns=_PROBLEM_COLUMNS),
+    )

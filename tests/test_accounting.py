@@ -1,0 +1,78 @@
+"""giftreview.data.accounting: the vectorised record count agrees with Python's csv module.
+
+The oracle is the csv module itself (``_strict_count``: ``csv.reader(strict=True)`` record by
+record); :func:`scan_records` must give the same record starts and line count whenever it
+accepts a text, and must decline (None) every text the strict pass refuses.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from giftreview.data.accounting import _strict_count, count_records, scan_records
+from giftreview.errors import InputFileError
+
+PIECES = ["a", "X-1", ",", ";", '"', '""', "\n", "\r", "\r\n", " ", "é"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from([",", ";"]))
+def test_scan_agrees_with_the_csv_module(pieces, delimiter):
+    text = "".join(pieces)
+    scanned = scan_records(text.encode("utf-8"), delimiter)
+    if scanned is None:
+        return  # declined: count_records asks the csv module
+    strict = _strict_count(text, delimiter, "f.csv")  # must not raise: the scan accepted it
+    assert scanned == strict
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.text(alphabet='ab ,;"\n\ré', max_size=6), min_size=3, max_size=3),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_scan_counts_files_written_by_the_csv_module(rows):
+    """Text the csv module writes (quotes doubled, cells with line breaks quoted) is plain: the
+    scan accepts it unless a quoted line holds a row's delimiters, and counts what csv reads."""
+    import csv
+    import io
+
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows([["id", "a", "b"], *rows])
+    text = buf.getvalue()
+    scanned = scan_records(text.encode("utf-8"), ",")
+    strict = count_records(text, ",", "f.csv")
+    assert scanned is None or scanned == strict
+
+
+def test_trailing_empty_lines_are_not_records():
+    """Header on line 1, one row on line 2, then two empty lines (counted by hand): two records,
+    four physical lines. The parse drops the empty lines, so the count must too."""
+    text = "id,x,y\r\nR1,2,3\r\n\r\n\r\n"
+    got = count_records(text, ",", "f.csv")
+    assert got.starts == (1, 2) and got.lines == 4
+    assert scan_records(text.encode(), ",") == got
+
+
+def test_an_empty_line_between_rows_goes_to_the_csv_module():
+    text = "id,x,y\n\nR1,2,3\n"
+    assert scan_records(text.encode(), ",") is None
+    assert count_records(text, ",", "f.csv").starts == (1, 2, 3)  # csv reads [] on line 2
+
+
+def test_a_literal_quote_inside_an_unquoted_cell_is_declined_but_counted():
+    text = 'id,x,y\nR1,5" screen,3\n'
+    assert scan_records(text.encode(), ",") is None
+    assert count_records(text, ",", "f.csv").starts == (1, 2)
+
+
+def test_a_row_shaped_quoted_line_is_refused_by_the_strict_pass():
+    text = 'id,a,b\nX-1,1,2\nX-2,"open\nX-3,4,5",9\n'
+    assert scan_records(text.encode(), ",") is None
+    with pytest.raises(InputFileError, match="line 3: a quoted cell .* swallowed rows"):
+        count_records(text, ",", "f.csv")
