@@ -23,6 +23,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -157,6 +158,11 @@ class _Splitter:
         self.threshold = threshold
         self.fuzzy: dict[str, tuple[str, str, float]] = {}
 
+    def _result(self, raw: str, best: str | None, score: float) -> tuple[str, str, float]:
+        ok = best is not None and score >= self.threshold
+        name = self.mapping[best] if ok else raw
+        return name, ("fuzzy" if ok else "unmatched"), float(score) if best is not None else 0.0
+
     def match(self, raw: str) -> tuple[str, str, float]:
         """``(name, method, score)`` of a piece holding no alias: the best fuzzy match."""
         if raw not in self.fuzzy:
@@ -165,13 +171,27 @@ class _Splitter:
             best = process.extractOne(
                 raw, self.keys, scorer=fuzz.token_sort_ratio, processor=utils.default_process
             )
-            ok = best is not None and best[1] >= self.threshold
-            name = self.mapping[best[0]] if ok else raw
-            method, score = ("fuzzy" if ok else "unmatched"), float(best[1]) if best else 0.0
-            self.fuzzy[raw] = (name, method, score)
+            self.fuzzy[raw] = self._result(raw, *(best[:2] if best else (None, 0.0)))
         return self.fuzzy[raw]
 
-    def __call__(self, text: str) -> list[tuple[str, str, str, float]]:
+    def match_all(self, raws: list[str]) -> None:
+        """Fuzzy-match every new distinct piece at once: one score matrix
+        (``rapidfuzz.process.cdist``, the scorer and processor of :meth:`match`), the first best
+        score per row, as ``extractOne`` picks it."""
+        from rapidfuzz import fuzz, process, utils  # deferred: only pieces without an alias
+
+        todo = [r for r in dict.fromkeys(raws) if r not in self.fuzzy and utils.default_process(r)]
+        if not todo or not self.keys:
+            return
+        scores = process.cdist(todo, self.keys, scorer=fuzz.token_sort_ratio,
+                               processor=utils.default_process, dtype=np.float64)  # fmt: skip
+        best = scores.argmax(axis=1)
+        for raw, j, row in zip(todo, best, scores, strict=True):
+            self.fuzzy[raw] = self._result(raw, self.keys[j], row[j])
+
+    def pieces(self, text: str) -> list[tuple[str, str | None]]:
+        """``(raw, alias)`` of each piece of ``text``: the institution of its first alias, or
+        None when it holds none (then fuzzy-matched)."""
         if not isinstance(text, str) or not text.strip():
             return []
         found: list[str] = []
@@ -181,20 +201,26 @@ class _Splitter:
             return _TOKEN.format(len(found) - 1)
 
         masked = self.aliases.sub(protect, _normalise(text))
-        out, seen = [], set()
+        out = []
         for piece in _SPLIT.split(masked):
             raw = _clean(_TOKEN_RE.sub(lambda m: found[int(m.group(1))], piece))
-            if not raw:
-                continue
-            tokens = [found[int(i)] for i in _TOKEN_RE.findall(piece)]
-            if tokens:
-                name, method, score = self.mapping[_key(tokens[0])], "alias", 100.0
-            else:
-                name, method, score = self.match(raw)
+            if raw:
+                tokens = [found[int(i)] for i in _TOKEN_RE.findall(piece)]
+                out.append((raw, self.mapping[_key(tokens[0])] if tokens else None))
+        return out
+
+    def names(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str, str, float]]:
+        """``(raw, name, method, score)`` of each piece, an institution named twice once."""
+        out, seen = [], set()
+        for raw, alias in pieces:
+            name, method, score = (alias, "alias", 100.0) if alias else self.match(raw)
             if name.casefold() not in seen:
                 seen.add(name.casefold())
                 out.append((raw, name, method, round(score, 1)))
         return out
+
+    def __call__(self, text: str) -> list[tuple[str, str, str, float]]:
+        return self.names(self.pieces(text))
 
 
 def institution_mentions(
@@ -247,16 +273,22 @@ def institution_mentions(
     ids = data["respondent_id"].astype(str).to_numpy(dtype=object)[answered]
     texts = data[qid].to_numpy(dtype=object)[answered]
     grp = groups.to_numpy(dtype=object)[answered] if groups is not None else [pd.NA] * len(ids)
-    per_text: dict[str, list[tuple[str, str, str, float]]] = {}  # each distinct answer once
+    pieces: dict[str, tuple[str, list[tuple[str, str | None]]]] = {}  # each distinct answer once
+    for text in texts:
+        if text not in pieces:
+            clean = redact_pii(text)  # names, phones, e-mails and links never reach a table
+            pieces[text] = (clean, split.pieces(clean))
+    split.match_all([raw for _, ps in pieces.values() for raw, alias in ps if alias is None])
+    per_text = {
+        text: [
+            names
+            for names in split.names(ps)
+            if not (f"[{names[0]}]" in clean and names[0] in _REDACTED)
+        ]  # a redacted piece ("[phone]") is not an institution
+        for text, (clean, ps) in pieces.items()
+    }
     rows = []
     for rid, text, g in zip(ids, texts, grp, strict=True):
-        if text not in per_text:
-            clean = redact_pii(text)  # names, phones, e-mails and links never reach a table
-            per_text[text] = [
-                names
-                for names in split(clean)
-                if not (f"[{names[0]}]" in clean and names[0] in _REDACTED)
-            ]  # a redacted piece ("[phone]") is not an institution
         rows += [(rid, g, qid, *names) for names in per_text[text]]
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
     out = pd.DataFrame(rows, columns=cols)
