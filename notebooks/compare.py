@@ -27,6 +27,7 @@ instrument_a: str = ""  # instrument of wave A; empty means the bundled instrume
 instrument_b: str = ""  # instrument of wave B; empty means the same as wave A
 confidence: float = 0.95  # two-sided level of every interval
 k: int = 5  # suppression threshold: counts below k are hidden in every table
+sources: str = ""  # JSON {parameter: where its value came from}, set by giftreview compare
 
 # %%
 cmp = report.comparison.open_comparison(
@@ -36,6 +37,7 @@ cmp = report.comparison.open_comparison(
     instrument_b=instrument_b,
     confidence=confidence,
     k=k,
+    sources=sources,
 )
 
 # %%

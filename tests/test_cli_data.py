@@ -110,3 +110,15 @@ def test_console_script_in_a_subprocess(fixtures_dir):
     )
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr and "empty" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [(["clean", "--bogus"], "--bogus"), (["run", "--output", "x"], "--output")],
+)
+def test_unknown_option_is_a_usage_error_not_an_internal_error(run_cli, argv, option):
+    """A misspelt option is exit 2 with click's usage message (typer 0.2x raises its own copy of
+    click's UsageError, which `main` once reported as an internal error, exit 70)."""
+    code, text = run_cli(argv)
+    assert code == 2
+    assert f"No such option: {option}" in text and "Usage: giftreview" in text

@@ -604,6 +604,9 @@ def test_compare_command_renders_bundled_waves_to_html_and_pdf(tmp_path):
     assert "Open answers: how often each theme was mentioned" in page
     assert "named in both" in page  # institutions of B8/B9 compared
     assert not re.search(r"(src|href)=[\"']?https?://", page)  # offline: nothing fetched
+    # provenance: each parameter with its source (--instrument-a given, --k not)
+    assert '<tr><th scope="row">k</th><td>5</td><td>built-in default</td></tr>' in page
+    assert re.search(r'<th scope="row">instrument_a</th><td>[^<]*</td><td>command line</td>', page)
     pdf = out / "compare.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
@@ -674,3 +677,128 @@ def test_bundled_waves_open_and_list_questions():
     # every institution named in a wave is counted in that wave
     b9 = res.institutions[res.institutions.question == "B9"]
     assert ((b9.n_a > 0) | (b9.n_b > 0)).all()
+
+
+def _design_waves():
+    """The two small clustered waves of the test below (mini instrument, designs on psu, w)."""
+    from giftreview.analysis.design import svydesign
+
+    inst = _mini([SECTOR, RATE])
+    labels = [lv.label for lv in inst.scales["agree"].levels]
+
+    def wave(name, ids, sector, rate, psu, w):
+        return pd.DataFrame(
+            {
+                "respondent_id": pd.array(ids, dtype="string"),
+                "wave": name,
+                "S1": pd.Categorical(
+                    [{"G": "Government", "N": "NGO"}[s] for s in sector.split()],
+                    categories=["Government", "NGO"],
+                ),
+                "R1": pd.Categorical([labels[r - 1] for r in rate], labels, ordered=True),
+                "psu": psu,
+                "w": w,
+            }
+        )
+
+    a = wave("A", [f"o{i}" for i in range(12)], "G N G G N G N N G G N G",
+             [1, 2, 3, 4, 2, 3, 1, 4, 4, 3, 2, 1], [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6],
+             [2, 2, 3, 3, 1, 1, 2, 2, 4, 4, 1, 1])  # fmt: skip
+    b = wave("B", [f"o{i}" for i in range(6, 16)], "N N G N G N N G N N",
+             [2, 3, 4, 4, 3, 2, 4, 4, 3, 1], [1, 1, 1, 2, 2, 2, 3, 3, 4, 4],
+             [1, 1, 1, 2, 2, 2, 3, 3, 1, 1])  # fmt: skip
+    designs = tuple(svydesign(x, clusters="psu", weights="w") for x in (a, b))
+    return inst, a, b, designs
+
+
+def test_compare_waves_with_designs_matches_r_on_the_stacked_design():
+    # Two small clustered waves (A: 6 PSUs of 2, B: 4 PSUs), 6 organisations in both. R:
+    #   a <- data.frame(wave = "A", S1 = strsplit("G N G G N G N N G G N G", " ")[[1]],
+    #                   R1 = c(1,2,3,4,2,3,1,4,4,3,2,1),
+    #                   psu = paste0("A", c(1,1,2,2,3,3,4,4,5,5,6,6)), w = c(2,2,3,3,1,1,2,2,4,4,1,1))
+    #   b <- data.frame(wave = "B", S1 = strsplit("N N G N G N N G N N", " ")[[1]],
+    #                   R1 = c(2,3,4,4,3,2,4,4,3,1),
+    #                   psu = paste0("B", c(1,1,1,2,2,2,3,3,4,4)), w = c(1,1,1,2,2,2,3,3,1,1))
+    #   both <- rbind(a, b); both$gov <- as.numeric(both$S1 == "G")
+    #   d <- svydesign(id = ~psu, strata = ~wave, weights = ~w, data = both)
+    #   m <- svyglm(gov ~ wave, d); coef, SE, confint of waveB:
+    #     -0.339366515837104 0.194846689397539 -0.800105722929091 0.121372691254884
+    #   svyby(~gov, ~wave, d, svymean): A 0.692307692307692, B 0.352941176470588
+    #   svychisq(~S1 + wave, d): F 2.56614816000567, ndf 1, ddf 8, p 0.147840910807984
+    #   svyranktest(R1 ~ wave, d): t 0.76185441118184, df 7, estimate 0.1056420779403,
+    #     p 0.471031199554718
+    from giftreview.analysis.design import WALD_DIFFERENCE
+
+    inst, a, b, designs = _design_waves()
+    res = compare_waves(a, b, inst, inst, designs=designs)
+    gov = res.changes.set_index(["question", "level"]).loc[("S1", "Government")]
+    assert (gov.share_a, gov.share_b) == (
+        pytest.approx(0.692307692307692, rel=1e-9),
+        pytest.approx(0.352941176470588, rel=1e-9),
+    )
+    assert (gov.difference, gov.se) == (
+        pytest.approx(-0.339366515837104, rel=1e-9),
+        pytest.approx(0.194846689397539, rel=1e-9),
+    )
+    assert (gov.ci_low, gov.ci_high) == (
+        pytest.approx(-0.800105722929091, rel=1e-9),
+        pytest.approx(0.121372691254884, rel=1e-9),
+    )
+    assert (gov.n_a, gov.base_a, gov.n_b, gov.base_b) == (7, 12, 3, 10)  # unweighted counts
+    assert gov.interval_method == WALD_DIFFERENCE
+    tests = res.tests.set_index(["question", "design"])
+    s1 = tests.loc[("S1", "independent waves")]
+    assert s1.test.startswith("Rao-Scott F")
+    assert (s1.statistic, s1.df) == (pytest.approx(2.56614816000567, rel=1e-9), 1)
+    assert s1.p_value == pytest.approx(0.147840910807984, rel=1e-9)
+    r1 = tests.loc[("R1", "independent waves")]
+    assert r1.test.startswith("design-based Wilcoxon rank test")
+    assert (r1.statistic, r1.df) == (pytest.approx(0.76185441118184, rel=1e-9), 7)
+    assert r1.p_value == pytest.approx(0.471031199554718, rel=1e-9)
+    assert r1.effect_size == pytest.approx(0.5 + 0.1056420779403, rel=1e-9)  # P(B > A) + ties/2
+    paired = res.tests[res.tests.design.str.startswith("paired")]
+    assert (paired.n_pairs == 6).all() and paired.reason.str.contains("unweighted").all()
+    assert res.design and any("independent" in line for line in res.design)
+    with pytest.raises(ArgumentError, match="the design of clean_b was not built on clean_b"):
+        compare_waves(a, b, inst, inst, designs=(designs[0], designs[0]))
+
+
+def test_design_based_comparison_says_so_in_tables_and_methods():
+    from pathlib import Path
+
+    from giftreview.report.comparison import Comparison, closed_questions, methods
+
+    inst, a, b, designs = _design_waves()
+    res = compare_waves(a, b, inst, inst, designs=designs)
+    cmp = Comparison(res, inst, inst, (Path("a"), Path("b")), 3, 0.95)
+    html = str(closed_questions(cmp))
+    assert "Weighted (design-based) percentages of those answering" in html
+    assert "95% interval (design-based Wald)" in html and "Rao-Scott F" in html
+    text = str(methods(cmp))
+    assert "hybrid score" not in text and "design-based Wald interval" in text
+    assert "svychisq" in text and "svyranktest" in text and "tests stay unweighted" in text
+    plain = Comparison(compare_waves(a, b, inst, inst), inst, inst, (Path("a"), Path("b")), 3, 0.95)
+    assert "hybrid score" in str(methods(plain))
+    assert "design-based" not in str(closed_questions(plain))
+
+
+def test_open_comparison_refuses_a_design_on_one_side_only(tmp_path):
+    import shutil
+
+    import yaml
+
+    from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
+    from giftreview.report.comparison import open_comparison
+
+    spec = yaml.safe_load(DEFAULT_INSTRUMENT.read_text(encoding="utf-8"))
+    spec["design"] = {"weights": "weight"}
+    shutil.copytree(DEFAULT_INSTRUMENT.parent / "codebooks", tmp_path / "codebooks")
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(
+        ArgumentError,
+        match=r"only one wave's instrument declares a design: block \(instrument A does not\)",
+    ):
+        open_comparison(
+            wave_a=str(DATA_RAW / "ungift_2010.csv"), wave_b=str(DATA_RAW / "ungift_2012.csv"),
+            instrument_a=str(DEFAULT_INSTRUMENT), instrument_b=str(tmp_path / "w.yaml"),
+        )  # fmt: skip

@@ -177,6 +177,100 @@ def test_share_intervals_match_r_svyciprop(clus1, method, low, high):
     # the issue: ignoring the clusters gives SE 0.035 for this share; the design gives 0.080
 
 
+# svyciprop(method = "likelihood") profiles the deviance of svyglm(y ~ 1, quasibinomial) and
+# interpolates a spline through about ten profile points, so its printed limits are R's
+# approximation of the root. The exact root, from R's own objects (R, with dclus1 as above):
+#   exact <- function(f, d, level = 0.95) {
+#     m <- eval(bquote(svyglm(.(f[[2]]) ~ 1, d, family = quasibinomial,
+#                             control = glm.control(epsilon = 1e-15, maxit = 100))))
+#     phi <- as.numeric(summary(m)$dispersion); lambda <- as.numeric(m$cov.unscaled / m$naive.cov)
+#     b0 <- coef(m)[[1]]; y <- model.response(model.frame(m)); W <- model.weights(model.frame(m))
+#     dev <- function(b) -2 * sum(W * (y * log(plogis(b)) + (1 - y) * log(1 - plogis(b))))
+#     g <- function(b) (dev(b) - dev(b0)) / phi - qt((1 - level) / 2, degf(d))^2 * lambda
+#     plogis(c(uniroot(g, c(b0 - 20, b0), tol = 1e-14)$root,
+#              uniroot(g, c(b0, b0 + 20), tol = 1e-14)$root))
+#   }
+# is what svy_share computes (1e-6 relative; glm's default epsilon 1e-8 would leave R's naive
+# covariance, hence lambda, off by ~1e-6); svyciprop's spline value is checked to 3e-5.
+LIKELIHOOD = [
+    # (design, level, svyciprop(f, d, method = "likelihood", level)$ci, exact(f, d, level))
+    (
+        "dclus1",
+        0.95,
+        (0.1859397901818745, 0.5187995376300637),
+        (0.185945710163301, 0.518806945644688),
+    ),
+    (
+        "dclus1",
+        0.90,
+        (0.210023909958811, 0.486104815941180),
+        (0.210034837824301, 0.486114462259213),
+    ),
+    # dstrat and postStratify(dclus1, ~stype, pop.types)
+    (
+        "dstrat",
+        0.95,
+        (0.3321063452429983, 0.4794596561915868),
+        (0.332106386708933, 0.479460056944012),
+    ),
+    (
+        "dclus1p",
+        0.95,
+        (0.1779572927429867, 0.5154573639945377),
+        (0.177965729401723, 0.515465565709997),
+    ),
+]
+
+
+@pytest.mark.parametrize(("which", "level", "spline", "exact"), LIKELIHOOD)
+def test_likelihood_share_interval_matches_r_svyciprop(clus1, strat, which, level, spline, exact):
+    # f = ~I(api00 > 700); estimates and SEs as svyciprop's other methods (svymean)
+    data, d = strat if which == "dstrat" else clus1
+    data = data.assign(hi=data["api00"] > 700)
+    if which == "dclus1p":
+        d = D.poststratify(d, data, "stype", POP_TYPES)
+    row = D.svy_share(data, d, "hi", method="likelihood", confidence=level).iloc[0]
+    assert (row.ci_low, row.ci_high) == (approx(exact[0]), approx(exact[1]))
+    assert (row.ci_low, row.ci_high) == (
+        pytest.approx(spline[0], abs=3e-5),
+        pytest.approx(spline[1], abs=3e-5),
+    )
+    assert row.method == "design-based likelihood interval"
+
+
+def test_likelihood_interval_in_domains_and_with_missing_answers(clus1):
+    data, d = clus1
+    # svyby(~I(api00 > 700), ~stype, dclus1, svyciprop, vartype = "ci", method = "likelihood")
+    #   E 0.2081617030900138 0.536113022014569 / H 0.0302627688717281 0.728304940053001
+    #   M 0.0551432533436053 0.540370478985290
+    # exact(~I(api00 > 700), subset(dclus1, stype == s)) for E, H, M:
+    #   0.208158349352039 0.536114029291092 / 0.0303085711350285 0.7281190458643824
+    #   0.0551632977218937 0.5403872635326067
+    out = D.svy_share(data, d, "hi", by="stype", method="likelihood")
+    exact = [0.208158349352039, 0.0303085711350285, 0.0551632977218937]
+    assert out["ci_low"].tolist() == [approx(v) for v in exact]
+    exact = [0.536114029291092, 0.7281190458643824, 0.5403872635326067]
+    assert out["ci_high"].tolist() == [approx(v) for v in exact]
+    spline = [0.2081617030900138, 0.0302627688717281, 0.0551432533436053]
+    assert out["ci_low"].tolist() == [pytest.approx(v, abs=1e-4) for v in spline]
+    # a <- apiclus1; a$y <- a$api00 > 700; a$y[1:5] <- NA
+    # dn <- svydesign(id = ~dnum, weights = ~pw, data = a, fpc = ~fpc)
+    # svyciprop(~y, dn, method = "likelihood", na.rm = TRUE):
+    #   0.3370786516854285 SE 0.0819345464176138, 0.1809502426088078 0.5221373182650951
+    # exact(~y, dn): 0.180953930608051 0.522144076233892
+    a = data.assign(y=data["hi"].astype("boolean"))
+    a.loc[:4, "y"] = pd.NA
+    dn = D.svydesign(a, clusters="dnum", weights="pw", fpc="fpc")
+    row = D.svy_share(a, dn, "y", method="likelihood").iloc[0]
+    assert (row.estimate, row.se) == (approx(0.3370786516854285), approx(0.0819345464176138))
+    assert (row.ci_low, row.ci_high) == (approx(0.180953930608051), approx(0.522144076233892))
+    # the distribution's shares use the same interval: 'True' is the share above
+    dist = D.svy_distribution(data, d, "hi", method="likelihood")
+    assert dist["ci_low"].iloc[1] == approx(100 * 0.185945710163301)
+    # and the interval of 'False' is the mirror image of that of 'True'
+    assert dist["ci_high"].iloc[0] == approx(100 - 100 * 0.185945710163301)
+
+
 def test_two_stage_design_matches_r(clus2):
     # svymean(~api00, dclus2, deff = TRUE): 670.81180811808122  30.09902737683660   6.25051375571258
     # svytotal(~enroll, dclus2, na.rm = TRUE): 2639272.930000000  799637.773648358
@@ -406,11 +500,22 @@ def test_pairwise_ranktests_match_r_on_subsets(clus1):
         approx(-0.186457874064371),
     ]
     assert out["df"].tolist() == [13, 13, 10]
-    assert out["effect_size"].tolist() == [
+    assert out["score_difference"].tolist() == [
         approx(0.0773809523809526),
         approx(0.0451388888888889),
         approx(-0.02),
     ]
+    # effect size: the probability of superiority, 1/2 minus R's estimate, here also counted
+    # by brute force over every weighted pair of respondents (ties half)
+    for row in out.itertuples():
+        a, b = (data[data["stype"] == g] for g in (row.group_1, row.group_2))
+        diff = a["api00"].to_numpy()[:, None] - b["api00"].to_numpy()[None, :]
+        pair_w = a["pw"].to_numpy()[:, None] * b["pw"].to_numpy()[None, :]
+        theta = (pair_w * ((diff > 0) + 0.5 * (diff == 0))).sum() / pair_w.sum()
+        assert row.effect_size == approx(theta)
+        assert row.effect_size == approx(0.5 + row.score_difference)
+        assert (row.effect_size > 0.5) == (row.t > 0)  # the direction, as Dunn's z
+    assert out["effect_measure"].eq(D.SUPERIORITY).all()
     assert out["p_value"].tolist() == [
         approx(0.383776058828488),
         approx(0.255710393134426),
@@ -492,8 +597,8 @@ def test_design_errors_name_column_value_and_fix(clus1):
         D.svydesign(data, lonely_psu="drop")
     with pytest.raises(ArgumentError, match="not the data the design was built on"):
         D.svy_mean(data.iloc[1:], d, "api00")
-    with pytest.raises(ArgumentError, match="'likelihood' is not implemented"):
-        D.svy_share(data, d, "hi", method="likelihood")
+    with pytest.raises(ArgumentError, match="`method` 'profile' is not a design-based interval"):
+        D.svy_share(data, d, "hi", method="profile")
 
 
 # ---- properties ----------------------------------------------------------------------------------
@@ -646,3 +751,99 @@ def test_breakdown_with_a_design_is_design_based():
         approx(10.95022483980453),
     ]
     assert no["n"].tolist() == [12, 3, 8] and (no["method"] == "design-based logit interval").all()
+
+
+# ---- independent samples (waves) in one design -------------------------------------------------
+# Two independent samples of the same population stand in for two waves: apistrat (wave A) and
+# apiclus1 (wave B). R stacks them with each wave's strata kept apart:
+#   a <- apistrat; a$wave <- "A"; a$psu <- paste0("A", a$snum); a$st <- paste0("A", a$stype)
+#   b <- apiclus1; b$wave <- "B"; b$psu <- paste0("B", b$dnum); b$st <- "B"
+#   both <- rbind(a[cols], b[cols]); both$yes <- as.numeric(both$sch.wide == "Yes")
+#   dboth <- svydesign(id = ~psu, strata = ~st, weights = ~pw, fpc = ~fpc, data = both)
+#   pop <- data.frame(wave = rep(c("A", "B"), each = 3), stype = rep(c("E", "H", "M"), 2),
+#                     Freq = rep(c(4421, 755, 1018), 2))
+#   dps <- postStratify(dboth, ~wave + stype, pop)
+# and for d in (dboth, dps):
+#   m <- svyglm(yes ~ wave, d); coef(m)["waveB"], SE(m)["waveB"], confint(m)["waveB", ]
+#   (confint's t has svyglm's residual df, degf(d) - 1 = 210; R ignores a df= argument there)
+#   svychisq(~sch.wide + wave, d); svyranktest(api00 ~ wave, d)
+STACKED = [
+    # (calibrated, difference, SE, 2.5%, 97.5%, F, p, rank t, rank estimate, rank p)
+    (False, 0.0463689284748871, 0.0317360462633339, -0.0161931263635404, 0.108930983313315,
+     2.15273344156414, 0.143805252994445, -0.670494903901078, -0.043714500104522,
+     0.503279054540342),
+    (True, 0.033859802881437, 0.0329682829544848, -0.0311313906974003, 0.0988509964602743,
+     1.05274718025259, 0.306050050770001, -0.722853369803882, -0.0479544443127568,
+     0.470574254421733),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expected", STACKED)
+def test_stacked_waves_match_r_on_rbind_designs(strat, clus1, expected):
+    calibrated, diff, se, low, high, f, p, rank_t, rank_est, rank_p = expected
+    (a, da), (b, db) = strat, clus1
+    if calibrated:
+        da, db = (
+            D.poststratify(da, a, "stype", POP_TYPES),
+            D.poststratify(db, b, "stype", POP_TYPES),
+        )
+    both = pd.concat([a.assign(wave="A"), b.assign(wave="B")], ignore_index=True)
+    stacked = D.stack_designs([da, db], ["A", "B"])
+    assert stacked.degf() == 211  # degf(dboth): 200 + 15 PSUs - 3 - 1 strata
+    change = D.svy_share_change(both, stacked, "sch.wide", "wave", ("A", "B"))
+    yes = change.set_index("level").loc["Yes"]
+    assert (yes.difference, yes.se) == (approx(diff), approx(se))
+    assert (yes.ci_low, yes.ci_high) == (approx(low), approx(high))
+    assert (yes.n_a, yes.base_a, yes.n_b, yes.base_b) == (152, 200, 160, 183)
+    # the two waves' variances add: SE^2 = SE_A^2 + SE_B^2 (svyby(~I(sch.wide == "Yes"), ~wave,
+    # dboth, svymean): 0.0243447801130748 and 0.0203594772446274 without calibration)
+    if not calibrated:
+        assert yes.se**2 == approx(0.0243447801130748**2 + 0.0203594772446274**2)
+    test = D.svy_chisq(both, stacked, "sch.wide", "wave").iloc[0]
+    assert (test.statistic, test.df, test.df_denominator) == (approx(f), 1, 211)
+    assert test.p_value == approx(p)
+    rank = D.svy_ranktest(both, stacked, "api00", "wave").iloc[0]
+    assert (rank.statistic, rank.df) == (approx(rank_t), 210)
+    assert (rank.effect_size, rank.p_value) == (approx(rank_est), approx(rank_p))
+    # the wave comparison's tests: the same tests, the rank effect as P(B > A) + P(B = A)/2
+    ordinal = D.svy_change_test(both, stacked, "api00", "wave", ("A", "B"), kind="ordinal")
+    assert ordinal.iloc[0].statistic == approx(rank_t)
+    assert ordinal.iloc[0].effect_size == approx(0.5 + rank_est)
+    mirrored = D.svy_change_test(both, stacked, "api00", "wave", ("B", "A"), kind="ordinal")
+    assert mirrored.iloc[0].statistic == approx(-rank_t)
+    assert mirrored.iloc[0].effect_size == approx(0.5 - rank_est)
+    categorical = D.svy_change_test(
+        both, stacked, "sch.wide", "wave", ("A", "B"), kind="categorical"
+    )
+    assert categorical.iloc[0].statistic == approx(f)
+
+
+def test_stacked_design_of_three_level_answer_matches_r(strat, clus1):
+    # svychisq(~stype + wave, dboth): F 1.56642521293868, ndf 1.64543637888368,
+    #   ddf 347.187075944457, p 0.213292662728007
+    # svyglm(E ~ wave, dboth) etc. (E = as.numeric(stype == "E")): waveB and its SE
+    #   E 0.0731300088338918 0.0463365536499115 / H -0.0453894253618045 0.0268102190507708
+    #   M -0.0277405834720876 0.0296490466402602
+    (a, da), (b, db) = strat, clus1
+    both = pd.concat([a.assign(wave="A"), b.assign(wave="B")], ignore_index=True)
+    stacked = D.stack_designs([da, db])
+    test = D.svy_chisq(both, stacked, "stype", "wave").iloc[0]
+    assert (test.statistic, test.df) == (approx(1.56642521293868), approx(1.64543637888368))
+    assert (test.df_denominator, test.p_value) == (
+        approx(347.187075944457),
+        approx(0.213292662728007),
+    )
+    change = D.svy_share_change(both, stacked, "stype", "wave", ("A", "B"))
+    assert change["difference"].tolist() == [
+        approx(0.0731300088338918), approx(-0.0453894253618045), approx(-0.0277405834720876),
+    ]  # fmt: skip
+    assert change["se"].tolist() == [
+        approx(0.0463365536499115), approx(0.0268102190507708), approx(0.0296490466402602),
+    ]  # fmt: skip
+    # a stacked design sorts like any other (rank tests permute it): same answer either order
+    order = np.random.default_rng(1).permutation(len(both))
+    moved = stacked.permuted(order)
+    x = np.random.default_rng(2).normal(size=(len(both), 2))
+    assert np.allclose(moved.variance(x[order]), stacked.variance(x))
+    with pytest.raises(ArgumentError, match="`designs` must hold two or more Design objects"):
+        D.stack_designs([da])

@@ -102,3 +102,39 @@ def test_hostile_parameter_text_is_escaped():
     html = str(templating.render("report/provenance.html.j2", items={}, parameters=rows))
     assert "<script>" not in html and "<b>" not in html
     assert "&lt;script&gt;" in html and "&lt;b&gt;cli&lt;/b&gt;" in html
+
+
+def test_the_comparison_page_shows_each_parameter_with_its_source(monkeypatch):
+    """`giftreview compare A B --k 3`: the sources the command records reach the comparison's
+    provenance block (render_comparison is replaced by a recorder; the block is rendered from
+    the parameters the notebook would pass to open_comparison)."""
+    from giftreview.cli.app import main
+    from giftreview.pipeline import compare as pipeline_compare
+
+    seen = {}
+
+    def record(wave_a, wave_b, **kwargs):
+        seen.update(kwargs)
+        return {"html": Path("reports/x/compare.html")}
+
+    monkeypatch.setattr(pipeline_compare, "render_comparison", record)
+    monkeypatch.setattr("giftreview.cli.report_commands._update_reports_index", lambda out: None)
+    main(["compare", "a", "b", "--k", "3"])
+    assert seen["k"] == 3 and seen["confidence"] == 0.95
+    assert seen["sources"] == {
+        "wave_a": "cli",
+        "wave_b": "cli",
+        "instrument_a": "default",
+        "instrument_b": "default",
+        "confidence": "default",
+        "k": "cli",
+    }
+    inst = load_instrument(DEFAULT_INSTRUMENT)
+    params = {"wave_a": "a", "wave_b": "b", "instrument_a": "", "instrument_b": "",
+              "confidence": 0.95, "k": 3, "sources": json.dumps(seen["sources"])}  # fmt: skip
+    cmp = report.comparison.Comparison(None, inst, inst, (FIXTURE, FIXTURE), 3, 0.95, params)
+    html = str(report.comparison.provenance(cmp))
+    assert '<tr><th scope="row">k</th><td>3</td><td>command line</td></tr>' in html
+    assert '<tr><th scope="row">confidence</th><td>0.95</td><td>built-in default</td></tr>' in html
+    assert '<th scope="row">wave_a</th><td>&#34;a&#34;</td><td>command line</td>' in html
+    assert "parameters" not in report.comparison.provenance_items(cmp)

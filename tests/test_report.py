@@ -234,10 +234,18 @@ def test_weights_on_post_stratify_shares_and_say_so(tmp_path):
     from giftreview.report.tables import posthoc_table
 
     pairs = posthoc_table(weighted, "B1")
-    assert (
-        pairs is not None
-        and pairs.caption == "Pairwise comparisons (design-based wilcoxon rank test)"
+    assert pairs is not None and pairs.caption.startswith(
+        "Pairwise comparisons: design-based Wilcoxon rank tests (t on the design's degrees of "
+        "freedom, not Dunn's z)"
     )
+    assert list(pairs.frame.columns) == [
+        "group 1", "group 2", "ranks higher", "t", "df", "P(group 1 higher)", "p",
+        "adjusted p (Holm, within question)",
+    ]  # fmt: skip
+    # the direction agrees with the effect: P(group 1 higher) above 1/2 names group 1
+    for row in pairs.frame.itertuples(index=False):
+        above = float(row[5]) > 0.5
+        assert row[2] == (row[0] if above else row[1])
     methods = str(report.interval_methods(weighted))
     assert "This report is weighted" in methods and escape("Post-stratified on 'A1'") in methods
 
@@ -289,3 +297,22 @@ def test_rating_chart_merges_suppressed_cells_into_one_segment_per_group():
     assert (rows.loc[rows["group"].isin(["a", "c"]), "level"] == SUPPRESSED).sum() >= 1
     everything, none = report.chart_rows(t, k=0)
     assert none == [] and len(everything) == len(t)
+
+
+def test_dunn_pairs_show_z_direction_and_effect_size():
+    from types import SimpleNamespace
+
+    from giftreview.analysis.stats import dunn_test
+    from giftreview.report.tables import posthoc_table
+
+    # dunn_test's own example (z = 0.9637 by hand in its docstring; r = z / sqrt(5 + 5))
+    df = pd.DataFrame({"sector": ["NGO"] * 5 + ["UN"] * 5, "staff": [0, 1, 3, 2, 5, 0, 0, 1, 1, 4]})
+    pairs = dunn_test(df, "staff", "sector").assign(question="Q")
+    family = pd.DataFrame({"question": ["Q"], "p_adjusted": [0.01]})  # omnibus significant
+    rep = SimpleNamespace(posthoc=pairs, family=family, confidence=0.95)
+    table = posthoc_table(rep, "Q")
+    assert table.caption.startswith("Pairwise comparisons: Dunn's z")
+    assert table.frame.iloc[0].tolist() == [
+        "NGO", "UN", "NGO", "0.96", "0.30", "0.335", "0.335",
+    ]  # fmt: skip
+    assert list(table.frame.columns)[3:5] == ["z", "r = z/√(n1+n2)"]

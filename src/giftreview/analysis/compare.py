@@ -31,13 +31,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from giftreview.analysis.design import Design, StackedDesign, stack_designs, svy_share_change
 from giftreview.analysis.independent import (
     _CHANGE_COLUMNS,
     _TEST_COLUMNS,
+    PAIRED_UNWEIGHTED,
     Kind,
     _check_conf,
     _test_row,
     _wave_labels,
+    design_change_test,
     independent_change_test,
     share_change,
 )
@@ -261,6 +264,8 @@ class WaveComparison:
     n_matched: int
     themes: pd.DataFrame = field(default_factory=pd.DataFrame)
     institutions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the stacked survey design's description when design-based (empty: unweighted)
+    design: tuple[str, ...] = ()
 
 
 def _stack_question(
@@ -299,7 +304,9 @@ def _relabel(qa: Question, qb: Question, inst_a: Instrument, inst_b: Instrument)
     return {la[c]: lb[c] for c in la if c in lb and la[c] != lb[c]}
 
 
-def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column, confidence):
+def _compare_question(
+    qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column, confidence, stacked=None
+):
     changes, tests = [], []
     relabel = _relabel(qa, qb, inst_a, inst_b)
     cols_b = _question_columns(qb, inst_b)
@@ -312,18 +319,23 @@ def _compare_question(qa, qb, clean_a, clean_b, inst_a, inst_b, waves, id_column
             row = _test_row(design="not compared", test="none", reason=why)
             tests.append(row.assign(question=qb.id, level=level))
             continue
+        shown = data
         if qb.type == "count":
-            bins = _stack_question(
+            shown = _stack_question(
                 clean_a, clean_b, (bin_column(qa.id), bin_column(qb.id)), waves, id_column
             )
-            ch = share_change(bins, "answer", confidence=confidence, waves=waves)
-        else:
-            ch = share_change(data, "answer", confidence=confidence, waves=waves)
+        if stacked is None:
+            ch = share_change(shown, "answer", confidence=confidence, waves=waves)
+            ind = independent_change_test(data, "answer", kind=kind, waves=waves)
+        else:  # both waves declare a design: design-based shares, difference and test
+            ch = svy_share_change(shown, stacked, "answer", "wave", waves, confidence=confidence)
+            ind = design_change_test(data, stacked, "answer", kind=kind, waves=waves)
         if qb.type == "multi":
             ch["level"] = level
         changes.append(ch.assign(question=qb.id))
-        ind = independent_change_test(data, "answer", kind=kind, waves=waves)
         par = paired_change_test(data, "answer", id_column, kind=kind, waves=waves)
+        if stacked is not None:
+            par["reason"] = par["reason"].fillna("").astype(str) + f"; {PAIRED_UNWEIGHTED}"
         for t in (ind, par):
             tests.append(t.assign(question=qb.id, level=level or None))
     return changes, tests
@@ -409,6 +421,7 @@ def compare_waves(
     *,
     waves: tuple[str, str] | None = None,
     confidence: float = 0.95,
+    designs: tuple[Design, Design] | None = None,
 ) -> WaveComparison:
     """Compare every comparable closed question of two cleaned waves.
 
@@ -423,6 +436,14 @@ def compare_waves(
         Labels of the two waves; default the ``wave`` column of each table.
     confidence
         Two-sided level of the intervals.
+    designs
+        Each wave's survey design, built on ``clean_a`` and ``clean_b``
+        (:func:`giftreview.analysis.design.weighted_data`). The independent-waves part is then
+        design-based on the stacked design (:func:`giftreview.analysis.design.stack_designs`):
+        weighted shares, the design-based Wald difference
+        (:func:`giftreview.analysis.design.svy_share_change`), the Rao-Scott F or the
+        design-based rank test (:func:`giftreview.analysis.independent.design_change_test`).
+        Paired tests stay unweighted and say so.
 
     Returns
     -------
@@ -438,6 +459,7 @@ def compare_waves(
         waves = (_wave_of(clean_a, "clean_a"), _wave_of(clean_b, "clean_b"))
         if waves[0] == waves[1]:
             waves = (f"{waves[0]} (A)", f"{waves[1]} (B)")
+    stacked = None if designs is None else _stacked(designs, (clean_a, clean_b), waves)
     comp = comparable_questions(inst_a, inst_b)
     changes, tests = [], []
     for row in comp.itertuples():
@@ -445,7 +467,7 @@ def compare_waves(
             continue
         qa, qb = inst_a.question(row.question_a), inst_b.question(row.question_b)
         ch, te = _compare_question(
-            qa, qb, clean_a, clean_b, inst_a, inst_b, waves, "respondent_id", confidence
+            qa, qb, clean_a, clean_b, inst_a, inst_b, waves, "respondent_id", confidence, stacked
         )
         changes += ch
         tests += te
@@ -454,7 +476,8 @@ def compare_waves(
     lead = ["question", "level"]
     changes_df = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame()
     if len(changes_df):
-        changes_df = changes_df[["question", *_CHANGE_COLUMNS]]
+        extra = [c for c in ("se", "df") if c in changes_df]  # design-based rows
+        changes_df = changes_df[["question", *_CHANGE_COLUMNS, *extra]]
     tests_df = tests_df[lead + [c for c in tests_df.columns if c not in lead]]
     ids_a = set(clean_a["respondent_id"].dropna())
     n_matched = len(ids_a & set(clean_b["respondent_id"].dropna()))
@@ -463,7 +486,23 @@ def compare_waves(
     lists = [(r.question_a, r.question_b) for r in ok.itertuples() if r.type == "list"]
     themes = open_question_changes(clean_a, clean_b, inst_a, inst_b, opens, waves, confidence)
     institutions = list_question_changes(clean_a, clean_b, inst_a, inst_b, lists, waves)
-    return WaveComparison(waves, comp, changes_df, tests_df, n_matched, themes, institutions)
+    design = () if stacked is None else stacked.description
+    return WaveComparison(
+        waves, comp, changes_df, tests_df, n_matched, themes, institutions, design
+    )
+
+
+def _stacked(designs, cleans, waves) -> StackedDesign:
+    """The two waves' designs as one (each checked to be built on its clean table)."""
+    if len(designs) != 2:
+        raise ArgumentError(f"`designs` must hold the two waves' designs; got {len(designs)}")
+    for d, clean, name in zip(designs, cleans, ("clean_a", "clean_b"), strict=True):
+        if not isinstance(d, Design) or not d.index.equals(clean.index):
+            raise ArgumentError(
+                f"`designs`: the design of {name} was not built on {name} (different rows); "
+                f"build it with giftreview.analysis.design.weighted_data({name}, instrument)"
+            )
+    return stack_designs(list(designs), [str(w) for w in waves])
 
 
 def _wave_of(clean: pd.DataFrame, name: str) -> str:

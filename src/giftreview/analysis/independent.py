@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from giftreview.analysis.design import svy_change_test
 from giftreview.analysis.stats import table_test
 from giftreview.errors import ArgumentError, check_column
 
@@ -36,6 +37,8 @@ __all__ = [
     "categorical_test",
     "independent_change_test",
     "r_exact_rule",
+    "PAIRED_UNWEIGHTED",
+    "design_change_test",
 ]
 
 Missing = Literal["exclude", "as_level"]
@@ -337,3 +340,48 @@ def _ranks(series: pd.Series) -> np.ndarray:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.codes.to_numpy(dtype=float)
     return pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
+
+
+# ---- design-based (both waves declare a survey design) ------------------------------------------
+#: what the paired rows of a design-based comparison say about weights
+PAIRED_UNWEIGHTED = (
+    "unweighted: a design-based paired test needs longitudinal (panel) weights, which the "
+    "waves' cross-sectional designs do not give"
+)
+
+
+def design_change_test(
+    data: pd.DataFrame,
+    design,
+    column: str,
+    wave_column: str = "wave",
+    *,
+    kind: Kind,
+    waves: tuple[str, str],
+) -> pd.DataFrame:
+    """:func:`independent_change_test` with the waves' survey designs (a stacked design).
+
+    ``design`` is :func:`giftreview.analysis.design.stack_designs` of the two waves' designs,
+    aligned with the stacked ``data``. Categorical: the Rao-Scott F test of waves x answers;
+    ordinal: the design-based Wilcoxon rank test, effect size P(B > A) + P(B = A)/2 weighted
+    (:func:`giftreview.analysis.design.svy_change_test`). In R: ``svychisq(~answer + wave,
+    dboth)`` or ``svyranktest(answer ~ wave, dboth)`` on the ``rbind``-ed design.
+    """
+    check_column(data, column, "column")
+    answered = data[column].notna()
+    n_a = int((answered & (data[wave_column] == waves[0])).sum())
+    n_b = int((answered & (data[wave_column] == waves[1])).sum())
+    base = {"design": INDEPENDENT, "n_a": n_a, "n_b": n_b}
+    res = svy_change_test(data, design, column, wave_column, waves, kind=kind).iloc[0]
+    if res.test == "none":
+        return _test_row(**base, test="none", reason=str(res.reason))
+    reason = "survey designs of both waves, strata kept apart (stacked design)"
+    if kind == "categorical":
+        reason += f"; Rao-Scott F on {res.df:.4g} and {res.df_denominator:.4g} df"
+    else:
+        reason += f"; t on {res.df:.0f} df (design degrees of freedom - 1)"
+    return _test_row(
+        **base, test=res.test, statistic=float(res.statistic), df=float(res.df),
+        p_value=float(res.p_value), effect_size=float(res.effect_size),
+        effect_measure=res.effect_measure, reason=reason,
+    )  # fmt: skip

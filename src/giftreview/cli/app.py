@@ -39,6 +39,20 @@ from giftreview.errors import GiftreviewError
 __all__ = ["app", "main"]
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """click's ``ClickException`` and typer's own copy of it (typer 0.2x ships click as ``typer._click``)."""
+    import click  # deferred: only needed on the error path
+
+    kinds: list[type[Exception]] = [click.exceptions.ClickException]
+    try:
+        from typer._click.exceptions import ClickException  # deferred: absent before typer 0.2x
+    except ImportError:
+        pass
+    else:
+        kinds.append(ClickException)
+    return tuple(kinds)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``giftreview`` console script."""
     try:
@@ -64,9 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(2)
     except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, _usage_errors()):
             exc.show()
             sys.exit(exc.exit_code)
         console.print(

@@ -33,12 +33,20 @@ def compare_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default reports/compare_A_vs_B).")
     ] = None,
-    confidence: Annotated[float, typer.Option("--confidence", help="Interval level.")] = 0.95,
-    k: Annotated[int, typer.Option("--k", help="Suppress counts below k (0 = off).")] = 5,
+    confidence: Annotated[
+        float | None, typer.Option("--confidence", help="Interval level (default 0.95).")
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", help="Suppress counts below k (0 = off; default 5).")
+    ] = None,
 ) -> None:
     """Compare two waves: changes with intervals, independent and paired tests, as HTML/PDF."""
     from giftreview.pipeline.compare import render_comparison  # deferred: start-up
 
+    given = {"instrument_a": instrument_a, "instrument_b": instrument_b}
+    given |= {"confidence": confidence, "k": k}
+    sources = {"wave_a": "cli", "wave_b": "cli"}
+    sources |= {key: "default" if value is None else "cli" for key, value in given.items()}
     written = render_comparison(
         wave_a,
         wave_b,
@@ -46,8 +54,9 @@ def compare_command(
         instrument_b=str(instrument_b or ""),
         out=out,
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
-        confidence=confidence,
-        k=k,
+        confidence=0.95 if confidence is None else confidence,
+        k=5 if k is None else k,
+        sources=sources,
     )
     for kind, path in written.items():
         console.print(f"{kind}: {path}", highlight=False)

@@ -8,6 +8,7 @@ name files relative to the project root, so the outputs hold no absolute path of
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from giftreview import paths
@@ -35,12 +36,14 @@ def render_comparison(
     formats: tuple[str, ...] = ("html", "pdf"),
     confidence: float = 0.95,
     k: int = 5,
+    sources: dict[str, str] | None = None,
 ) -> dict[str, Path]:
     """Execute notebooks/compare.py and write its HTML (and PDF) into ``out``.
 
     ``out`` defaults to ``reports/compare_A_vs_B/``. Parameters are checked against the notebook,
     which runs in the pipeline's private kernel; HTML by the offline nbconvert template, PDF by
-    the system Chromium.
+    the system Chromium. ``sources`` says where each parameter came from (``cli``, ``default``;
+    ``given`` for a parameter it does not name), for the provenance block.
     Returns the written files by kind (``ipynb``, ``html``, ``pdf``).
     """
     bad = sorted(set(formats) - {"html", "pdf"})
@@ -55,6 +58,8 @@ def render_comparison(
                   instrument_a=_portable(_abs(instrument_a)),
                   instrument_b=_portable(_abs(instrument_b)), confidence=float(confidence),
                   k=int(k))  # fmt: skip
+    given = {key: (sources or {}).get(key, "given") for key in params}
+    params["sources"] = json.dumps(given, sort_keys=True)
     source = notebooks_dir() / f"{NOTEBOOK}.py"
     check_parameters(source, params)
     inst = load_instrument(_abs(instrument_b) or _abs(instrument_a) or None)

@@ -8,7 +8,6 @@ run by :func:`giftreview.pipeline.compare.render_comparison`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +16,9 @@ import pandas as pd
 
 from giftreview import __version__, paths
 from giftreview.analysis.compare import WaveComparison, compare_waves
+from giftreview.analysis.design import WALD_DIFFERENCE, weighted_data
 from giftreview.analysis.disclosure import PRIMARY, SECONDARY, suppress
-from giftreview.analysis.independent import INDEPENDENT, INTERVAL_METHOD
+from giftreview.analysis.independent import INDEPENDENT, INTERVAL_METHOD, PAIRED_UNWEIGHTED
 from giftreview.analysis.paired import MCNEMAR_EXACT_BELOW, PAIRED
 from giftreview.data import io
 from giftreview.data.clean import clean_wave
@@ -27,7 +27,7 @@ from giftreview.errors import ArgumentError
 from giftreview.pipeline import cache
 from giftreview.pipeline.provenance import git_commit, run_date
 from giftreview.report.index import CHANGES_FILE
-from giftreview.report.provenance import DATE_FORMAT
+from giftreview.report.provenance import DATE_FORMAT, parameter_rows
 from giftreview.report.templating import fmt_p, render
 from giftreview.report.views import Bullets, Html, QuestionView, Table
 from giftreview.report.wave import heading, is_synthetic
@@ -106,16 +106,33 @@ def open_comparison(
     instrument_b: str = "",
     confidence: float = 0.95,
     k: int = 5,
+    sources: str = "",
 ) -> Comparison:
-    """Clean (or reuse) two waves and compare them (what notebooks/compare.py calls first)."""
+    """Clean (or reuse) two waves and compare them (what notebooks/compare.py calls first).
+
+    ``sources`` is where each parameter's value came from, as JSON (written by
+    ``giftreview compare``; ``""`` when the notebook is run by hand), printed next to each
+    parameter in the provenance block."""
     raw_a, raw_b = resolve_raw(wave_a), resolve_raw(wave_b)
     inst_a = load_instrument(paths.from_root(instrument_a) if instrument_a else None)
     inst_b = load_instrument(paths.from_root(instrument_b)) if instrument_b else inst_a
-    result = compare_waves(
-        _clean(raw_a, inst_a), _clean(raw_b, inst_b), inst_a, inst_b, confidence=confidence
-    )
+    weighted = inst_a.design is not None or inst_b.design is not None
+    if weighted and (inst_a.design is None or inst_b.design is None):
+        lacking = "A" if inst_a.design is None else "B"
+        raise ArgumentError(
+            f"only one wave's instrument declares a design: block (instrument {lacking} does "
+            "not); a weighted wave cannot be compared with an unweighted one. Add the design: "
+            f"block to instrument {lacking}, or remove it from the other"
+        )
+    clean_a, clean_b = _clean(raw_a, inst_a), _clean(raw_b, inst_b)
+    designs = None
+    if weighted:  # both declare a design: the comparison is design-based
+        clean_a, design_a = weighted_data(clean_a, inst_a)
+        clean_b, design_b = weighted_data(clean_b, inst_b)
+        designs = (design_a, design_b)
+    result = compare_waves(clean_a, clean_b, inst_a, inst_b, confidence=confidence, designs=designs)
     params = dict(wave_a=wave_a, wave_b=wave_b, instrument_a=instrument_a,
-                  instrument_b=instrument_b, confidence=confidence, k=k)  # fmt: skip
+                  instrument_b=instrument_b, confidence=confidence, k=k, sources=sources)  # fmt: skip
     return Comparison(result, inst_a, inst_b, (raw_a, raw_b), int(k), float(confidence), params)
 
 
@@ -230,6 +247,7 @@ def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: 
     wa, wb = cmp.result.waves
     shown = suppress_changes(block.reset_index(drop=True), cmp.k, binary=binary)
     level = int(round(100 * cmp.confidence))
+    weighted = "se" in block and block["se"].notna().any()  # design-based rows carry an SE
     frame = pd.DataFrame(
         {
             name: shown["level" if "level" in shown else "theme"],
@@ -238,7 +256,7 @@ def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: 
             f"n {wb}": shown.n_b,
             f"% {wb}": shown.share_b.map(_pct),
             "change (points)": shown.difference.map(_pct),
-            f"{level}% interval": [
+            f"{level}% interval" + (" (design-based Wald)" if weighted else ""): [
                 "" if pd.isna(lo) else f"{_pct(lo)} to {_pct(hi)}"
                 for lo, hi in zip(shown.ci_low, shown.ci_high, strict=True)
             ],
@@ -246,7 +264,8 @@ def _changes_table(block: pd.DataFrame, cmp: Comparison, *, binary: bool, name: 
     )
     numeric = tuple(c for c in frame.columns if c != name)
     base = f"bases: {wa} {int(block.base_a.max())}, {wb} {int(block.base_b.max())} answering"
-    cap = f"Percentages of those answering; {base}; <{cmp.k}: small count hidden, x: hidden so it cannot be recovered."
+    what = "Weighted (design-based) percentages" if weighted else "Percentages"
+    cap = f"{what} of those answering; {base}; <{cmp.k}: small count hidden, x: hidden so it cannot be recovered."
     return Table(frame, caption=cap, numeric=numeric)
 
 
@@ -341,6 +360,8 @@ def _small(n: int, k: int) -> str:
 def methods(cmp: Comparison) -> Html:
     """The methods in plain words (printed at the end of the comparison)."""
     unit = cmp.inst_b.unit.plural
+    if cmp.result.design:
+        return _design_methods(cmp, unit)
     items = (
         f"Difference in shares: wave B minus wave A, in percentage points, with the {INTERVAL_METHOD}.",
         "Independent waves: Pearson chi-square when expected counts meet Cochran's rule, else "
@@ -359,8 +380,38 @@ def methods(cmp: Comparison) -> Html:
     return render("report/block.html.j2", title="Methods", parts=[Bullets(items)])
 
 
+def _design_methods(cmp: Comparison, unit: str) -> Html:
+    """The methods of a design-based comparison (both instruments declare a design)."""
+    items = (
+        "Both waves declare a survey design, so shares, differences and the tests between the "
+        "waves are design-based: the two waves are independent samples, analysed as one design "
+        "whose strata keep the waves apart:",
+        *cmp.result.design,
+        "Shares are weighted; n and the bases are the unweighted counts of those answering.",
+        f"Difference in shares: wave B minus wave A, in percentage points, with the "
+        f"{WALD_DIFFERENCE}; the degrees of freedom are the design's (PSUs minus strata of both "
+        "waves) minus 1, as R's svyglm.",
+        "Independent waves: the Rao-Scott corrected chi-square (second-order F, R svychisq) for "
+        "answers without order and each multiple-choice option; the design-based Wilcoxon rank "
+        "test (R svyranktest) for ratings and counts, with the weighted probability that a "
+        "wave-B answer is higher than a wave-A answer (ties half) as its effect size.",
+        f"Paired ({unit} in both waves, complete pairs only) tests stay unweighted: "
+        f"{PAIRED_UNWEIGHTED}. McNemar for a yes/no answer (exact binomial below "
+        f"{MCNEMAR_EXACT_BELOW} discordant pairs), Stuart-Maxwell for categories, Wilcoxon "
+        "signed-rank for ratings and counts. Open-answer themes and named institutions are "
+        "unweighted counts.",
+        "Multiple testing: Benjamini-Hochberg over every test of closed questions in this "
+        "comparison; raw and adjusted p are both shown.",
+        f"Disclosure control: counts from 1 to {cmp.k - 1} are shown as <{cmp.k} with secondary "
+        "suppression (x) so they cannot be recovered from the totals; their shares and changes "
+        "are hidden.",
+    )
+    return render("report/block.html.j2", title="Methods", parts=[Bullets(items)])
+
+
 def provenance_items(cmp: Comparison) -> dict[str, str]:
-    """Both raw files and instruments (sha256), version, git commit, parameters, run date."""
+    """Both raw files and instruments (sha256), version, git commit, run date (the parameters,
+    with their sources, are :func:`giftreview.report.provenance.parameter_rows`)."""
     return {
         "raw file A": f"{cmp.raws[0].name} ({file_sha256(cmp.raws[0])})",
         "raw file B": f"{cmp.raws[1].name} ({file_sha256(cmp.raws[1])})",
@@ -368,11 +419,14 @@ def provenance_items(cmp: Comparison) -> dict[str, str]:
         "instrument B sha256": cmp.inst_b.sha256 or "",
         "giftreview version": __version__,
         "git commit": git_commit(),
-        "parameters": json.dumps(cmp.parameters, sort_keys=True),
         "run date": run_date().strftime(DATE_FORMAT),
     }
 
 
 def provenance(cmp: Comparison) -> Html:
     """The provenance block (the macro the wave report uses)."""
-    return render("report/provenance.html.j2", items=provenance_items(cmp))
+    return render(
+        "report/provenance.html.j2",
+        items=provenance_items(cmp),
+        parameters=parameter_rows(cmp.parameters),
+    )

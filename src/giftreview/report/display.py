@@ -87,7 +87,7 @@ def top_box_label(labels: list[str]) -> str:
 
 
 def posthoc_display(
-    tests: pd.DataFrame, *, alpha: float = 0.05, p_col: str = "p_adjusted"
+    tests: pd.DataFrame, *, alpha: float = 0.05, p_col: str = "p_adjusted", name: str = "Dunn"
 ) -> tuple[bool, str]:
     """Whether to print a question's pairwise comparisons, and the line printed when not.
 
@@ -100,6 +100,9 @@ def posthoc_display(
         Significance level of the adjusted p (the report uses ``1 - confidence``).
     p_col
         Column of the adjusted p-value.
+    name
+        What the pairwise comparisons are (``"Dunn"``; a weighted report's are
+        ``"design-based rank tests"``), named in the note.
 
     Returns
     -------
@@ -127,6 +130,6 @@ def posthoc_display(
     if best < alpha:
         return True, ""
     return False, (
-        "Pairwise comparisons (Dunn) are not shown: the test between groups is not significant "
+        f"Pairwise comparisons ({name}) are not shown: the test between groups is not significant "
         f"after the report-wide adjustment (adjusted p = {best:.3f}, not below {alpha:g})."
     )

@@ -167,11 +167,14 @@ def write_long_csv(rep: Report, qid: str, long: pd.DataFrame) -> Path:
 
 
 def posthoc_table(rep: Report, qid: str) -> Table | Text | None:
-    """Dunn's pairwise comparisons of question ``qid`` (None when there are none).
+    """Pairwise comparisons of question ``qid`` (None when there are none).
 
-    Shown only when the question's omnibus test is significant after the report-wide
-    adjustment (:func:`giftreview.report.display.posthoc_display`, level ``1 - confidence``);
-    otherwise one line says why they are left out.
+    Unweighted: Dunn's z with its effect size r = z/sqrt(n1 + n2). Weighted: design-based
+    Wilcoxon rank tests, a t on the pair's design degrees of freedom (not Dunn's z: the
+    variance comes from the design) with the weighted probability of superiority. Both say
+    which group ranks higher. Shown only when the question's omnibus test is significant after
+    the report-wide adjustment (:func:`giftreview.report.display.posthoc_display`, level
+    ``1 - confidence``); otherwise one line says why they are left out.
     """
     ph = rep.posthoc
     if ph.empty or "question" not in ph:
@@ -179,22 +182,48 @@ def posthoc_table(rep: Report, qid: str) -> Table | Text | None:
     ph = ph[ph["question"] == qid]
     if ph.empty:
         return None
+    design = "t" in ph and ph["t"].notna().any()
+    name = "design-based rank tests" if design else "Dunn"
     fam = rep.family[rep.family["question"] == qid]
-    show, note = posthoc_display(fam, alpha=round(1 - rep.confidence, 10))
+    show, note = posthoc_display(fam, alpha=round(1 - rep.confidence, 10), name=name)
     if not show:
         return Text(note, note=True)
-    shown = pd.DataFrame(
-        {
-            "group 1": ph["group_1"].astype(str),
-            "group 2": ph["group_2"].astype(str),
-            "p": ph["p_value"].map(fmt_p),
-            "adjusted p (Holm, within question)": ph["p_adjusted"].map(fmt_p),
+    stat = pd.to_numeric(ph["t" if design else "z"], errors="coerce")
+    higher = [
+        str(g1) if s > 0 else str(g2) if s < 0 else "neither"
+        for g1, g2, s in zip(ph["group_1"], ph["group_2"], stat, strict=True)
+    ]
+    columns = {
+        "group 1": ph["group_1"].astype(str),
+        "group 2": ph["group_2"].astype(str),
+        "ranks higher": higher,
+    }
+
+    def two(v) -> str:  # two decimals kept, so a column reads evenly
+        return "" if pd.isna(v) else f"{float(v):.2f}"
+
+    effect = pd.to_numeric(ph["effect_size"], errors="coerce").map(two)
+    if design:
+        columns |= {
+            "t": stat.map(two),
+            "df": ph["df"].map(lambda v: fmt_num(v, 0)),
+            "P(group 1 higher)": effect,
         }
+    else:
+        columns |= {"z": stat.map(two), "r = z/√(n1+n2)": effect}
+    columns |= {
+        "p": ph["p_value"].map(fmt_p),
+        "adjusted p (Holm, within question)": ph["p_adjusted"].map(fmt_p),
+    }
+    caption = (
+        "Pairwise comparisons: design-based Wilcoxon rank tests (t on the design's degrees of "
+        "freedom, not Dunn's z); P(group 1 higher): weighted probability that a member of group "
+        "1 answers higher than one of group 2, ties half"
+        if design
+        else "Pairwise comparisons: Dunn's z (positive: group 1 ranks higher), effect size r"
     )
-    # a weighted report's pairs are design-based rank tests (their rows name the test)
-    named = ph["test"].dropna() if "test" in ph else pd.Series(dtype=str)
-    method = str(named.iloc[0]) if len(named) else "Dunn"
-    return Table(shown, caption=f"Pairwise comparisons ({method})", numeric=("p",))
+    numeric = ("t", "df", "P(group 1 higher)", "p") if design else ("z", "r = z/√(n1+n2)", "p")
+    return Table(pd.DataFrame(columns), caption=caption, numeric=numeric)
 
 
 def count_table(path: Path, columns: list[str], caption: str) -> Table | Text:

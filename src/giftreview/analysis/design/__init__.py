@@ -45,7 +45,8 @@ checking. Every formula below is checked against R 4.2.2 / survey 4.1-1 on R's `
 ``tests/test_design.py``.
 
 The code lives in five modules: :mod:`.core` (the design and its variance), :mod:`.calibration`,
-:mod:`.estimates`, :mod:`.svytests` and :mod:`.instrument` (the instrument's ``design:`` block);
+:mod:`.estimates`, :mod:`.svytests`, :mod:`.stacked` (independent samples such as waves) and
+:mod:`.instrument` (the instrument's ``design:`` block);
 this package re-exports their public names.
 """
 
@@ -67,7 +68,15 @@ from giftreview.analysis.design.estimates import (
     svy_total,
 )
 from giftreview.analysis.design.instrument import design_from_instrument, weighted_data
+from giftreview.analysis.design.stacked import (
+    WALD_DIFFERENCE,
+    StackedDesign,
+    stack_designs,
+    svy_change_test,
+    svy_share_change,
+)
 from giftreview.analysis.design.svytests import (
+    SUPERIORITY,
     rank_family,
     svy_chisq,
     svy_pairwise_ranktests,
@@ -94,6 +103,12 @@ __all__ = [
     "svy_ranktest",
     "svy_pairwise_ranktests",
     "rank_family",
+    "SUPERIORITY",
     "design_from_instrument",
     "weighted_data",
+    "StackedDesign",
+    "stack_designs",
+    "svy_share_change",
+    "svy_change_test",
+    "WALD_DIFFERENCE",
 ]

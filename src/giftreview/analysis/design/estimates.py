@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats as ss
+from scipy.optimize import brentq
+from scipy.special import expit, rel_entr
 
 from giftreview.analysis.common import category_codes, check_level, numeric_values, valid_rows
 from giftreview.analysis.design.core import Design, Linearised, _aligned
@@ -21,7 +23,7 @@ __all__ = [
 ]
 
 #: interval methods of :func:`svy_share` (R ``svyciprop(method = ...)``)
-SHARE_METHODS: tuple[str, ...] = ("logit", "xlogit", "asin", "beta", "mean")
+SHARE_METHODS: tuple[str, ...] = ("logit", "likelihood", "xlogit", "asin", "beta", "mean")
 
 
 def _t(confidence: float, df: float) -> float:
@@ -177,8 +179,14 @@ def svy_total(
     return _frame(_summary_rows("total", labels, est, se, deff, nobs, df, confidence, method), by)
 
 
-def _share_interval(p: float, se: float, method: str, confidence: float, df: float, n_rows: int):
-    """R ``svyciprop`` limits from the estimate, its SE and the degrees of freedom."""
+def _share_interval(
+    p: float, se: float, method: str, confidence: float, df: float, n_rows: int, n_obs: int
+):
+    """R ``svyciprop`` limits from the estimate, its SE and the degrees of freedom.
+
+    ``n_rows``: rows of the (domain's) design (the beta interval's ``nrow(design)``);
+    ``n_obs``: respondents in the estimate's base (the likelihood interval's dispersion).
+    """
     if not (np.isfinite(p) and np.isfinite(se)) or df <= 0:
         return np.nan, np.nan
     if p in (0.0, 1.0) or se == 0:
@@ -186,6 +194,8 @@ def _share_interval(p: float, se: float, method: str, confidence: float, df: flo
     t = _t(confidence, df)
     if method == "mean":
         return p - t * se, p + t * se
+    if method == "likelihood":
+        return _likelihood_interval(p, se, t, n_obs)
     if method in ("logit", "xlogit"):
         logit, half = np.log(p / (1 - p)), t * se / (p * (1 - p))
         return tuple(float(1 / (1 + np.exp(-(logit + s * half)))) for s in (-1, 1))
@@ -201,11 +211,50 @@ def _share_interval(p: float, se: float, method: str, confidence: float, df: flo
     )
 
 
+def _likelihood_interval(p: float, se: float, t: float, n_obs: int) -> tuple[float, float]:
+    """R ``svyciprop(method = "likelihood")``: the Rao-Scott-scaled binomial likelihood interval.
+
+    R fits ``svyglm(y ~ 1, family = quasibinomial)`` and profiles its deviance: a limit is a
+    :math:`\\mu` where :math:`(D(\\mu) - D(\\hat p)) / \\phi = t_{df}^2 \\lambda`, with
+    :math:`\\lambda` the design variance of the logit over the model's (the design effect) and
+    :math:`\\phi` the design-based variance of the Pearson residuals. For an intercept-only
+    binomial model :math:`D(\\mu) - D(\\hat p) = 2 S\\, KL(\\hat p \\| \\mu)` (S the sum of the
+    weights), :math:`\\lambda = S\\, V(\\hat p) / (\\hat p(1-\\hat p))` and
+    :math:`\\phi = n / (n-1)` (the weighted variance of :math:`(y-\\hat p)/\\sqrt{\\hat p(1-\\hat p)}`
+    is exactly 1), so S cancels and each limit solves
+
+    .. math:: \\hat p \\log\\frac{\\hat p}{\\mu} + (1-\\hat p)\\log\\frac{1-\\hat p}{1-\\mu}
+              = \\frac{t_{df}^2\\, V(\\hat p)}{2 \\hat p (1-\\hat p)} \\cdot \\frac{n}{n-1},
+
+    the likelihood-ratio interval of a binomial share with the effective sample size
+    :math:`n^* = \\hat p(1-\\hat p)(n-1) / (n V(\\hat p))`. Solved on the logit scale by
+    :func:`scipy.optimize.brentq` to 1e-13. R interpolates a cubic spline through about ten
+    profile points instead, so its printed limits differ from this exact root by up to ~1e-5.
+    """
+    if n_obs < 2:
+        return np.nan, np.nan
+    target = t**2 * se**2 * n_obs / (n_obs - 1) / (2 * p * (1 - p))
+    centre = np.log(p / (1 - p))
+
+    def gap(b: float) -> float:
+        mu = float(expit(b))
+        return float(rel_entr(p, mu) + rel_entr(1 - p, 1 - mu)) - target
+
+    limits = []
+    for sign in (-1.0, 1.0):
+        step = 1.0
+        while gap(centre + sign * step) < 0:  # KL grows without bound towards 0 and 1
+            step *= 2
+        lo, hi = sorted((centre, centre + sign * step))
+        limits.append(float(expit(brentq(gap, lo, hi, xtol=1e-13, rtol=1e-15))))
+    return limits[0], limits[1]
+
+
 def _check_share_method(method: str) -> None:
     if method not in SHARE_METHODS:
         raise ArgumentError(
             f"`method` {method!r} is not a design-based interval; use one of "
-            f"{', '.join(SHARE_METHODS)} (R svyciprop; 'likelihood' is not implemented)"
+            f"{', '.join(SHARE_METHODS)} (R svyciprop's methods)"
         )
 
 
@@ -224,8 +273,8 @@ def svy_share(
     Parameters
     ----------
     method
-        ``"logit"`` (default, R's), ``"xlogit"``, ``"asin"``, ``"beta"`` (Korn-Graubard) or
-        ``"mean"`` (Wald).
+        ``"logit"`` (default, R's), ``"likelihood"`` (Rao-Scott-scaled binomial likelihood,
+        see below), ``"xlogit"``, ``"asin"``, ``"beta"`` (Korn-Graubard) or ``"mean"`` (Wald).
 
     Returns
     -------
@@ -237,7 +286,10 @@ def svy_share(
     Logit: :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t_{df} SE/(\\hat p(1-\\hat p)))`;
     asin: :math:`\\sin^2(\\arcsin\\sqrt{\\hat p} \\pm t_{df} SE / (2\\sqrt{\\hat p(1-\\hat p)}))`;
     beta: Beta quantiles with the effective size
-    :math:`n^* = \\hat p(1-\\hat p)/SE^2 \\cdot (t_{n-1}/t_{df})^2`. ``df`` is the design
+    :math:`n^* = \\hat p(1-\\hat p)/SE^2 \\cdot (t_{n-1}/t_{df})^2`; likelihood: the limits
+    :math:`\\mu` where :math:`KL(\\hat p \\| \\mu) = t_{df}^2\\, SE^2\\, n / (2 \\hat p(1-\\hat p)(n-1))`
+    (R's profile of the quasibinomial deviance scaled by the design effect, solved exactly; see
+    ``_likelihood_interval``). ``df`` is the design
     degrees of freedom of the group (the whole design without ``by``). In R:
     ``svyciprop(~y, design, method = "logit", na.rm = TRUE)``.
     """
@@ -246,7 +298,7 @@ def svy_share(
     g, _ = _group_codes(data, by)
     rows_in = np.bincount(g[g >= 0], minlength=len(out))
     limits = [
-        _share_interval(r.estimate, r.se, method, confidence, r.df, int(rows_in[i]))
+        _share_interval(r.estimate, r.se, method, confidence, r.df, int(rows_in[i]), r.n)
         for i, r in enumerate(out.itertuples())
     ]
     out["statistic"] = "share"
@@ -317,7 +369,7 @@ def svy_distribution(
     for j, label in enumerate(labels):
         for i, lev in enumerate(levels):
             lo, hi = _share_interval(
-                est[j, i], se[j, i], method, confidence, df[j], int(rows_in[j])
+                est[j, i], se[j, i], method, confidence, df[j], int(rows_in[j]), int(nobs[j])
             )
             rows.append(
                 {
@@ -411,7 +463,8 @@ def svy_quantile(
             if interval == "mean":
                 pl, pu = p - t * se_p, p + t * se_p
             else:
-                pl, pu = _share_interval(p, se_p, interval, confidence, df, int(dom.sum()))
+                n_dom = int(dom.sum())
+                pl, pu = _share_interval(p, se_p, interval, confidence, df, n_dom, n_dom)
             lo = _qrule_math(y, w, pl) if 0 <= pl <= 1 else np.nan
             hi = _qrule_math(y, w, pu) if 0 <= pu <= 1 else np.nan
             rows.append(

@@ -14,7 +14,10 @@ from giftreview.analysis.design.core import Design, Linearised, _aligned
 from giftreview.analysis.design.estimates import _values
 from giftreview.errors import ArgumentError, check_column
 
-__all__ = ["svy_chisq", "svy_ranktest", "svy_pairwise_ranktests", "rank_family"]
+__all__ = ["SUPERIORITY", "svy_chisq", "svy_ranktest", "svy_pairwise_ranktests", "rank_family"]
+
+#: effect measure of a pairwise design-based Wilcoxon test
+SUPERIORITY = "P(group_1 answers higher than group_2), ties half, weighted"
 
 
 def _factor(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
@@ -255,20 +258,37 @@ def svy_pairwise_ranktests(
     """Design-based rank tests of every pair of groups (post-hoc after :func:`svy_ranktest`).
 
     Each pair is :func:`svy_ranktest` on the domain of its two groups (ranks within the pair),
-    p-values adjusted within the family by ``p_adjust`` (:func:`statsmodels.stats.multitest
-    .multipletests`).
+    p-values adjusted within the family by ``p_adjust`` (:func:`giftreview.analysis.common
+    .adjust_p`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per pair: ``group_1, group_2, t, df, p_value, p_adjusted, adjust_method,
-        effect_size`` (difference in mean rank score, ``group_1 - group_2``, the sign of
-        :func:`giftreview.analysis.stats.dunn_test`), ``effect_measure``, ``test``.
+        One row per pair: ``group_1, group_2, t`` (``t > 0``: ``group_1`` ranks higher, the
+        sign of :func:`giftreview.analysis.stats.dunn_test`'s z), ``df`` (the pair's design
+        degrees of freedom - 1), ``p_value``, ``score_difference`` (difference in mean rank
+        score, ``group_1 - group_2``: R's estimate with the sign turned), ``p_adjusted``,
+        ``adjust_method``, ``effect_size``, ``effect_measure``, ``test``. With Wilcoxon scores
+        the effect size is the probability of superiority :math:`\\hat\\theta`, otherwise the
+        score difference.
 
     Notes
     -----
-    In R: ``svyranktest(y ~ g, subset(design, g %in% c(a, b)))`` for each pair, then
-    ``p.adjust(p, "holm")``.
+    Why a t and not Dunn's z: Dunn's test compares mean ranks over all groups with the variance
+    of ranks under simple random sampling. With a design, the variance of a rank difference
+    comes from the PSUs (Taylor linearisation), so the statistic is a t referred to the design
+    degrees of freedom (few PSUs give few degrees of freedom; a z would overstate the evidence).
+
+    Probability of superiority: with Wilcoxon scores :math:`\\hat R_i / \\hat N` computed in
+    the pair's domain, a group's weighted mean score is :math:`(\\hat N_a / 2 + \\hat N_b
+    \\hat\\theta) / \\hat N`, so the score difference is exactly :math:`\\hat\\theta - 1/2`, with
+    :math:`\\hat\\theta = \\sum_{i \\in a, j \\in b} w_i w_j (1[y_i > y_j] + \\frac12 1[y_i = y_j])
+    / (\\hat N_a \\hat N_b)`: the estimated share of population pairs in which a member of
+    ``group_1`` answers higher than one of ``group_2`` (ties half; Vargha-Delaney A, the
+    common-language effect size). 0.5 = no difference.
+
+    In R: ``svyranktest(y ~ g, subset(design, g %in% c(a, b)))`` for each pair (its
+    ``estimate`` is :math:`1/2 - \\hat\\theta` for Wilcoxon scores), then ``p.adjust(p, "holm")``.
     """
     return rank_family(data, design, outcome, by, test=test, p_adjust=p_adjust)[1]
 
@@ -311,10 +331,15 @@ def rank_family(
                     -res["effect_size"],
                 ]
             )
-    cols = ["group_1", "group_2", "t", "df", "p_value", "effect_size"]
+    cols = ["group_1", "group_2", "t", "df", "p_value", "score_difference"]
     out = pd.DataFrame(rows, columns=cols)
     out["p_adjusted"] = adjust_p(out["p_value"].to_numpy(dtype=float), p_adjust)
     out["adjust_method"] = p_adjust
-    out["effect_measure"] = "difference in mean rank score (group_1 - group_2)"
+    if test == "wilcoxon":  # mean score difference = theta - 1/2 (see svy_pairwise_ranktests)
+        out["effect_size"] = 0.5 + out["score_difference"]
+        out["effect_measure"] = SUPERIORITY
+    else:
+        out["effect_size"] = out["score_difference"]
+        out["effect_measure"] = "difference in mean rank score (group_1 - group_2)"
     out["test"] = f"design-based {test} rank test"
     return overall, out
