@@ -20,7 +20,8 @@ Targets (issue 11): clean of 1M rows <= 6 x read_csv, <= 30 s, peak RSS <= 2 GB;
 Usage::
 
     .venv/bin/python benchmarks/bench_ingest.py                   # 100k and 1M rows, run included
-    .venv/bin/python benchmarks/bench_ingest.py --sizes 100000    # quick look
+    .venv/bin/python benchmarks/bench_ingest.py --sizes 100000    # quick look (~2 min idle)
+    .venv/bin/python benchmarks/bench_ingest.py --sizes 1000000 --skip-run --no-xlsx  # 1M clean
     .venv/bin/python benchmarks/bench_ingest.py --skip-run --no-xlsx
 """
 
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(f"kept {work}")
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     print(f"{'command':<32} {'rows':>9} {'seconds':>8} {'peak MB':>8} {'x read_csv':>10}")
     for name, n, t, rss, base in table:
         print(f"{name:<32} {n:>9,} {t:>8.2f} {rss:>8.0f} {t / base:>10.2f}")

@@ -54,7 +54,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from giftreview import __version__
-from giftreview.data.columns import distinct, is_blank
+from giftreview.data.columns import char_length, distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
     bin_column,
@@ -283,18 +283,15 @@ def _audit(
         if not len(pos):
             continue
         u = read.codes[pos]
-        uniq = np.unique(u)
-        at = np.searchsorted(uniq, u)
-        before = np.asarray([short(t, 2000) for t in read.texts("raw", uniq)], dtype=object)
         parts.append(
             pd.DataFrame(
                 {
                     "pos": pos,
                     "order": order,
                     "column": col,
-                    "before": before[at],
-                    "after": read.texts("after", uniq)[at],
-                    "rule": read.rule[uniq][at],
+                    "before": _audit_text(read.raw, u, limit=2000),
+                    "after": _audit_text(read.after, u),
+                    "rule": read.rule[u],
                 }
             )
         )
@@ -306,6 +303,22 @@ def _audit(
         source_row=data.index.to_numpy()[pos], respondent_id=row_ids(data, instrument)[pos]
     )
     return found[AUDIT_COLUMNS].reset_index(drop=True).astype({"source_row": "int64"})
+
+
+def _audit_text(values, u: np.ndarray, limit: int | None = None):
+    """The texts of distinct spellings ``u`` as an Arrow-backed string column (no Python object
+    per audited cell), each cut to ``limit`` characters as :func:`short` cuts it."""
+    if not isinstance(values, pa.Array):  # closed answers: few distinct texts
+        values = pa.array([None if v is None else str(v) for v in values], pa.large_string())
+    taken = values.take(pa.array(u, pa.int64()))
+    if limit is not None:
+        long = np.flatnonzero(char_length(taken) > limit)
+        if len(long):
+            cut = [short(s, limit) for s in taken.take(pa.array(long, pa.int64())).to_pylist()]
+            mask = np.zeros(len(taken), dtype=bool)
+            mask[long] = True
+            taken = pc.replace_with_mask(taken, pa.array(mask), pa.array(cut, taken.type))
+    return pd.array(taken, dtype="string")
 
 
 def _assemble(

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["sheet_rows"]
+__all__ = ["sheet_names", "sheet_rows"]
 
 
-def sheet_rows(path: Path, sheet: str, cell_text: Callable[[Any], str]) -> list[list[str]] | None:
-    """Rows of ``sheet`` as text (trailing empty rows dropped), or None when calamine cannot."""
+def _with_workbook(path: Path, read: Callable[[Any], Any]) -> Any:
+    """``read(workbook)`` on the workbook opened by calamine, or None when it cannot be opened or
+    read (calamine raises its own errors for odd workbooks: openpyxl then decides)."""
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:
@@ -24,11 +25,29 @@ def sheet_rows(path: Path, sheet: str, cell_text: Callable[[Any], str]) -> list[
     try:
         wb = CalamineWorkbook.from_path(str(path))
         try:
-            values = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            return read(wb)
         finally:
             wb.close()
-        rows = [[cell_text(None if v == "" else v) for v in row] for row in values]
-    except Exception:  # calamine raises its own errors for odd workbooks: openpyxl decides
+    except Exception:
+        return None
+
+
+def sheet_names(path: Path) -> list[str] | None:
+    """The workbook's sheet names, in order, or None when calamine cannot open it."""
+    return _with_workbook(path, lambda wb: list(wb.sheet_names))
+
+
+def sheet_rows(path: Path, sheet: str, cell_text: Callable[[Any], str]) -> list[list[str]] | None:
+    """Rows of ``sheet`` as text (trailing empty rows dropped), or None when calamine cannot."""
+    values = _with_workbook(
+        path, lambda wb: wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    )
+    if values is None:
+        return None
+    try:
+        # a text cell (most cells) is already its own text; "" is an empty cell either way
+        rows = [[v if type(v) is str else cell_text(v) for v in row] for row in values]
+    except Exception:  # a value cell_text cannot write: openpyxl decides
         return None
     while rows and not any(rows[-1]):
         rows.pop()

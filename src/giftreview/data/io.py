@@ -258,7 +258,7 @@ def _frame(
     width = max(n_header, *(len(r) for r in body))
     names += [f"unnamed_{j + 1}" for j in range(n_header, width)]
     notes += _ragged_notes(body, n_header, header_rows, path)
-    rows = [r + [""] * (width - len(r)) for r in body]
+    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in body]
     index = pd.Index(range(header_rows + 1, header_rows + 1 + len(rows)), name="source_row")
     data = pd.DataFrame(rows, columns=names, index=index, dtype=object)
     return data.astype(pd.StringDtype()).fillna(""), notes

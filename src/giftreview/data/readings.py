@@ -172,7 +172,8 @@ def _read_text(
     """:meth:`Rules.text` of every distinct spelling at once (vectorised; same results)."""
     too_long = char_length(raw) > MAX_CELL_CHARS
     after = collapse_lines(raw) if keep_lines else collapse_whitespace(raw)
-    after = pc.if_else(pa.array(too_long), pa.scalar("", pa.large_string()), after)
+    if too_long.any():  # else no copy of a column as large as the file's text
+        after = pc.if_else(pa.array(too_long), pa.scalar("", pa.large_string()), after)
     empty = char_length(after) == 0
     unchanged = np.asarray(pc.equal(after, raw).to_numpy(zero_copy_only=False), dtype=bool)
     rule = np.full(len(raw), None, dtype=object)
@@ -203,10 +204,22 @@ def _read_text(
                 missing[u] = miss
                 rule[u] = None if r == miss else Rule.MISSING_CODE
             empty = empty | mask
-    value = pc.if_else(pa.array(empty), pa.scalar(None, pa.large_string()), after)
+    value = _null_where(after, empty)
     return ColumnRead(
         column, codes, raw, value, missing, rule, after, too_long, too_long_problems(raw, too_long)
     )
+
+
+def _null_where(values: pa.Array, mask: np.ndarray) -> pa.Array:
+    """``values`` with nulls where ``mask`` holds: the same character buffers under a new
+    validity bitmap (no copy of the text), else ``pc.if_else``."""
+    if not mask.any():
+        return values
+    if values.null_count == 0 and values.offset == 0:
+        validity = pa.array(~mask).buffers()[1]  # a boolean array's values are a bitmap
+        _, offsets, data = values.buffers()
+        return pa.Array.from_buffers(values.type, len(values), [validity, offsets, data])
+    return pc.if_else(pa.array(mask), pa.scalar(None, values.type), values)
 
 
 def _read_dates(column: str, codes: np.ndarray, raw: pa.Array, rules: Rules) -> ColumnRead:

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from giftreview.errors import ArgumentError
@@ -49,6 +50,8 @@ __all__ = [
 _FORMULA_CHARS = ("=", "+", "-", "@")
 _CONTROL_START = ("\t", "\r")
 _LEADING_SPACE = " \t\r\n\x0b\x0c\u00a0\u3000"
+#: :func:`looks_like_formula` as one regular expression, for whole columns
+_FORMULA_RE = "^(?:[\t\r]|[" + _LEADING_SPACE + "]*[=+@-])"  # literal class characters
 
 _AT = r"(?:@|\s*[(\[{]\s*at\s*[)\]}]\s*|\s+at\s+)"
 _DOT = r"(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
@@ -118,17 +121,25 @@ def unneutralise_formula(value: object) -> object:
 
 
 def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``data`` with :func:`neutralise_formula` applied to every text cell and header."""
+    """A copy of ``data`` with :func:`neutralise_formula` applied to every text cell and header.
+
+    Whole columns at once: string columns are searched by one regular expression (the same test
+    as :func:`looks_like_formula`) and only the matching cells are prefixed; categorical columns
+    are neutralised per category. Object columns (mixed values) go cell by cell.
+    """
     out = data.copy()
     for col in out.columns:
         s = out[col]
-        if (
-            s.dtype == object
-            or pd.api.types.is_string_dtype(s)
-            or isinstance(s.dtype, pd.CategoricalDtype)
-        ):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                s = s.astype(object)
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = np.asarray([neutralise_formula(c) for c in s.cat.categories] + [np.nan], object)
+            out[col] = pd.Series(cats[s.cat.codes.to_numpy()], index=s.index, dtype=object)
+        elif s.dtype != object and pd.api.types.is_string_dtype(s):
+            hit = s.str.contains(_FORMULA_RE, regex=True, na=False).to_numpy(dtype=bool)
+            if hit.any():
+                s = s.copy()
+                s[hit] = "'" + s[hit]
+                out[col] = s
+        elif s.dtype == object:
             out[col] = s.map(neutralise_formula)
     out.columns = [neutralise_formula(c) if isinstance(c, str) else c for c in out.columns]
     return out
