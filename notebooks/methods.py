@@ -31,7 +31,7 @@ processed: str = ""  # cleaned-wave folder; empty means data/processed/<wave>
 group_by: str = ""  # grouping question id; empty means group_by of the instrument
 confidence: float = 0.95  # two-sided level of every interval
 k: int = 5  # suppression threshold: counts below k are hidden in every breakdown
-weights: bool = False  # post-stratify shares to the organizations contacted per group
+weights: bool = False  # design-based figures: the instrument's design, or its population totals
 output: str = ""  # folder for files this notebook writes; empty means reports/<wave>
 sources: str = ""  # JSON {parameter: where its value came from}, set by giftreview run
 

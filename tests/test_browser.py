@@ -21,29 +21,16 @@ from giftreview.paths import DEFAULT_INSTRUMENT
 from giftreview.pipeline import cache, pdf
 
 pytestmark = [pytest.mark.slow, pytest.mark.needs("chromium", "pdftotext", "pdffonts")]
-FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE = FIXTURES / "report" / "hostile_answers_small.csv"
 GIFTREVIEW = Path(sys.executable).parent / "giftreview"
 EPOCH = "1700000000"
 #: the characters of the published summary outside ASCII (its page header's symbols) plus the
 #: dash, quotes and accents the instrument and the bundled answers use
 SEED_CHARACTERS = "🔼🐼🚱–’“”éèàçãüöñÉ"
-#: every heading of the published summary, copied from it (the review's text, not the instrument)
-SEED_HEADINGS = """Review of UN.GIFT's work programme
-Introduction
-Part A) Information about the organizations surveyed
-1) Percentage of responses received by sector
-2) Please rate the importance of human trafficking issues to your organization:
-3) Please indicate how many professional staff are dedicated to trafficking in persons in your organizations' headquarters?
-Part B) UN.GIFT's mandate
-1) Please rate the importance of UN.GIFT to achieving your organization's goals/mission:
-2) Please describe the added value of UN.GIFT for your organization and area of work. Please explain why and give examples as appropriate:
-3) How would you describe UN.GIFT's impact to date?
-4) What concrete steps could UN.GIFT take to enhance cooperation with your organization?
-5) What concrete steps could your organization take to enhance UN.GIFT's overall performance?
-6) What are the main topics/issues that you would like UN.GIFT to address?
-7) What concrete measures and activities could UN.GIFT undertake to improve its impact at the regional/national level?
-8) Which other fora does your organization use to coordinate on trafficking issues?
-9) Please list the most important partner institutions for your organization and areas of work:""".splitlines()
+#: every heading of the published summary, copied from it (the review's text, not the instrument;
+#: /work/shared/seed/000_362025cfdf5d6447.txt, one heading a line)
+SEED_HEADINGS = (FIXTURES / "seed_headings.txt").read_text(encoding="utf-8").splitlines()
 
 
 def _run_cli(root: Path, *extra: str) -> subprocess.CompletedProcess:

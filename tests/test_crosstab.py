@@ -9,9 +9,11 @@ import pytest
 from giftreview.analysis import disclosure
 from giftreview.analysis.disclosure import apply_suppression, suppress, suppress_tidy
 from giftreview.analysis.stats import share_table
+from giftreview.report import crosstab
 from giftreview.report.crosstab import (
     TOTAL_ROW,
     WITHHELD,
+    breakdown_views,
     collapsed_crosstab,
     long_counts,
     wide_crosstab,
@@ -134,3 +136,35 @@ def test_collapsed_crosstab_of_the_a2_example():
     assert TOTAL_ROW not in ct.percentages.index
     assert ct.percentages.loc["Gov"].tolist() == ["46", "15.2", "84.8"]  # 7/46, 39/46
     assert ct.percentages.loc["all other groups"].tolist() == ["55", "20.0", "80.0"]  # 11/55
+
+
+def test_suppression_and_collapsed_view_are_read_back_from_the_cache(tmp_path, monkeypatch):
+    # the A2 example above as a tidy breakdown: suppression hides more than 30%, so a view
+    # is audited; the second call must publish the same tables without auditing again
+    levels = ["Not at all", "Slightly", "Moderately", "Important", "Very"]
+    rows = {"Gov": [0, 2, 5, 24, 15], "UN": [0, 0, 0, 4, 13], "Intl": [0, 0, 2, 9, 6],
+            "NGO": [0, 0, 3, 6, 9], "Private": [0, 1, 1, 4, 1], "Academia": [0, 0, 4, 3, 4],
+            "Other": [0, 0, 0, 2, 0]}  # fmt: skip
+    t = tidy(rows, levels)
+    t["base"] = t.groupby("group")["n"].transform("sum")
+    kw = {"k": 5, "levels": levels, "neutral": "Moderately", "cache_dir": tmp_path}
+    first = breakdown_views(t, "rating", **kw)
+    assert first.collapsed is not None and len(list(tmp_path.glob("*.json"))) == 1
+
+    def no_audit(*args, **kwargs):
+        raise AssertionError("audited again although the result is cached")
+
+    monkeypatch.setattr(crosstab, "collapse", no_audit)
+    monkeypatch.setattr(crosstab, "suppress", no_audit)
+    again = breakdown_views(t, "rating", **kw)
+    pd.testing.assert_frame_equal(again.shown, first.shown)
+    pd.testing.assert_frame_equal(again.full.percentages, first.full.percentages)
+    pd.testing.assert_frame_equal(again.full.intervals, first.full.intervals)
+    pd.testing.assert_frame_equal(
+        again.collapsed_table.percentages, first.collapsed_table.percentages
+    )
+    assert again.collapsed.describe() == first.collapsed.describe()
+    assert again.suppressed.hidden_totals == first.suppressed.hidden_totals
+    # another k is another key: computed, not read
+    with pytest.raises(AssertionError, match="audited again"):
+        breakdown_views(t, "rating", **{**kw, "k": 3})

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from giftreview.errors import ArgumentError, InstrumentError
+from giftreview.text import lists
 from giftreview.text.lists import (
     institution_mentions,
     load_aliases,
@@ -151,3 +154,21 @@ def test_personal_data_never_reaches_a_list_table(instrument):
     m = institution_mentions(data, instrument, "B8")
     assert sorted(m["name"]) == ["IOM", "UNODC"]
     assert not m["raw"].str.contains("Smith|917|jane").any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pieces=st.lists(
+        st.text(st.sampled_from(list("UNODC IOMintrpl-—. ")), max_size=14), max_size=12
+    ),
+    threshold=st.sampled_from([0.0, 50.0, 85.0, 100.0]),
+)
+def test_pieces_matched_at_once_as_one_by_one(pieces, threshold):
+    # one score matrix (rapidfuzz cdist, first best per row) picks what extractOne picks for
+    # each piece alone: the same name, method and score, ties and empty pieces included
+    table = load_aliases()
+    one = lists._Splitter(table, threshold)
+    want = {p: one.match(p) for p in pieces}
+    batch = lists._Splitter(table, threshold)
+    batch.match_all(pieces)
+    assert {p: batch.match(p) for p in pieces} == want

@@ -164,3 +164,69 @@ def test_quotes_without_organization_column(instrument, hostile):
     coded = code_question(hostile, instrument, "B4")
     quotes = select_quotes(coded, hostile, organization_column=None, n=5)
     assert quotes["quote"].str.contains("Hope Shelter Network").any()
+
+
+def _quotes_oracle(coded, data, *, n, organization_column, min_chars, max_chars):
+    """The quote rule the slow, obvious way (what select_quotes did before it walked sorted
+    candidates): build and redact every candidate, sort by (length misfit, themes in the answer,
+    respondent id), drop case-insensitive duplicates per theme, keep the first n."""
+    from giftreview.text.narrative import _own_names, _quote_span
+    from giftreview.text.safety import redact_pii
+
+    orgs = {}
+    if organization_column is not None:
+        orgs = dict(zip(data["respondent_id"].astype(str), data[organization_column], strict=True))
+    answers = coded.answered.set_index("respondent_id")["answer"]
+    n_themes = coded.codes.groupby("respondent_id")["theme"].size()
+    rows = []
+    for r in coded.codes.itertuples(index=False):
+        text = redact_pii(_quote_span(answers[r.respondent_id], r.start, r.end),
+                          _own_names(orgs.get(r.respondent_id)))  # fmt: skip
+        fits = min_chars <= len(text) <= max_chars
+        rows.append((r.theme, not fits, int(n_themes[r.respondent_id]), r.respondent_id,
+                     r.source, text))  # fmt: skip
+    cand = pd.DataFrame(rows, columns=["theme", "misfit", "n_themes", "respondent_id", "source",
+                                       "quote"])  # fmt: skip
+    cand = cand.sort_values(["theme", "misfit", "n_themes", "respondent_id"], kind="stable")
+    cand = cand.assign(key=cand["quote"].str.casefold()).drop_duplicates(["theme", "key"])
+    out = cand.groupby("theme", sort=False).head(n).copy()
+    out["rank"] = out.groupby("theme").cumcount() + 1
+    order = {t: i for i, t in enumerate(coded.codebook.ids)}
+    out = out.sort_values(["theme", "rank"], key=lambda s: s.map(order) if s.name == "theme" else s)
+    out["label"] = out["theme"].map(coded.codebook.labels())
+    cols = ["theme", "label", "rank", "respondent_id", "source", "quote"]
+    return out[cols].reset_index(drop=True)
+
+
+_QUOTE_CB = parse_codebook({"question": "why", "title": "Why", "themes": [
+    {"id": "training", "label": "Training", "description": "d", "include": ["train[a-z]*"],
+     "example": "training", "stem": "s"},
+    {"id": "funding", "label": "Funding", "description": "d", "include": ["fund[a-z]*", "money"],
+     "example": "funding", "stem": "s"}]})  # fmt: skip
+_PIECES = ["Training helped", "we need funding", "money", "Straße", "STRASSE", "ACME Ltd",
+           "mail a@b.org", "call +41 22 917 1234", "www.x.org", "Acme Ltd (Geneva)", "ok"]  # fmt: skip
+
+
+@given(
+    answers=st.lists(
+        st.lists(st.sampled_from(_PIECES), min_size=1, max_size=5).map(". ".join),
+        min_size=1,
+        max_size=25,
+    ),
+    n=st.integers(0, 3),
+    lo=st.integers(0, 40),
+    width=st.integers(0, 40),
+    with_org=st.booleans(),
+)
+def test_quotes_walked_in_order_equal_every_candidate_sorted(answers, n, lo, width, with_org):
+    # the rule's result must not depend on building only the candidates it reaches: random
+    # answers with personal data, the respondent's own organization, case-folding pairs
+    # (Straße / STRASSE: equal ignoring case, lengths differ) and random length bounds
+    ids = [f"r{i:02d}" for i in range(len(answers))]
+    orgs = (["ACME Ltd", "Acme Ltd (Geneva)", None] * 9)[: len(answers)]
+    data = pd.DataFrame({"respondent_id": ids, "why": answers, "org": orgs})
+    coded = code_question(data, None, "why", codebook=_QUOTE_CB)
+    kw = dict(n=n, organization_column="org" if with_org else None, min_chars=lo,
+              max_chars=lo + width)  # fmt: skip
+    got = select_quotes(coded, data, **kw)
+    pd.testing.assert_frame_equal(got, _quotes_oracle(coded, data, **kw), check_dtype=False)

@@ -1,9 +1,10 @@
 """Two renders of one wave into two folders are the same bytes and hold no path of the machine.
 
 Issue 9, defects 2 and 3: with ``SOURCE_DATE_EPOCH`` set, ``giftreview run --force`` into
-``A/report`` and into ``B/report`` must give byte-identical HTML, PDF, executed notebooks, index
-and manifest, and no output may contain the temporary folder or the project root (a shared
-report must not reveal its author's directories). The test runs twice (``repeat``) so that
+``A/report`` and into ``B/report`` must give byte-identical HTML, PDF (the combined
+``appendix.pdf`` included), executed notebooks, index and manifest, and no output may contain
+the temporary folder or the project root (a shared report must not reveal its author's
+directories). The test runs twice (``repeat``) so that
 ``pytest -n 2`` runs two of them at the same time, as CI does.
 """
 
@@ -59,6 +60,7 @@ def test_two_runs_into_two_folders_are_byte_identical_without_machine_paths(tmp_
     assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
     kinds = {Path(f).suffix for f in files}
     assert {".html", ".pdf", ".ipynb", ".json"} <= kinds
+    assert "appendix.pdf" in files  # the combined appendix (title page, contents) too
     differ = [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()]
     # manifest.json also logs how long each notebook took (the next run schedules the longest
     # first); everything else in it must be the same

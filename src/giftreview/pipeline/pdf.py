@@ -158,6 +158,21 @@ class Chromium:
             page.goto(url, wait_until="load")
         return page
 
+    def pdf_of_html(self, html: str, header: str = "") -> bytes:
+        """Print the document ``html`` (self-contained: images inline) and return the PDF."""
+        try:
+            page = self.page()
+            try:
+                page.set_content(html, wait_until="load")
+                page.evaluate(LOCAL_LINKS_TO_TEXT)
+                return page.pdf(**pdf_options(header))
+            finally:
+                page.close()
+        except PlaywrightError as exc:
+            raise ReportError(
+                f"Chromium could not print the appendix: {str(exc).splitlines()[0]}"
+            ) from None
+
     def print_pdf(self, html_path: Path, pdf_path: Path, header: str = "") -> None:
         """Print ``html_path`` to ``pdf_path`` (A4, running header, "page N of M" footer)."""
         try:

@@ -12,10 +12,12 @@
    (:mod:`giftreview.pipeline.execute`); the overview starts as soon as the clean data exist;
 4. **html**: nbconvert with the offline ``giftreview`` template (:mod:`giftreview.pipeline.html`);
 5. **pdf**: the system Chromium through playwright (:mod:`giftreview.pipeline.pdf`), each page with
-   the instrument's running header and "page N of M".
+   the instrument's running header and "page N of M";
+6. **appendix**: every part joined into ``appendix.pdf`` with a title page and a table of contents
+   (:mod:`giftreview.pipeline.appendix`), when PDF is wanted and every notebook succeeded.
 
 Outputs go to ``reports/<wave>/``: ``index.html``, ``<name>.html``, ``<name>.pdf``,
-``notebooks/<name>.ipynb`` and ``manifest.json``. Every notebook has a cache key; a rerun with
+``appendix.pdf``, ``notebooks/<name>.ipynb`` and ``manifest.json``. Every notebook has a cache key; a rerun with
 unchanged keys does nothing and says so, one changed part reruns alone, ``force`` reruns all.
 With ``SOURCE_DATE_EPOCH`` set, two runs give byte-identical HTML, PDF and notebooks, whatever
 the output folder: no output holds an absolute path of the machine.
@@ -34,6 +36,7 @@ from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import load_instrument
 from giftreview.errors import ReportError
 from giftreview.pipeline import cache
+from giftreview.pipeline.appendix import APPENDIX_PDF, write_appendix
 from giftreview.pipeline.execute import Workers, check_parameters, order, private_kernel
 from giftreview.pipeline.pdf import PdfPrinter, find_chromium
 from giftreview.pipeline.plan import (
@@ -211,10 +214,10 @@ def _render_all(jobs, settings, instrument, inputs, processed, steps, previous) 
     return failures
 
 
-def _write_index_and_manifest(out: Path, settings, instrument, inputs, jobs) -> None:
+def _write_index_and_manifest(out: Path, settings, instrument, inputs, jobs, appendix="") -> None:
     prov = provenance(settings, inputs)
     title = instrument.survey.title
-    html = index_html(title, settings.wave_label, jobs, prov, changes_for(out))
+    html = index_html(title, settings.wave_label, jobs, prov, changes_for(out), appendix)
     (out / "index.html").write_text(html, "utf-8")
     manifest = {
         "wave": settings.wave_label,
@@ -222,6 +225,7 @@ def _write_index_and_manifest(out: Path, settings, instrument, inputs, jobs) -> 
         "provenance": prov,
         "inputs": inputs,
         "formats": list(settings.formats),
+        "appendix": appendix,
         "notebooks": [
             {k: v for k, v in asdict(j).items() if k not in ("source", "seconds")}
             | {"source": f"notebooks/{j.source.name}", "seconds": round(j.seconds, 2)}
@@ -274,12 +278,21 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
         job.key = cache.cache_key(inputs, job.parameters, job.source)
     previous = cache.load_json(out / "manifest.json")
     _mark_cached(jobs, previous, settings)
-    if all(j.status == "cached" for j in jobs):
+    wants_appendix = "pdf" in settings.formats
+    if all(j.status == "cached" for j in jobs) and not (
+        wants_appendix and not (out / APPENDIX_PDF).exists()
+    ):
         h = steps.start("report")
         steps.done(h, "report", "inputs unchanged: nothing to do (use --force to rerun)")
         return RunResult(out, jobs, True, time.perf_counter() - t0)
-    failures = _render_all(jobs, settings, instrument, inputs, processed, steps, previous)
-    _write_index_and_manifest(out, settings, instrument, inputs, jobs)
+    if all(j.status == "cached" for j in jobs):
+        failures = []  # only the appendix is missing
+    else:
+        failures = _render_all(jobs, settings, instrument, inputs, processed, steps, previous)
+    appendix = ""
+    if wants_appendix and not failures:
+        appendix = write_appendix(out, jobs, instrument, settings.raw, settings.wave_label, steps)
+    _write_index_and_manifest(out, settings, instrument, inputs, jobs, appendix)
     result = RunResult(out, jobs, False, time.perf_counter() - t0, failures)
     if failures:
         raise ReportError(

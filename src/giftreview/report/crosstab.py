@@ -22,6 +22,7 @@ count together give the base away, so a group whose total is hidden shows
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -42,6 +43,7 @@ from giftreview.analysis.disclosure import (
 from giftreview.analysis.stats import share_table
 from giftreview.errors import ArgumentError
 from giftreview.report.display import fmt_interval
+from giftreview.report.viewcache import load_views, store_views, view_key
 
 __all__ = [
     "WITHHELD",
@@ -260,6 +262,22 @@ class BreakdownViews:
     collapsed_table: Crosstab | None = None
 
 
+def _suppress_and_collapse(wide, qtype, k, levels, neutral, threshold):
+    """The full table's suppression and its collapsed view (None when not needed)."""
+    res = suppress(wide, k=k)
+    answers = [str(c) for c in wide.columns]
+    if qtype == "rating":
+        groupings = scale_groupings(levels or answers, neutral)
+    elif qtype == "count":
+        groupings = scale_groupings(answers)
+    elif qtype == "single":
+        groupings = choice_groupings(wide.sum(axis=0))
+    else:
+        groupings = []  # multiple choice: answers do not add up; not collapsed
+    view = collapse(wide, res, groupings, k=k, threshold=threshold) if groupings and k else None
+    return (view.full if view is not None else res), view
+
+
 def breakdown_views(
     table: pd.DataFrame,
     qtype: str,
@@ -269,6 +287,7 @@ def breakdown_views(
     neutral: str | None = None,
     threshold: float = DEFAULT_COLLAPSE_SHARE,
     confidence: float = 0.95,
+    cache_dir: Path | None = None,
 ) -> BreakdownViews:
     """Suppress a question's tidy breakdown, collapse it when needed, and build its crosstabs.
 
@@ -288,24 +307,23 @@ def breakdown_views(
         A rating scale's labels (lowest first) and its neutral label (None for an even scale).
     confidence
         Level of the collapsed view's intervals.
+    cache_dir
+        Where the suppression and collapsed view are kept under their cache key
+        (:mod:`giftreview.report.viewcache`; the joint audit takes seconds); None: not kept.
     """
     if qtype not in ("rating", "count", "single", "multi"):
         raise ArgumentError(
             f"`qtype` {qtype!r}: breakdowns are of 'rating', 'count', 'single' or 'multi' questions"
         )
     wide = wide_counts(table)
-    res = suppress(wide, k=k)
-    answers = [str(c) for c in wide.columns]
-    if qtype == "rating":
-        groupings = scale_groupings(levels or answers, neutral)
-    elif qtype == "count":
-        groupings = scale_groupings(answers)
-    elif qtype == "single":
-        groupings = choice_groupings(wide.sum(axis=0))
-    else:
-        groupings = []  # multiple choice: answers do not add up; not collapsed
-    view = collapse(wide, res, groupings, k=k, threshold=threshold) if groupings and k else None
-    full = view.full if view is not None else res
+    params = {"qtype": qtype, "k": k, "levels": levels, "neutral": neutral, "threshold": threshold}
+    key = view_key(wide, params) if cache_dir is not None else ""
+    found = load_views(cache_dir, key, wide) if cache_dir is not None else None
+    if found is None:
+        found = _suppress_and_collapse(wide, qtype, k, levels, neutral, threshold)
+        if cache_dir is not None:
+            store_views(cache_dir, key, *found)
+    full, view = found
     shown = apply_suppression(table, full)
     multi = qtype == "multi"
     base = "base" if multi else None

@@ -110,9 +110,11 @@ def index_html(
     jobs: Sequence[IndexEntry],
     provenance: Mapping[str, Any],
     changes: Sequence[WaveChanges] = (),
+    appendix: str = "",
 ) -> str:
-    """The wave's index page: a link to each part's HTML, PDF and executed notebook, and, when
-    a comparison ends at this wave, each question's change since the previous wave."""
+    """The wave's index page: a link to each part's HTML, PDF and executed notebook, to the
+    combined ``appendix`` PDF when there is one, and, when a comparison ends at this wave, each
+    question's change since the previous wave."""
     return render_text(
         "report/index.html.j2",
         title=title,
@@ -120,6 +122,7 @@ def index_html(
         rows=[_job_row(j) for j in jobs],
         items={str(k): str(v) for k, v in provenance.items()},
         changes=list(changes),
+        appendix=appendix,
     )
 
 
@@ -137,7 +140,7 @@ def refresh_wave_index(wave_dir: Path | str) -> Path | None:
     ]
     html = index_html(
         m.get("title", ""), m.get("wave", wave_dir.name), jobs, m.get("provenance", {}),
-        changes_for(wave_dir),
+        changes_for(wave_dir), m.get("appendix", ""),
     )  # fmt: skip
     target = wave_dir / "index.html"
     target.write_text(html, encoding="utf-8")

@@ -55,6 +55,7 @@ __all__ = [
     "views",
     "suppressed",
     "coded",
+    "load_wave",
 ]
 
 FAMILY_FILE = "report_tests.csv"
@@ -190,7 +191,7 @@ def open_wave(
         inst.question(by)  # raises naming the known ids
     if not is_prepared(proc, family=False):
         clean_wave(raw_path, inst, wave=label, out_dir=proc)
-    data, design = _data_and_design(io.load_clean(proc), inst, by, weights)
+    data, design = _data_and_design(load_wave(proc), inst, by, weights)
     return Report(
         instrument=inst,
         data=data,
@@ -206,6 +207,29 @@ def open_wave(
         parameters=params,
         design=design,
     )
+
+
+#: the clean table last read in this process, by (folder, parquet mtime and size)
+_LOADED: dict[tuple[str, int, int], pd.DataFrame] = {}
+
+
+def load_wave(processed: Path) -> pd.DataFrame:
+    """The clean table of ``processed``, read and checked once per process.
+
+    ``giftreview run`` executes the notebooks of one wave in a few warm kernels, one after the
+    other; each opens the same wave. The table read first is kept (one wave at a time: a new
+    folder or a rewritten parquet file replaces it) and each caller gets a shallow copy, which
+    pandas' copy-on-write keeps from changing the kept table.
+    """
+    path = Path(processed) / "clean.parquet"
+    if not path.exists():
+        return io.load_clean(processed)  # raises naming the file and the fix
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = io.load_clean(processed)
+    return _LOADED[key].copy(deep=False)
 
 
 def _read_optional_parquet(path: Path) -> pd.DataFrame:
@@ -371,7 +395,14 @@ def views(rep: Report, qid: str) -> BreakdownViews | None:
         rep.suppressed[qid] = (
             None
             if table.empty
-            else breakdown_views(table, q.type, k=rep.k, confidence=rep.confidence, **scale)
+            else breakdown_views(
+                table,
+                q.type,
+                k=rep.k,
+                confidence=rep.confidence,
+                cache_dir=rep.processed / "views",
+                **scale,
+            )  # fmt: skip
         )
     return rep.suppressed[qid]
 

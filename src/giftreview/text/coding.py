@@ -12,15 +12,18 @@ came from. The codebook model is :mod:`giftreview.text.codebook`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, DataValidationError, check_column
 from giftreview.text.codebook import Codebook, codebook_for, parse_codebook  # noqa: F401
+from giftreview.text.matching import code_texts, sentences
 
 __all__ = [
     "CODE_COLUMNS",
@@ -37,31 +40,6 @@ CODE_COLUMNS = ["respondent_id", "theme", "source", "evidence", "start", "end"]
 
 
 # ---- auto-coding -------------------------------------------------------------------------------
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans ``(start, end)`` of the sentences of ``text``.
-
-    A sentence ends at ``. ! ? ;`` followed by white space, or at a line break; a dot inside a word
-    (``UN.GIFT``) does not end a sentence.
-
-    Examples
-    --------
-    >>> text = "UN.GIFT helped. More training!  Thanks"
-    >>> [text[s:e] for s, e in sentences(text)]
-    ['UN.GIFT helped.', 'More training!', 'Thanks']
-    """
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.start() > start:
-            spans.append((start, m.start()))
-        start = m.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return spans
-
-
 def auto_code(answers: pd.Series, codebook: Codebook) -> pd.DataFrame:
     """Code answers with the codebook's patterns (multi-label, one row per answer and theme).
 
@@ -92,18 +70,23 @@ def auto_code(answers: pd.Series, codebook: Codebook) -> pd.DataFrame:
     0            r1  training   auto  Training      0    8
     1            r1   funding   auto     money     25   30
     """
-    rows = []
-    for rid, text in answers.items():
-        if not isinstance(text, str) or not text.strip():
-            continue
-        spans = sentences(text)
-        for theme in codebook.themes:
-            for s, e in spans:
-                m = theme.find(text[s:e])
-                if m is not None:
-                    rows.append((rid, theme.id, "auto", m.group(0), s + m.start(), s + m.end()))
-                    break
-    out = pd.DataFrame(rows, columns=CODE_COLUMNS)
+    if isinstance(answers.dtype, pd.StringDtype):
+        texts = answers[answers.notna().to_numpy()]
+    else:  # any object: only strings are answers
+        texts = answers[answers.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool)]
+    texts = texts[texts.str.strip().str.len().to_numpy() > 0]
+    hits = code_texts(texts.reset_index(drop=True), codebook)
+    out = pd.DataFrame(
+        {
+            "respondent_id": texts.index.to_numpy()[hits["pos"].to_numpy()],
+            "theme": np.asarray(codebook.ids, dtype=object)[hits["theme"].to_numpy()],
+            "source": "auto",
+            "evidence": hits["evidence"].to_numpy(dtype=object),
+            "start": hits["start"].to_numpy(dtype=np.int64),
+            "end": hits["end"].to_numpy(dtype=np.int64),
+        },
+        columns=CODE_COLUMNS,
+    )
     return out.astype({"start": "int64", "end": "int64"})
 
 
@@ -229,15 +212,20 @@ def code_question(
     human_ids: set[str] = set()
     if human is not None:
         codes, human_ids = _with_human(codes, human, rule, answered, codebook)
-    coded_ids = set(codes["respondent_id"])
-    uncoded = answered[~answered["respondent_id"].isin(coded_ids)].reset_index(drop=True)
-    sources = pd.DataFrame(
-        {
-            "respondent_id": answered["respondent_id"],
-            "source": ["human" if r in human_ids else "auto" for r in answered["respondent_id"]],
-        }
-    )
+    ids = answered["respondent_id"]
+    uncoded = answered[~_isin(ids, codes["respondent_id"])].reset_index(drop=True)
+    by_human = _isin(ids, pd.Series(sorted(human_ids), dtype=object))
+    sources = pd.DataFrame({"respondent_id": ids, "source": np.where(by_human, "human", "auto")})
     return CodedAnswers(qid, codebook, codes, answered, uncoded, sources)
+
+
+def _isin(values: pd.Series, of: pd.Series) -> np.ndarray:
+    """``values.isin(of)`` in one Arrow pass (pandas' isin on Arrow strings builds a Python
+    object per value of ``of``)."""
+    arr = pa.array(values.astype(object), type=pa.large_string(), from_pandas=True)
+    found = pc.is_in(arr, value_set=pa.array(of.astype(object), type=pa.large_string(),
+                                             from_pandas=True))  # fmt: skip
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _with_human(

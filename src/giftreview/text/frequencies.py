@@ -7,6 +7,7 @@ the overall count.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from giftreview.analysis.disclosure import suppress
@@ -70,19 +71,26 @@ def _group_members(coded: CodedAnswers, data: pd.DataFrame, by: str | None) -> p
 
 
 def _count_themes(coded: CodedAnswers, members: pd.DataFrame) -> pd.DataFrame:
-    """n (auto and human), base per group and theme."""
-    rows = []
-    for group, g in members.groupby("group", sort=False):
-        ids = set(g["respondent_id"])
-        sub = coded.codes[coded.codes["respondent_id"].isin(ids)]
-        for t in coded.codebook.themes:
-            hit = sub[sub["theme"] == t.id]
-            n_h = int((hit["source"] == "human").sum())
-            rows.append(
-                (coded.question, group, t.id, t.label, len(hit), len(ids), len(hit) - n_h, n_h)
-            )
+    """n (auto and human), base per group and theme: one merge and one groupby, every group (in
+    order of appearance) times every theme of the codebook, zero counts included."""
+    groups = pd.unique(members["group"])
+    base = members.groupby("group", sort=False)["respondent_id"].nunique()
+    codes = coded.codes[["respondent_id", "theme", "source"]]
+    hits = codes.merge(members, on="respondent_id").assign(human=lambda d: d["source"] == "human")
+    counts = hits.groupby(["group", "theme"], sort=False)["human"].agg(["size", "sum"])
+    grid = pd.MultiIndex.from_product([groups, coded.codebook.ids], names=["group", "theme"])
+    counts = counts.reindex(grid, fill_value=0)
+    out = grid.to_frame(index=False)
+    out.insert(0, "question", coded.question)
+    out.insert(3, "label", out["theme"].map(coded.codebook.labels()))
+    out["n"] = counts["size"].to_numpy(dtype="int64")
+    out["base"] = base.reindex(groups).to_numpy(dtype="int64")[
+        np.repeat(np.arange(len(groups)), len(coded.codebook.ids))
+    ]
+    out["n_human"] = counts["sum"].to_numpy(dtype="int64")
+    out["n_auto"] = out["n"] - out["n_human"]
     cols = ["question", "group", "theme", "label", "n", "base", "n_auto", "n_human"]
-    return pd.DataFrame(rows, columns=cols)
+    return out[cols]
 
 
 def theme_frequencies(

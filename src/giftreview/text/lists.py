@@ -23,6 +23,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -143,38 +144,83 @@ def split_names(
     text: str, table: AliasTable, *, threshold: float = DEFAULT_THRESHOLD
 ) -> list[tuple[str, str, str, float]]:
     """Split one answer into ``(raw, name, method, score)`` tuples (see the module docstring)."""
-    from rapidfuzz import fuzz, process, utils
+    return _Splitter(table, threshold)(text)
 
-    if not isinstance(text, str) or not text.strip():
-        return []
-    mapping = table.mapping()
-    found: list[str] = []
 
-    def protect(m: re.Match[str]) -> str:
-        found.append(m.group(0))
-        return _TOKEN.format(len(found) - 1)
+class _Splitter:
+    """:func:`split_names` with the alias mapping and pattern built once, and each distinct piece
+    matched once (a column of a million answers names the same institutions over and over)."""
 
-    masked = _alias_regex(tuple(mapping))
-    masked = masked.sub(protect, _normalise(text))
-    out, seen = [], set()
-    for piece in _SPLIT.split(masked):
-        raw = _clean(_TOKEN_RE.sub(lambda m: found[int(m.group(1))], piece))
-        if not raw:
-            continue
-        tokens = [found[int(i)] for i in _TOKEN_RE.findall(piece)]
-        if tokens:
-            name, method, score = mapping[_key(tokens[0])], "alias", 100.0
-        else:
+    def __init__(self, table: AliasTable, threshold: float) -> None:
+        self.mapping = table.mapping()
+        self.keys = list(self.mapping)
+        self.aliases = _alias_regex(tuple(self.mapping))
+        self.threshold = threshold
+        self.fuzzy: dict[str, tuple[str, str, float]] = {}
+
+    def _result(self, raw: str, best: str | None, score: float) -> tuple[str, str, float]:
+        ok = best is not None and score >= self.threshold
+        name = self.mapping[best] if ok else raw
+        return name, ("fuzzy" if ok else "unmatched"), float(score) if best is not None else 0.0
+
+    def match(self, raw: str) -> tuple[str, str, float]:
+        """``(name, method, score)`` of a piece holding no alias: the best fuzzy match."""
+        if raw not in self.fuzzy:
+            from rapidfuzz import fuzz, process, utils  # deferred: only pieces without an alias
+
             best = process.extractOne(
-                raw, list(mapping), scorer=fuzz.token_sort_ratio, processor=utils.default_process
+                raw, self.keys, scorer=fuzz.token_sort_ratio, processor=utils.default_process
             )
-            ok = best is not None and best[1] >= threshold
-            name = mapping[best[0]] if ok else raw
-            method, score = ("fuzzy" if ok else "unmatched"), float(best[1]) if best else 0.0
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
-            out.append((raw, name, method, round(score, 1)))
-    return out
+            self.fuzzy[raw] = self._result(raw, *(best[:2] if best else (None, 0.0)))
+        return self.fuzzy[raw]
+
+    def match_all(self, raws: list[str]) -> None:
+        """Fuzzy-match every new distinct piece at once: one score matrix
+        (``rapidfuzz.process.cdist``, the scorer and processor of :meth:`match`), the first best
+        score per row, as ``extractOne`` picks it."""
+        from rapidfuzz import fuzz, process, utils  # deferred: only pieces without an alias
+
+        todo = [r for r in dict.fromkeys(raws) if r not in self.fuzzy and utils.default_process(r)]
+        if not todo or not self.keys:
+            return
+        scores = process.cdist(todo, self.keys, scorer=fuzz.token_sort_ratio,
+                               processor=utils.default_process, dtype=np.float64)  # fmt: skip
+        best = scores.argmax(axis=1)
+        for raw, j, row in zip(todo, best, scores, strict=True):
+            self.fuzzy[raw] = self._result(raw, self.keys[j], row[j])
+
+    def pieces(self, text: str) -> list[tuple[str, str | None]]:
+        """``(raw, alias)`` of each piece of ``text``: the institution of its first alias, or
+        None when it holds none (then fuzzy-matched)."""
+        if not isinstance(text, str) or not text.strip():
+            return []
+        found: list[str] = []
+
+        def protect(m: re.Match[str]) -> str:
+            found.append(m.group(0))
+            return _TOKEN.format(len(found) - 1)
+
+        masked = self.aliases.sub(protect, _normalise(text))
+        out = []
+        for piece in _SPLIT.split(masked):
+            raw = _clean(_TOKEN_RE.sub(lambda m: found[int(m.group(1))], piece))
+            if raw:
+                tokens = [found[int(i)] for i in _TOKEN_RE.findall(piece)]
+                out.append((raw, self.mapping[_key(tokens[0])] if tokens else None))
+        return out
+
+    def names(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str, str, float]]:
+        """``(raw, name, method, score)`` of each piece, an institution named twice once."""
+        out, seen = [], set()
+        for raw, alias in pieces:
+            name, method, score = (alias, "alias", 100.0) if alias else self.match(raw)
+            if name.casefold() not in seen:
+                seen.add(name.casefold())
+                out.append((raw, name, method, round(score, 1)))
+        return out
+
+    def __call__(self, text: str) -> list[tuple[str, str, str, float]]:
+        return self.names(self.pieces(text))
 
 
 def institution_mentions(
@@ -222,14 +268,28 @@ def institution_mentions(
     table = aliases if isinstance(aliases, AliasTable) else load_aliases(aliases)
     group = instrument.group_by
     groups = data[group].astype("string") if group and group in data.columns else None
+    split = _Splitter(table, threshold)
+    answered = data[qid].notna().to_numpy()
+    ids = data["respondent_id"].astype(str).to_numpy(dtype=object)[answered]
+    texts = data[qid].to_numpy(dtype=object)[answered]
+    grp = groups.to_numpy(dtype=object)[answered] if groups is not None else [pd.NA] * len(ids)
+    pieces: dict[str, tuple[str, list[tuple[str, str | None]]]] = {}  # each distinct answer once
+    for text in texts:
+        if text not in pieces:
+            clean = redact_pii(text)  # names, phones, e-mails and links never reach a table
+            pieces[text] = (clean, split.pieces(clean))
+    split.match_all([raw for _, ps in pieces.values() for raw, alias in ps if alias is None])
+    per_text = {
+        text: [
+            names
+            for names in split.names(ps)
+            if not (f"[{names[0]}]" in clean and names[0] in _REDACTED)
+        ]  # a redacted piece ("[phone]") is not an institution
+        for text, (clean, ps) in pieces.items()
+    }
     rows = []
-    for i, (rid, text) in enumerate(zip(data["respondent_id"], data[qid], strict=True)):
-        g = groups.iloc[i] if groups is not None else pd.NA
-        text = redact_pii(text)  # names, phones, e-mails and links never reach a table
-        for raw, name, method, score in split_names(text, table, threshold=threshold):
-            if f"[{raw}]" in text and raw in _REDACTED:
-                continue  # a redacted piece ("[phone]") is not an institution
-            rows.append((str(rid), g, qid, raw, name, method, score))
+    for rid, text, g in zip(ids, texts, grp, strict=True):
+        rows += [(rid, g, qid, *names) for names in per_text[text]]
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
     out = pd.DataFrame(rows, columns=cols)
     if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):

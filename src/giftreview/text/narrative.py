@@ -181,6 +181,31 @@ def _quote_span(answer: str, start: int, end: int) -> str:
     return answer
 
 
+def _first_quotes(
+    cand: pd.DataFrame, answers: pd.Series, names: pd.Series, n: int, lo: int, hi: int
+) -> list[tuple]:
+    """The first ``n`` distinct quotes of one theme's candidates (sorted by themes, then id).
+
+    Quotes within ``[lo, hi]`` characters come before all others, so the candidates are walked
+    in order, each quote built (and redacted) only when reached, until ``n`` distinct quotes of
+    the right length are found; only when there are fewer are others added, those equal
+    (ignoring case) to none of the right length, as when every candidate is built, sorted and
+    its duplicates dropped.
+    """
+    fit: dict[str, tuple] = {}
+    other: dict[str, tuple] = {}
+    for r in cand.itertuples(index=False):
+        if len(fit) >= n:
+            break
+        own = names.get(r.respondent_id) if len(names) else None
+        text = redact_pii(_quote_span(answers[r.respondent_id], r.start, r.end), _own_names(own))
+        fits = lo <= len(text) <= hi
+        row = (r.theme, not fits, int(r.n_themes), r.respondent_id, r.source, text)
+        (fit if fits else other).setdefault(text.casefold(), row)
+    rest = [row for key, row in other.items() if key not in fit]
+    return [*fit.values(), *rest][:n]
+
+
 def select_quotes(
     coded: CodedAnswers,
     data: pd.DataFrame,
@@ -224,25 +249,25 @@ def select_quotes(
     """
     if not isinstance(n, int) or n < 0:
         raise ArgumentError(f"`n` must be a whole number >= 0, got {n!r}")
-    orgs: dict[str, object] = {}
+    names = pd.Series(dtype=object)
     if organization_column is not None:
         check_column(data, organization_column, "organization_column")
-        orgs = dict(zip(data["respondent_id"].astype(str), data[organization_column], strict=True))
-    answers = coded.answered.set_index("respondent_id")["answer"]
-    n_themes = coded.codes.groupby("respondent_id")["theme"].size()
-    rows = []
-    for r in coded.codes.itertuples(index=False):
-        text = redact_pii(_quote_span(answers[r.respondent_id], r.start, r.end),
-                          _own_names(orgs.get(r.respondent_id)))  # fmt: skip
-        fits = min_chars <= len(text) <= max_chars
-        rows.append(
-            (r.theme, not fits, int(n_themes[r.respondent_id]), r.respondent_id, r.source, text)
+        names = pd.Series(
+            data[organization_column].to_numpy(dtype=object),
+            index=data["respondent_id"].astype(str).to_numpy(dtype=object),
         )
-    cand = pd.DataFrame(
-        rows, columns=["theme", "misfit", "n_themes", "respondent_id", "source", "quote"]
-    )
-    cand = cand.sort_values(["theme", "misfit", "n_themes", "respondent_id"], kind="stable")
-    cand = cand.assign(key=cand["quote"].str.casefold()).drop_duplicates(["theme", "key"])
+        names = names[~names.index.duplicated(keep="last")]
+    answers = coded.answered.set_index("respondent_id")["answer"]
+    codes = coded.codes
+    # candidates in the rule's order but for the length test, which needs the redacted quote:
+    # fewest themes, then respondent id, per theme (sorting the frame, no Python objects)
+    cand = codes.assign(n_themes=codes.groupby("respondent_id")["theme"].transform("size"))
+    cand = cand.sort_values(["theme", "n_themes", "respondent_id"], kind="stable")
+    picked = []
+    for _, g in cand.groupby("theme", sort=False):
+        picked += _first_quotes(g, answers, names, n, min_chars, max_chars)
+    cols = ["theme", "misfit", "n_themes", "respondent_id", "source", "quote"]
+    cand = pd.DataFrame(picked, columns=cols)
     out = cand.groupby("theme", sort=False).head(n).copy()
     out["rank"] = out.groupby("theme").cumcount() + 1
     order = {t: i for i, t in enumerate(coded.codebook.ids)}

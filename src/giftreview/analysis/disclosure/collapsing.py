@@ -235,9 +235,11 @@ def collapse(
     for mapping in groupings:
         _check_mapping(mapping, [str(c) for c in table.columns], "answers", "column")
     same = {str(g): str(g) for g in table.index}
+    # the largest groups kept, the rest merged (m from all but two down to one)
+    largest = group_mergings(table.sum(axis=1))[1:] if merge_groups else []
     cands = []
     for c in groupings:
-        for r in [same, *([_clean_rows(table, c, k, zeros)] if merge_groups else [])]:
+        for r in [same, *([_clean_rows(table, c, k, zeros), *largest] if merge_groups else [])]:
             if r is None or any(r == x for _, _, _, x, y in cands if y == c):
                 continue
             view = _merge(table, r, c)
@@ -286,11 +288,13 @@ def _check_mapping(mapping: dict[str, str], items: list[str], what: str, axis: s
 
 
 def _merge(table: pd.DataFrame, rows: dict[str, str], cols: dict[str, str]) -> pd.DataFrame:
-    """Counts summed into view rows x view columns (order of first appearance)."""
+    """Counts summed into view rows x view columns (order of first appearance; the row of
+    merged groups last)."""
     arr = _counts(table)
     r_keys = [rows[str(g)] for g in table.index]
     c_keys = [cols[str(c)] for c in table.columns]
     r_lab, c_lab = list(dict.fromkeys(r_keys)), list(dict.fromkeys(c_keys))
+    r_lab.sort(key=lambda g: g == OTHER_GROUPS)  # merged groups last, the others in order
     out = np.zeros((len(r_lab), len(c_lab)), dtype=np.int64)
     for i, rk in enumerate(r_keys):
         for j, ck in enumerate(c_keys):

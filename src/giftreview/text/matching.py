@@ -1,0 +1,304 @@
+"""Codebook patterns applied to whole columns of answers: sentences, distinct texts, one pass a pattern.
+
+:func:`code_texts` is the engine of :func:`giftreview.text.coding.auto_code`. It gives the same
+codes as coding each answer on its own (split into sentences; for each theme, the first sentence
+in which an inclusion pattern matches and no exclusion pattern does; there, the earliest match,
+the first pattern on a tie), but works on whole columns:
+
+1. every answer is split into sentences at once, and the sentences are reduced to their distinct
+   texts (answers repeat their sentences: "Thank you.", stock phrases);
+2. each pattern runs once over the distinct sentences; only the sentences it matches are searched
+   again for the match's position and text;
+3. the earliest sentence per answer and theme is picked by sorting the hits, then broadcast back to
+   the answers.
+
+Two engines run the patterns. Texts of printable ASCII go through pyarrow's regular expressions
+(RE2, compiled code over the whole array) when the pattern is in the subset of Python's syntax
+that RE2 reads the same way on such texts (:func:`re2_safe`); the word bounds of
+:func:`giftreview.text.codebook.compile_pattern` become ``(?:^|\\W)`` and ``(?:\\W|$)`` around the
+pattern. Every other text, and every other pattern, goes through Python's :mod:`re` with the
+pattern compiled by :func:`~giftreview.text.codebook.compile_pattern`, one distinct sentence at a
+time. RE2 is used because Python's regular expressions cost micro-seconds per sentence and pattern,
+which at a million answers and sixty patterns a question is minutes; ``tests/test_matching.py``
+checks both engines against coding answer by answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from giftreview.text.codebook import Codebook, compile_pattern
+
+__all__ = ["HIT_COLUMNS", "re2_safe", "sentences", "split_sentences", "code_texts"]
+
+#: columns of :func:`code_texts`: answer position, theme position in the codebook, evidence span
+HIT_COLUMNS = ["pos", "theme", "evidence", "start", "end"]
+
+#: a sentence ends at . ! ? ; followed by white space, or at a line break
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+#: texts the RE2 engine reads exactly as Python does: printable ASCII only
+_NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"
+#: Python's white space (``\\s`` of a str pattern, ``str.isspace``) as an RE2 class
+_SPACE = (
+    r"[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+    r"\x{205f}\x{3000}]"
+)
+#: escapes with one meaning in both engines on printable ASCII (classes, word bounds)
+_SAFE_ESCAPE_LETTERS = set("sSwWdDbB")
+
+
+@functools.lru_cache(maxsize=4096)
+def re2_safe(pattern: str) -> bool:
+    """True when RE2 reads ``pattern`` as Python's :mod:`re` does on printable-ASCII texts.
+
+    The pattern must be printable ASCII, use no ``(?`` construct but ``(?:`` (no look-around,
+    named group, inline flag or back-reference), no escape but a punctuation character or one of
+    ``\\s \\S \\w \\W \\d \\D \\b \\B`` (the same classes on ASCII), no ``{,n}`` (Python's
+    "0 to n", a literal in RE2) and no ``[:`` (a POSIX class in RE2, literal characters in
+    Python); and RE2 must compile it.
+
+    Examples
+    --------
+    >>> re2_safe(r"train(?:ing|ed)?\\s+\\w+"), re2_safe(r"(?<!no )fund"), re2_safe(r"a{,3}")
+    (True, False, False)
+    """
+    if re.search(_NOT_PRINTABLE_ASCII, pattern) or "{," in pattern or "[:" in pattern:
+        return False
+    if re.search(r"\(\?(?!:)", pattern):
+        return False
+    for m in re.finditer(r"\\(.)", pattern):
+        c = m.group(1)
+        if c.isalnum() and c not in _SAFE_ESCAPE_LETTERS:
+            return False
+    try:
+        pc.match_substring_regex(pa.array(["x"]), _bounded(pattern))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _bounded(pattern: str) -> str:
+    """The RE2 form of ``compile_pattern(pattern)`` for a yes/no search on ASCII texts."""
+    return rf"(?i)(?:^|\W)(?:{pattern})(?:\W|$)"
+
+
+def _located(pattern: str) -> str:
+    """RE2: the text before the leftmost word-bounded match (``pre``) and the match (``ev``)."""
+    return rf"(?i)^(?P<pre>(?:.*?\W)??)(?P<ev>(?:{pattern}))(?:\W|$)"
+
+
+# ---- sentences ----------------------------------------------------------------------------------
+def split_sentences(texts: pd.Series) -> pd.DataFrame:
+    """Every sentence of every text: ``pos`` (position of the text), ``order``, ``start``, ``text``.
+
+    Texts are split by pyarrow in one pass (a text holding a NUL character, the marker, by
+    :data:`_SENTENCE_END` on its own). Empty sentences are dropped. Same spans as
+    :func:`sentences`.
+
+    Examples
+    --------
+    >>> split_sentences(pd.Series(["UN.GIFT helped. More training!  Thanks", "Ça va; oui"]))
+       pos  order  start             text
+    0    0      0      0  UN.GIFT helped.
+    1    0      1     16   More training!
+    2    0      2     32           Thanks
+    3    1      0      0           Ça va;
+    4    1      1      7              oui
+    """
+    pos, order, start, text = _sentence_arrays(texts)
+    return pd.DataFrame({"pos": pos, "order": order, "start": start, "text": text.to_pylist()})
+
+
+def _sentence_arrays(texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """:func:`split_sentences` as arrays, the sentence texts kept in Arrow (no Python strings)."""
+    arr = pa.array(texts, type=pa.large_string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column
+        arr = arr.combine_chunks()
+    other = np.asarray(pc.match_substring(arr, "\x00").to_numpy(False))  # NUL: the marker
+    fast = np.flatnonzero(~other)
+    pos, order, start, text = _split_marked(arr.take(pa.array(fast)), fast)
+    rows = []
+    for i in np.flatnonzero(other):
+        t = arr[int(i)].as_py()
+        rows += [(int(i), j, s, t[s:e]) for j, (s, e) in enumerate(sentences(t))]
+    if rows:
+        p2, o2, s2, t2 = zip(*rows, strict=True)
+        pos = np.concatenate([pos, np.asarray(p2, dtype=np.int64)])
+        order = np.concatenate([order, np.asarray(o2, dtype=np.int64)])
+        start = np.concatenate([start, np.asarray(s2, dtype=np.int64)])
+        text = pa.concat_arrays([text, pa.array(t2, type=pa.large_string())])
+    sort = np.lexsort((order, pos))
+    return pos[sort], order[sort], start[sort], text.take(pa.array(sort))
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the sentences of ``text``.
+
+    A sentence ends at ``. ! ? ;`` followed by white space, or at a line break; a dot inside a word
+    (``UN.GIFT``) does not end a sentence.
+
+    Examples
+    --------
+    >>> text = "UN.GIFT helped. More training!  Thanks"
+    >>> [text[s:e] for s, e in sentences(text)]
+    ['UN.GIFT helped.', 'More training!', 'Thanks']
+    """
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _split_marked(
+    arr: pa.Array, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """Sentences of texts without NUL, in one RE2 pass: each separator of :data:`_SENTENCE_END`
+    (``. ! ? ;`` then white space, or line breaks) is marked with NUL on both sides, the texts
+    split there, and the pieces alternate sentence, separator. RE2 has no look-behind, so the
+    punctuation is matched and put back; its ``\\s`` is ASCII, so :data:`_SPACE` spells out
+    Python's (``str.isspace``)."""
+    marked = pc.replace_substring_regex(arr, rf"([.!?;])({_SPACE}+)|(\n+)", "\\1\x00\\2\\3\x00")
+    parts = pc.split_pattern(marked, "\x00")
+    flat = pc.list_flatten(parts)
+    parent = np.asarray(pc.list_parent_indices(parts).to_numpy(False), dtype=np.int64)
+    lens = np.asarray(pc.utf8_length(flat).to_numpy(False), dtype=np.int64)
+    offsets = np.asarray(parts.offsets.to_numpy(False), dtype=np.int64)[:-1]
+    before = np.cumsum(lens) - lens  # characters before each piece, all texts together
+    first = offsets[parent]  # index of each text's first piece
+    within = np.arange(len(lens)) - first
+    start = before - before[first] if len(lens) else before
+    keep = (within % 2 == 0) & (lens > 0)
+    text = flat.filter(pa.array(keep))
+    kept = parent[keep]
+    first_kept = np.searchsorted(kept, kept)  # sorted by text: each text's first sentence
+    return pos[kept], np.arange(len(kept)) - first_kept, start[keep], text
+
+
+# ---- patterns over distinct sentences -----------------------------------------------------------
+def _re2_mask(texts: pa.Array, pattern: str) -> np.ndarray:
+    return np.asarray(pc.match_substring_regex(texts, _bounded(pattern)).to_numpy(False))
+
+
+def _py_mask(texts: list[str], pattern: str) -> np.ndarray:
+    rx = compile_pattern(pattern)
+    return np.fromiter((rx.search(t) is not None for t in texts), bool, len(texts))
+
+
+def _locate(texts: pa.Array, pattern: str, re2: bool) -> tuple[list[int], list[int], list[str]]:
+    """Start, end and text of the first word-bounded match in each text (each one matches)."""
+    if re2:
+        got = pc.extract_regex(texts, _located(pattern))
+        pre = pc.utf8_length(pc.struct_field(got, "pre")).to_pylist()
+        ev = pc.struct_field(got, "ev").to_pylist()
+        return pre, [s + len(e) for s, e in zip(pre, ev, strict=True)], ev
+    found = [compile_pattern(pattern).search(t) for t in texts.to_pylist()]
+    return [m.start() for m in found], [m.end() for m in found], [m.group(0) for m in found]
+
+
+def _theme_hits(arr: pa.Array, codebook: Codebook, *, re2: bool) -> pd.DataFrame:
+    """``u, theme, rank, start, end, evidence``: per distinct sentence ``u`` (position in ``arr``)
+    and theme, every inclusion match (``rank`` = pattern position) in a sentence no exclusion
+    pattern matches. ``re2``: the sentences are printable ASCII (RE2 reads the safe patterns)."""
+    frames = []
+    all_rows = np.arange(len(arr))
+    texts_all: list[str] | None = None
+    for ti, theme in enumerate(codebook.themes):
+        safe = {p: re2 and re2_safe(p) for p in (*theme.include, *theme.exclude)}
+        rows, sub = all_rows, arr
+        if re2 and all(safe[p] for p in theme.include):
+            # one RE2 pass with every inclusion pattern: the theme's candidate sentences
+            either = "|".join(f"(?:{p})" for p in theme.include)
+            rows = np.flatnonzero(_re2_mask(arr, either))
+            sub = arr.take(pa.array(rows))
+        if not len(rows):
+            continue
+        texts: list[str] | None = None
+        if not all(safe.values()):
+            texts_all = arr.to_pylist() if texts_all is None else texts_all
+            texts = [texts_all[i] for i in rows]
+
+        def mask(p: str, sub=sub, texts=texts, safe=safe) -> np.ndarray:
+            return _re2_mask(sub, p) if safe[p] else _py_mask(texts, p)
+
+        excluded = np.zeros(len(rows), bool)
+        for p in theme.exclude:
+            excluded |= mask(p)
+        for rank, p in enumerate(theme.include):
+            hit = np.flatnonzero(mask(p) & ~excluded)
+            if not len(hit):
+                continue
+            start, end, ev = _locate(sub.take(pa.array(hit)), p, safe[p])
+            frames.append(
+                pd.DataFrame(
+                    {"u": rows[hit], "theme": ti, "rank": rank, "start": start, "end": end,
+                     "evidence": ev}
+                )
+            )  # fmt: skip
+    cols = ["u", "theme", "rank", "start", "end", "evidence"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def code_texts(texts: pd.Series, codebook: Codebook) -> pd.DataFrame:
+    """The codes of ``texts`` (non-blank strings), as rows ``pos, theme, evidence, start, end``.
+
+    ``pos`` is the text's position in ``texts`` and ``theme`` the theme's position in the
+    codebook; ``start``/``end`` are character offsets into the text. Rows are ordered by text,
+    then theme. See the module docstring for the rule and the engines.
+
+    Examples
+    --------
+    >>> from giftreview.text.codebook import parse_codebook
+    >>> cb = parse_codebook({"question": "why", "title": "Why it helps", "themes": [
+    ...     {"id": "training", "label": "Training", "description": "Training and workshops",
+    ...      "include": ["train[a-z]*", "workshops?"], "example": "More training, please.",
+    ...      "stem": "asked for training"}]})
+    >>> code_texts(pd.Series(["No. The workshop and training helped.", "Nothing"]), cb)
+       pos  theme  evidence  start  end
+    0    0      0  workshop      8   16
+    """
+    pos, order, offset, text = _sentence_arrays(texts)
+    if not len(pos):
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in HIT_COLUMNS}).astype(
+            {"evidence": object}
+        )
+    enc = pc.dictionary_encode(text)
+    u = np.asarray(enc.indices.to_numpy(False), dtype=np.int64)
+    arr = enc.dictionary
+    ascii_ = ~np.asarray(pc.match_substring_regex(arr, _NOT_PRINTABLE_ASCII).to_numpy(False))
+    frames = []
+    for is_ascii in (True, False):
+        idx = np.flatnonzero(ascii_ == is_ascii)
+        if not len(idx):
+            continue
+        part = arr.take(pa.array(idx))
+        hits = _theme_hits(part, codebook, re2=is_ascii)
+        frames.append(hits.assign(u=idx[hits["u"].to_numpy(dtype=np.int64)]))
+    hits = pd.concat(frames, ignore_index=True)
+    # the earliest match per sentence and theme (the first pattern on a tie) ...
+    hits = hits.sort_values(["u", "theme", "start", "rank"], kind="stable")
+    hits = hits.drop_duplicates(["u", "theme"])
+    # ... in the first sentence of each text where the theme is found
+    sent = pd.DataFrame({"pos": pos, "order": order, "offset": offset, "u": u})
+    found = sent.merge(hits, on="u")
+    found = found.sort_values(["pos", "theme", "order"], kind="stable")
+    found = found.drop_duplicates(["pos", "theme"])
+    out = pd.DataFrame(
+        {
+            "pos": found["pos"].to_numpy(dtype=np.int64),
+            "theme": found["theme"].to_numpy(dtype=np.int64),
+            "evidence": found["evidence"].to_numpy(dtype=object),
+            "start": (found["offset"] + found["start"]).to_numpy(dtype=np.int64),
+            "end": (found["offset"] + found["end"]).to_numpy(dtype=np.int64),
+        }
+    )
+    return out.reset_index(drop=True)
