@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +179,9 @@ def clean_wave(
             "written: choose another folder (default data/processed/<wave>)"
         )
     raw = read_raw(raw_path, instrument, sheet=sheet)
-    clean, audit, quarantine, validation = clean_table(raw, instrument, wave)
-    # the raw table (the largest object at a million rows) is not needed past this point
-    raw_rows, raw = len(raw.data), replace(raw, data=raw.data.iloc[:0])
+    # the raw table is the largest object at a million rows: released as soon as it is read
+    clean, audit, quarantine, validation = clean_table(raw, instrument, wave, release_raw=True)
+    raw_rows = len(raw.data)
     limit = instrument.max_quarantine if max_quarantine is None else max_quarantine
     _check_quarantine_share(raw_path.name, raw_rows, quarantine, limit)
     check_clean(clean, instrument, path=raw_path.name)
@@ -226,9 +226,13 @@ def recode_table(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def clean_table(
-    raw: RawTable, instrument: Instrument, wave: str
+    raw: RawTable, instrument: Instrument, wave: str, *, release_raw: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clean a :class:`RawTable` in memory: ``(clean, audit, quarantine, validation)``.
+
+    With ``release_raw`` the columns of ``raw.data`` are dropped (its index stays) once they are
+    read, and the raw text once the audit and the quarantine are built, before the clean table
+    is assembled: :func:`clean_wave` needs only the row count afterwards.
 
     Each column is read once per distinct spelling (:func:`~giftreview.data.readings.read_columns`,
     shared with validation); the clean columns, the audit rows and the quarantine are built from
@@ -238,13 +242,21 @@ def clean_table(
     """
     rules = Rules(instrument)
     validation, data, plan, reads = run_validation(raw, instrument, rules)
+    if release_raw:  # ``data`` (the columns matched to the instrument) holds them from here
+        for col in list(raw.data.columns):
+            del raw.data[col]
     keep = np.flatnonzero(~data.index.isin(plan.index))
     audit = _audit(data, keep, reads, instrument)
     if raw.repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
         read = pd.DataFrame(raw.repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
         audit = pd.concat([read, audit], ignore_index=True)
-    clean = _assemble(data, keep, reads, instrument, wave)
     quarantine = _quarantine(data, plan)
+    if release_raw:  # the assembly reads the readings' values and the extra columns only
+        data = data.drop(columns=[c for c in data.columns if c in reads])
+        for read in reads.values():
+            if not read.distinct:
+                read.raw = None
+    clean = _assemble(data, keep, reads, instrument, wave)
     if len(raw.data) != len(clean) + len(quarantine):
         raise DataValidationError(
             f"{raw.path.name}: row accounting failed: {len(raw.data)} raw rows but "

@@ -62,7 +62,7 @@ class ColumnRead:
 
     column: str
     codes: np.ndarray
-    raw: pa.Array
+    raw: pa.Array | None  # None once released by clean_table(release_raw=True)
     value: Any
     missing: np.ndarray
     rule: np.ndarray
