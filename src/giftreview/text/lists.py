@@ -232,8 +232,9 @@ class _Splitter:
 #: texts the RE2 engine reads as Python does: printable ASCII, tabs and line breaks (NFKC leaves
 #: them as they are, and RE2's ``\\s``, ``\\w`` and ``\\b`` mean Python's on them)
 _NOT_PLAIN = r"[^\x20-\x7e\t\n\r]"
-#: RE2: a text :func:`_normalise` would change (dots inside an acronym), left to Python
-_ACRONYM = r"\b[A-Za-z]\.[A-Za-z]\."
+#: the acronyms :func:`_normalise` takes the dots out of, for RE2
+_ACRONYM = r"\b((?:[A-Za-z]\.){2,})"
+_WORD = re.compile(r"\w", re.ASCII)
 
 
 def _folds_to_ascii(key: str) -> bool:
@@ -245,23 +246,28 @@ def _folds_to_ascii(key: str) -> bool:
 @lru_cache(maxsize=8)
 def _re2_aliases(aliases: tuple[str, ...]) -> tuple[str, str] | None:
     """RE2 forms of :func:`_alias_regex` for plain texts (:data:`_NOT_PLAIN`): the alternation of
-    the alias keys starting and ending with a word character, in the same order, between ``\\b``
-    (which is ``(?<!\\w)``/``(?!\\w)`` there); and a pattern finding any other key that can match
-    a plain text (a text holding one goes through Python). None when RE2 cannot compile them.
+    the ASCII alias keys, in the same order, each between bounds that mean ``(?<!\\w)`` and
+    ``(?!\\w)`` there; and a pattern finding any other key that can match a plain text (a text
+    holding one goes through Python). None when RE2 cannot compile them.
 
-    Keys of non-ASCII letters that fold to no ASCII letter never match a plain text and are
-    left out; leaving out an alternative that cannot match changes no leftmost-first match.
+    RE2 has no look-around, but next to a key's first (last) character, ``(?<!\\w)``
+    (``(?!\\w)``) is ``\\b`` when that character is a word character and ``\\B`` when it is not.
+    Keys of non-ASCII letters that fold to no ASCII letter never match a plain text and are left
+    out; leaving out an alternative that cannot match changes no leftmost-first match.
     """
     bounded, other = [], []
     for key in sorted(aliases, key=len, reverse=True):  # the order of _alias_regex
         if not _folds_to_ascii(key):
             continue
         body = r"[\s\-]+".join(re.escape(w) for w in key.split(" "))
-        plain = key.isascii() and re.fullmatch(r"\w(?:.*\w)?", key, re.ASCII | re.DOTALL)
-        (bounded if plain else other).append(body)
+        if key.isascii():
+            lead, trail = (r"\b" if _WORD.match(c) else r"\B" for c in (key[0], key[-1]))
+            bounded.append(lead + body + trail)
+        else:
+            other.append(body)
     if not bounded:
         return None
-    found = r"(?i)\b(?:" + "|".join(bounded) + r")\b"
+    found = r"(?i)(?:" + "|".join(bounded) + ")"
     others = r"(?i)" + "|".join(other) if other else ""
     try:
         for pattern in filter(None, (found, others)):
@@ -275,8 +281,9 @@ def _pieces_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
     """``t, raw, alias``: the pieces of every text (``t`` its position), as
     :meth:`_Splitter.pieces` gives them, in order.
 
-    Plain texts (:data:`_NOT_PLAIN`) without a dotted acronym or a key RE2 cannot bound go through
-    RE2 (pyarrow) a whole column at a time: every alias match is cut out (its text kept in order
+    Plain texts (:data:`_NOT_PLAIN`) holding no non-ASCII key that can match them go through RE2
+    (pyarrow) a whole column at a time: dotted acronyms undone (:func:`_normalise_re2`), every
+    alias match is cut out (its text kept in order
     and a NUL left in its place), the masked texts split at :data:`_SPLIT`, each piece's NULs given
     back their alias texts, and the pieces cleaned (:func:`_clean`). Every other text goes through
     :meth:`_Splitter.pieces`. ``tests/test_lists.py`` checks both against the per-answer code.
@@ -289,9 +296,7 @@ def _pieces_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
         found, others = patterns
         where = np.flatnonzero(is_str)
         arr = pa.array([texts[i] for i in where], type=pa.large_string())
-        slow = pc.or_(
-            pc.match_substring_regex(arr, _NOT_PLAIN), pc.match_substring_regex(arr, _ACRONYM)
-        )
+        slow = pc.match_substring_regex(arr, _NOT_PLAIN)
         if others:
             slow = pc.or_(slow, pc.match_substring_regex(arr, others))
         fast[where[~np.asarray(slow.to_numpy(False), bool)]] = True
@@ -308,7 +313,7 @@ def _pieces_re2(
     split: _Splitter, texts: list[object], where: np.ndarray, found: str
 ) -> pd.DataFrame:
     """:func:`_pieces_frame` of the plain texts ``texts[where]``, in RE2."""
-    arr = pa.array([texts[i] for i in where], type=pa.large_string())
+    arr = _normalise_re2(pa.array([texts[i] for i in where], type=pa.large_string()))
     # the alias matches in order: the odd parts of each text cut at marks around every match
     parts = pc.split_pattern(pc.replace_substring_regex(arr, found, "\x00\\0\x00"), "\x00")
     flat = pc.list_flatten(parts)
@@ -354,6 +359,16 @@ def _pieces_re2(
     )
 
 
+def _normalise_re2(texts: pa.Array) -> pa.Array:
+    """:func:`_normalise` of plain texts, in RE2: NFKC and the apostrophes leave them as they are;
+    each acronym (:data:`_ACRONYM`) is marked and one dot after each mark's letters taken out a
+    pass, until none is left (as many passes as the longest acronym has dots)."""
+    out = pc.replace_substring_regex(texts, _ACRONYM, "\x01\\1\x02")
+    while pc.any(pc.match_substring_regex(out, "\x01[A-Za-z]*\\.")).as_py():
+        out = pc.replace_substring_regex(out, "\x01([A-Za-z]*)\\.", "\x01\\1")
+    return pc.replace_substring_regex(out, "[\x01\x02]", "")
+
+
 def _clean_re2(pieces: pa.Array) -> pa.Array:
     """:func:`_clean` of plain pieces (no line breaks), in RE2."""
     strip = " \t.:-()[]\"'"
@@ -369,17 +384,23 @@ def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
     pieces = _pieces_frame(split, texts)
     if pieces.empty:
         return pd.DataFrame(columns=["t", "raw", "name", "method", "score", "k"])
-    split.match_all(pieces.loc[pieces["alias"].isna(), "raw"].tolist())
+    raw = pieces["raw"].to_numpy(dtype=object)
     alias = pieces["alias"].to_numpy(dtype=object)
-    matched = [
-        (a, "alias", 100.0) if a is not None else split.match(r)
-        for r, a in zip(pieces["raw"], alias, strict=True)
-    ]
-    out = pieces.assign(
-        name=[m[0] for m in matched],
-        method=[m[1] for m in matched],
-        score=[round(m[2], 1) for m in matched],
+    fuzzy = pieces["alias"].isna().to_numpy()
+    name, method, score = (
+        alias.copy(),
+        np.full(len(raw), "alias", dtype=object),
+        np.full(len(raw), 100.0),
     )
+    if fuzzy.any():  # each distinct piece without an alias matched once
+        distinct = pd.unique(raw[fuzzy])
+        split.match_all(list(distinct))
+        found = [split.match(r) for r in distinct]
+        at = pd.Index(distinct).get_indexer(raw[fuzzy])
+        name[fuzzy] = np.asarray([f[0] for f in found], dtype=object)[at]
+        method[fuzzy] = np.asarray([f[1] for f in found], dtype=object)[at]
+        score[fuzzy] = np.round(np.asarray([f[2] for f in found], dtype=np.float64), 1)[at]
+    out = pieces.assign(name=name, method=method, score=score)
     out = out[~out.assign(fold=out["name"].str.casefold()).duplicated(["t", "fold"])]
     clean = np.asarray(texts, dtype=object)[out["t"].to_numpy()]
     redacted = [r in _REDACTED and f"[{r}]" in c for r, c in zip(out["raw"], clean, strict=True)]
