@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,16 @@ def test_two_runs_into_two_folders_are_byte_identical_without_machine_paths(tmp_
     kinds = {Path(f).suffix for f in files}
     assert {".html", ".pdf", ".ipynb", ".json"} <= kinds
     assert "appendix.pdf" in files  # the combined appendix (title page, contents) too
+    # the appendix CSVs land beside the pages that link them, not in the project under the
+    # output folder's name (the kernel once got only the name of a folder outside the project)
+    linked = {
+        href
+        for f in files
+        if f.endswith(".html")
+        for href in re.findall(r'href="([^"#:]+\.csv)"', (a / f).read_text(encoding="utf-8"))
+    }
+    assert linked and all((a / href).is_file() for href in linked), sorted(linked)[:5]
+    assert not (root / a.name).exists()
     differ = [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()]
     # manifest.json also logs how long each notebook took (the next run schedules the longest
     # first); everything else in it must be the same

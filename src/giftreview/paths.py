@@ -15,6 +15,7 @@ from pathlib import Path
 from giftreview.errors import ArgumentError
 
 __all__ = [
+    "portable_path",
     "PACKAGE_DIR",
     "PACKAGE_DATA",
     "PROJ_ROOT",
@@ -137,3 +138,28 @@ def is_under_raw(path: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def portable_path(path: Path | str, *, readable: bool = False) -> str:
+    """``path`` as an output may record it: relative to the project root, never absolute.
+
+    A path inside the project root is written relative to it, in POSIX form
+    (``data/raw/ungift_2010.csv``); :func:`giftreview.paths.from_root` reads it back. A path
+    outside the root is written as its file name only, unless ``readable`` is set: a file the
+    notebook must still open (a raw export or instrument kept outside the project) keeps its
+    absolute path, because nothing else would find it.
+
+    Examples
+    --------
+    >>> portable_path(PROJ_ROOT / "reports" / "w1")
+    'reports/w1'
+    >>> portable_path("/elsewhere/out/w1")
+    'w1'
+    >>> portable_path("/elsewhere/export.csv", readable=True)
+    '/elsewhere/export.csv'
+    """
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(PROJ_ROOT.resolve()).as_posix() or "."
+    except ValueError:
+        return str(p) if readable else p.name

@@ -18,7 +18,6 @@ from giftreview.pipeline.execute import check_parameters, execute_notebook, priv
 from giftreview.pipeline.html import notebook_to_html
 from giftreview.pipeline.pdf import Chromium
 from giftreview.pipeline.plan import NotebookJob, notebooks_dir
-from giftreview.pipeline.provenance import portable_path
 from giftreview.report.comparison import NOTEBOOK, change_summary, open_comparison, resolve_raw
 from giftreview.report.index import CHANGES_FILE, refresh_wave_index
 from giftreview.text.safety import neutralise_frame
@@ -99,4 +98,4 @@ def _abs(p: str) -> str:
 
 def _portable(p: Path | str) -> str:
     """A notebook parameter naming a file: relative to the project root when inside it."""
-    return portable_path(p, readable=True) if p else ""
+    return paths.portable_path(p, readable=True) if p else ""

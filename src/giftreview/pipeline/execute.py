@@ -146,6 +146,7 @@ def normalise_notebook(nb, source: Path, output: Path) -> None:
         meta.pop(key, None)
     meta["input_path"] = f"notebooks/{source.name}"
     meta["output_path"] = f"notebooks/{output.name}"
+    _portable_output(nb)
     _stable_ids(nb)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -153,6 +154,25 @@ def normalise_notebook(nb, source: Path, output: Path) -> None:
         if pm is not None:
             for key in ("start_time", "end_time", "duration"):
                 pm.pop(key, None)
+
+
+def _portable_output(nb) -> None:
+    """Record the ``output`` parameter by its portable form (its name when outside the project).
+
+    The kernel is given the output folder's absolute path when it lies outside the project root
+    (it writes the appendix CSVs there); the saved notebook must not show that machine path.
+    """
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    given = params.get("output")
+    if not given or not Path(given).is_absolute():
+        return
+    params["output"] = shown = paths.portable_path(given)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = "\n".join(
+                f"output = {json.dumps(shown)}" if line.startswith("output = ") else line
+                for line in cell.source.split("\n")
+            )
 
 
 def _timed_out_cell(output: Path) -> tuple[int | None, str]:

@@ -17,7 +17,6 @@ from typing import Any
 from giftreview import paths
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, InputFileError, ReportError
-from giftreview.pipeline.provenance import portable_path
 
 __all__ = [
     "OVERVIEW",
@@ -30,6 +29,7 @@ __all__ = [
     "default_raw",
     "notebooks_dir",
     "base_parameters",
+    "recorded_parameters",
     "SETTINGS",
     "RUN_SOURCE",
     "parameter_sources",
@@ -119,22 +119,35 @@ def base_parameters(settings: RunSettings, processed: Path) -> dict[str, Any]:
     """Parameters every notebook declares (``sources``: :func:`parameter_sources` as JSON).
 
     Paths are relative to the project root (the notebooks read them with
-    :func:`giftreview.paths.from_root`). A raw file or instrument outside the root keeps its
-    absolute path, which the notebook needs to open it; the output folder, which the notebooks
-    only record, is then written as its name alone (see :func:`portable_path`).
+    :func:`giftreview.paths.from_root`). A raw file, instrument or output folder outside the
+    root keeps its absolute path, which the notebook needs to read or write there (the
+    appendix CSVs go into the output folder); the executed notebook and the page record the
+    output folder by its name alone (:func:`giftreview.pipeline.execute.normalise_notebook`,
+    :func:`giftreview.report.wave.open_wave`), so no machine path reaches an output.
     """
     return {
-        "raw": portable_path(settings.raw, readable=True),
-        "instrument": portable_path(settings.instrument, readable=True),
+        "raw": paths.portable_path(settings.raw, readable=True),
+        "instrument": paths.portable_path(settings.instrument, readable=True),
         "wave": settings.wave_label,
-        "processed": portable_path(processed, readable=True),
+        "processed": paths.portable_path(processed, readable=True),
         "group_by": settings.group_by,
         "confidence": float(settings.confidence),
         "k": int(settings.k),
         "weights": bool(settings.weights),
-        "output": portable_path(settings.out_dir),
+        "output": paths.portable_path(settings.out_dir, readable=True),
         "sources": json.dumps(parameter_sources(settings), sort_keys=True),
     }
+
+
+def recorded_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` as outputs record them: the output folder by its portable form.
+
+    The kernel gets the output folder's absolute path when it lies outside the project (it writes
+    the appendix CSVs there); the manifest, the cache key and the saved notebook show its name.
+    """
+    if not parameters.get("output"):
+        return dict(parameters)
+    return {**parameters, "output": paths.portable_path(parameters["output"])}
 
 
 #: the notebook parameters whose source the settings record (giftreview.cli.settings.DEFAULTS)

@@ -1,7 +1,7 @@
-"""When and from what a report was built: the run date, the git commit, portable paths.
+"""When and from what a report was built: the run date and the git commit.
 
-``run_date`` honours ``SOURCE_DATE_EPOCH`` so that two runs give byte-identical outputs;
-``portable_path`` writes a path as outputs may show it (never an absolute path of the machine).
+``run_date`` honours ``SOURCE_DATE_EPOCH`` so that two runs give byte-identical outputs
+(paths as outputs may show them: :func:`giftreview.paths.portable_path`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from giftreview import paths
 from giftreview.errors import ArgumentError
 
-__all__ = ["run_date", "git_commit", "portable_path"]
+__all__ = ["run_date", "git_commit"]
 
 
 def run_date() -> datetime:
@@ -45,29 +45,3 @@ def git_commit(root: Path | None = None) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
-
-
-def portable_path(path: Path | str, *, readable: bool = False) -> str:
-    """``path`` as an output may record it: relative to the project root, never absolute.
-
-    A path inside the project root is written relative to it, in POSIX form
-    (``data/raw/ungift_2010.csv``); :func:`giftreview.paths.from_root` reads it back. A path
-    outside the root is written as its file name only, unless ``readable`` is set: a file the
-    notebook must still open (a raw export or instrument kept outside the project) keeps its
-    absolute path, because nothing else would find it.
-
-    Examples
-    --------
-    >>> from giftreview import paths
-    >>> portable_path(paths.PROJ_ROOT / "reports" / "w1")
-    'reports/w1'
-    >>> portable_path("/elsewhere/out/w1")
-    'w1'
-    >>> portable_path("/elsewhere/export.csv", readable=True)
-    '/elsewhere/export.csv'
-    """
-    p = Path(path).resolve()
-    try:
-        return p.relative_to(paths.PROJ_ROOT.resolve()).as_posix() or "."
-    except ValueError:
-        return str(p) if readable else p.name

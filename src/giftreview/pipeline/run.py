@@ -45,6 +45,7 @@ from giftreview.pipeline.plan import (
     RunSettings,
     check_settings,
     plan,
+    recorded_parameters,
 )
 from giftreview.pipeline.progress import Steps
 from giftreview.pipeline.provenance import git_commit, run_date
@@ -229,6 +230,7 @@ def _write_index_and_manifest(out: Path, settings, instrument, inputs, jobs, app
         "notebooks": [
             {k: v for k, v in asdict(j).items() if k not in ("source", "seconds")}
             | {"source": f"notebooks/{j.source.name}", "seconds": round(j.seconds, 2)}
+            | {"parameters": recorded_parameters(j.parameters)}
             for j in jobs
         ],
     }
@@ -275,7 +277,8 @@ def run_report(settings: RunSettings, progress=None) -> RunResult:
     inputs = cache.input_hashes(settings.raw, instrument)
     jobs = plan(settings, instrument, processed)
     for job in jobs:
-        job.key = cache.cache_key(inputs, job.parameters, job.source)
+        # keyed on the parameters as recorded: the manifest must not depend on the folder
+        job.key = cache.cache_key(inputs, recorded_parameters(job.parameters), job.source)
     previous = cache.load_json(out / "manifest.json")
     _mark_cached(jobs, previous, settings)
     wants_appendix = "pdf" in settings.formats

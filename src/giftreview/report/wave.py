@@ -178,6 +178,8 @@ def open_wave(
         hand. Printed next to each parameter in the provenance block.
     """
     params = dict(locals())  # the notebook's parameters, for the provenance block
+    # an output folder outside the project is recorded by its name (no machine path on the page)
+    params["output"] = paths.portable_path(output) if output else ""
     if not 0 < float(confidence) < 1:
         raise ArgumentError(f"`confidence` {confidence!r}: give a level between 0 and 1, e.g. 0.95")
     if int(k) < 0:
