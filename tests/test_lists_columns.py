@@ -118,8 +118,9 @@ _FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 @given(
     answers=st.lists(st.one_of(answer(), st.none()), min_size=1, max_size=12),
     threshold=st.sampled_from([0.0, 85.0, 100.0]),
+    grouped=st.sampled_from(["categorical", "text", "none"]),
 )
-def test_institution_mentions_equals_the_per_answer_code(answers, threshold):
+def test_institution_mentions_equals_the_per_answer_code(answers, threshold, grouped):
     instrument = INSTRUMENT
     answers = answers + answers[:3]  # repeated answers too
     data = pd.DataFrame(
@@ -132,6 +133,10 @@ def test_institution_mentions_equals_the_per_answer_code(answers, threshold):
             "B8": answers,
         }
     )
+    if grouped == "text":
+        data["A1"] = data["A1"].astype(object)
+    elif grouped == "none":
+        data = data.drop(columns="A1")
     got = institution_mentions(data, instrument, "B8", aliases=ALIASES, threshold=threshold)
     want = old_institution_mentions(data, instrument, "B8", aliases=ALIASES, threshold=threshold)
     pd.testing.assert_frame_equal(got, want)
