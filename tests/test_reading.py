@@ -107,7 +107,7 @@ def _parts(wave: Path) -> list[Path]:
     return sorted(p for p in wave.glob("*.html") if p.name != "index.html")
 
 
-def test_axe_finds_no_serious_or_critical_violation_on_any_page(wave):
+def test_axe_finds_no_serious_critical_or_heading_violation_on_any_page(wave):
     script = AXE.read_text(encoding="utf-8")
     found = {}
     with pdf.Chromium() as browser:
@@ -119,7 +119,14 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(wave):
                 "({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
             )
             tab.close()
-            bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+            # heading structure is the issue's own requirement ("heading order without gaps"),
+            # so axe's two heading rules fail the test although axe rates them moderate
+            bad = [
+                v
+                for v in violations
+                if v["impact"] in ("serious", "critical")
+                or v["id"] in ("heading-order", "page-has-heading-one")
+            ]
             if bad:
                 found[page.name] = bad
     assert found == {}
