@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -300,3 +301,19 @@ def test_documented_example_survey_cleans(tmp_path):
     assert clean.loc["P-02", "modules__other_text"] == "Asset recovery"
     assert clean.loc["P-01", "partners"] == "IOM; UNODC"
     assert (result.validation["severity"] != "error").all()
+
+
+def test_row_blocks_give_the_same_bytes(instrument, tmp_path, monkeypatch):
+    """The CSV outputs are written CSV_BLOCK_ROWS rows at a time (a million-row clean.csv is never
+    held as one text) and the audit is put in order AUDIT_BLOCK_ROWS raw rows at a time; in
+    blocks of 7 and 5 rows every file is still the golden copy byte for byte
+    (tests/fixtures/golden, see tests/test_golden.py for how they were made)."""
+    import giftreview.data.clean as clean_module
+
+    monkeypatch.setattr(clean_module, "CSV_BLOCK_ROWS", 7)
+    monkeypatch.setattr(clean_module, "AUDIT_BLOCK_ROWS", 5)
+    clean_wave(DATA_RAW / "ungift_2012.csv", instrument, out_dir=tmp_path)
+    golden = Path(__file__).parent / "fixtures" / "golden" / "ungift_2012"
+    for name in ("audit.csv", "validation.csv", "quarantine.csv", "clean.csv"):
+        assert (tmp_path / name).read_bytes() == (golden / name).read_bytes(), name
+    assert len((tmp_path / "clean.csv").read_text().splitlines()) > 7 * 3  # several blocks

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pyreadstat
 import pytest
 
 from giftreview.data.accounting import RecordCount, check_record_count, count_records
 from giftreview.data.clean import clean_wave
-from giftreview.data.io import load_clean, load_manifest, read_raw
+from giftreview.data.io import load_clean, load_manifest, one_chunk, read_raw
 from giftreview.data.rawcsv import detect_encoding, sniff_delimiter
 from giftreview.data.spec import RawLayout
 from giftreview.errors import InputFileError
@@ -239,3 +240,18 @@ def test_check_record_count_names_the_first_divergent_line(tmp_path):
     expected = RecordCount(starts=(1, 2, 4, 5), lines=5)
     with pytest.raises(InputFileError, match="records diverge at line 4"):
         check_record_count([["h"], ["a"]], expected, tmp_path / "f.csv")
+
+
+def test_one_chunk_joins_arrow_columns_without_changing_a_cell():
+    """pyarrow's CSV reader gives a column one chunk per block of the file; ``one_chunk`` joins
+    them (so open text can be read as it stands) and leaves every cell and the index as they were."""
+    chunks = pa.chunked_array([pa.array(["a", " b "]), pa.array([""]), pa.array(["é\nx"])])
+    data = pd.DataFrame(
+        {"text": pd.array(chunks, dtype=pd.StringDtype()), "id": ["1", "2", "3", "4"]},
+        index=pd.RangeIndex(2, 6, name="source_row"),
+    )
+    one_chunk(data)
+    assert data["text"].array.__arrow_array__().num_chunks == 1
+    assert data["text"].tolist() == ["a", " b ", "", "é\nx"]
+    assert data.index.tolist() == [2, 3, 4, 5] and data.index.name == "source_row"
+    assert str(data["text"].dtype) == "string"

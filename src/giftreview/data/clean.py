@@ -71,7 +71,7 @@ from giftreview.data.spec import Question, bin_counts
 from giftreview.data.validate import row_ids, run_validation
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir
-from giftreview.text.safety import write_table
+from giftreview.text.safety import csv_text, write_table
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -179,12 +179,14 @@ def clean_wave(
             "written: choose another folder (default data/processed/<wave>)"
         )
     raw = read_raw(raw_path, instrument, sheet=sheet)
-    clean, audit, quarantine, validation = clean_table(raw, instrument, wave)
+    # the raw table is the largest object at a million rows: released as soon as it is read
+    clean, audit, quarantine, validation = clean_table(raw, instrument, wave, release_raw=True)
+    raw_rows = len(raw.data)
     limit = instrument.max_quarantine if max_quarantine is None else max_quarantine
-    _check_quarantine_share(raw_path.name, len(raw.data), quarantine, limit)
+    _check_quarantine_share(raw_path.name, raw_rows, quarantine, limit)
     check_clean(clean, instrument, path=raw_path.name)
     audit, recodes = recode_table(audit)
-    manifest = _manifest(raw, instrument, wave, clean, quarantine, validation, audit)
+    manifest = _manifest(raw, raw_rows, instrument, wave, clean, quarantine, validation, audit)
     manifest["recoded_cells"] = int(recodes["cells"].sum())
     if not write:
         return CleanResult(clean, audit, quarantine, validation, manifest, None, recodes)
@@ -209,6 +211,7 @@ def recode_table(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     is_recode = audit["rule"].isin(RECODE_RULES)
     rec = audit[is_recode]
+    rest = audit[~is_recode].reset_index(drop=True) if len(rec) else audit  # no copy if none
     recodes = (
         rec.groupby(["column", "before", "after"], sort=False)
         .size()
@@ -219,13 +222,17 @@ def recode_table(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     recodes = recodes.sort_values(
         ["column", "code"], key=lambda s: s.map(order) if s.name == "column" else s, kind="stable"
     )
-    return audit[~is_recode].reset_index(drop=True), recodes.reset_index(drop=True)
+    return rest, recodes.reset_index(drop=True)
 
 
 def clean_table(
-    raw: RawTable, instrument: Instrument, wave: str
+    raw: RawTable, instrument: Instrument, wave: str, *, release_raw: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clean a :class:`RawTable` in memory: ``(clean, audit, quarantine, validation)``.
+
+    With ``release_raw`` the columns of ``raw.data`` are dropped (its index stays) once they are
+    read, and the raw text once the audit and the quarantine are built, before the clean table
+    is assembled: :func:`clean_wave` needs only the row count afterwards.
 
     Each column is read once per distinct spelling (:func:`~giftreview.data.readings.read_columns`,
     shared with validation); the clean columns, the audit rows and the quarantine are built from
@@ -235,13 +242,21 @@ def clean_table(
     """
     rules = Rules(instrument)
     validation, data, plan, reads = run_validation(raw, instrument, rules)
+    if release_raw:  # ``data`` (the columns matched to the instrument) holds them from here
+        for col in list(raw.data.columns):
+            del raw.data[col]
     keep = np.flatnonzero(~data.index.isin(plan.index))
     audit = _audit(data, keep, reads, instrument)
     if raw.repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
         read = pd.DataFrame(raw.repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
         audit = pd.concat([read, audit], ignore_index=True)
-    clean = _assemble(data, keep, reads, instrument, wave)
     quarantine = _quarantine(data, plan)
+    if release_raw:  # the assembly reads the readings' values and the extra columns only
+        data = data.drop(columns=[c for c in data.columns if c in reads])
+        for read in reads.values():
+            if not read.distinct:
+                read.raw = None
+    clean = _assemble(data, keep, reads, instrument, wave)
     if len(raw.data) != len(clean) + len(quarantine):
         raise DataValidationError(
             f"{raw.path.name}: row accounting failed: {len(raw.data)} raw rows but "
@@ -272,32 +287,53 @@ def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, 
 
 
 # ---- cells ------------------------------------------------------------------------------------
+#: rows of the raw table whose audit rows are put in order together (see :func:`_audit`)
+AUDIT_BLOCK_ROWS = 100_000
+
+
 def _audit(
     data: pd.DataFrame, keep: np.ndarray, reads: dict[str, ColumnRead], instrument: Instrument
 ) -> pd.DataFrame:
-    """One audit row per changed cell of the kept rows, in raw order (row, then column)."""
-    parts = []
+    """One audit row per changed cell of the kept rows, in raw order (row, then column).
+
+    Built :data:`AUDIT_BLOCK_ROWS` raw rows at a time: each block's rows are taken from every
+    column, put in order and appended as chunks (pandas' Arrow strings keep the chunks), so the
+    ``before`` and ``after`` texts (hundreds of MB at a million rows) are held once, never
+    twice while they are sorted."""
+    changed = []
     for order, (col, read) in enumerate(reads.items()):
-        changed = np.fromiter((r is not None for r in read.rule), bool, len(read.rule))
-        pos = keep[changed[read.codes[keep]]]
-        if not len(pos):
-            continue
-        u = read.codes[pos]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "pos": pos,
-                    "order": order,
-                    "column": col,
-                    "before": _audit_text(read.raw, u, limit=2000),
-                    "after": _audit_text(read.after, u),
-                    "rule": read.rule[u],
-                }
+        hit = np.fromiter((r is not None for r in read.rule), bool, len(read.rule))
+        pos = keep[hit[read.codes[keep]]]  # ascending, as ``keep`` is
+        if len(pos):
+            before, after = _arrow_texts(read.raw), _arrow_texts(read.after)
+            changed.append((order, col, read, pos, before, after))
+    blocks = []
+    for start in range(0, len(data), AUDIT_BLOCK_ROWS):
+        parts = []
+        for order, col, read, pos, before, after in changed:
+            lo, hi = np.searchsorted(pos, [start, start + AUDIT_BLOCK_ROWS])
+            if lo == hi:
+                continue
+            u = read.codes[pos[lo:hi]]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "pos": pos[lo:hi],
+                        "order": order,
+                        "column": col,
+                        "before": _audit_text(before, u, limit=2000),
+                        "after": _audit_text(after, u),
+                        "rule": read.rule[u],
+                    }
+                )
             )
-        )
-    if not parts:
+        if parts:
+            block = pd.concat(parts, ignore_index=True)
+            blocks.append(block.sort_values(["pos", "order"], kind="stable"))
+    if not blocks:
         return pd.DataFrame(columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
-    found = pd.concat(parts, ignore_index=True).sort_values(["pos", "order"], kind="stable")
+    found = pd.concat(blocks, ignore_index=True)
+    del blocks
     pos = found["pos"].to_numpy()
     found = found.assign(
         source_row=data.index.to_numpy()[pos], respondent_id=row_ids(data, instrument)[pos]
@@ -305,11 +341,16 @@ def _audit(
     return found[AUDIT_COLUMNS].reset_index(drop=True).astype({"source_row": "int64"})
 
 
-def _audit_text(values, u: np.ndarray, limit: int | None = None):
+def _arrow_texts(values) -> pa.Array:
+    """Texts of distinct spellings as one Arrow array (closed answers hold few, as objects)."""
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array([None if v is None else str(v) for v in values], pa.large_string())
+
+
+def _audit_text(values: pa.Array, u: np.ndarray, limit: int | None = None):
     """The texts of distinct spellings ``u`` as an Arrow-backed string column (no Python object
     per audited cell), each cut to ``limit`` characters as :func:`short` cuts it."""
-    if not isinstance(values, pa.Array):  # closed answers: few distinct texts
-        values = pa.array([None if v is None else str(v) for v in values], pa.large_string())
     taken = values.take(pa.array(u, pa.int64()))
     if limit is not None:
         long = np.flatnonzero(char_length(taken) > limit)
@@ -441,6 +482,7 @@ def _quarantine(data: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
 # ---- outputs ----------------------------------------------------------------------------------
 def _manifest(
     raw: RawTable,
+    raw_rows: int,
     instrument: Instrument,
     wave: str,
     clean: pd.DataFrame,
@@ -459,7 +501,7 @@ def _manifest(
         "instrument_sha256": instrument.sha256,
         "giftreview_version": __version__,
         "counts": {
-            "raw_rows": len(raw.data),
+            "raw_rows": raw_rows,
             "clean_rows": len(clean),
             "quarantined_rows": len(quarantine),
         },
@@ -496,17 +538,30 @@ def _write(
     _csv(target / "audit.csv", audit)
     _csv(target / "recodes.csv", recodes)
     _csv(target / "quarantine.csv", quarantine)
-    return {
-        name: hashlib.sha256((target / name).read_bytes()).hexdigest()
-        for name in OUTPUT_FILES
-        if name != "manifest.json"
-    }
+    return {name: _sha256(target / name) for name in OUTPUT_FILES if name != "manifest.json"}
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:  # in blocks: clean.csv of a million rows is about 800 MB
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+#: rows of a CSV written at a time: the text of a whole million-row table is never held
+CSV_BLOCK_ROWS = 50_000
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> None:
     """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
-    quoted, the path checked to lie in its folder)."""
-    write_table(frame, path, date_format="%Y-%m-%d %H:%M:%S")
+    quoted, the path checked to lie in its folder), :data:`CSV_BLOCK_ROWS` rows at a time: the
+    header and the first block by :func:`write_table`, then each further block appended as
+    :func:`csv_text` gives it (each row's text depends on that row alone, so the bytes are
+    those of the whole table written at once)."""
+    fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
+    write_table(frame.iloc[:CSV_BLOCK_ROWS], path, **fmt)
+    with open(path, "a", encoding="utf-8", newline="") as fh:
+        for start in range(CSV_BLOCK_ROWS, len(frame), CSV_BLOCK_ROWS):
+            block = frame.iloc[start : start + CSV_BLOCK_ROWS]
+            fh.write(csv_text(block, header=False, **fmt))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -71,8 +71,10 @@ def distinct(values: pd.Series | pd.api.extensions.ExtensionArray) -> tuple[np.n
 
 def to_arrow(values) -> pa.Array:
     """Strings as a pyarrow ``large_string`` array (None stays null)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    if hasattr(values, "__arrow_array__"):  # pandas' Arrow-backed strings: no Python objects
+        values = values.__arrow_array__()
+    if isinstance(values, pa.ChunkedArray):  # one chunk is taken as it is (no copy)
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
     if not isinstance(values, pa.Array):
         try:
             values = pa.array(values)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from giftreview.data.fastcsv import frame_from_table
 from giftreview.data.instrument import Instrument, file_sha256
@@ -40,6 +41,7 @@ from giftreview.errors import InputFileError
 __all__ = [
     "RawTable",
     "read_raw",
+    "one_chunk",
     "load_clean",
     "load_manifest",
 ]
@@ -171,6 +173,8 @@ def read_raw(
             list(map(str, r.values())) for r in records.slice(0, header_rows + 1000).to_pylist()
         ]
     data, frame_notes = _frame(records, header_rows, name_row, path)
+    del records  # the frame holds what is needed; the table's own chunks go with it
+    one_chunk(data)
     notes += frame_notes + _header_like_data(head, header_rows, name_row, instrument, path)
     if uncached:
         notes.append(_uncached_note(uncached, path))
@@ -192,6 +196,23 @@ def read_raw(
         repairs=repairs,
         **info,
     )
+
+
+def one_chunk(data: pd.DataFrame) -> None:
+    """Give every Arrow string column of ``data`` one chunk, in place, a column at a time.
+
+    pyarrow's CSV reader gives each column one chunk per 16 MB block of the file; in one chunk a
+    column can be read as it stands (:func:`giftreview.data.columns.to_arrow` without a copy),
+    which is how open text, nearly all distinct, is read (:mod:`giftreview.data.readings`).
+    The cells are unchanged; at most one column is held twice at a time.
+    """
+    for col in data.columns:
+        arr = data[col].array
+        chunks = getattr(arr, "_pa_array", None)  # pandas' Arrow-backed strings
+        if isinstance(chunks, pa.ChunkedArray) and chunks.num_chunks > 1:
+            # large_string: one chunk of more than 2 GB of text needs 64-bit offsets
+            one = pa.chunked_array([chunks.cast(pa.large_string()).combine_chunks()])
+            data[col] = pd.Series(pd.array(one, dtype=arr.dtype), index=data.index)
 
 
 def _join_spread_choices(data: pd.DataFrame, instrument: Instrument) -> None:

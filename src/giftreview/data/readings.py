@@ -24,6 +24,7 @@ from giftreview.data.columns import (
     collapse_whitespace,
     distinct,
     is_blank,
+    to_arrow,
 )
 from giftreview.data.instrument import Instrument
 from giftreview.data.rules import MAX_CELL_CHARS, Cell, Rule, Rules, norm_key
@@ -54,17 +55,22 @@ class ColumnRead:
     the audit text, ``too_long`` whether the cell exceeds :data:`MAX_CELL_CHARS`. ``problems``
     has one row per problem: ``u, rule, action, message``, in the order the rules found them.
     ``value`` and ``after`` are pyarrow arrays for open text, numpy object arrays otherwise.
+    For open questions ``raw`` is the column itself and ``codes`` the row positions
+    (``distinct`` False): their answers nearly all differ, and a copy of them is the largest
+    object of a million-row clean.
     """
 
     column: str
     codes: np.ndarray
-    raw: pa.Array
+    raw: pa.Array | None  # None once released by clean_table(release_raw=True)
     value: Any
     missing: np.ndarray
     rule: np.ndarray
     after: Any
     too_long: np.ndarray
     problems: pd.DataFrame
+    #: False when ``raw`` is the column itself (open text): equal texts then have different ``u``
+    distinct: bool = True
 
     def texts(self, what: str, u: np.ndarray) -> np.ndarray:
         """``after`` or ``raw`` of the distinct spellings ``u`` as Python strings."""
@@ -95,8 +101,16 @@ def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
     :func:`pandas.to_datetime` and only the other spellings by :meth:`Rules.date`. A multiple
     choice cell is read per distinct pair (spelling, whether its "Other (specify)" text is blank).
     """
-    codes, raw = distinct(data[column])
     q = rules.by_column.get(column)
+    if q is not None and q.type in ("open", "list"):
+        # open answers nearly all differ: the column is its own distinct values (one chunk after
+        # read_raw, so no copy of the file's largest columns), ``codes`` the row positions
+        raw = to_arrow(data[column].array)
+        codes = np.arange(len(raw), dtype=np.intp)
+        read = _read_text(column, codes, raw, rules, q.id, q.type == "list")
+        read.distinct = False
+        return read
+    codes, raw = distinct(data[column])
     if q is None and column == rules.instrument.raw.submitted:
         return _read_dates(column, codes, raw, rules)
     if q is None or q.type in ("open", "list"):

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from giftreview.data.columns import distinct, ids_key, is_blank, strip
@@ -307,8 +308,10 @@ def quarantine_plan(
     blank = np.ones(len(data), dtype=bool)
     for col in data.columns:
         codes, raw = (reads[col].codes, reads[col].raw) if col in reads else distinct(data[col])
-        cells[col] = codes
         blank &= is_blank(raw)[codes]
+        if col in reads and not reads[col].distinct:  # the column itself: codes of equal texts
+            codes = np.asarray(pc.dictionary_encode(raw, "encode").indices, dtype=np.intp)
+        cells[col] = codes
     id_codes, id_raw = distinct(data[id_col])
     rid = np.asarray(strip(id_raw).to_pylist(), dtype=object)
     key_codes, _ = pd.factorize(pd.Series(ids_key(list(rid)), dtype=object))

@@ -25,13 +25,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from giftreview.analysis.disclosure import suppress
 from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.paths import INSTITUTION_ALIASES
-from giftreview.text.safety import redact_pii
+from giftreview.text.safety import redact_texts
 
 #: what :func:`giftreview.text.safety.redact_pii` leaves in place of personal data
 _REDACTED = frozenset({"name", "phone", "email", "url", "organization"})
@@ -53,6 +55,9 @@ _SPLIT = re.compile(r"[,;\n\r]+|\s+and\s+|\s+&\s+", re.IGNORECASE)
 _TOKEN = "\x00{}\x00"
 _TOKEN_RE = re.compile(r"\x00(\d+)\x00")
 _NOISE = re.compile(r"^(?:the|our|with|and|also|etc\.?)\s+|\s+(?:etc\.?)$", re.IGNORECASE)
+#: :data:`_SPLIT` and :data:`_NOISE` for RE2 (same spelling, the flag inline)
+_SPLIT_RE2 = "(?i)" + _SPLIT.pattern
+_NOISE_RE2 = "(?i)" + _NOISE.pattern
 
 
 class Institution(BaseModel):
@@ -223,6 +228,186 @@ class _Splitter:
         return self.names(self.pieces(text))
 
 
+# ---- whole columns -----------------------------------------------------------------------------
+#: texts the RE2 engine reads as Python does: printable ASCII, tabs and line breaks (NFKC leaves
+#: them as they are, and RE2's ``\\s``, ``\\w`` and ``\\b`` mean Python's on them)
+_NOT_PLAIN = r"[^\x20-\x7e\t\n\r]"
+#: the acronyms :func:`_normalise` takes the dots out of, for RE2
+_ACRONYM = r"\b((?:[A-Za-z]\.){2,})"
+_WORD = re.compile(r"\w", re.ASCII)
+
+
+def _folds_to_ascii(key: str) -> bool:
+    """True when a character of ``key`` is, or case-folds to, ASCII (then it can match a plain
+    text under ``re.IGNORECASE``)."""
+    return any(ord(c) < 128 for ch in key for c in ch + ch.lower() + ch.upper() + ch.casefold())
+
+
+@lru_cache(maxsize=8)
+def _re2_aliases(aliases: tuple[str, ...]) -> tuple[str, str] | None:
+    """RE2 forms of :func:`_alias_regex` for plain texts (:data:`_NOT_PLAIN`): the alternation of
+    the ASCII alias keys, in the same order, each between bounds that mean ``(?<!\\w)`` and
+    ``(?!\\w)`` there; and a pattern finding any other key that can match a plain text (a text
+    holding one goes through Python). None when RE2 cannot compile them.
+
+    RE2 has no look-around, but next to a key's first (last) character, ``(?<!\\w)``
+    (``(?!\\w)``) is ``\\b`` when that character is a word character and ``\\B`` when it is not.
+    Keys of non-ASCII letters that fold to no ASCII letter never match a plain text and are left
+    out; leaving out an alternative that cannot match changes no leftmost-first match.
+    """
+    bounded, other = [], []
+    for key in sorted(aliases, key=len, reverse=True):  # the order of _alias_regex
+        if not _folds_to_ascii(key):
+            continue
+        body = r"[\s\-]+".join(re.escape(w) for w in key.split(" "))
+        if key.isascii():
+            lead, trail = (r"\b" if _WORD.match(c) else r"\B" for c in (key[0], key[-1]))
+            bounded.append(lead + body + trail)
+        else:
+            other.append(body)
+    if not bounded:
+        return None
+    found = r"(?i)(?:" + "|".join(bounded) + ")"
+    others = r"(?i)" + "|".join(other) if other else ""
+    try:
+        for pattern in filter(None, (found, others)):
+            pc.match_substring_regex(pa.array(["x"]), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return found, others
+
+
+def _pieces_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
+    """``t, raw, alias``: the pieces of every text (``t`` its position), as
+    :meth:`_Splitter.pieces` gives them, in order.
+
+    Plain texts (:data:`_NOT_PLAIN`) holding no non-ASCII key that can match them go through RE2
+    (pyarrow) a whole column at a time: dotted acronyms undone (:func:`_normalise_re2`), every
+    alias match is cut out (its text kept in order
+    and a NUL left in its place), the masked texts split at :data:`_SPLIT`, each piece's NULs given
+    back their alias texts, and the pieces cleaned (:func:`_clean`). Every other text goes through
+    :meth:`_Splitter.pieces`. ``tests/test_lists.py`` checks both against the per-answer code.
+    """
+    n = len(texts)
+    is_str = np.fromiter((isinstance(x, str) for x in texts), bool, n)
+    fast = np.zeros(n, bool)
+    patterns = _re2_aliases(tuple(split.mapping))
+    if patterns is not None and is_str.any():
+        found, others = patterns
+        where = np.flatnonzero(is_str)
+        arr = pa.array([texts[i] for i in where], type=pa.large_string())
+        slow = pc.match_substring_regex(arr, _NOT_PLAIN)
+        if others:
+            slow = pc.or_(slow, pc.match_substring_regex(arr, others))
+        fast[where[~np.asarray(slow.to_numpy(False), bool)]] = True
+    frames = [_pieces_re2(split, texts, np.flatnonzero(fast), patterns[0])] if fast.any() else []
+    rows = [(i, raw, alias) for i in np.flatnonzero(~fast) for raw, alias in split.pieces(texts[i])]
+    frames.append(pd.DataFrame(rows, columns=["t", "raw", "alias"]))
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    out = out.astype({"t": np.int64, "raw": object, "alias": object})
+    out["alias"] = out["alias"].where(out["alias"].notna(), None)  # None, as pieces() gives
+    return out.sort_values("t", kind="stable", ignore_index=True)
+
+
+def _pieces_re2(
+    split: _Splitter, texts: list[object], where: np.ndarray, found: str
+) -> pd.DataFrame:
+    """:func:`_pieces_frame` of the plain texts ``texts[where]``, in RE2."""
+    arr = _normalise_re2(pa.array([texts[i] for i in where], type=pa.large_string()))
+    # the alias matches in order: the odd parts of each text cut at marks around every match
+    parts = pc.split_pattern(pc.replace_substring_regex(arr, found, "\x00\\0\x00"), "\x00")
+    flat = pc.list_flatten(parts)
+    offsets = np.asarray(parts.offsets.to_numpy(False), dtype=np.int64)
+    parent = np.asarray(pc.list_parent_indices(parts).to_numpy(False), dtype=np.int64)
+    within = np.arange(len(flat)) - offsets[parent]
+    tokens = flat.filter(pa.array(within % 2 == 1))
+    # the masked texts split into pieces, each holding its own alias matches as NULs
+    pieces = pc.split_pattern_regex(pc.replace_substring_regex(arr, found, "\x00"), _SPLIT_RE2)
+    piece = pc.list_flatten(pieces)
+    owner = where[np.asarray(pc.list_parent_indices(pieces).to_numpy(False), dtype=np.int64)]
+    ntok = np.asarray(pc.count_substring(piece, "\x00").to_numpy(False), dtype=np.int64)
+    first_tok = np.cumsum(ntok) - ntok  # the pieces hold the matches in order
+    # the NULs given back: piece parts and matches interleaved, then joined
+    sub = pc.split_pattern(piece, "\x00")
+    sub_flat = pc.list_flatten(sub)
+    sub_parent = np.asarray(pc.list_parent_indices(sub).to_numpy(False), dtype=np.int64)
+    sub_within = np.arange(len(sub_flat)) - np.asarray(sub.offsets.to_numpy(False))[:-1][sub_parent]
+    tok_index = first_tok[sub_parent] + sub_within  # the match after each part but the last
+    has_tok = sub_within < ntok[sub_parent]
+    values = pa.concat_arrays([sub_flat, tokens])
+    take = np.empty(len(sub_flat) + int(has_tok.sum()), dtype=np.int64)
+    pos = np.arange(len(sub_flat)) + np.cumsum(has_tok) - has_tok  # place of each part
+    take[pos] = np.arange(len(sub_flat))
+    take[pos[has_tok] + 1] = len(sub_flat) + tok_index[has_tok]
+    lengths = 2 * ntok + 1
+    lists_ = pa.LargeListArray.from_arrays(
+        pa.array(np.concatenate([[0], np.cumsum(lengths)]), type=pa.int64()),
+        values.take(pa.array(take)),
+    )
+    raw = _clean_re2(pc.binary_join(lists_, pa.scalar("", pa.large_string())))
+    keep = np.asarray(pc.not_equal(pc.utf8_length(raw), 0).to_numpy(False), bool)
+    first = (
+        tokens.take(pa.array(np.minimum(first_tok, max(len(tokens) - 1, 0)))).to_pylist()
+        if len(tokens)
+        else [None] * len(ntok)
+    )
+    keys = {t: split.mapping[_key(t)] for t in dict.fromkeys(first) if t is not None}
+    alias = np.asarray([keys.get(t) for t in first], dtype=object)
+    alias[ntok == 0] = None
+    return pd.DataFrame(
+        {"t": owner[keep], "raw": raw.filter(pa.array(keep)).to_pylist(), "alias": alias[keep]}
+    )
+
+
+def _normalise_re2(texts: pa.Array) -> pa.Array:
+    """:func:`_normalise` of plain texts, in RE2: NFKC and the apostrophes leave them as they are;
+    each acronym (:data:`_ACRONYM`) is marked and one dot after each mark's letters taken out a
+    pass, until none is left (as many passes as the longest acronym has dots)."""
+    out = pc.replace_substring_regex(texts, _ACRONYM, "\x01\\1\x02")
+    while pc.any(pc.match_substring_regex(out, "\x01[A-Za-z]*\\.")).as_py():
+        out = pc.replace_substring_regex(out, "\x01([A-Za-z]*)\\.", "\x01\\1")
+    return pc.replace_substring_regex(out, "[\x01\x02]", "")
+
+
+def _clean_re2(pieces: pa.Array) -> pa.Array:
+    """:func:`_clean` of plain pieces (no line breaks), in RE2."""
+    strip = " \t.:-()[]\"'"
+    out = pc.utf8_trim(pieces, strip)
+    out = pc.replace_substring_regex(out, _NOISE_RE2, "")
+    out = pc.utf8_trim(out, strip)
+    return pc.replace_substring_regex(out, r"\s+", " ")
+
+
+def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
+    """``t, k, raw, name, method, score``: :meth:`_Splitter.names` of every text (``t`` its
+    position, ``k`` the order of its names), a redacted piece (``[phone]``) left out."""
+    pieces = _pieces_frame(split, texts)
+    if pieces.empty:
+        return pd.DataFrame(columns=["t", "raw", "name", "method", "score", "k"])
+    raw = pieces["raw"].to_numpy(dtype=object)
+    alias = pieces["alias"].to_numpy(dtype=object)
+    fuzzy = pieces["alias"].isna().to_numpy()
+    name, method, score = (
+        alias.copy(),
+        np.full(len(raw), "alias", dtype=object),
+        np.full(len(raw), 100.0),
+    )
+    if fuzzy.any():  # each distinct piece without an alias matched once
+        distinct = pd.unique(raw[fuzzy])
+        split.match_all(list(distinct))
+        found = [split.match(r) for r in distinct]
+        at = pd.Index(distinct).get_indexer(raw[fuzzy])
+        name[fuzzy] = np.asarray([f[0] for f in found], dtype=object)[at]
+        method[fuzzy] = np.asarray([f[1] for f in found], dtype=object)[at]
+        score[fuzzy] = np.round(np.asarray([f[2] for f in found], dtype=np.float64), 1)[at]
+    out = pieces.assign(name=name, method=method, score=score)
+    out = out[~out.assign(fold=out["name"].str.casefold()).duplicated(["t", "fold"])]
+    clean = np.asarray(texts, dtype=object)[out["t"].to_numpy()]
+    redacted = [r in _REDACTED and f"[{r}]" in c for r, c in zip(out["raw"], clean, strict=True)]
+    out = out[~np.asarray(redacted, bool)]
+    return out.assign(k=np.arange(len(out))).drop(columns="alias").reset_index(drop=True)
+
+
 def institution_mentions(
     data: pd.DataFrame,
     instrument: Instrument,
@@ -270,28 +455,31 @@ def institution_mentions(
     groups = data[group].astype("string") if group and group in data.columns else None
     split = _Splitter(table, threshold)
     answered = data[qid].notna().to_numpy()
+    texts = pd.Series(data[qid].to_numpy(dtype=object)[answered])
+    codes, distinct = pd.factorize(texts)  # each distinct answer once
+    clean = redact_texts(pd.Series(distinct, dtype=object))  # no names, phones, e-mails, links
+    names = _names_frame(split, clean.tolist())
     ids = data["respondent_id"].astype(str).to_numpy(dtype=object)[answered]
-    texts = data[qid].to_numpy(dtype=object)[answered]
-    grp = groups.to_numpy(dtype=object)[answered] if groups is not None else [pd.NA] * len(ids)
-    pieces: dict[str, tuple[str, list[tuple[str, str | None]]]] = {}  # each distinct answer once
-    for text in texts:
-        if text not in pieces:
-            clean = redact_pii(text)  # names, phones, e-mails and links never reach a table
-            pieces[text] = (clean, split.pieces(clean))
-    split.match_all([raw for _, ps in pieces.values() for raw, alias in ps if alias is None])
-    per_text = {
-        text: [
-            names
-            for names in split.names(ps)
-            if not (f"[{names[0]}]" in clean and names[0] in _REDACTED)
-        ]  # a redacted piece ("[phone]") is not an institution
-        for text, (clean, ps) in pieces.items()
-    }
-    rows = []
-    for rid, text, g in zip(ids, texts, grp, strict=True):
-        rows += [(rid, g, qid, *names) for names in per_text[text]]
+    grp = groups.to_numpy(dtype=object)[answered] if groups is not None else None
+    # each answer gets the names of its distinct text, in their order
+    rows = pd.DataFrame({"answer": np.arange(len(codes)), "t": codes}).merge(names, on="t")
+    rows = rows.sort_values(["answer", "k"], kind="stable")
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
-    out = pd.DataFrame(rows, columns=cols)
+    if rows.empty:
+        out = pd.DataFrame([], columns=cols)
+    else:
+        at = rows["answer"].to_numpy()
+        out = pd.DataFrame(
+            {
+                "respondent_id": ids[at],
+                "group": grp[at] if grp is not None else np.full(len(at), pd.NA, dtype=object),
+                "question": qid,
+                "raw": rows["raw"].to_numpy(dtype=object),
+                "name": rows["name"].to_numpy(dtype=object),
+                "method": rows["method"].to_numpy(dtype=object),
+                "score": rows["score"].to_numpy(dtype=np.float64),
+            }
+        )
     if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
         levels = [str(c) for c in data[group].cat.categories]
         out["group"] = pd.Categorical(out["group"].astype("string"), categories=levels)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from giftreview.errors import ArgumentError
 from giftreview.paths import inside, is_under_raw
@@ -44,6 +46,7 @@ __all__ = [
     "csv_text",
     "xlsx_value",
     "redact_pii",
+    "redact_texts",
     "redact_frame",
 ]
 
@@ -263,6 +266,63 @@ def redact_pii(text: str, organization_names: Iterable[str] = ()) -> str:
             continue
         out = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[organization]", out, flags=re.IGNORECASE)
     return out
+
+
+#: Python's white space (``\\s`` of a str pattern) as an RE2 class (as in text/matching.py,
+#: which this low-level module does not import)
+_SPACE = (
+    r"[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+    r"\x{205f}\x{3000}]"
+)
+#: RE2: what every match of :data:`URL_RE`, :data:`EMAIL_RE`, :data:`PHONE_RE` (with 7 digits or
+#: more, the only ones :func:`redact_pii` replaces) or :data:`TITLED_NAME_RE` contains; a text
+#: without any of these is returned unchanged by :func:`redact_pii`. Each alternative is a
+#: superset of its Python pattern (look-arounds and word bounds dropped, Unicode digits
+#: ``\\p{Nd}`` for Python's ``\\d``, Python's white space spelled out).
+_MAYBE_PII = "|".join(
+    [
+        r"(?i)://|mailto:|www\.",  # URL_RE
+        rf"@|[(\[{{]{_SPACE}*at{_SPACE}*[)\]}}]|{_SPACE}at{_SPACE}",  # EMAIL_RE: its _AT
+        rf"\p{{Nd}}(?:[\p{{Nd}}().\-/]|{_SPACE}){{5,}}\p{{Nd}}",  # PHONE_RE
+        rf"(?-i:(?:Mr|Mrs|Ms|Miss|Mme|Mlle|Dr|Dra|Prof|Sir|Dame|H\.{_SPACE}?E\.)\.?{_SPACE})",
+    ]
+)
+
+
+def redact_texts(texts: pd.Series) -> pd.Series:
+    """:func:`redact_pii` (no organization names) of a whole column, each distinct text once.
+
+    The column is searched once by RE2 (pyarrow) for anything personal data could start with
+    (:data:`_MAYBE_PII`: ``://``, ``@``, `` at ``, a run of seven digits and separators, a
+    title followed by a space); only the distinct texts found go through :func:`redact_pii`,
+    the others are personal-data free and kept as they are. The result equals
+    ``texts.map(redact_pii)`` (``tests/test_safety.py`` checks it against the per-text function).
+
+    Parameters
+    ----------
+    texts
+        Strings or missing values.
+
+    Returns
+    -------
+    pandas.Series
+        The redacted texts (object dtype), index of ``texts``.
+    """
+    values = texts.to_numpy(dtype=object)
+    is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+    out = values.copy()
+    if not is_str.any():
+        return pd.Series(out, index=texts.index, dtype=object)
+    enc = pc.dictionary_encode(pa.array(values[is_str], type=pa.large_string()))
+    distinct = enc.dictionary
+    maybe = np.asarray(pc.match_substring_regex(distinct, _MAYBE_PII).to_numpy(False), bool)
+    hit = np.flatnonzero(maybe)
+    redacted = np.asarray(distinct.to_pylist(), dtype=object) if len(hit) else None
+    if redacted is not None:
+        redacted[hit] = [redact_pii(t) for t in distinct.take(pa.array(hit)).to_pylist()]
+        codes = np.asarray(enc.indices.to_numpy(False), dtype=np.int64)
+        out[is_str] = redacted[codes]
+    return pd.Series(out, index=texts.index, dtype=object)
 
 
 def redact_frame(data: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
