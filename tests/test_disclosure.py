@@ -381,3 +381,14 @@ def test_suppress_tidy_withholds_shares_of_a_group_whose_total_is_hidden():
     out, res = suppress_tidy(tidy, k=5)
     assert res.display.loc["a", "Total"] == "x"
     assert out.loc[out["group"] == "a", "pct"].isna().all()
+
+
+def test_without_published_totals_only_the_small_cells_are_hidden():
+    """margins="none" publishes no total, so no hidden cell can be recovered by subtraction:
+    exactly the cells with 1 <= n < k are hidden (hand-checked: 3, 1 and 4 are below k=5; the
+    zero is shown, zeros="show"), and no secondary suppression is added."""
+    table = pd.DataFrame([[3, 12, 0], [1, 4, 9]], index=["a", "b"], columns=["x", "y", "z"])
+    res = suppress(table, k=5, margins="none")
+    hidden = sorted((r, c) for r in table.index for c in table.columns if res.status.loc[r, c])
+    assert hidden == [("a", "x"), ("b", "x"), ("b", "y")]
+    assert (res.n_primary, res.n_secondary) == (3, 0)

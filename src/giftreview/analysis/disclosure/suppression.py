@@ -117,7 +117,9 @@ def suppress(
     1..4: the cell cannot be recovered.
     """
     plan = _Plan.start(_counts(table), k, margins, zeros)
-    if plan.k > 0:
+    # with no total published there is nothing to subtract from: the primary cells are the whole
+    # answer, and the audit (a linear program per hidden cell) would only confirm it
+    if plan.k > 0 and margins != "none":
         plan.secondary()
         plan.audit()
     hidden = [table.index[i] for i in np.flatnonzero(~plan.rows_pub)] if plan.rows_shown else []
