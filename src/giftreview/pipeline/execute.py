@@ -32,7 +32,13 @@ from papermill.exceptions import PapermillExecutionError
 from giftreview import paths
 from giftreview.errors import ArgumentError, GiftreviewError, ReportError
 from giftreview.pipeline.html import notebook_to_html
-from giftreview.pipeline.plan import CELL_TIMEOUT, METHODS, OVERVIEW, NotebookJob
+from giftreview.pipeline.plan import (
+    CELL_TIMEOUT,
+    METHODS,
+    OVERVIEW,
+    NotebookJob,
+    recorded_parameters,
+)
 from giftreview.pipeline.progress import Steps
 
 __all__ = [
@@ -162,11 +168,12 @@ def _portable_output(nb) -> None:
     The kernel is given the output folder's absolute path when it lies outside the project root
     (it writes the appendix CSVs there); the saved notebook must not show that machine path.
     """
-    params = nb.metadata.get("papermill", {}).get("parameters", {})
-    given = params.get("output")
+    meta = nb.metadata.get("papermill", {})
+    given = meta.get("parameters", {}).get("output")
     if not given or not Path(given).is_absolute():
         return
-    params["output"] = shown = paths.portable_path(given)
+    meta["parameters"] = recorded_parameters(meta["parameters"])
+    shown = meta["parameters"]["output"]
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = "\n".join(

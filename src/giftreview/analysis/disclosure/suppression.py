@@ -117,9 +117,7 @@ def suppress(
     1..4: the cell cannot be recovered.
     """
     plan = _Plan.start(_counts(table), k, margins, zeros)
-    # with no total published there is nothing to subtract from: the primary cells are the whole
-    # answer, and the audit (a linear program per hidden cell) would only confirm it
-    if plan.k > 0 and margins != "none":
+    if plan.k > 0:
         plan.secondary()
         plan.audit()
     hidden = [table.index[i] for i in np.flatnonzero(~plan.rows_pub)] if plan.rows_shown else []
@@ -254,6 +252,10 @@ class _Plan:
 
     def audit(self) -> None:
         """Suppress more (or hide totals) until every suppressed cell has two or more values."""
+        if not (self.grand or self.rows_pub.any() or self.cols_pub.any()):
+            # no total published: nothing to subtract from, so no hidden cell can be narrowed
+            # down, and a linear program per hidden cell would only confirm it
+            return
         while True:
             exposed = [c for c, (lo, hi) in self.ranges().items() if hi <= lo]
             if not any(self.protect(c) for c in exposed):
