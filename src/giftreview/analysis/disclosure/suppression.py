@@ -42,6 +42,7 @@ __all__ = [
     "SECONDARY_SYMBOL",
     "Suppressed",
     "suppress",
+    "primary_status",
     "wide_counts",
     "suppress_tidy",
     "apply_suppression",
@@ -160,23 +161,12 @@ class _Plan:
 
     @classmethod
     def start(cls, counts: np.ndarray, k: int, margins: str, zeros: str) -> _Plan:
-        if not isinstance(k, int | np.integer) or k < 0:
-            raise ArgumentError(
-                f"`k` must be a whole number >= 0 (0 turns suppression off); got {k!r}"
-            )
         if margins not in ("both", "rows", "columns", "none"):
             raise ArgumentError(
                 f"`margins` must be 'both', 'rows', 'columns' or 'none'; got {margins!r}"
             )
-        if zeros not in ("show", "suppress"):
-            raise ArgumentError(f"`zeros` must be 'show' or 'suppress'; got {zeros!r}")
-        if k == 2 and zeros == "show":
-            raise ArgumentError(
-                "with k=2 and zeros shown, '<2' can only mean 1; pass zeros='suppress' or k >= 3"
-            )
+        status = primary_status(counts, k=k, zeros=zeros)
         low = 1 if zeros == "show" else 0
-        status = np.full(counts.shape, "", dtype=object)
-        status[(counts < k) & (counts >= low)] = PRIMARY
         rows, cols = margins in ("both", "rows"), margins in ("both", "columns")
         return cls(
             counts, status, int(k), low,
@@ -293,6 +283,46 @@ class _Plan:
                 return True
         changed, self.grand = self.grand, False
         return changed
+
+
+def primary_status(counts: np.ndarray, *, k: int = 5, zeros: str = "show") -> np.ndarray:
+    """Step 1 of the rule alone: ``"primary"`` where a count lies from 1 (0 when
+    ``zeros="suppress"``) to ``k - 1``, ``""`` elsewhere, for counts of any shape.
+
+    This is all of :func:`suppress` when no total is published (``margins="none"``): nothing
+    can be recovered by subtraction, so no secondary cell is needed. A long tidy table of counts
+    (one row per group and name) is marked with it directly, without pivoting it into a wide one.
+
+    Parameters
+    ----------
+    counts
+        Whole non-negative counts (any shape; not modified).
+    k, zeros
+        As in :func:`suppress` (``k=0`` turns suppression off).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of the shape of ``counts``. In R: ``ifelse(n >= 1 & n < k, "primary", "")``.
+
+    Examples
+    --------
+    >>> primary_status(np.array([0, 1, 4, 5, 12]), k=5).tolist()
+    ['', 'primary', 'primary', '', '']
+    """
+    if not isinstance(k, int | np.integer) or k < 0:
+        raise ArgumentError(f"`k` must be a whole number >= 0 (0 turns suppression off); got {k!r}")
+    if zeros not in ("show", "suppress"):
+        raise ArgumentError(f"`zeros` must be 'show' or 'suppress'; got {zeros!r}")
+    if k == 2 and zeros == "show":
+        raise ArgumentError(
+            "with k=2 and zeros shown, '<2' can only mean 1; pass zeros='suppress' or k >= 3"
+        )
+    counts = np.asarray(counts)
+    low = 1 if zeros == "show" else 0
+    status = np.full(counts.shape, "", dtype=object)
+    status[(counts < k) & (counts >= low)] = PRIMARY
+    return status
 
 
 def _display(table: pd.DataFrame, plan: _Plan, margins: str) -> pd.DataFrame:
