@@ -336,14 +336,17 @@ def _pieces_re2(
     """:func:`_pieces_frame` of the plain texts ``texts[where]``, in RE2."""
     arr = _normalise_re2(pa.array([texts[i] for i in where], type=pa.large_string()))
     # the alias matches in order: the odd parts of each text cut at marks around every match
-    parts = pc.split_pattern(pc.replace_substring_regex(arr, found, "\x00\\0\x00"), "\x00")
+    marked = pc.replace_substring_regex(arr, found, "\x00\\0\x00")
+    parts = pc.split_pattern(marked, "\x00")
     flat = pc.list_flatten(parts)
     offsets = np.asarray(parts.offsets.to_numpy(False), dtype=np.int64)
     parent = np.asarray(pc.list_parent_indices(parts).to_numpy(False), dtype=np.int64)
     within = np.arange(len(flat)) - offsets[parent]
     tokens = flat.filter(pa.array(within % 2 == 1))
-    # the masked texts split into pieces, each holding its own alias matches as NULs
-    pieces = pc.split_pattern_regex(pc.replace_substring_regex(arr, found, "\x00"), _SPLIT_RE2)
+    # the masked texts split into pieces, each holding its own alias matches as NULs (a plain
+    # text holds no NUL, so each marked match is one NUL-bounded run: no second alias pass)
+    pieces = pc.split_pattern_regex(pc.replace_substring_regex(marked, "\x00[^\x00]*\x00", "\x00"),
+                                    _SPLIT_RE2)  # fmt: skip
     piece = pc.list_flatten(pieces)
     owner = where[np.asarray(pc.list_parent_indices(pieces).to_numpy(False), dtype=np.int64)]
     ntok = np.asarray(pc.count_substring(piece, "\x00").to_numpy(False), dtype=np.int64)
@@ -367,17 +370,31 @@ def _pieces_re2(
     )
     raw = _clean_re2(pc.binary_join(lists_, pa.scalar("", pa.large_string())))
     keep = np.asarray(pc.not_equal(pc.utf8_length(raw), 0).to_numpy(False), bool)
-    first = (
-        tokens.take(pa.array(np.minimum(first_tok, max(len(tokens) - 1, 0)))).to_pylist()
-        if len(tokens)
-        else [None] * len(ntok)
-    )
-    keys = {t: split.alias_of(t) for t in dict.fromkeys(first) if t is not None}
-    alias = np.asarray([keys.get(t) for t in first], dtype=object)
-    alias[ntok == 0] = None
-    return pd.DataFrame(
-        {"t": owner[keep], "raw": raw.filter(pa.array(keep)).to_pylist(), "alias": alias[keep]}
-    )
+    alias = np.full(len(ntok), None, dtype=object)
+    if len(tokens):
+        first = pc.dictionary_encode(tokens.take(pa.array(np.minimum(first_tok, len(tokens) - 1))))
+        names = _alias_names(split, first.dictionary)
+        alias = names[np.asarray(first.indices.to_numpy(False), dtype=np.int64)]
+        alias[ntok == 0] = None
+    raw = raw.filter(pa.array(keep)).to_numpy(zero_copy_only=False)
+    return pd.DataFrame({"t": owner[keep], "raw": raw, "alias": alias[keep]})
+
+
+def _alias_names(split: _Splitter, matches: pa.Array) -> np.ndarray:
+    """:meth:`_Splitter.alias_of` of distinct plain alias matches, the keys made in RE2: for
+    printable ASCII, :func:`_key` is :func:`_normalise_re2`, lower case, runs of whitespace and
+    hyphens as one space, dots and spaces trimmed. A key not found (none is expected) is looked
+    up by :meth:`_Splitter.alias_of`."""
+    keys = pc.utf8_lower(_normalise_re2(matches))
+    keys = pc.utf8_trim(pc.replace_substring_regex(keys, r"[\s\-]+", " "), " .")
+    at = pc.index_in(keys, value_set=pa.array(list(split.mapping), type=pa.large_string()))
+    at = np.asarray(at.to_numpy(zero_copy_only=False), dtype=np.float64)  # NaN: not found
+    known = ~np.isnan(at)
+    out = np.full(len(at), None, dtype=object)
+    out[known] = np.asarray(list(split.mapping.values()), dtype=object)[at[known].astype(np.int64)]
+    for i in np.flatnonzero(~known):
+        out[i] = split.alias_of(matches[i].as_py())
+    return out
 
 
 def _normalise_re2(texts: pa.Array) -> pa.Array:
