@@ -3,12 +3,13 @@
 ``pandas.DataFrame.to_csv`` formats every cell through Python (about a microsecond each), and the
 audit log of a million-row wave has millions of cells. :func:`csv_lines` renders each *column*
 with pyarrow string kernels instead (numbers and labels formatted once per distinct value), quotes
-the cells that need it, and joins the columns: the same bytes as ``to_csv(index=False,
-lineterminator="\\n")`` with pandas' minimal quoting (a cell holding the delimiter, a quote or a
-line feed is quoted; quotes doubled), ``True``/``False`` for booleans, ``repr`` for floats, empty
-for NA. Spreadsheet formulas are neutralised by the caller's own function (``neutralise``), run
-only on the cells that could be formulas, so its rules stay in one place
-(:mod:`giftreview.text.safety`). A test compares the bytes with ``to_csv`` on every dtype.
+the cells that need it, and joins the columns. The bytes are those of
+:func:`giftreview.text.safety.csv_text` (``to_csv`` with minimal quoting: a cell holding the
+delimiter, a quote, a line feed or a carriage return is quoted, quotes doubled; rows end in
+``\\n``; ``True``/``False`` for booleans, ``repr`` for floats, empty for NA). Spreadsheet formulas
+are neutralised by the caller's own function (``neutralise``), run only on the cells that could be
+formulas, so its rules stay in one place (:mod:`giftreview.text.safety`). Tests compare the bytes
+with the pandas route on every dtype and on arbitrary text.
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ def column_text(values: pd.Series, date_format: str | None = None) -> pa.Array:
         )
         return pc.fill_null(pc.strftime(stamps, format=date_format), _EMPTY).cast(pa.large_string())
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
+        try:
+            arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # mixed values (rare): str() of each cell, since factorize takes True for 1
+            texts = ["" if v is None or v is pd.NA or v != v else str(v) for v in values]
+            return pa.array(texts, pa.large_string())
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
         if pa.types.is_null(arr.type):
@@ -65,9 +71,11 @@ def _by_distinct_value(values: pd.Series) -> pa.Array:
 
 
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
-    # a line feed, not \r: as csv with "\n" rows; plain substring searches, no regex
+    # a line feed and a carriage return: a reader starts a new row at either (see
+    # safety.csv_text); plain substring searches, no regex
     needs = pc.or_(pc.match_substring(text, delimiter), pc.match_substring(text, '"'))
     needs = pc.or_(needs, pc.match_substring(text, "\n"))
+    needs = pc.or_(needs, pc.match_substring(text, "\r"))
     quote = pa.scalar('"', pa.large_string())
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
@@ -93,6 +101,7 @@ def csv_lines(
     date_format: str | None = None,
     neutralise: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     delimiter: str = ",",
+    header: bool = True,
     chunk_rows: int = 200_000,
 ) -> Iterator[str]:
     """The CSV text of ``frame`` (header, then rows, each ending in ``\\n``), in chunks.
@@ -100,23 +109,24 @@ def csv_lines(
     Parameters
     ----------
     frame
-        Any table; a single-column table is left to ``to_csv`` (its blank cells are written
-        ``""``).
+        A table of at least two columns (a one-column table's blank cells are written ``""``, a
+        rule :func:`giftreview.text.safety.csv_text` leaves to pandas).
     date_format
         ``strftime`` format of datetime columns (whole seconds), as ``to_csv(date_format=...)``.
     neutralise
         ``DataFrame -> DataFrame`` making cells and headers safe for spreadsheets; called on the
         cells that could be formulas only, and on the empty frame for the header.
+    header
+        Write the header line (``False`` for blocks appended to a file).
     chunk_rows
         Rows rendered at a time (memory stays proportional to a chunk).
     """
     if frame.shape[1] < 2:
-        safe = neutralise(frame) if neutralise is not None else frame
-        yield safe.to_csv(index=False, lineterminator="\n", date_format=date_format)
-        return
-    header = neutralise(frame.iloc[:0]) if neutralise is not None else frame.iloc[:0]
-    names = pa.array([str(c) for c in header.columns], pa.large_string())
-    yield delimiter.join(_quote(names, delimiter).to_pylist()) + "\n"
+        raise ValueError(f"csv_lines writes tables of two or more columns, not {frame.shape[1]}")
+    if header:
+        head = neutralise(frame.iloc[:0]) if neutralise is not None else frame.iloc[:0]
+        names = pa.array([str(c) for c in head.columns], pa.large_string())
+        yield delimiter.join(_quote(names, delimiter).to_pylist()) + "\n"
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start : start + chunk_rows]
         columns = []
