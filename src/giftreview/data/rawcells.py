@@ -83,8 +83,8 @@ def repair_records(
     """Decode cp1252 bytes left in a UTF-8 text and remove NUL bytes, cell by cell, in place;
     one audit dict per changed data cell (header cells are repaired without an entry)."""
     repairs: list[dict[str, Any]] = []
-    if not any(NEEDS_REPAIR.search("\x1f".join(rec)) for rec in records):
-        return repairs  # one search a record, not a cell (the usual case: nothing to repair)
+    if not NEEDS_REPAIR.search("\x1f".join(map("\x1f".join, records))):
+        return repairs  # one search over the whole text (the usual case: nothing to repair)
     names = [_fix(c) for c in records[name_row - 1]] if len(records) >= name_row else []
     want = id_column.strip().casefold()
     j_id = next((j for j, n in enumerate(names) if n.strip().casefold() == want), None)

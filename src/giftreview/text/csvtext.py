@@ -14,6 +14,7 @@ with the pandas route on every dtype and on arbitrary text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -71,11 +72,11 @@ def _by_distinct_value(values: pd.Series) -> pa.Array:
 
 
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
-    # a line feed and a carriage return: a reader starts a new row at either (see
-    # safety.csv_text); plain substring searches, no regex
-    needs = pc.or_(pc.match_substring(text, delimiter), pc.match_substring(text, '"'))
-    needs = pc.or_(needs, pc.match_substring(text, "\n"))
-    needs = pc.or_(needs, pc.match_substring(text, "\r"))
+    # the delimiter, a quote, a line feed or a carriage return (a reader starts a new row at
+    # either, see safety.csv_text): one RE2 pass over the column
+    needs = pc.match_substring_regex(text, "[" + re.escape(delimiter) + '"\\r\\n]')
+    if not pc.any(needs).as_py():
+        return text
     quote = pa.scalar('"', pa.large_string())
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
@@ -136,4 +137,15 @@ def csv_lines(
                 text = _neutralised(part, j, text, neutralise, date_format)
             columns.append(_quote(text, delimiter))
         rows = pc.binary_join_element_wise(*columns, pa.scalar(delimiter, pa.large_string()))
-        yield "\n".join(rows.to_pylist()) + "\n"
+        yield _joined(pc.binary_join_element_wise(rows, _NEWLINE, _EMPTY))
+
+
+_NEWLINE = pa.scalar("\n", pa.large_string())
+
+
+def _joined(lines: pa.Array) -> str:
+    """The cells of a ``large_string`` array without nulls, one after another: its data buffer
+    between the first and the last offset (no Python string per cell)."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end].tobytes().decode("utf-8")
