@@ -48,6 +48,7 @@ def test_every_dtype_of_the_clean_table():
             "=header": ["x"] * 6,
             "float": np.array([0.1, 2.0, np.nan, 1e-7, -3.5, 1e16]),
             "mixed": [1, "a", 2.5, None, True, "b\r"],
+            "arrow": pd.array(["x,y", None, "=2", "", "é\n", "plain"], "string[pyarrow]"),
         }
     )
     assert ours(frame) == to_csv(frame)

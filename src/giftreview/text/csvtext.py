@@ -49,6 +49,9 @@ def column_text(values: pd.Series, date_format: str | None = None) -> pa.Array:
             values.to_numpy(dtype="datetime64[s]"), pa.timestamp("s"), from_pandas=True
         )
         return pc.fill_null(pc.strftime(stamps, format=date_format), _EMPTY).cast(pa.large_string())
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arr = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()  # no copy per cell
+        return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         try:
             arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
@@ -74,18 +77,33 @@ def _by_distinct_value(values: pd.Series) -> pa.Array:
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
     # the delimiter, a quote, a line feed or a carriage return (a reader starts a new row at
     # either, see safety.csv_text): one RE2 pass over the column
-    needs = pc.match_substring_regex(text, "[" + re.escape(delimiter) + '"\\r\\n]')
-    if not pc.any(needs).as_py():
+    if not _holds_any_byte(text, delimiter + '"\r\n'):
         return text
+    needs = pc.match_substring_regex(text, "[" + re.escape(delimiter) + '"\\r\\n]')
     quote = pa.scalar('"', pa.large_string())
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
     return pc.if_else(needs, quoted, text)
 
 
+def _holds_any_byte(text: pa.Array, chars: str) -> bool:
+    """Whether any cell of ``text`` (``large_string``) holds one of the ASCII ``chars``: one numpy
+    look-up over the column's data buffer, so the columns without one skip the per-cell search."""
+    buffers = text.buffers()
+    if buffers[2] is None:
+        return False
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)
+    start, end = offsets[text.offset], offsets[text.offset + len(text)]
+    wanted = np.zeros(256, dtype=bool)
+    wanted[[ord(c) for c in chars]] = True
+    return bool(wanted[np.frombuffer(buffers[2], dtype=np.uint8)[start:end]].any())
+
+
 def _neutralised(
     frame: pd.DataFrame, j: int, text: pa.Array, neutralise, date_format: str | None
 ) -> pa.Array:
+    if not _holds_any_byte(text, "=+-@\t\r"):
+        return text
     maybe = np.flatnonzero(np.asarray(pc.match_substring_regex(text, _MAYBE_FORMULA)))
     if not len(maybe):
         return text
