@@ -412,9 +412,10 @@ def apply_suppression(
     :func:`collapse`, whose :attr:`Collapsed.full` hides more cells of the full table).
     """
     out = table.copy()
-    keys = list(zip(out[row], out[column], strict=True))
-    out["suppressed"] = [res.status.loc[r, c] for r, c in keys]
-    out["n_display"] = [res.display.loc[r, c] for r, c in keys]
+    # each tidy row's cell by position (the display table is the status table plus totals)
+    at = (_positions(res.status.index, out[row]), _positions(res.status.columns, out[column]))
+    out["suppressed"] = res.status.to_numpy()[at]
+    out["n_display"] = res.display.to_numpy()[at]
     # a share of a group whose total is hidden would give the total away (count / share)
     hidden_rows = {
         r for r in res.display.index[:-1] if res.display.at[r, "Total"] == SECONDARY_SYMBOL
@@ -424,6 +425,14 @@ def apply_suppression(
         if c in out.columns:
             out[c] = out[c].where(shown)
     return out
+
+
+def _positions(labels: pd.Index, values: pd.Series) -> np.ndarray:
+    """Positions of ``values`` in ``labels``; a value not there raises KeyError, as ``.loc``."""
+    at = labels.get_indexer(values)
+    if (at < 0).any():
+        raise KeyError(values[at < 0].iloc[0])
+    return at
 
 
 def suppressed_share(res: Suppressed) -> float:
