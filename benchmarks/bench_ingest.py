@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
             base = next(r[2] for r in table if r[0].startswith("pandas") and r[1] == n)
             table.append(("giftreview clean (XLSX)", n, t, rss, base))
         if run_log.exists():  # read before the folder goes
-            steps = [line.rstrip() for line in run_log.read_text().splitlines() if line[:2] == "  "]
+            lines = run_log.read_text().splitlines()
+            steps = [ln.rstrip() for ln in lines if ln.startswith(("  ", "reports written"))]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
