@@ -17,7 +17,7 @@ from giftreview.analysis.disclosure import suppress
 from giftreview.analysis.stats import proportion_interval
 from giftreview.errors import ArgumentError, check_column
 from giftreview.text.codebook import parse_codebook  # noqa: F401
-from giftreview.text.coding import CodedAnswers, code_question  # noqa: F401
+from giftreview.text.coding import CodedAnswers, arrow_text, code_question  # noqa: F401
 
 __all__ = ["theme_frequencies"]
 
@@ -62,19 +62,9 @@ def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
-def _arrow(values: pd.Series) -> pa.Array:
-    """``values`` as text in one Arrow array (no Python object per value for Arrow strings)."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        arr = pa.array(values.array)  # the column's own Arrow data
-    else:
-        arr = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr.cast(pa.large_string())
-
-
 def _positions(values: pd.Series, of: pa.Array) -> np.ndarray:
     """Each value's position in ``of`` (distinct texts), -1 when absent: Arrow's hash look-up."""
-    at = pc.index_in(_arrow(values), value_set=of.cast(pa.large_string()))
+    at = pc.index_in(arrow_text(values), value_set=of.cast(pa.large_string()))
     return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -89,7 +79,7 @@ def _group_members(
     in the order of the answers). A respondent whose id appears on several rows of ``data``
     belongs once per row, as a merge on the id would give.
     """
-    ids = pc.dictionary_encode(_arrow(coded.answered["respondent_id"]))
+    ids = pc.dictionary_encode(arrow_text(coded.answered["respondent_id"]))
     rid = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     index = ids.dictionary
     labels: list[object] = ["All"]
