@@ -254,15 +254,16 @@ def _names_left_out(
     rep: Report, q: Question, table: pd.DataFrame, capped: lists.NamesCapped, by: str
 ) -> list[Part]:
     """The line saying what the cap left out, and the CSV holding every name."""
-    small = (
-        f" (not counting the {capped.small} names named by fewer than {rep.k} respondents)"
-        if capped.small
-        else ""
-    )
+    fewer = f"named by fewer than {rep.k} respondents"
+    if capped.small == capped.others:  # every name left out has a suppressed count
+        counted = f"each {fewer}"
+    elif capped.small:
+        counted = f"{capped.mentions} mentions (not counting the {capped.small} {fewer})"
+    else:
+        counted = f"{capped.mentions} mentions"
     line = Text(
         f"Each {by} shows its {NAMES_SHOWN} most named institutions. "
-        f"{capped.others} other names, {capped.mentions} mentions{small}: "
-        "every name is in the CSV file below."
+        f"{capped.others} other names, {counted}: every name is in the CSV file below."
     )
     full = table[["group", "name", "n_display", "matched"]].rename(
         columns={"group": by, "n_display": "respondents"}
