@@ -30,15 +30,17 @@ rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similari
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from giftreview.data.columns import distinct, ids_key, is_blank, strip
+from giftreview.data.columns import distinct, ids_key, is_blank, strip, to_arrow
 from giftreview.data.instrument import Instrument, load_instrument
 from giftreview.data.io import read_raw
 from giftreview.data.readings import (
@@ -57,6 +59,9 @@ __all__ = [
     "row_ids",
     "cell_issues",
     "quarantine_plan",
+    "RowKeys",
+    "row_keys",
+    "plan_from_keys",
     "validate_raw",
     "run_validation",
     "validate_file",
@@ -277,6 +282,96 @@ def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
 
 
 # ---- rows -------------------------------------------------------------------------------------
+@dataclass
+class RowKeys:
+    """What the quarantine plan needs of each row, gathered block by block (:func:`row_keys`):
+    ``rows`` the source rows, ``blank`` all cells blank, ``no_id`` a blank id, ``hashes`` two
+    64-bit hashes of the row's cells (the id by its :func:`~giftreview.data.columns.id_key`),
+    ``key`` the id key, ``rid`` the id as written (spaces dropped), ``when`` the submission time.
+    """
+
+    rows: np.ndarray
+    blank: np.ndarray
+    no_id: np.ndarray
+    hashes: np.ndarray
+    key: pa.Array
+    rid: pa.Array
+    when: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[RowKeys]) -> RowKeys:
+        """The keys of consecutive blocks as one."""
+
+        def arrow(name: str) -> pa.Array:
+            return pa.concat_arrays([getattr(p, name) for p in parts])
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        return RowKeys(
+            *(joined(n) for n in ("rows", "blank", "no_id", "hashes")),
+            key=arrow("key"),
+            rid=arrow("rid"),
+            when=joined("when"),
+        )
+
+
+#: keys of the two row hashes (:func:`pandas.util.hash_array`); 128 bits together
+_HASH_KEYS = ("0123456789123456", "giftreview-rows!")
+
+
+def _text_hashes(values: pa.Array) -> np.ndarray:
+    """Two 64-bit hashes of each string (``(n, 2)`` uint64)."""
+    obj = np.asarray(values.to_pylist(), dtype=object)
+    return np.stack([pd.util.hash_array(obj, hash_key=k) for k in _HASH_KEYS], axis=1)
+
+
+def row_keys(
+    data: pd.DataFrame, instrument: Instrument, reads: dict[str, ColumnRead] | None = None
+) -> RowKeys:
+    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it).
+
+    Each column's distinct spellings are hashed once and the hashes broadcast to the rows; a
+    row's hash combines its cells' hashes column by column, so equal rows hash equal in any
+    block. Two rows are taken as identical when both 64-bit hashes agree (a chance collision
+    among a million rows has a probability of about 10^-27).
+    """
+    reads = reads or {}
+    id_col = instrument.raw.respondent_id
+    n = len(data)
+    acc = np.zeros((n, 2), dtype=np.uint64)
+    blank = np.ones(n, dtype=bool)
+    id_codes, id_raw = distinct(data[id_col])
+    rid = strip(id_raw)
+    key = to_arrow(ids_key(rid.to_pylist()))
+    for j, col in enumerate(data.columns):
+        if col in reads:
+            codes, raw = reads[col].codes, reads[col].raw
+        else:
+            codes, raw = distinct(data[col])
+        blank &= is_blank(raw)[codes]
+        cell = _text_hashes(key)[id_codes] if col == id_col else _text_hashes(raw)[codes]
+        with np.errstate(over="ignore"):  # arithmetic modulo 2^64, as intended
+            acc = (acc ^ cell) * np.uint64(0x100000001B3) + np.uint64(j + 1)
+    no_id = ~blank & is_blank(id_raw)[id_codes]
+    submitted = instrument.raw.submitted
+    when = (
+        reads[submitted].value[reads[submitted].codes]
+        if submitted in reads
+        else np.full(n, np.datetime64("NaT", "ns"))
+    )
+    take = pa.array(id_codes, pa.int64())
+    return RowKeys(
+        rows=np.asarray(data.index.to_numpy(), dtype=np.int64),
+        blank=blank,
+        no_id=no_id,
+        hashes=acc,
+        key=key.take(take),
+        rid=rid.take(take),
+        when=np.asarray(when, dtype="datetime64[ns]"),
+    )
+
+
 def quarantine_plan(
     data: pd.DataFrame,
     instrument: Instrument,
@@ -292,36 +387,34 @@ def quarantine_plan(
     Ids are compared by :func:`~giftreview.data.columns.id_key`: surrounding spaces, case, Unicode
     width and invisible characters do not make two respondents.
 
-    Rows are compared by hashing (:func:`pandas.util.hash_pandas_object` of the distinct-value
-    codes of every cell); rows whose hashes collide are then compared cell by cell, so a hash
-    collision can never merge two different rows. In R: ``duplicated(df)``.
+    Rows are compared by hashing (:func:`row_keys`), never pairwise, so a file cleaned in row
+    blocks finds the duplicates of earlier blocks from their hashes alone
+    (:func:`plan_from_keys`). In R: ``duplicated(df)``.
 
     Returns
     -------
     pandas.DataFrame
         ``source_row, respondent_id, reason, message`` (index = source_row).
     """
-    reads = reads or {}
+    return plan_from_keys(row_keys(data, instrument, reads), instrument)
+
+
+def plan_from_keys(keys: RowKeys, instrument: Instrument) -> pd.DataFrame:
+    """The :func:`quarantine_plan` of the rows described by ``keys`` (all rows of the file)."""
     id_col = instrument.raw.respondent_id
-    rows = data.index.to_numpy()
-    cells: dict[str, np.ndarray] = {}
-    blank = np.ones(len(data), dtype=bool)
-    for col in data.columns:
-        codes, raw = (reads[col].codes, reads[col].raw) if col in reads else distinct(data[col])
-        blank &= is_blank(raw)[codes]
-        if col in reads and not reads[col].distinct:  # the column itself: codes of equal texts
-            codes = np.asarray(pc.dictionary_encode(raw, "encode").indices, dtype=np.intp)
-        cells[col] = codes
-    id_codes, id_raw = distinct(data[id_col])
-    rid = np.asarray(strip(id_raw).to_pylist(), dtype=object)
-    key_codes, _ = pd.factorize(pd.Series(ids_key(list(rid)), dtype=object))
-    cells[id_col] = np.asarray(key_codes)[id_codes]  # ' A ' and 'a' are A
-    rid = rid[id_codes]
-    no_id = ~blank & is_blank(id_raw)[id_codes]
+    rows, blank, no_id = keys.rows, keys.blank, keys.no_id
     live = np.flatnonzero(~blank & ~no_id)
-    first = _first_copies(pd.DataFrame(cells).iloc[live])
+    # the first row with the same hashes: np.unique on the 16 bytes of each row's two hashes
+    packed = np.ascontiguousarray(keys.hashes[live]).view("V16").ravel()
+    _, first_at, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    first = live[first_at[inverse.ravel()]]
     exact = live[first != live]
-    kept_of = dict(zip(exact, first[first != live], strict=True))
+    kept = first[first != live]
+    key_codes = np.asarray(pc.dictionary_encode(keys.key).indices, dtype=np.intp)
+    remaining = live[first == live]
+    near, near_kept = _near_duplicates(remaining, key_codes[remaining], keys.when[remaining])
+    wanted = np.concatenate([exact, kept, near, near_kept]).astype(np.int64)
+    rid = dict(zip(wanted.tolist(), keys.rid.take(pa.array(wanted)).to_pylist(), strict=True))
     plan = [
         *[(rows[i], "", Rule.ALL_BLANK, "every cell is blank") for i in np.flatnonzero(blank)],
         *[
@@ -335,35 +428,22 @@ def quarantine_plan(
                 Rule.EXACT_DUPLICATE,
                 f"identical to row {rows[k]}; row {rows[k]} kept{_same_id_note(rid[i], rid[k])}",
             )
-            for i, k in kept_of.items()
+            for i, k in zip(exact.tolist(), kept.tolist(), strict=True)
+        ],
+        *[
+            (
+                rows[i],
+                rid[i],
+                Rule.NEAR_DUPLICATE,
+                f"{rid[i]} submitted again with different answers; row {rows[k]} kept (the "
+                f"latest submission){_same_id_note(rid[i], rid[k])}",
+            )
+            for i, k in zip(near.tolist(), near_kept.tolist(), strict=True)
         ],
     ]
-    remaining = live[first == live]
-    submitted = instrument.raw.submitted
-    when = (
-        reads[submitted].value[reads[submitted].codes[remaining]]
-        if submitted in reads
-        else np.full(len(remaining), np.datetime64("NaT", "ns"))
-    )
-    plan += _near_duplicates(remaining, cells[id_col][remaining], when, rows, rid)
     out = pd.DataFrame(plan, columns=["source_row", "respondent_id", "reason", "message"])
     out = out.astype({"source_row": "int64"}) if len(out) else out
     return out.sort_values("source_row", kind="stable").set_index("source_row", drop=False)
-
-
-def _first_copies(cells: pd.DataFrame) -> np.ndarray:
-    """For each row position, the position of the first row identical to it (itself if none)."""
-    pos = np.arange(len(cells))
-    first = pos.copy()
-    hashes = pd.util.hash_pandas_object(cells, index=False).to_numpy()
-    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
-    if candidates.any():  # confirm on the cells themselves: a hash collision merges nothing
-        sub = cells.iloc[np.flatnonzero(candidates)]
-        group = sub.groupby(list(sub.columns), sort=False).ngroup().to_numpy()
-        subpos = pos[candidates]
-        firsts = pd.Series(subpos).groupby(group).transform("min").to_numpy()
-        first[candidates] = firsts
-    return cells.index.to_numpy()[first]
 
 
 def _same_id_note(rid: str, kept: str) -> str:
@@ -373,28 +453,18 @@ def _same_id_note(rid: str, kept: str) -> str:
 
 
 def _near_duplicates(
-    live: np.ndarray, key: np.ndarray, when: np.ndarray, rows: np.ndarray, rid: np.ndarray
-) -> list[tuple]:
-    """Rows sharing an id: all but the latest submission (ties and unreadable: lowest row)."""
+    live: np.ndarray, key: np.ndarray, when: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sharing an id: all but the latest submission (ties and unreadable: lowest row), as
+    ``(row positions, position of the row kept for each)``."""
     frame = pd.DataFrame({"pos": live, "key": key, "has": ~np.isnat(when), "when": when})
     frame = frame[frame.duplicated("key", keep=False)]
     if frame.empty:
-        return []
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     frame = frame.sort_values(["key", "has", "when", "pos"], kind="stable")
     keep = frame.groupby("key", sort=False)["pos"].transform("last").to_numpy()
-    out = []
-    for i, k in zip(frame["pos"].to_numpy(), keep, strict=True):
-        if i != k:
-            out.append(
-                (
-                    rows[i],
-                    rid[i],
-                    Rule.NEAR_DUPLICATE,
-                    f"{rid[i]} submitted again with different answers; row {rows[k]} kept (the "
-                    f"latest submission){_same_id_note(rid[i], rid[k])}",
-                )
-            )
-    return out
+    pos = frame["pos"].to_numpy()
+    return pos[pos != keep], keep[pos != keep]
 
 
 # ---- the whole report -------------------------------------------------------------------------
