@@ -30,6 +30,7 @@ rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similari
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,11 @@ from rapidfuzz import fuzz, process
 
 from giftreview.data.columns import distinct, ids_key, is_blank, strip, to_arrow
 from giftreview.data.instrument import Instrument, load_instrument
-from giftreview.data.io import read_raw
+from giftreview.data.io import RawSource, StreamDeclined, open_raw
 from giftreview.data.readings import (
     ColumnRead,
     expected_columns,
+    read_column,
     read_columns,
     too_long_problems,
 )
@@ -63,6 +65,10 @@ __all__ = [
     "row_keys",
     "plan_from_keys",
     "validate_raw",
+    "BLOCK_ROWS",
+    "Scan",
+    "scan_source",
+    "validate_source",
     "run_validation",
     "validate_file",
     "validation_lines",
@@ -468,6 +474,11 @@ def _near_duplicates(
 
 
 # ---- the whole report -------------------------------------------------------------------------
+#: rows read, validated and cleaned at a time (:func:`scan_source`, :func:`validate_source`,
+#: :func:`giftreview.data.clean.clean_wave`): memory grows with the block, not with the file
+BLOCK_ROWS = 200_000
+
+
 def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
     """Every problem of a :class:`~giftreview.data.io.RawTable` at once (see the module docstring).
 
@@ -482,40 +493,139 @@ def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
 def run_validation(
     raw, instrument: Instrument, rules: Rules
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, ColumnRead]]:
-    """``(report, data, plan, reads)``: the report, the data with headers matched to the
-    instrument, the :func:`quarantine_plan` and the :func:`read_columns` (shared with cleaning,
-    so both see the same rows and read each distinct spelling once)."""
-    file = raw.path.name
-    data, issues = check_structure(raw.data, instrument, file)
+    """``(report, data, plan, reads)`` of a whole table read as one block: the report, the data
+    with headers matched to the instrument, the :func:`quarantine_plan` and the
+    :func:`read_columns` (shared with cleaning, so both see the same rows and read each distinct
+    spelling once)."""
+    scan = scan_source(RawSource(raw), instrument, rules, max(len(raw.data), 1))
+    data = raw.data.rename(columns=scan.rename)
     reads = read_columns(data, rules)
-    plan = quarantine_plan(data, instrument, rules, reads)
-    quarantined = [
-        _issue(
-            file,
-            p.source_row,
-            p.respondent_id,
-            instrument.raw.respondent_id,
-            "",
-            p.reason,
-            "quarantined",
-            p.message,
+    report = pd.concat([scan.head, scan.block_report(data, reads)], ignore_index=True)
+    return report, data, scan.plan, reads
+
+
+@dataclass
+class Scan:
+    """The first pass over a raw export (:func:`scan_source`): what every block needs to be
+    validated and cleaned on its own in the second pass.
+
+    ``source`` the export (read whole if streaming it was declined), ``rename`` the raw header
+    names matched to the instrument's, ``head`` the file-level rows of the report, ``plan`` the
+    :func:`quarantine_plan` of the whole file, ``rows`` the number of data rows."""
+
+    source: RawSource
+    instrument: Instrument
+    rename: dict[str, str]
+    head: pd.DataFrame
+    plan: pd.DataFrame
+    rows: int
+    row_notes: pd.DataFrame
+    first_row: int = 0
+
+    @property
+    def file(self) -> str:
+        return self.source.table.path.name
+
+    def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The blocks of the source with the headers matched to the instrument."""
+        for block in self.source.blocks(rows):
+            yield block.rename(columns=self.rename)
+
+    def block_report(self, data: pd.DataFrame, reads: dict[str, ColumnRead]) -> pd.DataFrame:
+        """The report rows of one block's rows, in file order: notes from reading, cell
+        problems, then the quarantine (a problem of a quarantined row is marked so)."""
+        lo, hi = (data.index[0], data.index[-1]) if len(data) else (0, -1)
+        plan = self.plan[(self.plan.index >= lo) & (self.plan.index <= hi)]
+        at = self.row_notes["source_row"]
+        first = not len(data) or lo == self.first_row
+        notes = self.row_notes[((at >= lo) | first) & (at <= hi)]
+        quarantined = pd.DataFrame(
+            {
+                "file": self.file,
+                "source_row": plan["source_row"].to_numpy(),
+                "respondent_id": plan["respondent_id"].to_numpy(),
+                "column": self.instrument.raw.respondent_id,
+                "value": "",
+                "rule": plan["reason"].to_numpy(),
+                "severity": [
+                    Problem(r, "", "quarantined").severity for r in plan["reason"].to_numpy()
+                ],
+                "action": "quarantined",
+                "message": plan["message"].to_numpy(),
+            },
+            columns=VALIDATION_COLUMNS,
         )
-        for p in plan.itertuples(index=False)
-    ]
-    report = pd.concat(
-        [
-            pd.DataFrame(list(raw.notes) + issues, columns=VALIDATION_COLUMNS, dtype=object),
-            cell_issues(data, instrument, reads, file).astype(object),
-            pd.DataFrame(quarantined, columns=VALIDATION_COLUMNS, dtype=object),
-        ],
+        report = pd.concat(
+            [
+                notes,
+                cell_issues(data, self.instrument, reads, self.file).astype(object),
+                quarantined.astype(object),
+            ],
+            ignore_index=True,
+        )
+        in_quarantine = report["source_row"].isin(plan.index) & (report["action"] != "quarantined")
+        report.loc[in_quarantine, "action"] = "none"
+        report.loc[in_quarantine, "message"] = (
+            report.loc[in_quarantine, "message"] + " (row quarantined)"
+        )
+        return _order(report)
+
+
+def scan_source(source: RawSource, instrument: Instrument, rules: Rules, rows: int) -> Scan:
+    """The first pass over ``source``, ``rows`` rows at a time: headers matched to the
+    instrument (:func:`check_structure`), the :class:`RowKeys` of every row and from them the
+    :func:`quarantine_plan` of the whole file; each block's cells are hashed and let go.
+
+    A streamed CSV that pyarrow reads otherwise than :mod:`csv` (a ragged row) is read whole
+    instead (nothing has been written yet)."""
+    try:
+        return _scan(source, instrument, rules, rows)
+    except StreamDeclined:
+        return _scan(source.in_memory(instrument), instrument, rules, rows)
+
+
+def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) -> Scan:
+    raw = source.table
+    file = raw.path.name
+    matched, issues = check_structure(raw.data.iloc[:0], instrument, file)
+    rename = dict(zip(raw.data.columns, matched.columns, strict=True))
+    submitted = instrument.raw.submitted
+    keys = []
+    for block in source.blocks(rows):
+        data = block.rename(columns=rename)
+        reads = {submitted: read_column(data, submitted, rules)} if submitted in data else {}
+        keys.append(row_keys(data, instrument, reads))
+    all_keys = RowKeys.concat(keys)
+    del keys
+    notes = pd.DataFrame(list(raw.notes), columns=VALIDATION_COLUMNS, dtype=object)
+    at_row = notes["source_row"].notna().to_numpy()
+    head = pd.concat(
+        [notes[~at_row], pd.DataFrame(issues, columns=VALIDATION_COLUMNS, dtype=object)],
         ignore_index=True,
     )
-    in_quarantine = report["source_row"].isin(plan.index) & (report["action"] != "quarantined")
-    report.loc[in_quarantine, "action"] = "none"
-    report.loc[in_quarantine, "message"] = (
-        report.loc[in_quarantine, "message"] + " (row quarantined)"
+    return Scan(
+        source=source,
+        instrument=instrument,
+        rename=rename,
+        head=_order(head),
+        plan=plan_from_keys(all_keys, instrument),
+        rows=len(all_keys.rows),
+        row_notes=notes[at_row].reset_index(drop=True),
+        first_row=int(all_keys.rows[0]) if len(all_keys.rows) else 0,
     )
-    return _order(report), data, plan, reads
+
+
+def validate_source(
+    source: RawSource, instrument: Instrument, *, rows: int = BLOCK_ROWS
+) -> pd.DataFrame:
+    """The report of :func:`validate_raw`, built ``rows`` rows at a time (two passes: the
+    :func:`scan_source`, then each block's cells)."""
+    rules = Rules(instrument)
+    scan = scan_source(source, instrument, rules, rows)
+    parts = [scan.head]
+    for data in scan.blocks(rows):
+        parts.append(scan.block_report(data, read_columns(data, rules)))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _order(report: pd.DataFrame) -> pd.DataFrame:
@@ -557,7 +667,7 @@ def validate_file(
     """
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
-    return validate_raw(read_raw(raw_path, instrument, sheet=sheet), instrument)
+    return validate_source(open_raw(raw_path, instrument, sheet=sheet), instrument)
 
 
 def validation_lines(report: pd.DataFrame, limit: int = 40) -> list[str]:
