@@ -31,6 +31,8 @@ __all__ = [
 
 #: files shorter than this (in characters) take the csv-module path (about 10,000 rows)
 FAST_MIN_CHARS = 2_000_000
+#: bytes of the file pyarrow parses at a time
+READ_BLOCK_BYTES = 1 << 24
 
 
 def parse_table(text: str, delimiter: str, *, min_chars: int = FAST_MIN_CHARS) -> pa.Table | None:
@@ -97,7 +99,7 @@ def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[p
 def _options(delimiter: str, width: int, *, ignore_empty_lines: bool):
     names = [f"c{j}" for j in range(width)]
     return (
-        pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+        pacsv.ReadOptions(column_names=names, block_size=READ_BLOCK_BYTES),
         pacsv.ParseOptions(
             delimiter=delimiter,
             quote_char='"',

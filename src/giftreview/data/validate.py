@@ -30,7 +30,7 @@ rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similari
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ __all__ = [
     "quarantine_plan",
     "RowKeys",
     "row_keys",
+    "duplicate_cells",
     "plan_from_keys",
     "validate_raw",
     "BLOCK_ROWS",
@@ -291,15 +292,14 @@ def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
 @dataclass
 class RowKeys:
     """What the quarantine plan needs of each row, gathered block by block (:func:`row_keys`):
-    ``rows`` the source rows, ``blank`` all cells blank, ``no_id`` a blank id, ``hashes`` two
-    64-bit hashes of the row's cells (the id by its :func:`~giftreview.data.columns.id_key`),
-    ``key`` the id key, ``rid`` the id as written (spaces dropped), ``when`` the submission time.
+    ``rows`` the source rows, ``blank`` all cells blank, ``no_id`` a blank id, ``key`` the id
+    key (:func:`~giftreview.data.columns.id_key`), ``rid`` the id as written (spaces dropped),
+    ``when`` the submission time.
     """
 
     rows: np.ndarray
     blank: np.ndarray
     no_id: np.ndarray
-    hashes: np.ndarray
     key: pa.Array
     rid: pa.Array
     when: np.ndarray
@@ -315,50 +315,27 @@ class RowKeys:
             return np.concatenate([getattr(p, name) for p in parts])
 
         return RowKeys(
-            *(joined(n) for n in ("rows", "blank", "no_id", "hashes")),
+            *(joined(n) for n in ("rows", "blank", "no_id")),
             key=arrow("key"),
             rid=arrow("rid"),
             when=joined("when"),
         )
 
 
-#: keys of the two row hashes (:func:`pandas.util.hash_array`); 128 bits together
-_HASH_KEYS = ("0123456789123456", "giftreview-rows!")
-
-
-def _text_hashes(values: pa.Array) -> np.ndarray:
-    """Two 64-bit hashes of each string (``(n, 2)`` uint64)."""
-    obj = np.asarray(values.to_pylist(), dtype=object)
-    return np.stack([pd.util.hash_array(obj, hash_key=k) for k in _HASH_KEYS], axis=1)
-
-
 def row_keys(
     data: pd.DataFrame, instrument: Instrument, reads: dict[str, ColumnRead] | None = None
 ) -> RowKeys:
-    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it).
-
-    Each column's distinct spellings are hashed once and the hashes broadcast to the rows; a
-    row's hash combines its cells' hashes column by column, so equal rows hash equal in any
-    block. Two rows are taken as identical when both 64-bit hashes agree (a chance collision
-    among a million rows has a probability of about 10^-27).
-    """
+    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it); each
+    column is looked at once per distinct spelling."""
     reads = reads or {}
     id_col = instrument.raw.respondent_id
     n = len(data)
-    acc = np.zeros((n, 2), dtype=np.uint64)
     blank = np.ones(n, dtype=bool)
+    for col in data.columns:
+        codes, raw = (reads[col].codes, reads[col].raw) if col in reads else distinct(data[col])
+        blank &= is_blank(raw)[codes]
     id_codes, id_raw = distinct(data[id_col])
     rid = strip(id_raw)
-    key = to_arrow(ids_key(rid.to_pylist()))
-    for j, col in enumerate(data.columns):
-        if col in reads:
-            codes, raw = reads[col].codes, reads[col].raw
-        else:
-            codes, raw = distinct(data[col])
-        blank &= is_blank(raw)[codes]
-        cell = _text_hashes(key)[id_codes] if col == id_col else _text_hashes(raw)[codes]
-        with np.errstate(over="ignore"):  # arithmetic modulo 2^64, as intended
-            acc = (acc ^ cell) * np.uint64(0x100000001B3) + np.uint64(j + 1)
     no_id = ~blank & is_blank(id_raw)[id_codes]
     submitted = instrument.raw.submitted
     when = (
@@ -371,8 +348,7 @@ def row_keys(
         rows=np.asarray(data.index.to_numpy(), dtype=np.int64),
         blank=blank,
         no_id=no_id,
-        hashes=acc,
-        key=key.take(take),
+        key=to_arrow(ids_key(rid.to_pylist())).take(take),
         rid=rid.take(take),
         when=np.asarray(when, dtype="datetime64[ns]"),
     )
@@ -393,8 +369,10 @@ def quarantine_plan(
     Ids are compared by :func:`~giftreview.data.columns.id_key`: surrounding spaces, case, Unicode
     width and invisible characters do not make two respondents.
 
-    Rows are compared by hashing (:func:`row_keys`), never pairwise, so a file cleaned in row
-    blocks finds the duplicates of earlier blocks from their hashes alone
+    Two identical rows share their id, so only the rows whose id occurs more than once are
+    compared, by hashing (:func:`pandas.util.hash_pandas_object` of their cells); rows whose
+    hashes collide are then compared cell by cell, so a hash collision can never merge two
+    different rows. A file read in blocks gathers those rows from every block first
     (:func:`plan_from_keys`). In R: ``duplicated(df)``.
 
     Returns
@@ -402,21 +380,34 @@ def quarantine_plan(
     pandas.DataFrame
         ``source_row, respondent_id, reason, message`` (index = source_row).
     """
-    return plan_from_keys(row_keys(data, instrument, reads), instrument)
+    keys = row_keys(data, instrument, reads)
+    return plan_from_keys(keys, instrument, lambda pos: duplicate_cells(data, pos))
 
 
-def plan_from_keys(keys: RowKeys, instrument: Instrument) -> pd.DataFrame:
-    """The :func:`quarantine_plan` of the rows described by ``keys`` (all rows of the file)."""
+def duplicate_cells(data: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
+    """The cells of the rows at positions ``pos`` of ``data`` (the rows :func:`plan_from_keys`
+    compares), as text."""
+    return data.iloc[pos].reset_index(drop=True).astype(object)
+
+
+def plan_from_keys(
+    keys: RowKeys, instrument: Instrument, cells: Callable[[np.ndarray], pd.DataFrame]
+) -> pd.DataFrame:
+    """The :func:`quarantine_plan` of the rows described by ``keys`` (all rows of the file);
+    ``cells(pos)`` gives the cells of the rows at positions ``pos`` (ascending), which are the
+    rows sharing an id with another."""
     id_col = instrument.raw.respondent_id
     rows, blank, no_id = keys.rows, keys.blank, keys.no_id
     live = np.flatnonzero(~blank & ~no_id)
-    # the first row with the same hashes: np.unique on the 16 bytes of each row's two hashes
-    packed = np.ascontiguousarray(keys.hashes[live]).view("V16").ravel()
-    _, first_at, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    first = live[first_at[inverse.ravel()]]
+    key_codes = np.asarray(pc.dictionary_encode(keys.key).indices, dtype=np.intp)
+    shared = live[pd.Series(key_codes[live]).duplicated(keep=False).to_numpy()]
+    first = live.copy()
+    if len(shared):
+        found = cells(shared)
+        found[id_col] = np.asarray(keys.key.take(pa.array(shared)).to_pylist(), dtype=object)
+        first[np.searchsorted(live, shared)] = shared[_first_copies(found)]
     exact = live[first != live]
     kept = first[first != live]
-    key_codes = np.asarray(pc.dictionary_encode(keys.key).indices, dtype=np.intp)
     remaining = live[first == live]
     near, near_kept = _near_duplicates(remaining, key_codes[remaining], keys.when[remaining])
     wanted = np.concatenate([exact, kept, near, near_kept]).astype(np.int64)
@@ -450,6 +441,22 @@ def plan_from_keys(keys: RowKeys, instrument: Instrument) -> pd.DataFrame:
     out = pd.DataFrame(plan, columns=["source_row", "respondent_id", "reason", "message"])
     out = out.astype({"source_row": "int64"}) if len(out) else out
     return out.sort_values("source_row", kind="stable").set_index("source_row", drop=False)
+
+
+def _first_copies(cells: pd.DataFrame) -> np.ndarray:
+    """For each row, the position (in ``cells``) of the first row identical to it (itself if
+    none)."""
+    pos = np.arange(len(cells))
+    first = pos.copy()
+    hashes = pd.util.hash_pandas_object(cells, index=False).to_numpy()
+    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    if candidates.any():  # confirm on the cells themselves: a hash collision merges nothing
+        sub = cells.iloc[np.flatnonzero(candidates)]
+        group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
+        subpos = pos[candidates]
+        firsts = pd.Series(subpos).groupby(group).transform("min").to_numpy()
+        first[candidates] = firsts
+    return first
 
 
 def _same_id_note(rid: str, kept: str) -> str:
@@ -597,6 +604,14 @@ def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) ->
         keys.append(row_keys(data, instrument, reads))
     all_keys = RowKeys.concat(keys)
     del keys
+
+    def cells(pos: np.ndarray) -> pd.DataFrame:  # the rows sharing an id, from every block
+        parts, start = [], 0
+        for block in source.blocks(rows):
+            lo, hi = np.searchsorted(pos, [start, start + len(block)])
+            parts.append(duplicate_cells(block.rename(columns=rename), pos[lo:hi] - start))
+            start += len(block)
+        return pd.concat(parts, ignore_index=True)
     notes = pd.DataFrame(list(raw.notes), columns=VALIDATION_COLUMNS, dtype=object)
     at_row = notes["source_row"].notna().to_numpy()
     head = pd.concat(
@@ -608,7 +623,7 @@ def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) ->
         instrument=instrument,
         rename=rename,
         head=_order(head),
-        plan=plan_from_keys(all_keys, instrument),
+        plan=plan_from_keys(all_keys, instrument, cells),
         rows=len(all_keys.rows),
         row_notes=notes[at_row].reset_index(drop=True),
         first_row=int(all_keys.rows[0]) if len(all_keys.rows) else 0,
