@@ -91,13 +91,17 @@ def test_the_added_rows_are_quarantined_for_their_reasons(export, one_block):
 
 
 @pytest.mark.parametrize("block_rows", [7, 50])
-def test_blocks_give_the_same_files_as_one_block(export, one_block, instrument, tmp_path, block_rows):
+def test_blocks_give_the_same_files_as_one_block(
+    export, one_block, instrument, tmp_path, block_rows
+):
     got = _clean(export[0], tmp_path, instrument, block_rows)
     for name in FILES:
         assert got[name] == one_block[name], name
 
 
-def test_a_streamed_export_gives_the_same_files(export, one_block, instrument, tmp_path, monkeypatch):
+def test_a_streamed_export_gives_the_same_files(
+    export, one_block, instrument, tmp_path, monkeypatch
+):
     """Parsed from disk by pyarrow in 4 KB reads and 20-row blocks instead of by the csv module
     (the file is small, so without the patches it takes the csv path): the same bytes."""
     monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)

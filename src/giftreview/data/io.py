@@ -233,12 +233,17 @@ class RawSource:
 
         A streamed file may raise :class:`StreamDeclined` (a record pyarrow reads otherwise than
         :mod:`csv`): read it with :func:`read_raw` instead (:meth:`in_memory`)."""
-        if self.stream is not None:
-            yield from self.stream(rows)
-            return
-        data = self.table.data
-        for start in range(0, max(len(data), 1), rows):
-            yield data.iloc[start : start + rows]
+        if self.stream is None:
+            data = self.table.data
+            blocks = (data.iloc[at : at + rows] for at in range(0, max(len(data), 1), rows))
+        else:
+            blocks = self.stream(rows)
+        pool = pa.default_memory_pool()
+        for block in blocks:
+            yield block
+            # Arrow's allocator keeps freed memory for reuse (and pyarrow's streaming CSV
+            # reader reads ahead): hand it back between blocks, or the peak grows with them
+            pool.release_unused()
 
     def in_memory(self, instrument: Instrument, sheet: str | int | None = None) -> RawSource:
         """The same file read whole by :func:`read_raw`."""

@@ -483,7 +483,7 @@ def _near_duplicates(
 # ---- the whole report -------------------------------------------------------------------------
 #: rows read, validated and cleaned at a time (:func:`scan_source`, :func:`validate_source`,
 #: :func:`giftreview.data.clean.clean_wave`): memory grows with the block, not with the file
-BLOCK_ROWS = 200_000
+BLOCK_ROWS = 100_000
 
 
 def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
@@ -612,6 +612,7 @@ def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) ->
             parts.append(duplicate_cells(block.rename(columns=rename), pos[lo:hi] - start))
             start += len(block)
         return pd.concat(parts, ignore_index=True)
+
     notes = pd.DataFrame(list(raw.notes), columns=VALIDATION_COLUMNS, dtype=object)
     at_row = notes["source_row"].notna().to_numpy()
     head = pd.concat(
