@@ -8,14 +8,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from giftreview.text.csvtext import csv_lines
-from giftreview.text.safety import neutralise_frame
+from giftreview.text.safety import csv_text, neutralise_frame
 
 DATE = "%Y-%m-%d %H:%M:%S"
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """The reference: pandas' own writer, as giftreview used it before (neutralised first)."""
-    return neutralise_frame(frame).to_csv(index=False, lineterminator="\n", date_format=DATE)
+    """The reference: pandas' own writer, as :func:`safety.csv_text` used it before the vectorised
+    route (neutralised first; ``\\r\\n`` rows so a carriage return in a cell is quoted, the row
+    ends outside quotes then turned back into ``\\n``)."""
+    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n", date_format=DATE)
+    parts = text.split('"')
+    parts[::2] = [p.replace("\r\n", "\n") for p in parts[::2]]
+    return '"'.join(parts)
 
 
 def ours(frame: pd.DataFrame, chunk_rows: int = 3) -> str:
@@ -41,9 +46,14 @@ def test_every_dtype_of_the_clean_table():
                 dtype="datetime64[ns]",
             ),
             "=header": ["x"] * 6,
+            "float": np.array([0.1, 2.0, np.nan, 1e-7, -3.5, 1e16]),
+            "mixed": [1, "a", 2.5, None, True, "b\r"],
+            "arrow": pd.array(["x,y", None, "=2", "", "é\n", "plain"], "string[pyarrow]"),
         }
     )
     assert ours(frame) == to_csv(frame)
+    assert csv_text(frame, date_format=DATE) == to_csv(frame)  # the route csv_text takes
+    assert csv_text(frame, header=False, date_format=DATE) == to_csv(frame).split("\n", 1)[1]
     assert ours(frame.iloc[:0]) == to_csv(frame.iloc[:0])  # the header alone
 
 
@@ -57,3 +67,4 @@ def test_every_dtype_of_the_clean_table():
 def test_arbitrary_text_matches_to_csv(rows):
     frame = pd.DataFrame(rows, columns=["a", "b"]).astype({"b": "string"})
     assert ours(frame, chunk_rows=5) == to_csv(frame)
+    assert csv_text(frame) == to_csv(frame)

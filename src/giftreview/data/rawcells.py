@@ -83,8 +83,8 @@ def repair_records(
     """Decode cp1252 bytes left in a UTF-8 text and remove NUL bytes, cell by cell, in place;
     one audit dict per changed data cell (header cells are repaired without an entry)."""
     repairs: list[dict[str, Any]] = []
-    if not any(NEEDS_REPAIR.search("\x1f".join(rec)) for rec in records):
-        return repairs  # one search a record, not a cell (the usual case: nothing to repair)
+    if not _needs_repair("\x1f".join(map("\x1f".join, records))):
+        return repairs  # one look at the whole text (the usual case: nothing to repair)
     names = [_fix(c) for c in records[name_row - 1]] if len(records) >= name_row else []
     want = id_column.strip().casefold()
     j_id = next((j for j, n in enumerate(names) if n.strip().casefold() == want), None)
@@ -107,6 +107,19 @@ def repair_records(
 
 
 NEEDS_REPAIR = re.compile("[\udc80-\udcff\x00]")
+
+
+def _needs_repair(text: str) -> bool:
+    """Whether ``text`` holds a NUL or an escaped byte (a lone surrogate, which UTF-8 cannot
+    encode): :data:`NEEDS_REPAIR`'s test, by two C-speed scans instead of a regex over every
+    character of a whole sheet."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _fix(cell: str) -> str:

@@ -3,16 +3,18 @@
 ``pandas.DataFrame.to_csv`` formats every cell through Python (about a microsecond each), and the
 audit log of a million-row wave has millions of cells. :func:`csv_lines` renders each *column*
 with pyarrow string kernels instead (numbers and labels formatted once per distinct value), quotes
-the cells that need it, and joins the columns: the same bytes as ``to_csv(index=False,
-lineterminator="\\n")`` with pandas' minimal quoting (a cell holding the delimiter, a quote or a
-line feed is quoted; quotes doubled), ``True``/``False`` for booleans, ``repr`` for floats, empty
-for NA. Spreadsheet formulas are neutralised by the caller's own function (``neutralise``), run
-only on the cells that could be formulas, so its rules stay in one place
-(:mod:`giftreview.text.safety`). A test compares the bytes with ``to_csv`` on every dtype.
+the cells that need it, and joins the columns. The bytes are those of
+:func:`giftreview.text.safety.csv_text` (``to_csv`` with minimal quoting: a cell holding the
+delimiter, a quote, a line feed or a carriage return is quoted, quotes doubled; rows end in
+``\\n``; ``True``/``False`` for booleans, ``repr`` for floats, empty for NA). Spreadsheet formulas
+are neutralised by the caller's own function (``neutralise``), run only on the cells that could be
+formulas, so its rules stay in one place (:mod:`giftreview.text.safety`). Tests compare the bytes
+with the pandas route on every dtype and on arbitrary text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -47,8 +49,16 @@ def column_text(values: pd.Series, date_format: str | None = None) -> pa.Array:
             values.to_numpy(dtype="datetime64[s]"), pa.timestamp("s"), from_pandas=True
         )
         return pc.fill_null(pc.strftime(stamps, format=date_format), _EMPTY).cast(pa.large_string())
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arr = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()  # no copy per cell
+        return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
+        try:
+            arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # mixed values (rare): str() of each cell, since factorize takes True for 1
+            texts = ["" if v is None or v is pd.NA or v != v else str(v) for v in values]
+            return pa.array(texts, pa.large_string())
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
         if pa.types.is_null(arr.type):
@@ -65,18 +75,35 @@ def _by_distinct_value(values: pd.Series) -> pa.Array:
 
 
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
-    # a line feed, not \r: as csv with "\n" rows; plain substring searches, no regex
-    needs = pc.or_(pc.match_substring(text, delimiter), pc.match_substring(text, '"'))
-    needs = pc.or_(needs, pc.match_substring(text, "\n"))
+    # the delimiter, a quote, a line feed or a carriage return (a reader starts a new row at
+    # either, see safety.csv_text): one RE2 pass over the column
+    if not _holds_any_byte(text, delimiter + '"\r\n'):
+        return text
+    needs = pc.match_substring_regex(text, "[" + re.escape(delimiter) + '"\\r\\n]')
     quote = pa.scalar('"', pa.large_string())
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
     return pc.if_else(needs, quoted, text)
 
 
+def _holds_any_byte(text: pa.Array, chars: str) -> bool:
+    """Whether any cell of ``text`` (``large_string``) holds one of the ASCII ``chars``: one numpy
+    look-up over the column's data buffer, so the columns without one skip the per-cell search."""
+    buffers = text.buffers()
+    if buffers[2] is None:
+        return False
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)
+    start, end = offsets[text.offset], offsets[text.offset + len(text)]
+    wanted = np.zeros(256, dtype=bool)
+    wanted[[ord(c) for c in chars]] = True
+    return bool(wanted[np.frombuffer(buffers[2], dtype=np.uint8)[start:end]].any())
+
+
 def _neutralised(
     frame: pd.DataFrame, j: int, text: pa.Array, neutralise, date_format: str | None
 ) -> pa.Array:
+    if not _holds_any_byte(text, "=+-@\t\r"):
+        return text
     maybe = np.flatnonzero(np.asarray(pc.match_substring_regex(text, _MAYBE_FORMULA)))
     if not len(maybe):
         return text
@@ -93,6 +120,7 @@ def csv_lines(
     date_format: str | None = None,
     neutralise: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     delimiter: str = ",",
+    header: bool = True,
     chunk_rows: int = 200_000,
 ) -> Iterator[str]:
     """The CSV text of ``frame`` (header, then rows, each ending in ``\\n``), in chunks.
@@ -100,23 +128,24 @@ def csv_lines(
     Parameters
     ----------
     frame
-        Any table; a single-column table is left to ``to_csv`` (its blank cells are written
-        ``""``).
+        A table of at least two columns (a one-column table's blank cells are written ``""``, a
+        rule :func:`giftreview.text.safety.csv_text` leaves to pandas).
     date_format
         ``strftime`` format of datetime columns (whole seconds), as ``to_csv(date_format=...)``.
     neutralise
         ``DataFrame -> DataFrame`` making cells and headers safe for spreadsheets; called on the
         cells that could be formulas only, and on the empty frame for the header.
+    header
+        Write the header line (``False`` for blocks appended to a file).
     chunk_rows
         Rows rendered at a time (memory stays proportional to a chunk).
     """
     if frame.shape[1] < 2:
-        safe = neutralise(frame) if neutralise is not None else frame
-        yield safe.to_csv(index=False, lineterminator="\n", date_format=date_format)
-        return
-    header = neutralise(frame.iloc[:0]) if neutralise is not None else frame.iloc[:0]
-    names = pa.array([str(c) for c in header.columns], pa.large_string())
-    yield delimiter.join(_quote(names, delimiter).to_pylist()) + "\n"
+        raise ValueError(f"csv_lines writes tables of two or more columns, not {frame.shape[1]}")
+    if header:
+        head = neutralise(frame.iloc[:0]) if neutralise is not None else frame.iloc[:0]
+        names = pa.array([str(c) for c in head.columns], pa.large_string())
+        yield delimiter.join(_quote(names, delimiter).to_pylist()) + "\n"
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start : start + chunk_rows]
         columns = []
@@ -126,4 +155,15 @@ def csv_lines(
                 text = _neutralised(part, j, text, neutralise, date_format)
             columns.append(_quote(text, delimiter))
         rows = pc.binary_join_element_wise(*columns, pa.scalar(delimiter, pa.large_string()))
-        yield "\n".join(rows.to_pylist()) + "\n"
+        yield _joined(pc.binary_join_element_wise(rows, _NEWLINE, _EMPTY))
+
+
+_NEWLINE = pa.scalar("\n", pa.large_string())
+
+
+def _joined(lines: pa.Array) -> str:
+    """The cells of a ``large_string`` array without nulls, one after another: its data buffer
+    between the first and the last offset (no Python string per cell)."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end].tobytes().decode("utf-8")

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from giftreview.errors import ArgumentError
 from giftreview.paths import inside, is_under_raw
+from giftreview.text.csvtext import csv_lines
 
 __all__ = [
     "EMAIL_RE",
@@ -156,11 +157,39 @@ def csv_text(data: pd.DataFrame, **to_csv: object) -> str:
     ``\\n`` rows a bare ``\\r`` inside a cell is left unquoted and a reader starts a new row
     there. The table is therefore written with ``\\r\\n`` rows (both characters force quotes) and
     the row ends, outside quotes, turned back into ``\\n``.
+
+    Tables of two or more columns, with no options beyond ``header`` and ``date_format``, are
+    rendered column by column by :func:`giftreview.text.csvtext.csv_lines` (the same bytes,
+    without a Python call per cell: a million-row audit has millions of cells).
     """
+    if (
+        data.shape[1] >= 2
+        and set(to_csv) <= {"header", "date_format"}
+        and _plain_dates(data, to_csv)
+    ):
+        return "".join(
+            csv_lines(
+                data,
+                date_format=to_csv.get("date_format"),
+                neutralise=neutralise_frame,
+                header=bool(to_csv.get("header", True)),
+            )
+        )
     text = neutralise_frame(data).to_csv(index=False, lineterminator="\r\n", **to_csv)
     parts = text.split('"')  # even-numbered parts lie outside quotes ("" toggles twice)
     parts[::2] = [p.replace("\r\n", "\n") for p in parts[::2]]
     return '"'.join(parts)
+
+
+def _plain_dates(data: pd.DataFrame, to_csv: dict[str, object]) -> bool:
+    """Whether every datetime column is written by a ``date_format`` and none carries a time zone
+    (the vectorised route formats naive seconds; anything else goes through pandas)."""
+    dates = [s for _, s in data.items() if pd.api.types.is_datetime64_any_dtype(s.dtype)]
+    if not dates:
+        return True
+    return to_csv.get("date_format") is not None and not any(
+        isinstance(s.dtype, pd.DatetimeTZDtype) for s in dates
+    )
 
 
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
