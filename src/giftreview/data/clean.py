@@ -58,7 +58,6 @@ import pyarrow.parquet as pq
 
 from giftreview import __version__
 from giftreview.data.columns import char_length, distinct, is_blank
-from giftreview.data.csvrows import csv_rows
 from giftreview.data.instrument import (
     Instrument,
     bin_column,
@@ -75,7 +74,7 @@ from giftreview.data.spec import Question, bin_counts
 from giftreview.data.validate import BLOCK_ROWS, row_ids, run_validation, scan_source
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir
-from giftreview.text.safety import write_table
+from giftreview.text.safety import csv_text, write_table
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -630,20 +629,21 @@ class _Outputs:
         return pd.concat(self._recodes, ignore_index=True)
 
     def _csv(self, name: str, frame: pd.DataFrame) -> None:
-        """UTF-8 CSV for people: the header through the one safe writer (:func:`write_table`:
-        names neutralised, the path checked to lie in its folder), then the rows appended
-        :data:`CSV_BLOCK_ROWS` at a time by :func:`~giftreview.data.csvrows.csv_rows`, which
-        gives the bytes :func:`~giftreview.text.safety.csv_text` gives (formulas neutralised, line breaks quoted) a
-        column at a time; each row's text depends on that row alone, so the file is the
-        whole table written at once."""
+        """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
+        quoted, the path checked to lie in its folder), :data:`CSV_BLOCK_ROWS` rows at a time:
+        the header and the first rows by :func:`write_table`, then each further block appended
+        as :func:`csv_text` gives it (each row's text depends on that row alone, so the bytes
+        are those of the whole table written at once)."""
         path = self.part / f"{name}.csv"
         fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
+        start = 0
         if name not in self._started:
-            write_table(frame.iloc[:0], path, **fmt)
+            write_table(frame.iloc[:CSV_BLOCK_ROWS], path, **fmt)
             self._started.add(name)
-        with open(path, "ab") as fh:
-            for at in range(0, len(frame), CSV_BLOCK_ROWS):
-                fh.write(csv_rows(frame.iloc[at : at + CSV_BLOCK_ROWS], **fmt))
+            start = CSV_BLOCK_ROWS
+        with open(path, "a", encoding="utf-8", newline="") as fh:
+            for at in range(start, len(frame), CSV_BLOCK_ROWS):
+                fh.write(csv_text(frame.iloc[at : at + CSV_BLOCK_ROWS], header=False, **fmt))
 
     def _parquet(self, frame: pd.DataFrame) -> None:
         """Hold the clean rows and write each full row group (as ``DataFrame.to_parquet`` with
