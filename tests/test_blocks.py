@@ -14,6 +14,7 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import giftreview.data.fastcsv as fastcsv
@@ -105,7 +106,7 @@ def test_a_streamed_export_gives_the_same_files(
     """Parsed from disk by pyarrow in 4 KB reads and 20-row blocks instead of by the csv module
     (the file is small, so without the patches it takes the csv path): the same bytes."""
     monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
-    monkeypatch.setattr(fastcsv, "READ_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
     assert open_raw(export[0], instrument).streamed
     got = _clean(export[0], tmp_path, instrument, 20)
     for name in FILES:
@@ -125,7 +126,17 @@ def test_a_ragged_row_late_in_a_streamed_export_falls_back(instrument, tmp_path,
     want = _clean(path, tmp_path / "want", instrument, 10**6)
     assert b"ragged_row" in want["validation.csv"]
     monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
-    monkeypatch.setattr(fastcsv, "READ_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
     got = _clean(path, tmp_path / "got", instrument, 20)
     for name in FILES:
         assert got[name] == want[name], name
+
+
+def test_a_table_cleaned_in_blocks_is_read_back_from_its_files(export, instrument, tmp_path):
+    """Several blocks: the tables are not held, ``result.clean`` is read from clean.parquet and
+    equals the clean table of a one-block run (held in memory), dtypes included."""
+    whole = clean_wave(export[0], instrument, write=False)
+    blocks = clean_wave(export[0], instrument, out_dir=tmp_path, block_rows=40)
+    assert not blocks.tables  # nothing held
+    pd.testing.assert_frame_equal(blocks.clean, whole.clean)
+    assert len(blocks.audit) == whole.manifest["audited_cells"] == blocks.manifest["audited_cells"]

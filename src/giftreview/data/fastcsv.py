@@ -31,8 +31,12 @@ __all__ = [
 
 #: files shorter than this (in characters) take the csv-module path (about 10,000 rows)
 FAST_MIN_CHARS = 2_000_000
-#: bytes of the file pyarrow parses at a time
+#: bytes of the file pyarrow parses at a time (:func:`parse_file`)
 READ_BLOCK_BYTES = 1 << 24
+#: the same for :func:`stream_file`, whose reader reads several blocks ahead: smaller blocks
+#: keep less of the file in memory (on the 804 MB export of 1M rows: 2.1 s and 562 MB peak,
+#: against 4.2 s and 972 MB with 16 MB blocks)
+STREAM_BLOCK_BYTES = 1 << 21
 
 
 def parse_table(text: str, delimiter: str, *, min_chars: int = FAST_MIN_CHARS) -> pa.Table | None:
@@ -74,7 +78,7 @@ def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[p
     Raises :class:`StreamDeclined` (before or after some tables were given) for a record
     :func:`parse_file` would decline.
     """
-    read, parse, convert = _options(delimiter, width, ignore_empty_lines=True)
+    read, parse, convert = _options(delimiter, width, STREAM_BLOCK_BYTES, ignore_empty_lines=True)
     held: list[pa.RecordBatch] = []
     n_held = given = 0
     try:
@@ -96,10 +100,10 @@ def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[p
         yield pa.Table.from_batches(held, schema=reader.schema).combine_chunks()
 
 
-def _options(delimiter: str, width: int, *, ignore_empty_lines: bool):
+def _options(delimiter: str, width: int, block_bytes: int, *, ignore_empty_lines: bool):
     names = [f"c{j}" for j in range(width)]
     return (
-        pacsv.ReadOptions(column_names=names, block_size=READ_BLOCK_BYTES),
+        pacsv.ReadOptions(column_names=names, block_size=block_bytes),
         pacsv.ParseOptions(
             delimiter=delimiter,
             quote_char='"',
@@ -119,7 +123,9 @@ def _options(delimiter: str, width: int, *, ignore_empty_lines: bool):
 
 
 def _read(source, delimiter: str, width: int, *, ignore_empty_lines: bool = False):
-    read, parse, convert = _options(delimiter, width, ignore_empty_lines=ignore_empty_lines)
+    read, parse, convert = _options(
+        delimiter, width, READ_BLOCK_BYTES, ignore_empty_lines=ignore_empty_lines
+    )
     try:
         return pacsv.read_csv(
             source, read_options=read, parse_options=parse, convert_options=convert
