@@ -19,20 +19,12 @@ import pytest
 
 import giftreview.data.fastcsv as fastcsv
 import giftreview.data.rawcsv as rawcsv
-from giftreview.data.clean import clean_wave
+from giftreview.data.clean import OUTPUT_FILES, clean_wave
 from giftreview.data.io import open_raw
 from giftreview.data.validate import validate_file
 from giftreview.paths import DATA_RAW
 
-FILES = (
-    "clean.parquet",
-    "clean.csv",
-    "validation.csv",
-    "audit.csv",
-    "recodes.csv",
-    "quarantine.csv",
-    "manifest.json",
-)
+FILES = OUTPUT_FILES  # every file clean_wave writes, parquet and manifest included
 
 
 def _export(folder: Path, ragged: bool = False) -> tuple[Path, dict[int, str]]:
