@@ -23,6 +23,7 @@ from pathlib import Path
 from giftreview.data import clean as C
 from giftreview.data.instrument import load_instrument
 from giftreview.data.io import open_raw
+from giftreview.data.outputs import Outputs, recode_split, recodes_in_order
 from giftreview.data.readings import read_columns
 from giftreview.data.rules import Rules
 from giftreview.data.schema import check_clean
@@ -52,7 +53,7 @@ def main(raw_path: Path, out: Path, block_rows: int = BLOCK_ROWS) -> None:
     scan = scan_source(source, inst, rules, block_rows)
     mark("first pass (plan)")
     shutil.rmtree(out, ignore_errors=True)
-    outputs = C._Outputs(out, keep=False)
+    outputs = Outputs(out, keep=False)
     outputs.add(validation=scan.head)
     for i, data in enumerate(scan.blocks(block_rows)):
         mark(f"block {i}: read")
@@ -63,11 +64,11 @@ def main(raw_path: Path, out: Path, block_rows: int = BLOCK_ROWS) -> None:
         clean, audit, quarantine = C._clean_block(data, reads, scan.plan, inst, "w", [])
         mark(f"block {i}: clean")
         check_clean(clean, inst, path=raw_path.name)
-        audit, recodes = C._recode_split(audit)
+        audit, recodes = recode_split(audit)
         outputs.add(clean=clean, audit=audit, quarantine=quarantine, recodes=recodes)
         del clean, audit, quarantine, reads, data
         mark(f"block {i}: written")
-    outputs.add(recodes=C._recodes_in_order(outputs.recode_counts()), final=True)
+    outputs.add(recodes=recodes_in_order(outputs.recode_counts()), final=True)
     outputs.finish()
     mark("finish")
 
