@@ -9,9 +9,17 @@ is saved by repetition). In the same run it times, per question:
   ``redact_pii`` and split by the alias pattern in Python's ``re``), kept as the test oracle
   ``old_institution_mentions`` in ``tests/test_lists_columns.py``;
 * ``new``: :func:`giftreview.text.lists.institution_mentions` (redaction and alias matching over
-  whole columns in RE2).
+  whole columns in RE2);
 
-It checks that both give the same frame and prints seconds and the ratio old / new.
+and then, on those mentions, the table by group:
+
+* ``old``: ``table_by_group`` of main at ec48d9c (a groups x names pivot suppressed with
+  ``margins="none"``, each cell's status looked up one at a time, ``matched`` by a Python lambda
+  per name), kept as the test oracle ``old_table_by_group`` in ``tests/test_lists_columns.py``;
+* ``new``: :func:`giftreview.text.lists.table_by_group` (the primary rule on the long table).
+
+It checks that old and new give the same frame and prints seconds and the ratio old / new (for a
+table row, ``answers`` is the number of rows of the table: group and name pairs).
 
 Usage::
 
@@ -31,10 +39,13 @@ import pandas as pd
 
 from giftreview.data.instrument import load_instrument
 from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
-from giftreview.text.lists import institution_mentions, load_aliases
+from giftreview.text.lists import institution_mentions, load_aliases, table_by_group
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_lists_columns import old_institution_mentions  # noqa: E402  (the oracle, one copy)
+from test_lists_columns import (  # noqa: E402  (the oracles, one copy)
+    old_institution_mentions,
+    old_table_by_group,
+)
 
 SEED = 20100301
 
@@ -62,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     instrument = load_instrument(DEFAULT_INSTRUMENT)
     table = load_aliases()
-    print(f"{'rows':>9} {'question':>8} {'answers':>8} {'old s':>8} {'new s':>8} {'old/new':>8}")
+    print(f"{'rows':>9} {'question':>9} {'answers':>8} {'old s':>8} {'new s':>8} {'old/new':>8}")
     for rows in (int(s) for s in args.sizes.split(",")):
         data = answers(args.source, rows, instrument)
         for q in instrument.questions_of_type("list"):
@@ -73,10 +84,18 @@ def main(argv: list[str] | None = None) -> None:
             t2 = time.perf_counter()
             pd.testing.assert_frame_equal(new, old)
             n = int(data[q.id].notna().sum())
-            print(
-                f"{rows:>9} {q.id:>8} {n:>8} {t1 - t0:>8.2f} {t2 - t1:>8.2f} "
-                f"{(t1 - t0) / (t2 - t1):>8.1f}"
-            )
+            row(rows, q.id, n, t1 - t0, t2 - t1)
+            t0 = time.perf_counter()
+            old = old_table_by_group(new, k=5)
+            t1 = time.perf_counter()
+            tab = table_by_group(new, k=5)
+            t2 = time.perf_counter()
+            pd.testing.assert_frame_equal(tab, old)
+            row(rows, f"{q.id} table", len(tab), t1 - t0, t2 - t1)
+
+
+def row(rows: int, what: str, n: int, old: float, new: float) -> None:
+    print(f"{rows:>9} {what:>9} {n:>8} {old:>8.2f} {new:>8.2f} {old / new:>8.1f}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from giftreview.analysis import disclosure
-from giftreview.analysis.disclosure import suppress, suppress_tidy
+from giftreview.analysis.disclosure import (
+    SECONDARY_SYMBOL,
+    apply_suppression,
+    primary_status,
+    suppress,
+    suppress_tidy,
+)
 from giftreview.errors import ArgumentError
 
 
@@ -392,3 +398,60 @@ def test_without_published_totals_only_the_small_cells_are_hidden():
     hidden = sorted((r, c) for r in table.index for c in table.columns if res.status.loc[r, c])
     assert hidden == [("a", "x"), ("b", "x"), ("b", "y")]
     assert (res.n_primary, res.n_secondary) == (3, 0)
+
+
+def old_apply_suppression(table, res, *, row="group", column="level",
+                          hide=("pct", "ci_low", "ci_high")):  # fmt: skip
+    """``apply_suppression`` of main at ec48d9c (the oracle): each cell looked up by ``.loc``."""
+    out = table.copy()
+    keys = list(zip(out[row], out[column], strict=True))
+    out["suppressed"] = [res.status.loc[r, c] for r, c in keys]
+    out["n_display"] = [res.display.loc[r, c] for r, c in keys]
+    hidden_rows = {
+        r for r in res.display.index[:-1] if res.display.at[r, "Total"] == SECONDARY_SYMBOL
+    }
+    shown = (out["suppressed"] == "") & ~out[row].isin(hidden_rows)
+    for c in hide:
+        if c in out.columns:
+            out[c] = out[c].where(shown)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.lists(st.integers(0, 25), min_size=3, max_size=3), min_size=1, max_size=4),
+    k=st.sampled_from([0, 3, 5]),
+    categorical=st.booleans(),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_apply_suppression_equals_the_per_cell_lookup(counts, k, categorical, shuffle):
+    # a tidy breakdown of up to 4 groups x 3 levels in any row order, suppressed as the report
+    # does (row and column totals published, so secondary cells and hidden totals occur); the
+    # whole-column lookup must mark it exactly as the old per-cell .loc lookup did
+    rows = [
+        (f"g{i}", lvl, n)
+        for i, line in enumerate(counts)
+        for lvl, n in zip("xyz", line, strict=True)
+    ]
+    shuffle.shuffle(rows)
+    tidy = pd.DataFrame(rows, columns=["group", "level", "n"]).assign(pct=50.0)
+    if categorical:
+        tidy["level"] = pd.Categorical(tidy["level"], categories=["z", "y", "x"])
+    shown, res = suppress_tidy(tidy, k=k)
+    pd.testing.assert_frame_equal(shown, old_apply_suppression(tidy, res))
+    with pytest.raises(KeyError):
+        apply_suppression(tidy.assign(group="nowhere"), res)
+
+
+def test_primary_status_is_suppress_without_published_totals():
+    # by hand: with k = 5 and zeros shown, 1..4 are primary, 0 and 5+ are not; with zeros
+    # suppressed 0 is primary too; with no total published, suppress() adds nothing to it
+    t = pd.DataFrame([[0, 1, 4], [5, 12, 3]], index=["a", "b"], columns=["x", "y", "z"])
+    assert primary_status(t.to_numpy(), k=5).tolist() == [
+        ["", "primary", "primary"],
+        ["", "", "primary"],
+    ]
+    assert primary_status(t.to_numpy(), k=5, zeros="suppress")[0, 0] == "primary"
+    assert (suppress(t, k=5, margins="none").status.to_numpy() == primary_status(t, k=5)).all()
+    with pytest.raises(ArgumentError, match="with k=2 and zeros shown"):
+        primary_status(t.to_numpy(), k=2)

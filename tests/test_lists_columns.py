@@ -6,9 +6,13 @@ and the imports spelled out; ``redact_pii`` of ``src/giftreview/text/safety.py``
 per-text function and is the oracle of :func:`redact_texts`). The property: for any column of
 answers built from alias spellings, separators, noise words, personal data, dotted acronyms and
 non-ASCII characters, the new functions return exactly what the old ones return. (``İOM`` and
-``ıom`` are left out of the answers: the old code raises KeyError on them, the alias pattern
-matching them under IGNORECASE but their casefold being no key; the new code keeps that behaviour,
-such texts going through the same per-answer splitter.)
+``ıom`` are left out of those answers: the old code raised KeyError on them, the alias pattern
+matching them under IGNORECASE but their casefold being no key. They have their own test,
+:func:`test_a_dotted_or_dotless_i_matches_its_alias`.)
+
+:func:`table_by_group` is checked the same way against its own old code (main at ec48d9c, which
+pivoted the mentions into a groups x names table, suppressed it with ``margins="none"`` and
+looked each cell's status up one at a time).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from giftreview.analysis.disclosure import suppress
 from giftreview.data.instrument import Instrument, load_instrument
 from giftreview.errors import ArgumentError, check_column
 from giftreview.paths import DEFAULT_INSTRUMENT
@@ -174,3 +179,95 @@ def test_redact_texts_equals_redact_pii(texts):
     got = redact_texts(series)
     assert got.index.equals(series.index)
     assert got.tolist() == [redact_pii(t) for t in texts]
+
+
+def test_a_dotted_or_dotless_i_matches_its_alias():
+    # "İ" (U+0130) and "ı" (U+0131) match "i" under re.IGNORECASE, so the alias pattern finds
+    # IOM in "İOM" and "ıom" and ILO in "İLO"; their casefolds ("i̇om", "ıom") are no alias key,
+    # which raised KeyError before. Expected by hand: each piece is the alias it spells, method
+    # "alias", score 100, one row per institution and respondent, in the order written.
+    data = pd.DataFrame(
+        {
+            "respondent_id": ["r1", "r2", "r3"],
+            "A1": ["Governments", "Governments", "Civil society / NGOs"],
+            "B8": ["İOM", "ıom; the İLO", "UNODC and İOM, IOM"],
+        }
+    )
+    got = institution_mentions(data, INSTRUMENT, "B8", aliases=ALIASES)
+    assert list(
+        got[["respondent_id", "raw", "name", "method", "score"]].itertuples(False, None)
+    ) == [
+        ("r1", "İOM", "IOM", "alias", 100.0),
+        ("r2", "ıom", "IOM", "alias", 100.0),
+        ("r2", "İLO", "ILO", "alias", 100.0),
+        ("r3", "UNODC", "UNODC", "alias", 100.0),
+        ("r3", "İOM", "IOM", "alias", 100.0),
+    ]
+    table = lists.table_by_group(got, k=0).set_index(["group", "name"])["n"]
+    assert table[("Governments", "IOM")] == 2
+
+
+def old_table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
+    """``table_by_group`` of main at ec48d9c (the oracle), unchanged apart from its name."""
+    for c in ("group", "name", "respondent_id", "method"):
+        check_column(mentions, c, "mentions")
+    sub = mentions.dropna(subset=["group"])
+    if sub.empty:
+        cols = ["group", "name", "n", "matched", "suppressed", "n_display"]
+        return pd.DataFrame(columns=cols)
+    counts = sub.groupby(["group", "name"], sort=False, observed=True)["respondent_id"].nunique()
+    out = counts.rename("n").reset_index()
+    matched = sub.groupby("name")["method"].agg(lambda s: bool((s != "unmatched").any()))
+    out["matched"] = out["name"].map(matched)
+    out["suppressed"] = ""
+    out["n_display"] = out["n"].astype(str)
+    if k > 0:
+        wide = out.pivot_table(index="group", columns="name", values="n", aggfunc="sum",
+                               sort=False, observed=True).fillna(0).astype(int)  # fmt: skip
+        res = suppress(wide, k=k, margins="none")
+        keys = zip(out["group"], out["name"], strict=True)
+        out["suppressed"] = [res.status.loc[g, n] for g, n in keys]
+        out.loc[out["suppressed"] != "", "n_display"] = f"<{k}"
+    return out.sort_values(["group", "n", "name"], ascending=[True, False, True], ignore_index=True)
+
+
+_GROUPS = ["Governments", "Civil society / NGOs", "Academia"]
+
+
+@_FAST
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 30),  # respondent
+            st.sampled_from(["IOM", "ILO", "UNODC", "La Strada", "Interpoll", "x"]),
+            st.sampled_from(["alias", "fuzzy", "unmatched"]),
+        ),
+        max_size=120,
+    ),
+    k=st.sampled_from([0, 1, 3, 5, 10]),
+    grouped=st.sampled_from(["categorical", "text"]),
+)
+def test_table_by_group_equals_the_pivoted_suppression(rows, k, grouped):
+    # each respondent has one group (none for every fifth); names repeat within and across them
+    mentions = pd.DataFrame(
+        [
+            (f"r{r}", None if r % 5 == 4 else _GROUPS[r % 3], "B8", name, name, method, 90.0)
+            for r, name, method in rows
+        ],
+        columns=["respondent_id", "group", "question", "raw", "name", "method", "score"],
+    )
+    if grouped == "categorical":
+        mentions["group"] = pd.Categorical(mentions["group"], categories=_GROUPS[::-1])
+    got = lists.table_by_group(mentions, k=k)
+    want = old_table_by_group(mentions, k=k)
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_table_by_group_refuses_k_2_as_suppress_does():
+    mentions = pd.DataFrame(
+        {"respondent_id": ["r1"], "group": ["Governments"], "name": ["IOM"], "method": ["alias"]}
+    )
+    with pytest.raises(ArgumentError, match="with k=2 and zeros shown"):
+        lists.table_by_group(mentions, k=2)
+    with pytest.raises(ArgumentError, match="with k=2 and zeros shown"):
+        old_table_by_group(mentions, k=2)

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markupsafe import escape  # what autoescape applies
 from statsmodels.stats.multitest import multipletests
 
@@ -16,8 +18,8 @@ from giftreview.data.clean import clean_wave
 from giftreview.data.instrument import load_instrument
 from giftreview.errors import ArgumentError, InstrumentError
 from giftreview.paths import DATA_RAW, DEFAULT_INSTRUMENT
-from giftreview.report import templating
-from giftreview.report.views import Table
+from giftreview.report import tables, templating
+from giftreview.report.views import Table, Text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "hostile_answers_small.csv"
 SECOND = Path(__file__).parent / "fixtures" / "second_survey" / "instrument.yaml"
@@ -316,3 +318,30 @@ def test_dunn_pairs_show_z_direction_and_effect_size():
         "NGO", "UN", "NGO", "0.96", "0.30", "0.335", "0.335",
     ]  # fmt: skip
     assert list(table.frame.columns)[3:5] == ["z", "r = z/√(n1+n2)"]
+
+
+_CELLS = ["", "a", "b", "NA", "n/a", "null", " ", 'say "hi"', "x,y", "two\nlines", "é", "0"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(*[st.sampled_from(_CELLS)] * 3), max_size=25),
+    columns=st.sampled_from([["rule"], ["rule", "column"], ["column", "absent"], ["absent"]]),
+)
+def test_count_table_counts_as_pandas_read_csv_does(tmp_path, rows, columns):
+    # the oracle is the code count_table replaced: every column read as text by pandas,
+    # nothing read as missing, counted by groupby(sort=True); quotes, commas, line breaks and
+    # spellings pandas would take for NA by default are in the cells
+    path = tmp_path / "audit.csv"
+    pd.DataFrame(rows, columns=["rule", "column", "after"]).to_csv(path, index=False)
+    got = tables.count_table(path, columns, "Cells changed, by rule")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cols = [c for c in columns if c in frame.columns]
+    if frame.empty or not cols:
+        assert got == Text("Cells changed, by rule: none.", note=True)
+    else:
+        want = frame.groupby(cols, sort=True).size().reset_index(name="rows")
+        pd.testing.assert_frame_equal(got.frame, want)
+        assert got.numeric == ("rows",)

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from giftreview.analysis.disclosure import suppress
+from giftreview.analysis.disclosure import primary_status
 from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.paths import INSTITUTION_ALIASES
@@ -133,10 +133,13 @@ def load_aliases(path: Path | str | None = None) -> AliasTable:
 @lru_cache(maxsize=8)
 def _alias_regex(aliases: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern matching every alias key, longest first; a space matches spaces or hyphens."""
-    parts = [
-        re.escape(a).replace(r"\ ", r"[\s\-]+") for a in sorted(aliases, key=len, reverse=True)
-    ]
+    parts = [_alias_body(a) for a in sorted(aliases, key=len, reverse=True)]
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def _alias_body(alias: str) -> str:
+    """One alternative of :func:`_alias_regex`: the key, a space matching spaces or hyphens."""
+    return re.escape(alias).replace(r"\ ", r"[\s\-]+")
 
 
 def _clean(piece: str) -> str:
@@ -211,8 +214,26 @@ class _Splitter:
             raw = _clean(_TOKEN_RE.sub(lambda m: found[int(m.group(1))], piece))
             if raw:
                 tokens = [found[int(i)] for i in _TOKEN_RE.findall(piece)]
-                out.append((raw, self.mapping[_key(tokens[0])] if tokens else None))
+                out.append((raw, self.alias_of(tokens[0]) if tokens else None))
         return out
+
+    def alias_of(self, match: str) -> str:
+        """The institution of a text the alias pattern matched.
+
+        Its :func:`_key` is an alias key, except when case-insensitive matching pairs characters
+        that casefold differently: ``İ`` (U+0130) and ``ı`` (U+0131) match ``i`` under
+        ``re.IGNORECASE`` (simple case mapping) but casefold to ``i̇`` and ``ı``, so ``İOM``
+        matches the key ``iom`` with ``_key("İOM") == "i̇om"``. Then the key is the first one, in
+        the pattern's order, whose own alternative matches the text whole: the one the
+        pattern took (an earlier one matching the same text would have been taken instead).
+        """
+        key = _key(match)
+        if key in self.mapping:
+            return self.mapping[key]
+        for k in sorted(self.mapping, key=len, reverse=True):  # the order of _alias_regex
+            if re.fullmatch(_alias_body(k), match, re.IGNORECASE):
+                return self.mapping[k]
+        raise AssertionError(f"no alias key matches {match!r}")  # pragma: no cover - see above
 
     def names(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str, str, float]]:
         """``(raw, name, method, score)`` of each piece, an institution named twice once."""
@@ -315,14 +336,17 @@ def _pieces_re2(
     """:func:`_pieces_frame` of the plain texts ``texts[where]``, in RE2."""
     arr = _normalise_re2(pa.array([texts[i] for i in where], type=pa.large_string()))
     # the alias matches in order: the odd parts of each text cut at marks around every match
-    parts = pc.split_pattern(pc.replace_substring_regex(arr, found, "\x00\\0\x00"), "\x00")
+    marked = pc.replace_substring_regex(arr, found, "\x00\\0\x00")
+    parts = pc.split_pattern(marked, "\x00")
     flat = pc.list_flatten(parts)
     offsets = np.asarray(parts.offsets.to_numpy(False), dtype=np.int64)
     parent = np.asarray(pc.list_parent_indices(parts).to_numpy(False), dtype=np.int64)
     within = np.arange(len(flat)) - offsets[parent]
     tokens = flat.filter(pa.array(within % 2 == 1))
-    # the masked texts split into pieces, each holding its own alias matches as NULs
-    pieces = pc.split_pattern_regex(pc.replace_substring_regex(arr, found, "\x00"), _SPLIT_RE2)
+    # the masked texts split into pieces, each holding its own alias matches as NULs (a plain
+    # text holds no NUL, so each marked match is one NUL-bounded run: no second alias pass)
+    pieces = pc.split_pattern_regex(pc.replace_substring_regex(marked, "\x00[^\x00]*\x00", "\x00"),
+                                    _SPLIT_RE2)  # fmt: skip
     piece = pc.list_flatten(pieces)
     owner = where[np.asarray(pc.list_parent_indices(pieces).to_numpy(False), dtype=np.int64)]
     ntok = np.asarray(pc.count_substring(piece, "\x00").to_numpy(False), dtype=np.int64)
@@ -346,17 +370,31 @@ def _pieces_re2(
     )
     raw = _clean_re2(pc.binary_join(lists_, pa.scalar("", pa.large_string())))
     keep = np.asarray(pc.not_equal(pc.utf8_length(raw), 0).to_numpy(False), bool)
-    first = (
-        tokens.take(pa.array(np.minimum(first_tok, max(len(tokens) - 1, 0)))).to_pylist()
-        if len(tokens)
-        else [None] * len(ntok)
-    )
-    keys = {t: split.mapping[_key(t)] for t in dict.fromkeys(first) if t is not None}
-    alias = np.asarray([keys.get(t) for t in first], dtype=object)
-    alias[ntok == 0] = None
-    return pd.DataFrame(
-        {"t": owner[keep], "raw": raw.filter(pa.array(keep)).to_pylist(), "alias": alias[keep]}
-    )
+    alias = np.full(len(ntok), None, dtype=object)
+    if len(tokens):
+        first = pc.dictionary_encode(tokens.take(pa.array(np.minimum(first_tok, len(tokens) - 1))))
+        names = _alias_names(split, first.dictionary)
+        alias = names[np.asarray(first.indices.to_numpy(False), dtype=np.int64)]
+        alias[ntok == 0] = None
+    raw = raw.filter(pa.array(keep)).to_numpy(zero_copy_only=False)
+    return pd.DataFrame({"t": owner[keep], "raw": raw, "alias": alias[keep]})
+
+
+def _alias_names(split: _Splitter, matches: pa.Array) -> np.ndarray:
+    """:meth:`_Splitter.alias_of` of distinct plain alias matches, the keys made in RE2: for
+    printable ASCII, :func:`_key` is :func:`_normalise_re2`, lower case, runs of whitespace and
+    hyphens as one space, dots and spaces trimmed. A key not found (none is expected) is looked
+    up by :meth:`_Splitter.alias_of`."""
+    keys = pc.utf8_lower(_normalise_re2(matches))
+    keys = pc.utf8_trim(pc.replace_substring_regex(keys, r"[\s\-]+", " "), " .")
+    at = pc.index_in(keys, value_set=pa.array(list(split.mapping), type=pa.large_string()))
+    at = np.asarray(at.to_numpy(zero_copy_only=False), dtype=np.float64)  # NaN: not found
+    known = ~np.isnan(at)
+    out = np.full(len(at), None, dtype=object)
+    out[known] = np.asarray(list(split.mapping.values()), dtype=object)[at[known].astype(np.int64)]
+    for i in np.flatnonzero(~known):
+        out[i] = split.alias_of(matches[i].as_py())
+    return out
 
 
 def _normalise_re2(texts: pa.Array) -> pa.Array:
@@ -509,9 +547,10 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
         Output of :func:`institution_mentions`.
     k
         Small-cell threshold: counts below ``k`` are shown as ``"<k"`` (``0`` turns it off),
-        through :func:`giftreview.analysis.disclosure.suppress`. Only primary suppression applies: no
-        totals are published (one respondent names several institutions), so none can be
-        recovered by subtraction.
+        through :func:`giftreview.analysis.disclosure.primary_status`. Only primary suppression
+        applies: no totals are published (one respondent names several institutions), so none
+        can be recovered by subtraction (:func:`~giftreview.analysis.disclosure.suppress` with
+        ``margins="none"`` hides the same cells).
 
     Returns
     -------
@@ -527,15 +566,11 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     counts = sub.groupby(["group", "name"], sort=False, observed=True)["respondent_id"].nunique()
     out = counts.rename("n").reset_index()
-    matched = sub.groupby("name")["method"].agg(lambda s: bool((s != "unmatched").any()))
+    matched = (sub["method"] != "unmatched").groupby(sub["name"]).any()  # any alias/fuzzy match
     out["matched"] = out["name"].map(matched)
-    out["suppressed"] = ""
-    out["n_display"] = out["n"].astype(str)
-    if k > 0:
-        wide = out.pivot_table(index="group", columns="name", values="n", aggfunc="sum",
-                               sort=False, observed=True).fillna(0).astype(int)  # fmt: skip
-        res = suppress(wide, k=k, margins="none")
-        keys = zip(out["group"], out["name"], strict=True)
-        out["suppressed"] = [res.status.loc[g, n] for g, n in keys]
-        out.loc[out["suppressed"] != "", "n_display"] = f"<{k}"
+    # no total is published, so suppression is its primary step alone (as suppress(...,
+    # margins="none") of the groups x names table gives it), applied to the long table directly
+    status = primary_status(out["n"].to_numpy(), k=k)
+    out["suppressed"] = pd.Series(status, index=out.index, dtype="str")
+    out["n_display"] = out["n"].astype(str).where(status == "", f"<{k}")
     return out.sort_values(["group", "n", "name"], ascending=[True, False, True], ignore_index=True)

@@ -42,6 +42,7 @@ __all__ = [
     "SECONDARY_SYMBOL",
     "Suppressed",
     "suppress",
+    "primary_status",
     "wide_counts",
     "suppress_tidy",
     "apply_suppression",
@@ -160,23 +161,12 @@ class _Plan:
 
     @classmethod
     def start(cls, counts: np.ndarray, k: int, margins: str, zeros: str) -> _Plan:
-        if not isinstance(k, int | np.integer) or k < 0:
-            raise ArgumentError(
-                f"`k` must be a whole number >= 0 (0 turns suppression off); got {k!r}"
-            )
         if margins not in ("both", "rows", "columns", "none"):
             raise ArgumentError(
                 f"`margins` must be 'both', 'rows', 'columns' or 'none'; got {margins!r}"
             )
-        if zeros not in ("show", "suppress"):
-            raise ArgumentError(f"`zeros` must be 'show' or 'suppress'; got {zeros!r}")
-        if k == 2 and zeros == "show":
-            raise ArgumentError(
-                "with k=2 and zeros shown, '<2' can only mean 1; pass zeros='suppress' or k >= 3"
-            )
+        status = primary_status(counts, k=k, zeros=zeros)
         low = 1 if zeros == "show" else 0
-        status = np.full(counts.shape, "", dtype=object)
-        status[(counts < k) & (counts >= low)] = PRIMARY
         rows, cols = margins in ("both", "rows"), margins in ("both", "columns")
         return cls(
             counts, status, int(k), low,
@@ -295,6 +285,46 @@ class _Plan:
         return changed
 
 
+def primary_status(counts: np.ndarray, *, k: int = 5, zeros: str = "show") -> np.ndarray:
+    """Step 1 of the rule alone: ``"primary"`` where a count lies from 1 (0 when
+    ``zeros="suppress"``) to ``k - 1``, ``""`` elsewhere, for counts of any shape.
+
+    This is all of :func:`suppress` when no total is published (``margins="none"``): nothing
+    can be recovered by subtraction, so no secondary cell is needed. A long tidy table of counts
+    (one row per group and name) is marked with it directly, without pivoting it into a wide one.
+
+    Parameters
+    ----------
+    counts
+        Whole non-negative counts (any shape; not modified).
+    k, zeros
+        As in :func:`suppress` (``k=0`` turns suppression off).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of the shape of ``counts``. In R: ``ifelse(n >= 1 & n < k, "primary", "")``.
+
+    Examples
+    --------
+    >>> primary_status(np.array([0, 1, 4, 5, 12]), k=5).tolist()
+    ['', 'primary', 'primary', '', '']
+    """
+    if not isinstance(k, int | np.integer) or k < 0:
+        raise ArgumentError(f"`k` must be a whole number >= 0 (0 turns suppression off); got {k!r}")
+    if zeros not in ("show", "suppress"):
+        raise ArgumentError(f"`zeros` must be 'show' or 'suppress'; got {zeros!r}")
+    if k == 2 and zeros == "show":
+        raise ArgumentError(
+            "with k=2 and zeros shown, '<2' can only mean 1; pass zeros='suppress' or k >= 3"
+        )
+    counts = np.asarray(counts)
+    low = 1 if zeros == "show" else 0
+    status = np.full(counts.shape, "", dtype=object)
+    status[(counts < k) & (counts >= low)] = PRIMARY
+    return status
+
+
 def _display(table: pd.DataFrame, plan: _Plan, margins: str) -> pd.DataFrame:
     counts, status = plan.counts, plan.status
     text = np.where(
@@ -382,9 +412,10 @@ def apply_suppression(
     :func:`collapse`, whose :attr:`Collapsed.full` hides more cells of the full table).
     """
     out = table.copy()
-    keys = list(zip(out[row], out[column], strict=True))
-    out["suppressed"] = [res.status.loc[r, c] for r, c in keys]
-    out["n_display"] = [res.display.loc[r, c] for r, c in keys]
+    # each tidy row's cell by position (the display table is the status table plus totals)
+    at = (_positions(res.status.index, out[row]), _positions(res.status.columns, out[column]))
+    out["suppressed"] = res.status.to_numpy()[at]
+    out["n_display"] = res.display.to_numpy()[at]
     # a share of a group whose total is hidden would give the total away (count / share)
     hidden_rows = {
         r for r in res.display.index[:-1] if res.display.at[r, "Total"] == SECONDARY_SYMBOL
@@ -394,6 +425,14 @@ def apply_suppression(
         if c in out.columns:
             out[c] = out[c].where(shown)
     return out
+
+
+def _positions(labels: pd.Index, values: pd.Series) -> np.ndarray:
+    """Positions of ``values`` in ``labels``; a value not there raises KeyError, as ``.loc``."""
+    at = labels.get_indexer(values)
+    if (at < 0).any():
+        raise KeyError(values[at < 0].iloc[0])
+    return at
 
 
 def suppressed_share(res: Suppressed) -> float:
