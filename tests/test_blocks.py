@@ -22,6 +22,7 @@ import giftreview.data.rawcsv as rawcsv
 from giftreview.data.clean import OUTPUT_FILES, clean_wave
 from giftreview.data.io import open_raw
 from giftreview.data.validate import validate_file
+from giftreview.errors import DataValidationError
 from giftreview.paths import DATA_RAW
 
 FILES = OUTPUT_FILES  # every file clean_wave writes, parquet and manifest included
@@ -132,3 +133,23 @@ def test_a_table_cleaned_in_blocks_is_read_back_from_its_files(export, instrumen
     assert not blocks.tables  # nothing held
     pd.testing.assert_frame_equal(blocks.clean, whole.clean)
     assert len(blocks.audit) == whole.manifest["audited_cells"] == blocks.manifest["audited_cells"]
+
+
+def test_an_error_in_a_later_block_writes_nothing(export, instrument, tmp_path, monkeypatch):
+    """The first block's rows were appended when the second block fails its check: the partial
+    files are removed and the output folder, made by this call, is not left behind."""
+    import giftreview.data.clean as clean_module
+
+    checked = []
+    real = clean_module.check_clean
+
+    def fails_on_the_second_block(frame, *args, **kwargs):
+        checked.append(len(frame))
+        if len(checked) == 2:
+            raise DataValidationError("planted failure in the second block")
+        return real(frame, *args, **kwargs)
+
+    monkeypatch.setattr(clean_module, "check_clean", fails_on_the_second_block)
+    with pytest.raises(DataValidationError, match="planted failure"):
+        clean_wave(export[0], instrument, out_dir=tmp_path / "out", block_rows=50)
+    assert len(checked) == 2 and not (tmp_path / "out").exists()

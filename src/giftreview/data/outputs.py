@@ -117,6 +117,7 @@ class Outputs:
         self._writer: pq.ParquetWriter | None = None
         self._held: list[pa.Table] = []
         self._groups = 0
+        self._made_target = target is not None and not target.exists()
         if self.part is not None:
             inside(self.part, target)
             shutil.rmtree(self.part, ignore_errors=True)  # left by a run that was stopped
@@ -195,6 +196,8 @@ class Outputs:
             self._writer.close()
         if self.part is not None and self.part.exists():
             shutil.rmtree(self.part)
+            if self._made_target and not any(self.target.iterdir()):
+                self.target.rmdir()  # nothing was written: the folder is not left behind
 
     def tables(self) -> dict[str, pd.DataFrame]:
         if not self.keep:
