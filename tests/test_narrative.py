@@ -222,7 +222,7 @@ def test_quotes_walked_in_order_equal_every_candidate_sorted(answers, n, lo, wid
     # the rule's result must not depend on building only the candidates it reaches: random
     # answers with personal data, the respondent's own organization, case-folding pairs
     # (Straße / STRASSE: equal ignoring case, lengths differ) and random length bounds
-    ids = [f"r{i:02d}" for i in range(len(answers))]
+    ids = [f"r{i}" for i in range(len(answers))][::-1]  # r10 sorts before r2
     orgs = (["ACME Ltd", "Acme Ltd (Geneva)", None] * 9)[: len(answers)]
     data = pd.DataFrame({"respondent_id": ids, "why": answers, "org": orgs})
     coded = code_question(data, None, "why", codebook=_QUOTE_CB)

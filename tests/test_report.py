@@ -345,3 +345,42 @@ def test_count_table_counts_as_pandas_read_csv_does(tmp_path, rows, columns):
         want = frame.groupby(cols, sort=True).size().reset_index(name="rows")
         pd.testing.assert_frame_equal(got.frame, want)
         assert got.numeric == ("rows",)
+
+
+def test_a_list_question_shows_each_groups_most_named_names(rep, monkeypatch):
+    """With the cap at 2, each sector's row of B8 lists its 2 most named institutions (the
+    table's order: count descending, then name), one line counts the rest and the CSV holds
+    every name. The expected figures are counted from table_by_group's full table."""
+    import sys
+
+    from giftreview.text import lists
+
+    qm = sys.modules["giftreview.report.questions"]
+    full = lists.table_by_group(lists.institution_mentions(rep.data, rep.instrument, "B8"), k=3)
+    # at the default cap of 30 no sector of this fixture has more names: no line, no CSV
+    assert full.groupby("group", observed=True).size().max() <= qm.NAMES_SHOWN
+    kinds = [p.kind for p in qm.question_view(rep, "B8").parts]
+    assert kinds == ["text", "table"]
+    monkeypatch.setattr(qm, "NAMES_SHOWN", 2)
+    parts = qm.question_view(rep, "B8").parts
+    assert [p.kind for p in parts] == ["text", "table", "text", "link"]
+    first = full.groupby("group", sort=False, observed=True).head(2)
+    for (group, shown), (g, rows) in zip(
+        parts[1].frame.values, first.groupby("group", sort=False, observed=True), strict=True
+    ):
+        assert group == str(g)
+        assert shown == "; ".join(
+            f"{a} ({b})" for a, b in zip(rows["name"], rows["n_display"], strict=True)
+        )
+    rest = full.drop(first.index)
+    small = int((rest["suppressed"] != "").sum())
+    mentions = int(rest.loc[rest["suppressed"] == "", "n"].sum())
+    assert parts[2].text == (
+        f"Each sector shows its 2 most named institutions. {len(rest)} other names, "
+        f"{mentions} mentions (not counting the {small} names named by fewer than 3 "
+        "respondents): every name is in the CSV file below."
+    )
+    csv = pd.read_csv(rep.output / parts[3].href, dtype=str, keep_default_na=False)
+    assert list(csv.columns) == ["sector", "name", "respondents", "matched"]
+    assert csv["respondents"].tolist() == full["n_display"].tolist()  # published counts only
+    assert len(csv) == len(full)

@@ -25,7 +25,7 @@ from giftreview.report import tables
 from giftreview.report.display import top_box_label
 from giftreview.report.measures import section_views
 from giftreview.report.templating import render
-from giftreview.report.views import Html, Part, QuestionView, Quote, Table, Text
+from giftreview.report.views import Html, Link, Part, QuestionView, Quote, Table, Text
 from giftreview.report.wave import (
     Report,
     breakdown_table,
@@ -42,6 +42,7 @@ from giftreview.text import coding, frequencies, lists, narrative
 
 __all__ = [
     "QUOTES_PER_QUESTION",
+    "NAMES_SHOWN",
     "BLOCKS",
     "chart_rows",
     "question_view",
@@ -51,6 +52,9 @@ __all__ = [
 ]
 
 QUOTES_PER_QUESTION = 3
+#: names shown per group of a list question; the rest are counted in one line and written to
+#: the question's CSV (:func:`giftreview.text.lists.cap_by_group`)
+NAMES_SHOWN = lists.DEFAULT_NAMES_SHOWN
 
 
 def _plots() -> ModuleType:
@@ -226,12 +230,13 @@ def _block_list(rep: Report, q: Question) -> QuestionView:
     mentions = lists.institution_mentions(rep.data, rep.instrument, q.id)
     table = lists.table_by_group(mentions, k=rep.k)
     by = group_noun(rep.instrument, rep.group_by)
+    capped = lists.cap_by_group(table, cap=NAMES_SHOWN)  # before any per-name text is built
     rows = [
         (
             str(group),
             "; ".join(f"{name} ({n})" for name, n in zip(g["name"], g["n_display"], strict=True)),
         )
-        for group, g in table.groupby("group", sort=False, observed=True)
+        for group, g in capped.shown.groupby("group", sort=False, observed=True)
     ]
     frame = pd.DataFrame(rows, columns=["group", "institutions named (respondents)"])
     answered = int(mentions["respondent_id"].nunique()) if len(mentions) else 0
@@ -239,7 +244,31 @@ def _block_list(rep: Report, q: Question) -> QuestionView:
         f"The responses were grouped by {by} ({rep.instrument.unit.of(answered)} named at least one; "
         f"counts below {rep.k} shown as “<{rep.k}”)."
     )
-    return QuestionView(heading(q), None, [intro, Table(frame)])
+    parts: list[Part] = [intro, Table(frame)]
+    if capped.others:
+        parts += _names_left_out(rep, q, table, capped, by)
+    return QuestionView(heading(q), None, parts)
+
+
+def _names_left_out(
+    rep: Report, q: Question, table: pd.DataFrame, capped: lists.NamesCapped, by: str
+) -> list[Part]:
+    """The line saying what the cap left out, and the CSV holding every name."""
+    small = (
+        f" (not counting the {capped.small} names named by fewer than {rep.k} respondents)"
+        if capped.small
+        else ""
+    )
+    line = Text(
+        f"Each {by} shows its {NAMES_SHOWN} most named institutions. "
+        f"{capped.others} other names, {capped.mentions} mentions{small}: "
+        "every name is in the CSV file below."
+    )
+    full = table[["group", "name", "n_display", "matched"]].rename(
+        columns={"group": by, "n_display": "respondents"}
+    )
+    csv = tables.write_long_csv(rep, q.id, full)
+    return [line, Link(f"Institutions named, by {by}, after suppression (CSV)", csv.name)]
 
 
 BLOCKS: dict[str, Callable[[Report, Question], QuestionView]] = {

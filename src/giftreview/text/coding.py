@@ -33,6 +33,7 @@ __all__ = [
     "HumanCodes",
     "answers_of",
     "code_question",
+    "arrow_text",
 ]
 
 #: columns of the long table of codes
@@ -217,6 +218,17 @@ def code_question(
     by_human = _isin(ids, pd.Series(sorted(human_ids), dtype=object))
     sources = pd.DataFrame({"respondent_id": ids, "source": np.where(by_human, "human", "auto")})
     return CodedAnswers(qid, codebook, codes, answered, uncoded, sources)
+
+
+def arrow_text(values: pd.Series) -> pa.Array:
+    """``values`` as one Arrow ``large_string`` array: the column's own Arrow data when it holds
+    pandas' Arrow strings (no Python object per value), else ``values.astype(str)`` converted."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        arr = pa.array(values.array)
+    else:
+        arr = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string())
 
 
 def _isin(values: pd.Series, of: pd.Series) -> np.ndarray:

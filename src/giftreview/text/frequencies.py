@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import sparse
 
 from giftreview.analysis.disclosure import suppress
 from giftreview.analysis.stats import proportion_interval
 from giftreview.errors import ArgumentError, check_column
 from giftreview.text.codebook import parse_codebook  # noqa: F401
-from giftreview.text.coding import CodedAnswers, code_question  # noqa: F401
+from giftreview.text.coding import CodedAnswers, arrow_text, code_question  # noqa: F401
 
 __all__ = ["theme_frequencies"]
 
@@ -59,35 +62,82 @@ def _suppress(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
-def _group_members(coded: CodedAnswers, data: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """``respondent_id, group`` of everyone who answered: once as ``All``, once per ``by`` group."""
-    ans = coded.answered[["respondent_id"]].assign(group="All")
-    if by is None:
-        return ans
-    check_column(data, by, "by")
-    grp = data[["respondent_id", by]].astype({"respondent_id": str}).rename(columns={by: "group"})
-    per = ans[["respondent_id"]].merge(grp, on="respondent_id", how="left").dropna(subset=["group"])
-    return pd.concat([ans, per.astype({"group": str})], ignore_index=True)
+def _positions(values: pd.Series, of: pa.Array) -> np.ndarray:
+    """Each value's position in ``of`` (distinct texts), -1 when absent: Arrow's hash look-up."""
+    at = pc.index_in(arrow_text(values), value_set=of.cast(pa.large_string()))
+    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _count_themes(coded: CodedAnswers, members: pd.DataFrame) -> pd.DataFrame:
-    """n (auto and human), base per group and theme: one merge and one groupby, every group (in
-    order of appearance) times every theme of the codebook, zero counts included."""
-    groups = pd.unique(members["group"])
-    base = members.groupby("group", sort=False)["respondent_id"].nunique()
-    codes = coded.codes[["respondent_id", "theme", "source"]]
-    hits = codes.merge(members, on="respondent_id").assign(human=lambda d: d["source"] == "human")
-    counts = hits.groupby(["group", "theme"], sort=False)["human"].agg(["size", "sum"])
-    grid = pd.MultiIndex.from_product([groups, coded.codebook.ids], names=["group", "theme"])
-    counts = counts.reindex(grid, fill_value=0)
-    out = grid.to_frame(index=False)
-    out.insert(0, "question", coded.question)
-    out.insert(3, "label", out["theme"].map(coded.codebook.labels()))
-    out["n"] = counts["size"].to_numpy(dtype="int64")
-    out["base"] = base.reindex(groups).to_numpy(dtype="int64")[
-        np.repeat(np.arange(len(groups)), len(coded.codebook.ids))
-    ]
-    out["n_human"] = counts["sum"].to_numpy(dtype="int64")
+def _group_members(
+    coded: CodedAnswers, data: pd.DataFrame, by: str | None
+) -> tuple[pa.Array, np.ndarray, np.ndarray, list[str]]:
+    """Everyone who answered, once in ``All`` and once per ``by`` group, on integer positions.
+
+    Returns the respondent ids (each once, Arrow's ``dictionary_encode`` of the answered ids), then
+    one entry per (respondent, group) membership: the respondent's position in those ids and
+    the group's position in the group names (in order of appearance: ``All``, then the groups
+    in the order of the answers). A respondent whose id appears on several rows of ``data``
+    belongs once per row, as a merge on the id would give.
+    """
+    ids = pc.dictionary_encode(arrow_text(coded.answered["respondent_id"]))
+    rid = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    index = ids.dictionary
+    labels: list[object] = ["All"]
+    members = [rid]
+    label_of = [np.zeros(len(rid), dtype=np.int64)]
+    if by is not None:
+        check_column(data, by, "by")
+        at = _positions(data["respondent_id"], index)  # -1: did not answer
+        rows = np.flatnonzero((at >= 0) & data[by].notna().to_numpy())
+        rows = rows[np.argsort(at[rows], kind="stable")]  # in the order of the answers
+        codes, values = pd.factorize(data[by].iloc[rows])
+        labels += [str(v) for v in values]  # a group's name as text, as the table shows it
+        members.append(at[rows])
+        label_of.append(1 + codes.astype(np.int64))
+    # one group per distinct name (a group called "All" joins the overall row, as before)
+    name_code, names = pd.factorize(np.asarray(labels, dtype=object))
+    gid, order = pd.factorize(name_code[np.concatenate(label_of)])
+    return index, np.concatenate(members), gid, [str(names[i]) for i in order]
+
+
+def _count_themes(
+    coded: CodedAnswers, members: tuple[pa.Array, np.ndarray, np.ndarray, list[str]]
+) -> pd.DataFrame:
+    """n (auto and human), base per group and theme: every group (in order of appearance) times
+    every theme of the codebook, zero counts included.
+
+    With M the respondents x groups membership counts and C the respondents x themes code
+    counts, n = M'C (respondents named once per code row, as a merge of codes and members on
+    the respondent gives); base counts each group's distinct respondents. Sparse matrices of
+    integer positions (scipy.sparse) instead of merges on the id strings.
+    """
+    index, rid, gid, groups = members
+    themes = list(coded.codebook.ids)
+    codes = coded.codes
+    crid = _positions(codes["respondent_id"], index)
+    ctheme = _positions(codes["theme"], pa.array(themes, type=pa.large_string()))
+    ok = (crid >= 0) & (ctheme >= 0)  # codes of no answer or of no theme are not counted
+    human = (codes["source"] == "human").to_numpy()[ok]
+    crid, ctheme = crid[ok], ctheme[ok]
+    shape_m, shape_c = (len(index), len(groups)), (len(index), len(themes))
+    # csr sums repeated (respondent, group) entries: m.indices then lists each pair once
+    m = sparse.csr_matrix((np.ones(len(rid), np.int64), (rid, gid)), shape=shape_m)
+    c = sparse.csr_matrix((np.ones(len(crid), np.int64), (crid, ctheme)), shape=shape_c)
+    h = sparse.csr_matrix((human.astype(np.int64), (crid, ctheme)), shape=shape_c)
+    size = np.asarray((m.T @ c).todense(), dtype=np.int64).ravel()
+    n_human = np.asarray((m.T @ h).todense(), dtype=np.int64).ravel()
+    base = np.bincount(m.indices, minlength=len(groups)).astype(np.int64)  # distinct (rid, gid)
+    out = pd.DataFrame(
+        {
+            "question": coded.question,
+            "group": np.repeat(np.asarray(groups, dtype=object), len(themes)),
+            "theme": np.tile(np.asarray(themes, dtype=object), len(groups)),
+        }
+    )
+    out["label"] = out["theme"].map(coded.codebook.labels())
+    out["n"] = size
+    out["base"] = np.repeat(base, len(themes))
+    out["n_human"] = n_human
     out["n_auto"] = out["n"] - out["n_human"]
     cols = ["question", "group", "theme", "label", "n", "base", "n_auto", "n_human"]
     return out[cols]

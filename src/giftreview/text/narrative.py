@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from giftreview.errors import ArgumentError, check_column
 from giftreview.text.codebook import Codebook
-from giftreview.text.coding import CodedAnswers, sentences
+from giftreview.text.coding import CodedAnswers, arrow_text, sentences
 from giftreview.text.safety import redact_pii
 
 __all__ = [
@@ -182,9 +186,9 @@ def _quote_span(answer: str, start: int, end: int) -> str:
 
 
 def _first_quotes(
-    cand: pd.DataFrame, answers: pd.Series, names: pd.Series, n: int, lo: int, hi: int
+    codes: pd.DataFrame, at: np.ndarray, cand: _Candidates, n: int, lo: int, hi: int
 ) -> list[tuple]:
-    """The first ``n`` distinct quotes of one theme's candidates (sorted by themes, then id).
+    """The first ``n`` distinct quotes of one theme's candidates ``at`` (code rows, in order).
 
     Quotes within ``[lo, hi]`` characters come before all others, so the candidates are walked
     in order, each quote built (and redacted) only when reached, until ``n`` distinct quotes of
@@ -194,16 +198,52 @@ def _first_quotes(
     """
     fit: dict[str, tuple] = {}
     other: dict[str, tuple] = {}
-    for r in cand.itertuples(index=False):
+    for i in at:
         if len(fit) >= n:
             break
-        own = names.get(r.respondent_id) if len(names) else None
-        text = redact_pii(_quote_span(answers[r.respondent_id], r.start, r.end), _own_names(own))
+        d = cand.data_row[i]
+        own = cand.orgs.iloc[d] if cand.orgs is not None and d >= 0 else None
+        answer = cand.answers.iloc[cand.answer_row[i]]
+        start, end = int(cand.start[i]), int(cand.end[i])
+        text = redact_pii(_quote_span(answer, start, end), _own_names(own))
         fits = lo <= len(text) <= hi
-        row = (r.theme, not fits, int(r.n_themes), r.respondent_id, r.source, text)
+        theme, rid, source = (codes[c].iloc[i] for c in ("theme", "respondent_id", "source"))
+        row = (theme, not fits, int(cand.n_themes[i]), rid, source, text)
         (fit if fits else other).setdefault(text.casefold(), row)
     rest = [row for key, row in other.items() if key not in fit]
     return [*fit.values(), *rest][:n]
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Per code row: its answer's row, its respondent's last row in ``data`` (-1: none), the
+    number of themes coded in the answer and the evidence span; the answers and organizations
+    as columns, read a row at a time only for the candidates a theme's walk reaches."""
+
+    answers: pd.Series
+    orgs: pd.Series | None
+    answer_row: np.ndarray
+    data_row: np.ndarray
+    n_themes: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
+def _rows_in(values: pa.Array, of: pa.Array, *, last: bool = False) -> np.ndarray:
+    """Each value's row in ``of`` (its first, or with ``last`` its last, occurrence; -1: none)."""
+    where = of[::-1] if last else of
+    at = pc.index_in(values, value_set=where).fill_null(-1).to_numpy(zero_copy_only=False)
+    at = at.astype(np.int64)
+    return np.where(at >= 0, len(of) - 1 - at, -1) if last else at
+
+
+def _sort_ranks(values: pa.Array) -> np.ndarray:
+    """Each value's rank among the distinct values in code-point order (as sorting the texts)."""
+    enc = pc.dictionary_encode(values)
+    order = pc.array_sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
 
 
 def select_quotes(
@@ -249,23 +289,34 @@ def select_quotes(
     """
     if not isinstance(n, int) or n < 0:
         raise ArgumentError(f"`n` must be a whole number >= 0, got {n!r}")
-    names = pd.Series(dtype=object)
+    codes = coded.codes.reset_index(drop=True)
+    ids = arrow_text(codes["respondent_id"])
+    answered = arrow_text(coded.answered["respondent_id"])
+    orgs = None
+    data_row = np.full(len(codes), -1, dtype=np.int64)
     if organization_column is not None:
         check_column(data, organization_column, "organization_column")
-        names = pd.Series(
-            data[organization_column].to_numpy(dtype=object),
-            index=data["respondent_id"].astype(str).to_numpy(dtype=object),
-        )
-        names = names[~names.index.duplicated(keep="last")]
-    answers = coded.answered.set_index("respondent_id")["answer"]
-    codes = coded.codes
-    # candidates in the rule's order but for the length test, which needs the redacted quote:
-    # fewest themes, then respondent id, per theme (sorting the frame, no Python objects)
-    cand = codes.assign(n_themes=codes.groupby("respondent_id")["theme"].transform("size"))
-    cand = cand.sort_values(["theme", "n_themes", "respondent_id"], kind="stable")
+        orgs = data[organization_column]
+        data_row = _rows_in(ids, arrow_text(data["respondent_id"]), last=True)  # as a dict would
+    # the rule's order but for the length test, which needs the redacted quote: theme, then
+    # fewest themes in the answer, then respondent id (integer keys; one stable sort)
+    id_rank = _sort_ranks(ids)
+    n_themes = np.bincount(id_rank)[id_rank]
+    theme_rank = _sort_ranks(arrow_text(codes["theme"]))
+    order = np.lexsort((id_rank, n_themes, theme_rank))
+    cand = _Candidates(
+        coded.answered["answer"],
+        orgs,
+        _rows_in(ids, answered),
+        data_row,
+        n_themes,
+        codes["start"].to_numpy(dtype=np.int64),
+        codes["end"].to_numpy(dtype=np.int64),
+    )
     picked = []
-    for _, g in cand.groupby("theme", sort=False):
-        picked += _first_quotes(g, answers, names, n, min_chars, max_chars)
+    starts = np.flatnonzero(np.diff(theme_rank[order], prepend=-1))
+    for at in np.split(order, starts[1:]):
+        picked += _first_quotes(codes, at, cand, n, min_chars, max_chars)
     cols = ["theme", "misfit", "n_themes", "respondent_id", "source", "quote"]
     cand = pd.DataFrame(picked, columns=cols)
     out = cand.groupby("theme", sort=False).head(n).copy()
