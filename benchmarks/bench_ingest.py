@@ -22,6 +22,8 @@ Usage::
     .venv/bin/python benchmarks/bench_ingest.py                   # 100k and 1M rows, run included
     .venv/bin/python benchmarks/bench_ingest.py --sizes 100000    # quick look (~2 min idle)
     .venv/bin/python benchmarks/bench_ingest.py --sizes 1000000 --skip-run --no-xlsx  # 1M clean
+    .venv/bin/python benchmarks/bench_ingest.py --sizes 100000 1000000 --skip-run --no-xlsx \\
+        --exports /tmp/run1m     # the exports generated before, not made again
     .venv/bin/python benchmarks/bench_ingest.py --skip-run --no-xlsx
     .venv/bin/python benchmarks/bench_ingest.py --sizes 100000 --no-xlsx  # run of 100k rows
     .venv/bin/python benchmarks/bench_ingest.py --sizes 1000000 --no-xlsx  # run of 1M rows
@@ -154,23 +156,40 @@ def project_root(work: Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=DATA_RAW / "ungift_2012.csv")
-    parser.add_argument("--sizes", default="100000,1000000", help="row counts, comma-separated")
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        default=["100000", "1000000"],
+        help="row counts, separated by spaces or commas",
+    )
     parser.add_argument("--skip-run", action="store_true", help="leave out giftreview run")
     parser.add_argument("--no-xlsx", action="store_true", help="leave out the XLSX export")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--exports",
+        type=Path,
+        help="a folder of exports made before (wave_<rows>.csv, e.g. a --keep folder): used "
+        "as they are instead of generated again",
+    )
     args = parser.parse_args(argv)
     instrument = load_instrument(DEFAULT_INSTRUMENT)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for arg in args.sizes for s in arg.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="giftreview-ingest-"))
     env = {**os.environ, "GIFTREVIEW_ROOT": str(project_root(work)), "SOURCE_DATE_EPOCH": "0"}
     gr = str(BIN / "giftreview")
     run_log = work / "run.log"
     table: list[tuple[str, int, float, float, float]] = []
+    paths: dict[int, Path] = {}
     steps: list[str] = []
     try:
         for n in sizes:
             path = work / f"wave_{n}.csv"
-            generate(args.source, n, path, instrument)
+            made = args.exports / path.name if args.exports else None
+            if made is not None and made.exists():
+                path = made
+            else:
+                generate(args.source, n, path, instrument)
+            paths[n] = path
             base, base_rss = measure([sys.executable, "-c", _READ_CSV, str(path)], env)
             table.append(("pandas.read_csv(dtype=str)", n, base, base_rss, base))
             t, rss = measure([gr, "validate", str(path), "--out", str(work / f"v{n}.csv")], env)
@@ -189,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_xlsx:
             n = min(sizes)
             xlsx = work / f"wave_{n}.xlsx"
-            to_xlsx(work / f"wave_{n}.csv", xlsx)
+            to_xlsx(paths[n], xlsx)
             t, rss = measure([gr, "clean", str(xlsx), "--out", str(work / "clean_xlsx")], env)
             base = next(r[2] for r in table if r[0].startswith("pandas") and r[1] == n)
             table.append(("giftreview clean (XLSX)", n, t, rss, base))

@@ -1,14 +1,15 @@
 """Where the memory of ``giftreview clean`` goes, stage by stage (issue 11; not a test).
 
 Runs the steps of :func:`giftreview.data.clean.clean_wave` one at a time on a raw export, in the
-order ``clean_wave`` runs them (raw table released once read, raw text once audited), and prints
-after each the seconds it took, the resident memory and the peak so far (MB). The peak of the
-whole command is measured by ``/usr/bin/time -v giftreview clean RAW --out DIR`` ("Maximum
-resident set size"); this script says which step reaches it.
+order ``clean_wave`` runs them (the first pass over the file, then each block read, validated,
+cleaned and written), and prints after each the seconds it took, the resident memory and the
+peak so far (MB). The peak of the whole command is measured by
+``/usr/bin/time -v giftreview clean RAW --out DIR`` ("Maximum resident set size"); this script
+says which step reaches it.
 
 Usage (the 1M export of ``bench_ingest.py``: ``--sizes 1000000 --keep`` keeps its folder)::
 
-    .venv/bin/python benchmarks/profile_clean_memory.py wave_1000000.csv /tmp/clean_out
+    .venv/bin/python benchmarks/profile_clean_memory.py wave_1000000.csv /tmp/clean_out [BLOCK_ROWS]
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from giftreview.data import clean as C
 from giftreview.data.instrument import load_instrument
-from giftreview.data.io import read_raw
+from giftreview.data.io import open_raw
+from giftreview.data.outputs import Outputs, recode_split, recodes_in_order
+from giftreview.data.readings import read_columns
 from giftreview.data.rules import Rules
 from giftreview.data.schema import check_clean
-from giftreview.data.validate import run_validation
+from giftreview.data.validate import BLOCK_ROWS, scan_source
 from giftreview.paths import DEFAULT_INSTRUMENT
 
 
@@ -35,7 +36,7 @@ def _resident() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def main(raw_path: Path, out: Path) -> None:
+def main(raw_path: Path, out: Path, block_rows: int = BLOCK_ROWS) -> None:
     clock = [time.perf_counter()]
 
     def mark(step: str) -> None:
@@ -45,32 +46,32 @@ def main(raw_path: Path, out: Path) -> None:
         clock[0] = now
 
     inst = load_instrument(DEFAULT_INSTRUMENT)
+    rules = Rules(inst)
     mark("import")
-    raw = read_raw(raw_path, inst)
-    mark("read_raw")
-    validation, data, plan, reads = run_validation(raw, inst, Rules(inst))
-    for col in list(raw.data.columns):
-        del raw.data[col]
-    mark("run_validation")
-    keep = np.flatnonzero(~data.index.isin(plan.index))
-    audit = C._audit(data, keep, reads, inst)
-    mark("audit")
-    quarantine = C._quarantine(data, plan)
-    data = data.drop(columns=[c for c in data.columns if c in reads])
-    for read in reads.values():
-        if not read.distinct:
-            read.raw = None
-    mark("quarantine, raw released")
-    clean = C._assemble(data, keep, reads, inst, "w")
-    mark("assemble")
-    del reads, data, raw
-    check_clean(clean, inst, path=raw_path.name)
-    mark("check_clean")
-    audit, recodes = C.recode_table(audit)
+    source = open_raw(raw_path, inst)
+    mark("open_raw")
+    scan = scan_source(source, inst, rules, block_rows)
+    mark("first pass (plan)")
     shutil.rmtree(out, ignore_errors=True)
-    C._write(out, clean, audit, quarantine, validation, recodes)
-    mark("write")
+    outputs = Outputs(out, keep=False)
+    outputs.add(validation=scan.head)
+    for i, data in enumerate(scan.blocks(block_rows)):
+        mark(f"block {i}: read")
+        reads = read_columns(data, rules)
+        mark(f"block {i}: readings")
+        outputs.add(validation=scan.block_report(data, reads))
+        mark(f"block {i}: report")
+        clean, audit, quarantine = C._clean_block(data, reads, scan.plan, inst, "w", [])
+        mark(f"block {i}: clean")
+        check_clean(clean, inst, path=raw_path.name)
+        audit, recodes = recode_split(audit)
+        outputs.add(clean=clean, audit=audit, quarantine=quarantine, recodes=recodes)
+        del clean, audit, quarantine, reads, data
+        mark(f"block {i}: written")
+    outputs.add(recodes=recodes_in_order(outputs.recode_counts()), final=True)
+    outputs.finish()
+    mark("finish")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), *(int(a) for a in sys.argv[3:]))

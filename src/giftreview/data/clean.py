@@ -42,8 +42,6 @@ Quarantine reasons: ``all_blank``, ``no_id``, ``exact_duplicate`` (the first cop
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +51,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview import __version__
 from giftreview.data.columns import char_length, distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
@@ -63,15 +60,25 @@ from giftreview.data.instrument import (
     option_column,
     other_column,
 )
-from giftreview.data.io import RawTable, read_raw
-from giftreview.data.readings import ColumnRead
+from giftreview.data.io import RawTable, open_raw
+from giftreview.data.outputs import (
+    OUTPUT_FILES,
+    RECODE_COLUMNS,
+    RECODE_RULES,
+    Outputs,
+    manifest,
+    recode_split,
+    recode_table,
+    recodes_in_order,
+    write_json,
+)
+from giftreview.data.readings import ColumnRead, read_columns
 from giftreview.data.rules import Rule, Rules, short
 from giftreview.data.schema import check_clean
 from giftreview.data.spec import Question, bin_counts
-from giftreview.data.validate import row_ids, run_validation
+from giftreview.data.validate import BLOCK_ROWS, row_ids, run_validation, scan_source
 from giftreview.errors import ArgumentError, DataValidationError
-from giftreview.paths import PROJ_ROOT, check_wave_name, inside, is_under_raw, processed_dir
-from giftreview.text.safety import csv_text, write_table
+from giftreview.paths import check_wave_name, is_under_raw, processed_dir
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -95,31 +102,53 @@ QUARANTINE_COLUMNS = ["source_row", "respondent_id", "reason"]
 #: prefix of the raw cells in quarantine.csv (keeps them apart from its own columns)
 RAW_PREFIX = "raw__"
 EXTRA_PREFIX = "extra__"
-OUTPUT_FILES = (
-    "clean.parquet",
-    "clean.csv",
-    "validation.csv",
-    "audit.csv",
-    "recodes.csv",
-    "quarantine.csv",
-    "manifest.json",
-)
-RECODE_COLUMNS = ["column", "code", "label", "cells"]
-#: audit rules that are declared recodings, summarised in recodes.csv rather than per cell
-RECODE_RULES = ("code_to_label",)
 
 
 @dataclass(frozen=True)
 class CleanResult:
-    """What :func:`clean_wave` produced (and wrote to ``out_dir`` when that is not None)."""
+    """What :func:`clean_wave` produced (and wrote to ``out_dir`` when that is not None).
 
-    clean: pd.DataFrame
-    audit: pd.DataFrame
-    quarantine: pd.DataFrame
-    validation: pd.DataFrame
+    ``clean``, ``audit``, ``quarantine``, ``validation`` and ``recodes`` are held in memory when
+    the file was cleaned in one block (or not written); a file cleaned in several blocks is not
+    held whole, and each table is read back from ``out_dir`` when first asked for (the clean
+    table from ``clean.parquet``, the others from their CSV files as written).
+    """
+
     manifest: dict[str, Any]
     out_dir: Path | None
-    recodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECODE_COLUMNS))
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            if self.out_dir is None:
+                raise ArgumentError(f"the {name} table was not kept; clean with write=False")
+            path = self.out_dir / ("clean.parquet" if name == "clean" else f"{name}.csv")
+            self.tables[name] = (
+                pd.read_parquet(path)
+                if name == "clean"
+                else pd.read_csv(path, dtype=str, keep_default_na=False)
+            )
+        return self.tables[name]
+
+    @property
+    def clean(self) -> pd.DataFrame:
+        return self._table("clean")
+
+    @property
+    def audit(self) -> pd.DataFrame:
+        return self._table("audit")
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        return self._table("quarantine")
+
+    @property
+    def validation(self) -> pd.DataFrame:
+        return self._table("validation")
+
+    @property
+    def recodes(self) -> pd.DataFrame:
+        return self._table("recodes")
 
     @property
     def counts(self) -> dict[str, int]:
@@ -135,8 +164,16 @@ def clean_wave(
     sheet: str | int | None = None,
     write: bool = True,
     max_quarantine: float | None = None,
+    block_rows: int = BLOCK_ROWS,
 ) -> CleanResult:
     """Validate and clean one raw export; write ``data/processed/<wave>/``.
+
+    The file is read twice, ``block_rows`` rows at a time (:func:`giftreview.data.io.open_raw`
+    streams a large CSV from disk): a first pass hashes every row and finds the rows to
+    quarantine in the whole file (:func:`~giftreview.data.validate.scan_source`); the second
+    validates and cleans each block and appends its rows to every output. Each distinct
+    spelling is read by the rules once (readings are cached across blocks), so the outputs are
+    the same bytes whatever the block size; memory grows with the block, not with the file.
 
     Parameters
     ----------
@@ -155,6 +192,9 @@ def clean_wave(
     max_quarantine
         Largest share of the raw rows that may be quarantined (default the instrument's
         ``max_quarantine``, 0.5); above it nothing is written and cleaning stops.
+    block_rows
+        Rows read, validated and cleaned at a time (default
+        :data:`~giftreview.data.validate.BLOCK_ROWS`).
 
     Returns
     -------
@@ -166,10 +206,13 @@ def clean_wave(
     InputFileError, DataValidationError, ArgumentError
         Unreadable file; required column missing or more than ``max_quarantine`` of the rows
         quarantined (the message names the most frequent reason); output folder under
-        ``data/raw``.
+        ``data/raw``. Nothing is written then: the outputs are written beside the folder's
+        files and moved into place only once every block is cleaned.
     """
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
+    if block_rows < 1:
+        raise ArgumentError(f"`block_rows` is {block_rows}; give a positive number of rows")
     raw_path = Path(raw_path)
     wave = check_wave_name(wave or raw_path.stem)
     target = Path(out_dir) if out_dir is not None else processed_dir(wave)
@@ -178,65 +221,61 @@ def clean_wave(
             f"`out_dir` {target} lies under data/raw or beside the raw file; raw data are never "
             "written: choose another folder (default data/processed/<wave>)"
         )
-    raw = read_raw(raw_path, instrument, sheet=sheet)
-    # the raw table is the largest object at a million rows: released as soon as it is read
-    clean, audit, quarantine, validation = clean_table(raw, instrument, wave, release_raw=True)
-    raw_rows = len(raw.data)
+    rules = Rules(instrument)
+    scan = scan_source(open_raw(raw_path, instrument, sheet=sheet), instrument, rules, block_rows)
+    raw, plan = scan.source.table, scan.plan
     limit = instrument.max_quarantine if max_quarantine is None else max_quarantine
-    _check_quarantine_share(raw_path.name, raw_rows, quarantine, limit)
-    check_clean(clean, instrument, path=raw_path.name)
-    audit, recodes = recode_table(audit)
-    manifest = _manifest(raw, raw_rows, instrument, wave, clean, quarantine, validation, audit)
-    manifest["recoded_cells"] = int(recodes["cells"].sum())
-    if not write:
-        return CleanResult(clean, audit, quarantine, validation, manifest, None, recodes)
-    if len(quarantine) and not len(clean):  # nothing left to analyse (see also max_quarantine)
-        reasons = quarantine["reason"].value_counts()
+    _check_quarantine_share(raw_path.name, scan.rows, plan, limit)
+    if write and len(plan) and len(plan) == scan.rows:  # nothing left (see also max_quarantine)
+        reasons = plan["reason"].value_counts()
         raise DataValidationError(
-            f"{raw_path.name}: all {len(quarantine)} rows are quarantined, most as "
+            f"{raw_path.name}: all {len(plan)} rows are quarantined, most as "
             f"{reasons.index[0]!r} ({int(reasons.iloc[0])} rows); nothing is left to clean. "
             "See the validation report (giftreview validate) and fix the export or the "
             "instrument (raw.respondent_id, raw.header_rows)"
         )
-    manifest["files"] = _write(target, clean, audit, quarantine, validation, recodes)
-    _write_json(target / "manifest.json", manifest)
-    return CleanResult(clean, audit, quarantine, validation, manifest, target, recodes)
-
-
-def recode_table(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split declared recodings (:data:`RECODE_RULES`) off the per-cell audit.
-
-    Returns the audit without them and ``recodes``: one row per column and code, with the label
-    it became and the number of cells (``column, code, label, cells``), in instrument order.
-    """
-    is_recode = audit["rule"].isin(RECODE_RULES)
-    rec = audit[is_recode]
-    rest = audit[~is_recode].reset_index(drop=True) if len(rec) else audit  # no copy if none
-    recodes = (
-        rec.groupby(["column", "before", "after"], sort=False)
-        .size()
-        .reset_index(name="cells")
-        .rename(columns={"before": "code", "after": "label"})
-    )
-    order = {c: i for i, c in enumerate(dict.fromkeys(rec["column"]))}
-    recodes = recodes.sort_values(
-        ["column", "code"], key=lambda s: s.map(order) if s.name == "column" else s, kind="stable"
-    )
-    return rest, recodes.reset_index(drop=True)
+    keep = not write or scan.rows <= block_rows
+    out = Outputs(target if write else None, keep=keep, csv_rows=CSV_BLOCK_ROWS)
+    try:
+        out.add(validation=scan.head)
+        repairs = raw.repairs
+        for data in scan.blocks(block_rows):
+            reads = read_columns(data, rules)
+            out.add(validation=scan.block_report(data, reads))
+            clean, audit, quarantine = _clean_block(data, reads, plan, instrument, wave, repairs)
+            repairs = []
+            check_clean(clean, instrument, path=raw_path.name)
+            audit, recodes = recode_split(audit)
+            out.add(clean=clean, audit=audit, quarantine=quarantine, recodes=recodes)
+        recodes = recodes_in_order(out.recode_counts())
+        out.add(recodes=recodes, final=True)
+        if scan.rows != out.rows["clean"] + out.rows["quarantine"]:
+            raise DataValidationError(
+                f"{raw.path.name}: row accounting failed: {scan.rows} raw rows but "
+                f"{out.rows['clean']} clean + {out.rows['quarantine']} quarantined; this is a "
+                "bug, please report it"
+            )
+        facts = manifest(raw, scan.rows, instrument, wave, out, plan)
+        facts["recoded_cells"] = int(recodes["cells"].sum())
+        if write:
+            facts["files"] = out.finish()
+            write_json(target / "manifest.json", facts)
+    finally:
+        out.discard()
+    return CleanResult(facts, target if write else None, out.tables())
 
 
 def clean_table(
     raw: RawTable, instrument: Instrument, wave: str, *, release_raw: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Clean a :class:`RawTable` in memory: ``(clean, audit, quarantine, validation)``.
+    """Clean a :class:`RawTable` in memory as one block: ``(clean, audit, quarantine,
+    validation)``.
 
     With ``release_raw`` the columns of ``raw.data`` are dropped (its index stays) once they are
-    read, and the raw text once the audit and the quarantine are built, before the clean table
-    is assembled: :func:`clean_wave` needs only the row count afterwards.
-
-    Each column is read once per distinct spelling (:func:`~giftreview.data.readings.read_columns`,
-    shared with validation); the clean columns, the audit rows and the quarantine are built from
-    those readings with whole-column joins, never cell by cell.
+    read. Each column is read once per distinct spelling
+    (:func:`~giftreview.data.readings.read_columns`, shared with validation); the clean columns,
+    the audit rows and the quarantine are built from those readings with whole-column joins,
+    never cell by cell (:func:`_clean_block`, which :func:`clean_wave` runs on each block).
 
     Raises :class:`DataValidationError` if a row were lost (``raw rows != clean + quarantined``).
     """
@@ -245,24 +284,39 @@ def clean_table(
     if release_raw:  # ``data`` (the columns matched to the instrument) holds them from here
         for col in list(raw.data.columns):
             del raw.data[col]
-    keep = np.flatnonzero(~data.index.isin(plan.index))
-    audit = _audit(data, keep, reads, instrument)
-    if raw.repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
-        read = pd.DataFrame(raw.repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
-        audit = pd.concat([read, audit], ignore_index=True)
-    quarantine = _quarantine(data, plan)
-    if release_raw:  # the assembly reads the readings' values and the extra columns only
-        data = data.drop(columns=[c for c in data.columns if c in reads])
-        for read in reads.values():
-            if not read.distinct:
-                read.raw = None
-    clean = _assemble(data, keep, reads, instrument, wave)
+    clean, audit, quarantine = _clean_block(data, reads, plan, instrument, wave, raw.repairs)
     if len(raw.data) != len(clean) + len(quarantine):
         raise DataValidationError(
             f"{raw.path.name}: row accounting failed: {len(raw.data)} raw rows but "
             f"{len(clean)} clean + {len(quarantine)} quarantined; this is a bug, please report it"
         )
     return clean, audit, quarantine, validation
+
+
+def _clean_block(
+    data: pd.DataFrame,
+    reads: dict[str, ColumnRead],
+    plan: pd.DataFrame,
+    instrument: Instrument,
+    wave: str,
+    repairs: list[dict[str, Any]],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(clean, audit, quarantine)`` of one block of rows (headers matched to the instrument,
+    read into ``reads``), given the quarantine ``plan`` of the whole file; ``repairs`` (cells
+    repaired while reading) head the audit. The readings' raw text is let go once audited."""
+    plan = plan[plan.index.isin(data.index)]
+    keep = np.flatnonzero(~data.index.isin(plan.index))
+    audit = _audit(data, keep, reads, instrument)
+    if repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
+        read = pd.DataFrame(repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
+        audit = pd.concat([read, audit], ignore_index=True)
+    quarantine = _quarantine(data, plan)
+    # the assembly reads the readings' values and the extra columns only
+    data = data.drop(columns=[c for c in data.columns if c in reads])
+    for read in reads.values():
+        if not read.distinct:
+            read.raw = None
+    return _assemble(data, keep, reads, instrument, wave), audit, quarantine
 
 
 def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, limit: float):
@@ -284,6 +338,10 @@ def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, 
         "fix the export or the instrument (raw.respondent_id, raw.header_rows), or raise "
         "max_quarantine in the instrument"
     )
+
+
+#: rows of a CSV written at a time: the text of a whole million-row table is never held
+CSV_BLOCK_ROWS = 50_000
 
 
 # ---- cells ------------------------------------------------------------------------------------
@@ -477,96 +535,6 @@ def _quarantine(data: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
         .astype({"source_row": "int64", "respondent_id": "string", "reason": "string"})
     )
     return pd.concat([head, cells], axis=1)
-
-
-# ---- outputs ----------------------------------------------------------------------------------
-def _manifest(
-    raw: RawTable,
-    raw_rows: int,
-    instrument: Instrument,
-    wave: str,
-    clean: pd.DataFrame,
-    quarantine: pd.DataFrame,
-    validation: pd.DataFrame,
-    audit: pd.DataFrame,
-) -> dict[str, Any]:
-    reasons = quarantine["reason"].value_counts().sort_index()
-    sev = validation["severity"].value_counts()
-    return {
-        "wave": wave,
-        "raw_file": raw.path.name,
-        "raw_sha256": raw.sha256,
-        "raw_read": raw.describe(),
-        "instrument": _display_path(instrument.path),
-        "instrument_sha256": instrument.sha256,
-        "giftreview_version": __version__,
-        "counts": {
-            "raw_rows": raw_rows,
-            "clean_rows": len(clean),
-            "quarantined_rows": len(quarantine),
-        },
-        "quarantine_reasons": {str(k): int(v) for k, v in reasons.items()},
-        "validation": {"errors": int(sev.get("error", 0)), "warnings": int(sev.get("warning", 0))},
-        "audited_cells": len(audit),
-    }
-
-
-def _display_path(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        return Path(path).resolve().relative_to(PROJ_ROOT.resolve()).as_posix()
-    except ValueError:
-        return Path(path).name
-
-
-def _write(
-    target: Path,
-    clean: pd.DataFrame,
-    audit: pd.DataFrame,
-    quarantine: pd.DataFrame,
-    validation: pd.DataFrame,
-    recodes: pd.DataFrame,
-) -> dict[str, str]:
-    """Write the tables deterministically; return {file: sha256}."""
-    target.mkdir(parents=True, exist_ok=True)
-    clean.to_parquet(
-        inside(target / "clean.parquet", target), index=False, engine="pyarrow", compression="zstd"
-    )
-    _csv(target / "clean.csv", clean)
-    _csv(target / "validation.csv", validation)
-    _csv(target / "audit.csv", audit)
-    _csv(target / "recodes.csv", recodes)
-    _csv(target / "quarantine.csv", quarantine)
-    return {name: _sha256(target / name) for name in OUTPUT_FILES if name != "manifest.json"}
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:  # in blocks: clean.csv of a million rows is about 800 MB
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-#: rows of a CSV written at a time: the text of a whole million-row table is never held
-CSV_BLOCK_ROWS = 50_000
-
-
-def _csv(path: Path, frame: pd.DataFrame) -> None:
-    """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
-    quoted, the path checked to lie in its folder), :data:`CSV_BLOCK_ROWS` rows at a time: the
-    header and the first block by :func:`write_table`, then each further block appended as
-    :func:`csv_text` gives it (each row's text depends on that row alone, so the bytes are
-    those of the whole table written at once)."""
-    fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
-    write_table(frame.iloc[:CSV_BLOCK_ROWS], path, **fmt)
-    with open(path, "a", encoding="utf-8", newline="") as fh:
-        for start in range(CSV_BLOCK_ROWS, len(frame), CSV_BLOCK_ROWS):
-            block = frame.iloc[start : start + CSV_BLOCK_ROWS]
-            fh.write(csv_text(block, header=False, **fmt))
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    inside(path, path.parent)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def summary_table(result: CleanResult):

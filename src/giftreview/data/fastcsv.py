@@ -13,16 +13,30 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["FAST_MIN_CHARS", "parse_table", "parse_file", "frame_from_table"]
+__all__ = [
+    "FAST_MIN_CHARS",
+    "StreamDeclined",
+    "parse_table",
+    "parse_file",
+    "stream_file",
+    "frame_from_table",
+]
 
 #: files shorter than this (in characters) take the csv-module path (about 10,000 rows)
 FAST_MIN_CHARS = 2_000_000
+#: bytes of the file pyarrow parses at a time (:func:`parse_file`)
+READ_BLOCK_BYTES = 1 << 24
+#: the same for :func:`stream_file`, whose reader reads several blocks ahead: smaller blocks
+#: keep less of the file in memory (on the 804 MB export of 1M rows: 2.1 s and 562 MB peak,
+#: against 4.2 s and 972 MB with 16 MB blocks)
+STREAM_BLOCK_BYTES = 1 << 21
 
 
 def parse_table(text: str, delimiter: str, *, min_chars: int = FAST_MIN_CHARS) -> pa.Table | None:
@@ -51,37 +65,84 @@ def parse_file(path: Path, delimiter: str, width: int) -> pa.Table | None:
     return _read(str(path), delimiter, width, ignore_empty_lines=True)
 
 
-def _read(source, delimiter: str, width: int, *, ignore_empty_lines: bool = False):
+class StreamDeclined(Exception):
+    """:func:`stream_file` met a record pyarrow does not read as :mod:`csv` would (a ragged row):
+    the caller reads the file the general way instead."""
+
+
+def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[pa.Table]:
+    """The records of the file :func:`parse_file` reads (header rows included), as tables of
+    ``rows`` records each (the last one shorter), parsed block by block by pyarrow's streaming
+    reader: at most one block of the file is held, whatever its size.
+
+    Raises :class:`StreamDeclined` (before or after some tables were given) for a record
+    :func:`parse_file` would decline.
+    """
+    read, parse, convert = _options(delimiter, width, STREAM_BLOCK_BYTES, ignore_empty_lines=True)
+    held: list[pa.RecordBatch] = []
+    n_held = given = 0
+    try:
+        reader = pacsv.open_csv(
+            str(path), read_options=read, parse_options=parse, convert_options=convert
+        )
+        for batch in reader:
+            held.append(batch)
+            n_held += batch.num_rows
+            while n_held >= rows:
+                table = pa.Table.from_batches(held).combine_chunks()
+                yield table.slice(0, rows)
+                given += 1
+                rest = table.slice(rows)
+                held, n_held = rest.to_batches(), rest.num_rows
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise StreamDeclined(str(exc)) from None
+    if n_held or not given:
+        yield pa.Table.from_batches(held, schema=reader.schema).combine_chunks()
+
+
+def _options(delimiter: str, width: int, block_bytes: int, *, ignore_empty_lines: bool):
     names = [f"c{j}" for j in range(width)]
+    return (
+        pacsv.ReadOptions(column_names=names, block_size=block_bytes),
+        pacsv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=ignore_empty_lines,
+        ),
+        pacsv.ConvertOptions(
+            # 32-bit offsets: half the offset memory of large_string; Arrow splits a column
+            # into chunks, each under 2 GB
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _read(source, delimiter: str, width: int, *, ignore_empty_lines: bool = False):
+    read, parse, convert = _options(
+        delimiter, width, READ_BLOCK_BYTES, ignore_empty_lines=ignore_empty_lines
+    )
     try:
         return pacsv.read_csv(
-            source,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                quote_char='"',
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=True,
-                ignore_empty_lines=ignore_empty_lines,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                # 32-bit offsets: half the offset memory of large_string; Arrow splits a column
-                # into chunks, each under 2 GB
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            source, read_options=read, parse_options=parse, convert_options=convert
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a ragged row or an empty line: use csv
         return None
 
 
-def frame_from_table(table: pa.Table, header_rows: int, names: list[str]) -> pd.DataFrame:
+def frame_from_table(
+    table: pa.Table, header_rows: int, names: list[str], *, first_row: int = 1
+) -> pd.DataFrame:
     """The body of ``table`` (records after the ``header_rows``) as ``read_raw``'s frame: columns
-    ``names``, string cells, index ``source_row`` (the first header row is 1)."""
+    ``names``, string cells, index ``source_row`` (the first header row is 1; the table's first
+    record is ``first_row``, more than 1 for a later block of a file)."""
     body = table.slice(header_rows)
-    index = pd.RangeIndex(header_rows + 1, header_rows + 1 + body.num_rows, name="source_row")
+    start = first_row + header_rows
+    index = pd.RangeIndex(start, start + body.num_rows, name="source_row")
     columns = {
         name: pd.array(body.column(j), dtype=pd.StringDtype()) for j, name in enumerate(names)
     }

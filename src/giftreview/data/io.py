@@ -21,6 +21,7 @@ of :mod:`~giftreview.data.accounting`, :mod:`~giftreview.data.rawxlsx`,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,11 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from giftreview.data.fastcsv import frame_from_table
+from giftreview.data.accounting import check_record_count
+from giftreview.data.fastcsv import StreamDeclined, frame_from_table, stream_file
 from giftreview.data.instrument import Instrument, file_sha256
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
-from giftreview.data.rawcsv import csv_records
+from giftreview.data.rawcsv import csv_records, plain_utf8_layout
 from giftreview.data.rawsav import sav_records
 from giftreview.data.rawxlsx import xlsx_records
 from giftreview.data.schema import check_clean
@@ -41,6 +43,9 @@ from giftreview.errors import InputFileError
 __all__ = [
     "RawTable",
     "read_raw",
+    "RawSource",
+    "open_raw",
+    "StreamDeclined",
     "one_chunk",
     "load_clean",
     "load_manifest",
@@ -180,12 +185,7 @@ def read_raw(
         notes.append(_uncached_note(uncached, path))
     notes += [note(path, r["source_row"], r["column"], r["before"], r["rule"], "normalised",
                     REPAIR_MESSAGES[r["rule"]]) for r in repairs]  # fmt: skip
-    id_source = f"column {layout.respondent_id!r}"
-    if layout.ids_from_rows and ROW_ID not in data.columns:
-        # `respondent_id: row`: the data row number (1 = first row after the header) is the id
-        data.insert(0, ROW_ID, pd.array([str(i) for i in range(1, len(data) + 1)], dtype="string"))
-        id_source = "row (data row number)"
-    _join_spread_choices(data, instrument)
+    id_source = _finish_rows(data, instrument, header_rows)
     return RawTable(
         data=data,
         respondent_id=id_source,
@@ -196,6 +196,124 @@ def read_raw(
         repairs=repairs,
         **info,
     )
+
+
+def _finish_rows(data: pd.DataFrame, instrument: Instrument, header_rows: int) -> str:
+    """Columns made from the rows themselves, in place (the whole table or one block of it);
+    returns where the respondent ids come from."""
+    layout = instrument.raw
+    id_source = f"column {layout.respondent_id!r}"
+    if layout.ids_from_rows and ROW_ID not in data.columns:
+        # `respondent_id: row`: the data row number (1 = first row after the header) is the id
+        numbers = data.index.to_numpy() - header_rows
+        data.insert(0, ROW_ID, pd.array([str(i) for i in numbers], dtype="string"))
+        id_source = "row (data row number)"
+    _join_spread_choices(data, instrument)
+    return id_source
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """A raw export to be read in row blocks (:func:`open_raw`).
+
+    ``table`` says how the file was read (its ``data`` holds every row, or for a streamed file
+    none: only the columns); :meth:`blocks` gives the rows, ``rows`` at a time, as frames shaped
+    like :attr:`RawTable.data` (index ``source_row``), and may be iterated more than once.
+    """
+
+    table: RawTable
+    stream: Callable[[int], Iterator[pd.DataFrame]] | None = None
+
+    @property
+    def streamed(self) -> bool:
+        return self.stream is not None
+
+    def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The data rows in consecutive blocks of at most ``rows`` rows (at least one block).
+
+        A streamed file may raise :class:`StreamDeclined` (a record pyarrow reads otherwise than
+        :mod:`csv`): read it with :func:`read_raw` instead (:meth:`in_memory`)."""
+        if self.stream is None:
+            data = self.table.data
+            blocks = (data.iloc[at : at + rows] for at in range(0, max(len(data), 1), rows))
+        else:
+            blocks = self.stream(rows)
+        pool = pa.default_memory_pool()
+        for block in blocks:
+            yield block
+            # Arrow's allocator keeps freed memory for reuse (and pyarrow's streaming CSV
+            # reader reads ahead): hand it back between blocks, or the peak grows with them
+            pool.release_unused()
+
+    def in_memory(self, instrument: Instrument, sheet: str | int | None = None) -> RawSource:
+        """The same file read whole by :func:`read_raw`."""
+        if self.stream is None:
+            return self
+        return RawSource(read_raw(self.table.path, instrument, sheet=sheet))
+
+
+def open_raw(
+    path: Path | str, instrument: Instrument, *, sheet: str | int | None = None
+) -> RawSource:
+    """A raw export as a :class:`RawSource`: a large plain UTF-8 CSV is parsed a block at a time
+    from disk when :meth:`RawSource.blocks` is iterated (memory grows with the block, not the
+    file); anything else is read whole by :func:`read_raw` and given in slices.
+
+    Parameters and errors as :func:`read_raw`; a streamed file's record count is checked
+    against the accounting pass once its last block is read.
+    """
+    path = Path(path)
+    _check_exists(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head.startswith((_XLSX_MAGIC, _OLE2_MAGIC, *_SAV_MAGIC)):
+        plain = plain_utf8_layout(path)
+        if plain is not None:
+            source = _streamed_csv(path, instrument, plain)
+            if source is not None:
+                return source
+    return RawSource(read_raw(path, instrument, sheet=sheet))
+
+
+def _streamed_csv(path: Path, instrument: Instrument, plain) -> RawSource | None:
+    """The :class:`RawSource` of a plain UTF-8 CSV (see :func:`open_raw`); None when its first
+    records are not a header and rows (read it whole: :func:`read_raw` says what is wrong)."""
+    layout = instrument.raw
+    header_rows, name_row = layout.header_rows, layout.name_row
+    try:
+        first = next(stream_file(path, plain.delimiter, plain.width, header_rows + 1000))
+    except StreamDeclined:
+        return None
+    names = [str(first.column(j)[name_row - 1]) for j in range(first.num_columns)]
+    if first.num_rows <= header_rows or not any(n.strip() for n in names):
+        return None
+    names, notes = _header_names(names, path)
+    head = [list(map(str, r.values())) for r in first.to_pylist()]
+    notes += _header_like_data(head, header_rows, name_row, instrument, path)
+    columns = frame_from_table(first.slice(0, header_rows), header_rows, names)
+    id_source = _finish_rows(columns, instrument, header_rows)
+
+    def blocks(rows: int) -> Iterator[pd.DataFrame]:
+        seen = 0
+        for table in stream_file(path, plain.delimiter, plain.width, rows):
+            skip = max(0, header_rows - seen)
+            if table.num_rows > skip or not seen:
+                data = frame_from_table(table, skip, names, first_row=seen + 1)
+                _finish_rows(data, instrument, header_rows)
+                yield data
+            seen += table.num_rows
+        check_record_count(range(seen), plain.expected, path)
+
+    table = RawTable(
+        data=columns,
+        path=path,
+        sha256=file_sha256(path),
+        header_rows=header_rows,
+        notes=notes,
+        respondent_id=id_source,
+        **plain.info,
+    )
+    return RawSource(table, blocks)
 
 
 def one_chunk(data: pd.DataFrame) -> None:

@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from giftreview.data.accounting import check_record_count, count_records, scan_records
+from giftreview.data.accounting import (
+    RecordCount,
+    check_record_count,
+    count_records,
+    scan_records,
+)
 from giftreview.data.fastcsv import FAST_MIN_CHARS, parse_file, parse_table
 from giftreview.data.rawcells import NEEDS_REPAIR
 from giftreview.errors import InputFileError
 
-__all__ = ["detect_encoding", "sniff_delimiter", "csv_records"]
+__all__ = [
+    "detect_encoding",
+    "sniff_delimiter",
+    "csv_records",
+    "PlainLayout",
+    "plain_utf8_layout",
+]
 
 #: cells longer than this are read whole; validation sets them missing (see ``validate``)
 #: cells longer than this are read whole; validation sets them missing (see ``validate``)
@@ -167,7 +179,7 @@ def csv_records(path: Path, encoding: str | None) -> tuple[Any, dict[str, Any]]:
     """The records of a CSV export: a list of lists of strings, or for a large plain UTF-8 file
     an Arrow table (:func:`giftreview.data.fastcsv.parse_file`); both checked against the
     accounting pass (:func:`giftreview.data.accounting.count_records`)."""
-    if encoding is None and path.stat().st_size >= FAST_MIN_CHARS:
+    if encoding is None:
         fast = _plain_utf8_records(path)
         if fast is not None:
             return fast
@@ -200,6 +212,36 @@ def _plain_utf8_records(path: Path) -> tuple[Any, dict[str, Any]] | None:
     """A large UTF-8 export with nothing to repair, counted on its bytes and parsed from disk by
     pyarrow: the file's text is never built. None (read it the general way) for anything else:
     another encoding, NUL bytes, quotes the vectorised count declines, a ragged row."""
+    layout = plain_utf8_layout(path)
+    if layout is None:
+        return None
+    table = parse_file(path, layout.delimiter, layout.width)
+    if table is None:
+        return None
+    check_record_count(range(table.num_rows), layout.expected, path)
+    return table, layout.info
+
+
+@dataclass(frozen=True)
+class PlainLayout:
+    """A UTF-8 export pyarrow may parse from disk: its delimiter, the fields of its first record,
+    the accounting pass's count and how it was read (:func:`plain_utf8_layout`)."""
+
+    delimiter: str
+    width: int
+    expected: RecordCount
+    encoding: str
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"format": "csv", "encoding": self.encoding, "delimiter": self.delimiter}
+
+
+def plain_utf8_layout(path: Path) -> PlainLayout | None:
+    """The :class:`PlainLayout` of a UTF-8 export with nothing to repair (strict UTF-8, no NUL
+    byte, quotes the byte count reads), or None: read it the general way (:func:`csv_records`)."""
+    if path.stat().st_size < FAST_MIN_CHARS:
+        return None
     data = path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
     if not bom and (
@@ -224,13 +266,7 @@ def _plain_utf8_records(path: Path) -> tuple[Any, dict[str, Any]] | None:
         width = len(next(csv.reader([lines[0]], delimiter=delimiter)))
     except csv.Error:
         return None
-    del body, data  # parsed again from disk: the bytes are not held beside the table
-    table = parse_file(path, delimiter, width)
-    if table is None:
-        return None
-    check_record_count(range(table.num_rows), expected, path)
-    enc = "utf-8-sig" if bom else "utf-8"
-    return table, {"format": "csv", "encoding": enc, "delimiter": delimiter}
+    return PlainLayout(delimiter, width, expected, "utf-8-sig" if bom else "utf-8")
 
 
 def _is_utf8(data: memoryview) -> bool:

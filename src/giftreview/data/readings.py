@@ -130,11 +130,27 @@ def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
     return _from_cells(column, codes, raw, cells)
 
 
+#: most readings kept in :attr:`Rules.read_cache` (a spelling met in an earlier block of the
+#: file is not read again)
+_CACHE_LIMIT = 1_000_000
+
+
 def _closed(rules: Rules, column: str, raw: str, other: str = "") -> Cell:
-    """A closed-answer cell; a cell over MAX_CELL_CHARS is not an answer (``cell_too_long``)."""
-    if len(raw) > MAX_CELL_CHARS:
-        return rules.text(None, raw)
-    return rules.read(column, raw, {rules.by_column[column].other_column or "": other})
+    """A closed-answer cell; a cell over MAX_CELL_CHARS is not an answer (``cell_too_long``).
+    Each (column, spelling, other) is read once per :class:`Rules` (the cache is cleared when
+    it holds :data:`_CACHE_LIMIT` readings, e.g. a count column of unique free text)."""
+    cache = rules.read_cache
+    key = (column, raw, other)
+    cell = cache.get(key)
+    if cell is None:
+        if len(raw) > MAX_CELL_CHARS:
+            cell = rules.text(None, raw)
+        else:
+            cell = rules.read(column, raw, {rules.by_column[column].other_column or "": other})
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = cell
+    return cell
 
 
 def _objects(values) -> np.ndarray:

@@ -182,6 +182,9 @@ class Rules:
             q.other_column: q for q in instrument.questions if q.other_column
         }
         self._labels: dict[str, dict[str, tuple[str, str]]] = {}
+        #: readings of closed answers by (column, spelling, other text), kept across the blocks
+        #: of a file (:func:`giftreview.data.readings.read_column`)
+        self.read_cache: dict[tuple[str, str, str], Cell] = {}
         self._missing: dict[str, dict[str, str]] = {}
         for q in instrument.questions:
             self._missing[q.id] = {

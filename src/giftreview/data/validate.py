@@ -30,20 +30,29 @@ rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similari
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from giftreview.data.columns import distinct, ids_key, is_blank, strip
+from giftreview.data.columns import distinct, strip
 from giftreview.data.instrument import Instrument, load_instrument
-from giftreview.data.io import read_raw
+from giftreview.data.io import RawSource, StreamDeclined, open_raw
+from giftreview.data.quarantine import (
+    RowKeys,
+    duplicate_cells,
+    plan_from_keys,
+    quarantine_plan,
+    row_keys,
+)
 from giftreview.data.readings import (
     ColumnRead,
     expected_columns,
+    read_column,
     read_columns,
     too_long_problems,
 )
@@ -58,6 +67,10 @@ __all__ = [
     "cell_issues",
     "quarantine_plan",
     "validate_raw",
+    "BLOCK_ROWS",
+    "Scan",
+    "scan_source",
+    "validate_source",
     "run_validation",
     "validate_file",
     "validation_lines",
@@ -276,128 +289,12 @@ def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
     return [c for c in cols if c in data.columns]
 
 
-# ---- rows -------------------------------------------------------------------------------------
-def quarantine_plan(
-    data: pd.DataFrame,
-    instrument: Instrument,
-    rules: Rules,
-    reads: dict[str, ColumnRead] | None = None,
-) -> pd.DataFrame:
-    """Rows to set aside, with the reason and an explanation.
-
-    Rules, in order: ``all_blank`` (every cell blank); ``no_id`` (blank respondent id);
-    ``exact_duplicate`` (every cell identical to an earlier row: the first is kept);
-    ``near_duplicate`` (same id as another row with different answers: the latest submission is
-    kept, by ``submitted``; when times tie or are unreadable, the row lower in the file).
-    Ids are compared by :func:`~giftreview.data.columns.id_key`: surrounding spaces, case, Unicode
-    width and invisible characters do not make two respondents.
-
-    Rows are compared by hashing (:func:`pandas.util.hash_pandas_object` of the distinct-value
-    codes of every cell); rows whose hashes collide are then compared cell by cell, so a hash
-    collision can never merge two different rows. In R: ``duplicated(df)``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``source_row, respondent_id, reason, message`` (index = source_row).
-    """
-    reads = reads or {}
-    id_col = instrument.raw.respondent_id
-    rows = data.index.to_numpy()
-    cells: dict[str, np.ndarray] = {}
-    blank = np.ones(len(data), dtype=bool)
-    for col in data.columns:
-        codes, raw = (reads[col].codes, reads[col].raw) if col in reads else distinct(data[col])
-        blank &= is_blank(raw)[codes]
-        if col in reads and not reads[col].distinct:  # the column itself: codes of equal texts
-            codes = np.asarray(pc.dictionary_encode(raw, "encode").indices, dtype=np.intp)
-        cells[col] = codes
-    id_codes, id_raw = distinct(data[id_col])
-    rid = np.asarray(strip(id_raw).to_pylist(), dtype=object)
-    key_codes, _ = pd.factorize(pd.Series(ids_key(list(rid)), dtype=object))
-    cells[id_col] = np.asarray(key_codes)[id_codes]  # ' A ' and 'a' are A
-    rid = rid[id_codes]
-    no_id = ~blank & is_blank(id_raw)[id_codes]
-    live = np.flatnonzero(~blank & ~no_id)
-    first = _first_copies(pd.DataFrame(cells).iloc[live])
-    exact = live[first != live]
-    kept_of = dict(zip(exact, first[first != live], strict=True))
-    plan = [
-        *[(rows[i], "", Rule.ALL_BLANK, "every cell is blank") for i in np.flatnonzero(blank)],
-        *[
-            (rows[i], "", Rule.NO_ID, f"no {id_col}; the answers cannot be attributed")
-            for i in np.flatnonzero(no_id)
-        ],
-        *[
-            (
-                rows[i],
-                rid[i],
-                Rule.EXACT_DUPLICATE,
-                f"identical to row {rows[k]}; row {rows[k]} kept{_same_id_note(rid[i], rid[k])}",
-            )
-            for i, k in kept_of.items()
-        ],
-    ]
-    remaining = live[first == live]
-    submitted = instrument.raw.submitted
-    when = (
-        reads[submitted].value[reads[submitted].codes[remaining]]
-        if submitted in reads
-        else np.full(len(remaining), np.datetime64("NaT", "ns"))
-    )
-    plan += _near_duplicates(remaining, cells[id_col][remaining], when, rows, rid)
-    out = pd.DataFrame(plan, columns=["source_row", "respondent_id", "reason", "message"])
-    out = out.astype({"source_row": "int64"}) if len(out) else out
-    return out.sort_values("source_row", kind="stable").set_index("source_row", drop=False)
-
-
-def _first_copies(cells: pd.DataFrame) -> np.ndarray:
-    """For each row position, the position of the first row identical to it (itself if none)."""
-    pos = np.arange(len(cells))
-    first = pos.copy()
-    hashes = pd.util.hash_pandas_object(cells, index=False).to_numpy()
-    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
-    if candidates.any():  # confirm on the cells themselves: a hash collision merges nothing
-        sub = cells.iloc[np.flatnonzero(candidates)]
-        group = sub.groupby(list(sub.columns), sort=False).ngroup().to_numpy()
-        subpos = pos[candidates]
-        firsts = pd.Series(subpos).groupby(group).transform("min").to_numpy()
-        first[candidates] = firsts
-    return cells.index.to_numpy()[first]
-
-
-def _same_id_note(rid: str, kept: str) -> str:
-    if rid == kept:
-        return ""
-    return f" (its id {rid!r} is {kept!r} ignoring case, width and invisible characters)"
-
-
-def _near_duplicates(
-    live: np.ndarray, key: np.ndarray, when: np.ndarray, rows: np.ndarray, rid: np.ndarray
-) -> list[tuple]:
-    """Rows sharing an id: all but the latest submission (ties and unreadable: lowest row)."""
-    frame = pd.DataFrame({"pos": live, "key": key, "has": ~np.isnat(when), "when": when})
-    frame = frame[frame.duplicated("key", keep=False)]
-    if frame.empty:
-        return []
-    frame = frame.sort_values(["key", "has", "when", "pos"], kind="stable")
-    keep = frame.groupby("key", sort=False)["pos"].transform("last").to_numpy()
-    out = []
-    for i, k in zip(frame["pos"].to_numpy(), keep, strict=True):
-        if i != k:
-            out.append(
-                (
-                    rows[i],
-                    rid[i],
-                    Rule.NEAR_DUPLICATE,
-                    f"{rid[i]} submitted again with different answers; row {rows[k]} kept (the "
-                    f"latest submission){_same_id_note(rid[i], rid[k])}",
-                )
-            )
-    return out
-
-
 # ---- the whole report -------------------------------------------------------------------------
+#: rows read, validated and cleaned at a time (:func:`scan_source`, :func:`validate_source`,
+#: :func:`giftreview.data.clean.clean_wave`): memory grows with the block, not with the file
+BLOCK_ROWS = 100_000
+
+
 def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
     """Every problem of a :class:`~giftreview.data.io.RawTable` at once (see the module docstring).
 
@@ -412,40 +309,150 @@ def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
 def run_validation(
     raw, instrument: Instrument, rules: Rules
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, ColumnRead]]:
-    """``(report, data, plan, reads)``: the report, the data with headers matched to the
-    instrument, the :func:`quarantine_plan` and the :func:`read_columns` (shared with cleaning,
-    so both see the same rows and read each distinct spelling once)."""
-    file = raw.path.name
-    data, issues = check_structure(raw.data, instrument, file)
+    """``(report, data, plan, reads)`` of a whole table read as one block: the report, the data
+    with headers matched to the instrument, the :func:`quarantine_plan` and the
+    :func:`read_columns` (shared with cleaning, so both see the same rows and read each distinct
+    spelling once)."""
+    scan = scan_source(RawSource(raw), instrument, rules, max(len(raw.data), 1))
+    data = raw.data.rename(columns=scan.rename)
     reads = read_columns(data, rules)
-    plan = quarantine_plan(data, instrument, rules, reads)
-    quarantined = [
-        _issue(
-            file,
-            p.source_row,
-            p.respondent_id,
-            instrument.raw.respondent_id,
-            "",
-            p.reason,
-            "quarantined",
-            p.message,
+    report = pd.concat([scan.head, scan.block_report(data, reads)], ignore_index=True)
+    return report, data, scan.plan, reads
+
+
+@dataclass
+class Scan:
+    """The first pass over a raw export (:func:`scan_source`): what every block needs to be
+    validated and cleaned on its own in the second pass.
+
+    ``source`` the export (read whole if streaming it was declined), ``rename`` the raw header
+    names matched to the instrument's, ``head`` the file-level rows of the report, ``plan`` the
+    :func:`quarantine_plan` of the whole file, ``rows`` the number of data rows."""
+
+    source: RawSource
+    instrument: Instrument
+    rename: dict[str, str]
+    head: pd.DataFrame
+    plan: pd.DataFrame
+    rows: int
+    row_notes: pd.DataFrame
+    first_row: int = 0
+
+    @property
+    def file(self) -> str:
+        return self.source.table.path.name
+
+    def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The blocks of the source with the headers matched to the instrument."""
+        for block in self.source.blocks(rows):
+            yield block.rename(columns=self.rename)
+
+    def block_report(self, data: pd.DataFrame, reads: dict[str, ColumnRead]) -> pd.DataFrame:
+        """The report rows of one block's rows, in file order: notes from reading, cell
+        problems, then the quarantine (a problem of a quarantined row is marked so)."""
+        lo, hi = (data.index[0], data.index[-1]) if len(data) else (0, -1)
+        plan = self.plan[(self.plan.index >= lo) & (self.plan.index <= hi)]
+        at = self.row_notes["source_row"]
+        first = not len(data) or lo == self.first_row
+        notes = self.row_notes[((at >= lo) | first) & (at <= hi)]
+        quarantined = pd.DataFrame(
+            {
+                "file": self.file,
+                "source_row": plan["source_row"].to_numpy(),
+                "respondent_id": plan["respondent_id"].to_numpy(),
+                "column": self.instrument.raw.respondent_id,
+                "value": "",
+                "rule": plan["reason"].to_numpy(),
+                "severity": [
+                    Problem(r, "", "quarantined").severity for r in plan["reason"].to_numpy()
+                ],
+                "action": "quarantined",
+                "message": plan["message"].to_numpy(),
+            },
+            columns=VALIDATION_COLUMNS,
         )
-        for p in plan.itertuples(index=False)
-    ]
-    report = pd.concat(
-        [
-            pd.DataFrame(list(raw.notes) + issues, columns=VALIDATION_COLUMNS, dtype=object),
-            cell_issues(data, instrument, reads, file).astype(object),
-            pd.DataFrame(quarantined, columns=VALIDATION_COLUMNS, dtype=object),
-        ],
+        report = pd.concat(
+            [
+                notes,
+                cell_issues(data, self.instrument, reads, self.file).astype(object),
+                quarantined.astype(object),
+            ],
+            ignore_index=True,
+        )
+        in_quarantine = report["source_row"].isin(plan.index) & (report["action"] != "quarantined")
+        report.loc[in_quarantine, "action"] = "none"
+        report.loc[in_quarantine, "message"] = (
+            report.loc[in_quarantine, "message"] + " (row quarantined)"
+        )
+        return _order(report)
+
+
+def scan_source(source: RawSource, instrument: Instrument, rules: Rules, rows: int) -> Scan:
+    """The first pass over ``source``, ``rows`` rows at a time: headers matched to the
+    instrument (:func:`check_structure`), the :class:`RowKeys` of every row and from them the
+    :func:`quarantine_plan` of the whole file. Only the keys are kept of each block; the
+    cells of the rows whose id repeats (the only rows that can be identical) are gathered by a
+    second read of the blocks when there are any.
+
+    A streamed CSV that pyarrow reads otherwise than :mod:`csv` (a ragged row) is read whole
+    instead (nothing has been written yet)."""
+    try:
+        return _scan(source, instrument, rules, rows)
+    except StreamDeclined:
+        return _scan(source.in_memory(instrument), instrument, rules, rows)
+
+
+def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) -> Scan:
+    raw = source.table
+    file = raw.path.name
+    matched, issues = check_structure(raw.data.iloc[:0], instrument, file)
+    rename = dict(zip(raw.data.columns, matched.columns, strict=True))
+    submitted = instrument.raw.submitted
+    keys = []
+    for block in source.blocks(rows):
+        data = block.rename(columns=rename)
+        reads = {submitted: read_column(data, submitted, rules)} if submitted in data else {}
+        keys.append(row_keys(data, instrument, reads))
+    all_keys = RowKeys.concat(keys)
+    del keys
+
+    def cells(pos: np.ndarray) -> pd.DataFrame:  # the rows sharing an id, from every block
+        parts, start = [], 0
+        for block in source.blocks(rows):
+            lo, hi = np.searchsorted(pos, [start, start + len(block)])
+            parts.append(duplicate_cells(block.rename(columns=rename), pos[lo:hi] - start))
+            start += len(block)
+        return pd.concat(parts, ignore_index=True)
+
+    notes = pd.DataFrame(list(raw.notes), columns=VALIDATION_COLUMNS, dtype=object)
+    at_row = notes["source_row"].notna().to_numpy()
+    head = pd.concat(
+        [notes[~at_row], pd.DataFrame(issues, columns=VALIDATION_COLUMNS, dtype=object)],
         ignore_index=True,
     )
-    in_quarantine = report["source_row"].isin(plan.index) & (report["action"] != "quarantined")
-    report.loc[in_quarantine, "action"] = "none"
-    report.loc[in_quarantine, "message"] = (
-        report.loc[in_quarantine, "message"] + " (row quarantined)"
+    return Scan(
+        source=source,
+        instrument=instrument,
+        rename=rename,
+        head=_order(head),
+        plan=plan_from_keys(all_keys, instrument, cells),
+        rows=len(all_keys.rows),
+        row_notes=notes[at_row].reset_index(drop=True),
+        first_row=int(all_keys.rows[0]) if len(all_keys.rows) else 0,
     )
-    return _order(report), data, plan, reads
+
+
+def validate_source(
+    source: RawSource, instrument: Instrument, *, rows: int = BLOCK_ROWS
+) -> pd.DataFrame:
+    """The report of :func:`validate_raw`, built ``rows`` rows at a time (two passes: the
+    :func:`scan_source`, then each block's cells)."""
+    rules = Rules(instrument)
+    scan = scan_source(source, instrument, rules, rows)
+    parts = [scan.head]
+    for data in scan.blocks(rows):
+        parts.append(scan.block_report(data, read_columns(data, rules)))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _order(report: pd.DataFrame) -> pd.DataFrame:
@@ -487,7 +494,7 @@ def validate_file(
     """
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument)
-    return validate_raw(read_raw(raw_path, instrument, sheet=sheet), instrument)
+    return validate_source(open_raw(raw_path, instrument, sheet=sheet), instrument)
 
 
 def validation_lines(report: pd.DataFrame, limit: int = 40) -> list[str]:

@@ -1,0 +1,258 @@
+"""The outputs of cleaning, appended block by block: ``clean.parquet``, the CSV files, the
+recodes summary and the manifest (``docs/data-contract.md``).
+
+:class:`Outputs` is what :func:`giftreview.data.clean.clean_wave` writes into: each block's
+tables are appended to their files as they come (the CSVs through the one safe writer, the
+clean table through a :class:`pyarrow.parquet.ParquetWriter` in fixed row groups), so no output
+is ever held whole, and the files are moved into place only when every block is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from giftreview import __version__
+from giftreview.data.instrument import Instrument
+from giftreview.data.io import RawTable
+from giftreview.paths import PROJ_ROOT, inside
+from giftreview.text.safety import csv_text, write_table
+
+__all__ = [
+    "OUTPUT_FILES",
+    "RECODE_COLUMNS",
+    "RECODE_RULES",
+    "PARQUET_ROW_GROUP_ROWS",
+    "Outputs",
+    "manifest",
+    "recode_table",
+    "recode_split",
+    "recodes_in_order",
+    "write_json",
+]
+
+OUTPUT_FILES = (
+    "clean.parquet",
+    "clean.csv",
+    "validation.csv",
+    "audit.csv",
+    "recodes.csv",
+    "quarantine.csv",
+    "manifest.json",
+)
+RECODE_COLUMNS = ["column", "code", "label", "cells"]
+#: audit rules that are declared recodings, summarised in recodes.csv rather than per cell
+RECODE_RULES = ("code_to_label",)
+
+
+def recode_table(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split declared recodings (:data:`RECODE_RULES`) off the per-cell audit.
+
+    Returns the audit without them and ``recodes``: one row per column and code, with the label
+    it became and the number of cells (``column, code, label, cells``), in instrument order.
+    """
+    rest, counts = recode_split(audit)
+    return rest, recodes_in_order(counts)
+
+
+def recode_split(audit: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The audit without recodings, and their counts per column, code and label in order of
+    first appearance (a block's share of :func:`recode_table`)."""
+    is_recode = audit["rule"].isin(RECODE_RULES)
+    rec = audit[is_recode]
+    rest = audit[~is_recode].reset_index(drop=True) if len(rec) else audit  # no copy if none
+    counts = (
+        rec.groupby(["column", "before", "after"], sort=False)
+        .size()
+        .reset_index(name="cells")
+        .rename(columns={"before": "code", "after": "label"})
+    )
+    return rest, counts
+
+
+def recodes_in_order(counts: pd.DataFrame) -> pd.DataFrame:
+    """Counts of consecutive blocks (:func:`recode_split`) summed, columns in order of first
+    appearance, codes sorted within each."""
+    counts = counts.groupby(["column", "code", "label"], sort=False)["cells"].sum().reset_index()
+    order = {c: i for i, c in enumerate(dict.fromkeys(counts["column"]))}
+    counts = counts.sort_values(
+        ["column", "code"], key=lambda s: s.map(order) if s.name == "column" else s, kind="stable"
+    )
+    return counts.reset_index(drop=True)
+
+
+# ---- outputs ----------------------------------------------------------------------------------
+#: rows of clean.parquet per row group: the clean rows are written as they come, this many at a
+#: time, so the file is the same whatever the block size and no more rows are held than these
+PARQUET_ROW_GROUP_ROWS = 1 << 17
+#: the tables written (each ``<name>.csv``; the clean table also as ``clean.parquet``)
+_TABLES = ("clean", "validation", "audit", "recodes", "quarantine")
+
+
+class Outputs:
+    """The outputs of :func:`clean_wave`, appended block by block.
+
+    Written into a ``.clean-partial`` folder inside the target and moved into place by
+    :meth:`finish`, so a failure half-way leaves the folder's earlier outputs as they were;
+    with ``keep`` the tables are also held in memory (:meth:`tables`)."""
+
+    def __init__(self, target: Path | None, keep: bool, csv_rows: int = 50_000):
+        self.part = None if target is None else target / ".clean-partial"
+        self.target = target
+        self.keep = keep
+        self.csv_rows = csv_rows
+        self.frames: dict[str, list[pd.DataFrame]] = {n: [] for n in _TABLES}
+        self.rows = dict.fromkeys(_TABLES, 0)
+        self.severity: dict[str, int] = {}
+        self._recodes: list[pd.DataFrame] = []
+        self._started: set[str] = set()
+        self._writer: pq.ParquetWriter | None = None
+        self._held: list[pa.Table] = []
+        self._groups = 0
+        self._made_target = target is not None and not target.exists()
+        if self.part is not None:
+            inside(self.part, target)
+            shutil.rmtree(self.part, ignore_errors=True)  # left by a run that was stopped
+            self.part.mkdir(parents=True)
+
+    def add(self, *, final: bool = False, **frames: pd.DataFrame) -> None:
+        """Append each table's rows (``recodes``: the counts of one block until ``final``)."""
+        for name, frame in frames.items():
+            if name == "recodes" and not final:
+                self._recodes.append(frame)
+                continue
+            self.rows[name] += len(frame)
+            if name == "validation":
+                for sev, n in frame["severity"].value_counts().items():
+                    self.severity[sev] = self.severity.get(sev, 0) + int(n)
+            if self.keep:
+                self.frames[name].append(frame)
+            if self.part is not None:
+                if name == "clean":
+                    self._parquet(frame)
+                self._csv(name, frame)
+
+    def recode_counts(self) -> pd.DataFrame:
+        return pd.concat(self._recodes, ignore_index=True)
+
+    def _csv(self, name: str, frame: pd.DataFrame) -> None:
+        """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
+        quoted, the path checked to lie in its folder),  ``csv_rows`` rows at a time:
+        the header and the first rows by :func:`write_table`, then each further block appended
+        as :func:`csv_text` gives it (each row's text depends on that row alone, so the bytes
+        are those of the whole table written at once)."""
+        path = self.part / f"{name}.csv"
+        fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
+        start = 0
+        if name not in self._started:
+            write_table(frame.iloc[: self.csv_rows], path, **fmt)
+            self._started.add(name)
+            start = self.csv_rows
+        with open(path, "a", encoding="utf-8", newline="") as fh:
+            for at in range(start, len(frame), self.csv_rows):
+                fh.write(csv_text(frame.iloc[at : at + self.csv_rows], header=False, **fmt))
+
+    def _parquet(self, frame: pd.DataFrame) -> None:
+        """Hold the clean rows and write each full row group (as ``DataFrame.to_parquet`` with
+        pyarrow and zstd writes them, one table of one chunk per group)."""
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            path = inside(self.part / "clean.parquet", self.part)
+            self._writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        self._held.append(table)
+        held = sum(t.num_rows for t in self._held)
+        while held >= PARQUET_ROW_GROUP_ROWS:
+            whole = pa.concat_tables(self._held)
+            self._writer.write_table(whole.slice(0, PARQUET_ROW_GROUP_ROWS).combine_chunks())
+            self._held = [whole.slice(PARQUET_ROW_GROUP_ROWS)]
+            held -= PARQUET_ROW_GROUP_ROWS
+            self._groups += 1
+
+    def finish(self) -> dict[str, str]:
+        """Close the files, move them into the target folder; return {file: sha256}."""
+        held = pa.concat_tables(self._held)
+        if held.num_rows or not self._groups:
+            self._writer.write_table(held.combine_chunks())
+        self._writer.close()
+        self._writer, self._held = None, []
+        names = [n for n in OUTPUT_FILES if n != "manifest.json"]
+        sums = {name: _sha256(self.part / name) for name in names}
+        for name in names:
+            os.replace(self.part / name, inside(self.target / name, self.target))
+        self.part.rmdir()
+        return sums
+
+    def discard(self) -> None:
+        """Remove what :meth:`finish` did not move into place (after an error)."""
+        if self._writer is not None:
+            self._writer.close()
+        if self.part is not None and self.part.exists():
+            shutil.rmtree(self.part)
+            if self._made_target and not any(self.target.iterdir()):
+                self.target.rmdir()  # nothing was written: the folder is not left behind
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        if not self.keep:
+            return {}
+        return {
+            n: f[0] if len(f) == 1 else pd.concat(f, ignore_index=True)
+            for n, f in self.frames.items()
+        }
+
+
+def manifest(
+    raw: RawTable,
+    raw_rows: int,
+    instrument: Instrument,
+    wave: str,
+    out: Outputs,
+    plan: pd.DataFrame,
+) -> dict[str, Any]:
+    reasons = plan["reason"].value_counts().sort_index()
+    return {
+        "wave": wave,
+        "raw_file": raw.path.name,
+        "raw_sha256": raw.sha256,
+        "raw_read": raw.describe(),
+        "instrument": _display_path(instrument.path),
+        "instrument_sha256": instrument.sha256,
+        "giftreview_version": __version__,
+        "counts": {
+            "raw_rows": raw_rows,
+            "clean_rows": out.rows["clean"],
+            "quarantined_rows": out.rows["quarantine"],
+        },
+        "quarantine_reasons": {str(k): int(v) for k, v in reasons.items()},
+        "validation": {
+            "errors": out.severity.get("error", 0),
+            "warnings": out.severity.get("warning", 0),
+        },
+        "audited_cells": out.rows["audit"],
+    }
+
+
+def _display_path(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(PROJ_ROOT.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:  # in blocks: clean.csv of a million rows is about 800 MB
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    inside(path, path.parent)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,155 @@
+"""Cleaning in row blocks gives the same files as cleaning in one block.
+
+``clean_wave(..., block_rows=n)`` reads, validates and cleans ``n`` rows at a time after a first
+pass that plans the quarantine of the whole file from row hashes. The property checked here: every
+output file (clean.parquet and manifest.json included) is the same bytes for any block size, on
+an export built from the bundled 2012 wave with duplicates whose two copies lie in different
+blocks, a blank row, and an exact duplicate as the very last row (quarantined in the last block).
+The expected quarantine reasons are read off how the file is built (see :func:`_export`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import giftreview.data.fastcsv as fastcsv
+import giftreview.data.rawcsv as rawcsv
+from giftreview.data.clean import OUTPUT_FILES, clean_wave
+from giftreview.data.io import open_raw
+from giftreview.data.validate import validate_file
+from giftreview.errors import DataValidationError
+from giftreview.paths import DATA_RAW
+
+FILES = OUTPUT_FILES  # every file clean_wave writes, parquet and manifest included
+
+
+def _export(folder: Path, ragged: bool = False) -> tuple[Path, dict[int, str]]:
+    """The 2012 wave with rows added; returns the file and {source_row: expected reason} for
+    the added rows (source_row 1 is the header, so data row i is source row i + 1).
+
+    * data row 3 copied as the last row: an ``exact_duplicate`` of row 4, quarantined in the
+      last block while its first copy is in the first;
+    * data row 9 submitted again (a later time, another answer) after the middle of the file:
+      the earlier copy, row 10, is the ``near_duplicate`` (the latest submission is kept);
+    * a row of empty cells in the middle: ``all_blank``.
+    """
+    text = (DATA_RAW / "ungift_2012.csv").read_text(encoding="utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    sub = header.index("submitted")
+    imp = header.index("trafficking_importance")
+    again = list(rows[8])
+    again[sub] = "2012-12-31T23:59"
+    again[imp] = "Not important" if again[imp] != "Not important" else "Very important"
+    middle = len(rows) // 2
+    rows = rows[:middle] + [[""] * len(header), again] + rows[middle:] + [list(rows[2])]
+    if ragged:  # a row with one cell too many near the end (pyarrow refuses, csv reads it)
+        rows.insert(len(rows) - 3, list(rows[10]) + ["extra"])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path = folder / "blocks.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    last = len(rows) + 1
+    return path, {middle + 2: "all_blank", 10: "near_duplicate", last: "exact_duplicate"}
+
+
+def _clean(path: Path, out: Path, instrument, block_rows: int) -> dict[str, bytes]:
+    clean_wave(path, instrument, out_dir=out, block_rows=block_rows)
+    return {name: (out / name).read_bytes() for name in FILES}
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    return _export(tmp_path_factory.mktemp("raw"))
+
+
+@pytest.fixture(scope="module")
+def one_block(export, instrument, tmp_path_factory):
+    return _clean(export[0], tmp_path_factory.mktemp("one"), instrument, 10**6)
+
+
+def test_the_added_rows_are_quarantined_for_their_reasons(export, one_block):
+    quarantine = list(csv.DictReader(io.StringIO(one_block["quarantine.csv"].decode())))
+    reasons = {int(r["source_row"]): r["reason"] for r in quarantine}
+    for row, reason in export[1].items():
+        assert reasons[row] == reason, row
+    last = max(export[1])
+    assert reasons[last] == "exact_duplicate" and max(reasons) == last  # in the last block
+    report = csv.DictReader(io.StringIO(one_block["validation.csv"].decode()))
+    said = [r["message"] for r in report if r["source_row"] == str(last)]
+    assert said == ["identical to row 4; row 4 kept"]
+
+
+@pytest.mark.parametrize("block_rows", [7, 50])
+def test_blocks_give_the_same_files_as_one_block(
+    export, one_block, instrument, tmp_path, block_rows
+):
+    got = _clean(export[0], tmp_path, instrument, block_rows)
+    for name in FILES:
+        assert got[name] == one_block[name], name
+
+
+def test_a_streamed_export_gives_the_same_files(
+    export, one_block, instrument, tmp_path, monkeypatch
+):
+    """Parsed from disk by pyarrow in 4 KB reads and 20-row blocks instead of by the csv module
+    (the file is small, so without the patches it takes the csv path): the same bytes."""
+    monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
+    assert open_raw(export[0], instrument).streamed
+    got = _clean(export[0], tmp_path, instrument, 20)
+    for name in FILES:
+        assert got[name] == one_block[name], name
+    report = validate_file(export[0], instrument)
+    assert report.to_csv(index=False) == _validation_frame(export[0], instrument)
+
+
+def _validation_frame(path: Path, instrument) -> str:
+    return validate_file(path, instrument).to_csv(index=False)
+
+
+def test_a_ragged_row_late_in_a_streamed_export_falls_back(instrument, tmp_path, monkeypatch):
+    """pyarrow stops at the ragged row after the first blocks were read: the first pass starts
+    again on the file read whole, and the files are those of the unpatched (csv module) read."""
+    path, _ = _export(tmp_path, ragged=True)
+    want = _clean(path, tmp_path / "want", instrument, 10**6)
+    assert b"ragged_row" in want["validation.csv"]
+    monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
+    got = _clean(path, tmp_path / "got", instrument, 20)
+    for name in FILES:
+        assert got[name] == want[name], name
+
+
+def test_a_table_cleaned_in_blocks_is_read_back_from_its_files(export, instrument, tmp_path):
+    """Several blocks: the tables are not held, ``result.clean`` is read from clean.parquet and
+    equals the clean table of a one-block run (held in memory), dtypes included."""
+    whole = clean_wave(export[0], instrument, write=False)
+    blocks = clean_wave(export[0], instrument, out_dir=tmp_path, block_rows=40)
+    assert not blocks.tables  # nothing held
+    pd.testing.assert_frame_equal(blocks.clean, whole.clean)
+    assert len(blocks.audit) == whole.manifest["audited_cells"] == blocks.manifest["audited_cells"]
+
+
+def test_an_error_in_a_later_block_writes_nothing(export, instrument, tmp_path, monkeypatch):
+    """The first block's rows were appended when the second block fails its check: the partial
+    files are removed and the output folder, made by this call, is not left behind."""
+    import giftreview.data.clean as clean_module
+
+    checked = []
+    real = clean_module.check_clean
+
+    def fails_on_the_second_block(frame, *args, **kwargs):
+        checked.append(len(frame))
+        if len(checked) == 2:
+            raise DataValidationError("planted failure in the second block")
+        return real(frame, *args, **kwargs)
+
+    monkeypatch.setattr(clean_module, "check_clean", fails_on_the_second_block)
+    with pytest.raises(DataValidationError, match="planted failure"):
+        clean_wave(export[0], instrument, out_dir=tmp_path / "out", block_rows=50)
+    assert len(checked) == 2 and not (tmp_path / "out").exists()
