@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from giftreview.errors import ArgumentError, InstrumentError
-from giftreview.text import lists
+from giftreview.text import listcap, lists
 from giftreview.text.lists import (
     institution_mentions,
     load_aliases,
@@ -139,22 +139,22 @@ def test_cap_by_group_keeps_each_groups_most_named(instrument, lists_data):
     # Governments names UNODC 6 times (5 x "UNODC, IOM" + 1), IOM 5 times, Provincial Task
     # Force once ("<5").
     table = table_by_group(institution_mentions(lists_data, instrument, "B8"), k=5)
-    one = lists.cap_by_group(table, cap=1)
+    one = listcap.cap_by_group(table, cap=1)
     assert one.shown[["group", "name"]].values.tolist() == [
         ["Civil society / NGOs", "IOM"],
         ["Governments", "UNODC"],
     ]
     # left out: Interpol, La Strada (both <5), IOM 5 (published), Provincial Task Force (<5)
     assert (one.others, one.mentions, one.small) == (4, 5, 3)
-    two = lists.cap_by_group(table, cap=2)
+    two = listcap.cap_by_group(table, cap=2)
     assert two.shown["name"].tolist() == ["IOM", "Interpol", "UNODC", "IOM"]
     assert (two.others, two.mentions, two.small) == (2, 0, 2)
-    whole = lists.cap_by_group(table, cap=3)
+    whole = listcap.cap_by_group(table, cap=3)
     assert whole.shown.equals(table) and (whole.others, whole.mentions, whole.small) == (0, 0, 0)
-    assert lists.cap_by_group(table, cap=None).shown.equals(table)
+    assert listcap.cap_by_group(table, cap=None).shown.equals(table)
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ArgumentError, match="`cap` must be a whole number of at least 1"):
-            lists.cap_by_group(table, cap=bad)
+            listcap.cap_by_group(table, cap=bad)
 
 
 def test_institution_mentions_needs_a_list_question(instrument, lists_data):

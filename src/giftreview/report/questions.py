@@ -38,7 +38,7 @@ from giftreview.report.wave import (
     score,
     suppressed,
 )
-from giftreview.text import coding, frequencies, lists, narrative
+from giftreview.text import coding, frequencies, listcap, lists, narrative
 
 __all__ = [
     "QUOTES_PER_QUESTION",
@@ -53,8 +53,8 @@ __all__ = [
 
 QUOTES_PER_QUESTION = 3
 #: names shown per group of a list question; the rest are counted in one line and written to
-#: the question's CSV (:func:`giftreview.text.lists.cap_by_group`)
-NAMES_SHOWN = lists.DEFAULT_NAMES_SHOWN
+#: the question's CSV (:func:`giftreview.text.listcap.cap_by_group`)
+NAMES_SHOWN = listcap.DEFAULT_NAMES_SHOWN
 
 
 def _plots() -> ModuleType:
@@ -230,7 +230,7 @@ def _block_list(rep: Report, q: Question) -> QuestionView:
     mentions = lists.institution_mentions(rep.data, rep.instrument, q.id)
     table = lists.table_by_group(mentions, k=rep.k)
     by = group_noun(rep.instrument, rep.group_by)
-    capped = lists.cap_by_group(table, cap=NAMES_SHOWN)  # before any per-name text is built
+    capped = listcap.cap_by_group(table, cap=NAMES_SHOWN)  # before any per-name text is built
     rows = [
         (
             str(group),
@@ -251,7 +251,7 @@ def _block_list(rep: Report, q: Question) -> QuestionView:
 
 
 def _names_left_out(
-    rep: Report, q: Question, table: pd.DataFrame, capped: lists.NamesCapped, by: str
+    rep: Report, q: Question, table: pd.DataFrame, capped: listcap.NamesCapped, by: str
 ) -> list[Part]:
     """The line saying what the cap left out, and the CSV holding every name."""
     fewer = f"named by fewer than {rep.k} respondents"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,13 +47,8 @@ __all__ = [
     "institution_mentions",
     "unmatched_names",
     "table_by_group",
-    "DEFAULT_NAMES_SHOWN",
-    "NamesCapped",
-    "cap_by_group",
 ]
 
-#: default number of names shown per group of a list question (:func:`cap_by_group`)
-DEFAULT_NAMES_SHOWN = 30
 #: default fuzzy-match threshold (rapidfuzz token_sort_ratio, 0-100)
 DEFAULT_THRESHOLD = 85.0
 _SPLIT = re.compile(r"[,;\n\r]+|\s+and\s+|\s+&\s+", re.IGNORECASE)
@@ -580,50 +574,3 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
     out["suppressed"] = pd.Series(status, index=out.index, dtype="str")
     out["n_display"] = out["n"].astype(str).where(status == "", f"<{k}")
     return out.sort_values(["group", "n", "name"], ascending=[True, False, True], ignore_index=True)
-
-
-@dataclass(frozen=True)
-class NamesCapped:
-    """:func:`cap_by_group`'s answer: the rows shown and what the cap left out.
-
-    ``others`` counts the (group, name) rows left out, ``mentions`` sums their published counts
-    (those of ``k`` or more) and ``small`` counts the rows left out whose count is shown as
-    ``"<k"`` (their counts are not added to ``mentions``: the sum would disclose them).
-    """
-
-    shown: pd.DataFrame
-    others: int
-    mentions: int
-    small: int
-
-
-def cap_by_group(table: pd.DataFrame, *, cap: int | None = DEFAULT_NAMES_SHOWN) -> NamesCapped:
-    """Each group's ``cap`` most named institutions of :func:`table_by_group`'s table.
-
-    Parameters
-    ----------
-    table
-        Output of :func:`table_by_group`, in its order (group, then ``n`` descending, then name):
-        ties at the cap are broken by that order (the alphabetically first name is kept).
-    cap
-        Names kept per group (at least 1); ``None`` keeps them all.
-
-    Returns
-    -------
-    NamesCapped
-        The kept rows (a positional slice of ``table``, nothing else copied or rebuilt) and the
-        number of rows left out, the sum of their published counts and the number of them
-        shown as ``"<k"``. In R: ``dplyr::slice_head(dplyr::group_by(table, group), n = cap)``.
-    """
-    for c in ("group", "n", "suppressed"):
-        check_column(table, c, "table")
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
-        raise ArgumentError(f"`cap` must be a whole number of at least 1 or None, got {cap!r}")
-    if cap is None or table.empty:
-        return NamesCapped(table, 0, 0, 0)
-    # the rank of each row within its group, on the group column's codes (no per-name objects)
-    keep = table.groupby("group", sort=False, observed=True).cumcount().to_numpy() < cap
-    rest = table[~keep]
-    published = (rest["suppressed"] == "").to_numpy()
-    mentions = int(rest["n"].to_numpy()[published].sum())
-    return NamesCapped(table[keep], len(rest), mentions, int((~published).sum()))
