@@ -22,7 +22,7 @@ import giftreview.data.rawcsv as rawcsv
 from giftreview.data.clean import OUTPUT_FILES, clean_wave
 from giftreview.data.io import open_raw
 from giftreview.data.validate import validate_file
-from giftreview.errors import DataValidationError
+from giftreview.errors import DataValidationError, InputFileError
 from giftreview.paths import DATA_RAW
 
 FILES = OUTPUT_FILES  # every file clean_wave writes, parquet and manifest included
@@ -153,3 +153,30 @@ def test_an_error_in_a_later_block_writes_nothing(export, instrument, tmp_path, 
     with pytest.raises(DataValidationError, match="planted failure"):
         clean_wave(export[0], instrument, out_dir=tmp_path / "out", block_rows=50)
     assert len(checked) == 2 and not (tmp_path / "out").exists()
+
+
+def test_a_file_changed_between_the_passes_is_named_not_a_traceback(
+    instrument, tmp_path, monkeypatch
+):
+    """The first pass reads a well-formed streamed export; before the second pass the file is
+    replaced by one with a ragged row near its end (as if the export were rewritten meanwhile).
+    The second pass cannot go on: the error names the file and says what to do, and nothing is
+    written."""
+    import giftreview.data.clean as clean_module
+
+    path, _ = _export(tmp_path)
+    (tmp_path / "changed").mkdir()
+    changed = _export(tmp_path / "changed", ragged=True)
+    monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
+    real = clean_module.scan_source
+
+    def scan_then_rewrite(*args, **kwargs):
+        scan = real(*args, **kwargs)
+        path.write_bytes(changed[0].read_bytes())
+        return scan
+
+    monkeypatch.setattr(clean_module, "scan_source", scan_then_rewrite)
+    with pytest.raises(InputFileError, match=r"blocks\.csv: the file changed while it was being"):
+        clean_wave(path, instrument, out_dir=tmp_path / "out", block_rows=20)
+    assert not (tmp_path / "out").exists()

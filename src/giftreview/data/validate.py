@@ -57,7 +57,7 @@ from giftreview.data.readings import (
     too_long_problems,
 )
 from giftreview.data.rules import SEVERITY, Problem, Rule, Rules, norm_key, short
-from giftreview.errors import DataValidationError
+from giftreview.errors import DataValidationError, InputFileError
 
 __all__ = [
     "VALIDATION_COLUMNS",
@@ -343,9 +343,18 @@ class Scan:
         return self.source.table.path.name
 
     def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
-        """The blocks of the source with the headers matched to the instrument."""
-        for block in self.source.blocks(rows):
-            yield block.rename(columns=self.rename)
+        """The blocks of the source with the headers matched to the instrument (the second
+        pass: a file that now reads otherwise than in the first pass was changed meanwhile)."""
+        try:
+            for block in self.source.blocks(rows):
+                yield block.rename(columns=self.rename)
+        except StreamDeclined:
+            raise InputFileError(
+                "the file changed while it was being read (its records no longer parse as they "
+                "did in the first pass); leave it unchanged while the command runs and run it "
+                "again",
+                path=self.source.table.path,
+            ) from None
 
     def block_report(self, data: pd.DataFrame, reads: dict[str, ColumnRead]) -> pd.DataFrame:
         """The report rows of one block's rows, in file order: notes from reading, cell
