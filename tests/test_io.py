@@ -6,10 +6,13 @@ import pandas as pd
 import pyarrow as pa
 import pyreadstat
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from giftreview.data.accounting import RecordCount, check_record_count, count_records
 from giftreview.data.clean import clean_wave
 from giftreview.data.io import load_clean, load_manifest, one_chunk, read_raw
+from giftreview.data.rawcells import NEEDS_REPAIR, needs_repair
 from giftreview.data.rawcsv import detect_encoding, sniff_delimiter
 from giftreview.data.spec import RawLayout
 from giftreview.errors import InputFileError
@@ -255,3 +258,12 @@ def test_one_chunk_joins_arrow_columns_without_changing_a_cell():
     assert data["text"].tolist() == ["a", " b ", "", "é\nx"]
     assert data.index.tolist() == [2, 3, 4, 5] and data.index.name == "source_row"
     assert str(data["text"].dtype) == "string"
+
+
+@given(st.binary(max_size=40), st.text(max_size=10))
+def test_the_whole_file_repair_check_is_the_regex_on_decoded_exports(data, text):
+    """A file's text as the readers decode it (UTF-8 with ``surrogateescape``: a byte that is not
+    UTF-8 becomes U+DC80..U+DCFF) needs repair exactly when :data:`NEEDS_REPAIR` finds a cell to
+    repair; the NUL and encode scans are that regex's test, not a looser one."""
+    for decoded in (data.decode("utf-8", "surrogateescape"), text):
+        assert needs_repair(decoded) == bool(NEEDS_REPAIR.search(decoded))

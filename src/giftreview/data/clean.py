@@ -266,13 +266,12 @@ def clean_wave(
 
 
 def clean_table(
-    raw: RawTable, instrument: Instrument, wave: str, *, release_raw: bool = False
+    raw: RawTable, instrument: Instrument, wave: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clean a :class:`RawTable` in memory as one block: ``(clean, audit, quarantine,
     validation)``.
 
-    With ``release_raw`` the columns of ``raw.data`` are dropped (its index stays) once they are
-    read. Each column is read once per distinct spelling
+    Each column is read once per distinct spelling
     (:func:`~giftreview.data.readings.read_columns`, shared with validation); the clean columns,
     the audit rows and the quarantine are built from those readings with whole-column joins,
     never cell by cell (:func:`_clean_block`, which :func:`clean_wave` runs on each block).
@@ -281,9 +280,6 @@ def clean_table(
     """
     rules = Rules(instrument)
     validation, data, plan, reads = run_validation(raw, instrument, rules)
-    if release_raw:  # ``data`` (the columns matched to the instrument) holds them from here
-        for col in list(raw.data.columns):
-            del raw.data[col]
     clean, audit, quarantine = _clean_block(data, reads, plan, instrument, wave, raw.repairs)
     if len(raw.data) != len(clean) + len(quarantine):
         raise DataValidationError(

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 __all__ = [
     "PY_WHITESPACE",
+    "PY_WHITESPACE_RE2",
     "PY_LINE_BREAKS",
     "ZERO_WIDTH",
     "distinct",
@@ -51,7 +52,9 @@ def _re2_class(chars: str) -> str:
     return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
 
 
-_WS = _re2_class(PY_WHITESPACE)
+#: :data:`PY_WHITESPACE` as an RE2 class (what ``\\s`` of a Python str pattern matches)
+PY_WHITESPACE_RE2 = _re2_class(PY_WHITESPACE)
+_WS = PY_WHITESPACE_RE2
 _LB = _re2_class(PY_LINE_BREAKS)
 _WS_IN_LINE = _re2_class("".join(c for c in PY_WHITESPACE if c not in PY_LINE_BREAKS))
 _ZW_TABLE = dict.fromkeys(map(ord, ZERO_WIDTH))

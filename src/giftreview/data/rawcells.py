@@ -20,6 +20,7 @@ __all__ = [
     "shape",
     "REPAIR_MESSAGES",
     "NEEDS_REPAIR",
+    "needs_repair",
     "repair_records",
 ]
 
@@ -83,7 +84,7 @@ def repair_records(
     """Decode cp1252 bytes left in a UTF-8 text and remove NUL bytes, cell by cell, in place;
     one audit dict per changed data cell (header cells are repaired without an entry)."""
     repairs: list[dict[str, Any]] = []
-    if not _needs_repair("\x1f".join(map("\x1f".join, records))):
+    if not needs_repair("\x1f".join(map("\x1f".join, records))):
         return repairs  # one look at the whole text (the usual case: nothing to repair)
     names = [_fix(c) for c in records[name_row - 1]] if len(records) >= name_row else []
     want = id_column.strip().casefold()
@@ -109,10 +110,10 @@ def repair_records(
 NEEDS_REPAIR = re.compile("[\udc80-\udcff\x00]")
 
 
-def _needs_repair(text: str) -> bool:
+def needs_repair(text: str) -> bool:
     """Whether ``text`` holds a NUL or an escaped byte (a lone surrogate, which UTF-8 cannot
-    encode): :data:`NEEDS_REPAIR`'s test, by two C-speed scans instead of a regex over every
-    character of a whole sheet."""
+    encode): :data:`NEEDS_REPAIR`'s test on a whole file or sheet, by two C-speed scans instead of a
+    regex over every character."""
     if "\x00" in text:
         return True
     try:

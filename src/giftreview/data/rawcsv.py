@@ -26,7 +26,7 @@ from giftreview.data.accounting import (
     scan_records,
 )
 from giftreview.data.fastcsv import FAST_MIN_CHARS, parse_file, parse_table
-from giftreview.data.rawcells import NEEDS_REPAIR
+from giftreview.data.rawcells import needs_repair
 from giftreview.errors import InputFileError
 
 __all__ = [
@@ -193,7 +193,7 @@ def csv_records(path: Path, encoding: str | None) -> tuple[Any, dict[str, Any]]:
     _check_delimiter(first, delimiter, path)
     expected = count_records(text, delimiter, path)  # the independent accounting pass
     # a large file with nothing to repair: pyarrow (data/fastcsv.py), checked by the same count
-    table = None if NEEDS_REPAIR.search(text) else parse_table(text, delimiter)
+    table = None if needs_repair(text) else parse_table(text, delimiter)
     if table is not None:
         check_record_count(range(table.num_rows), expected, path)
         return table, {"format": "csv", "encoding": enc, "delimiter": delimiter}

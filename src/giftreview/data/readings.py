@@ -62,7 +62,7 @@ class ColumnRead:
 
     column: str
     codes: np.ndarray
-    raw: pa.Array | None  # None once released by clean_table(release_raw=True)
+    raw: pa.Array | None  # open text: None once audited (giftreview.data.clean)
     value: Any
     missing: np.ndarray
     rule: np.ndarray
@@ -113,10 +113,8 @@ def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
     codes, raw = distinct(data[column])
     if q is None and column == rules.instrument.raw.submitted:
         return _read_dates(column, codes, raw, rules)
-    if q is None or q.type in ("open", "list"):
-        qid = q.id if q is not None else None
-        keep_lines = q is not None and q.type == "list"
-        return _read_text(column, codes, raw, rules, qid, keep_lines)
+    if q is None:  # a column the instrument does not ask about: read as text
+        return _read_text(column, codes, raw, rules, None, False)
     if q.type == "multi" and q.other_column and q.other_column in data.columns:
         other_codes, other_raw = distinct(data[q.other_column])
         filled = ~is_blank(other_raw)[other_codes]

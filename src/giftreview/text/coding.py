@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from giftreview.data.columns import to_arrow
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, DataValidationError, check_column
 from giftreview.text.codebook import Codebook, codebook_for, parse_codebook  # noqa: F401
@@ -224,11 +225,8 @@ def arrow_text(values: pd.Series) -> pa.Array:
     """``values`` as one Arrow ``large_string`` array: the column's own Arrow data when it holds
     pandas' Arrow strings (no Python object per value), else ``values.astype(str)`` converted."""
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        arr = pa.array(values.array)
-    else:
-        arr = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr.cast(pa.large_string())
+        return to_arrow(values.array)
+    return to_arrow(values.astype(str).to_numpy(dtype=object))
 
 
 def _isin(values: pd.Series, of: pd.Series) -> np.ndarray:

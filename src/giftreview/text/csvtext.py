@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import PY_WHITESPACE
+from giftreview.data.columns import PY_WHITESPACE, to_arrow
 
 __all__ = ["csv_lines", "column_text"]
 
@@ -50,8 +50,7 @@ def column_text(values: pd.Series, date_format: str | None = None) -> pa.Array:
         )
         return pc.fill_null(pc.strftime(stamps, format=date_format), _EMPTY).cast(pa.large_string())
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        arr = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()  # no copy per cell
-        return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
+        return pc.fill_null(to_arrow(values.array), _EMPTY)  # no Python object per cell
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         try:
             arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
@@ -89,14 +88,20 @@ def _quote(text: pa.Array, delimiter: str) -> pa.Array:
 def _holds_any_byte(text: pa.Array, chars: str) -> bool:
     """Whether any cell of ``text`` (``large_string``) holds one of the ASCII ``chars``: one numpy
     look-up over the column's data buffer, so the columns without one skip the per-cell search."""
-    buffers = text.buffers()
-    if buffers[2] is None:
-        return False
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)
-    start, end = offsets[text.offset], offsets[text.offset + len(text)]
     wanted = np.zeros(256, dtype=bool)
     wanted[[ord(c) for c in chars]] = True
-    return bool(wanted[np.frombuffer(buffers[2], dtype=np.uint8)[start:end]].any())
+    return bool(wanted[np.frombuffer(_data_bytes(text), dtype=np.uint8)].any())
+
+
+def _data_bytes(text: pa.Array) -> memoryview:
+    """The UTF-8 bytes of every cell of ``text`` (``large_string``) one after another: its data
+    buffer between the first and the last offset (no Python string per cell)."""
+    buffers = text.buffers()
+    if buffers[2] is None:
+        return memoryview(b"")
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)
+    start, end = offsets[text.offset], offsets[text.offset + len(text)]
+    return memoryview(buffers[2])[start:end]
 
 
 def _neutralised(
@@ -162,8 +167,5 @@ _NEWLINE = pa.scalar("\n", pa.large_string())
 
 
 def _joined(lines: pa.Array) -> str:
-    """The cells of a ``large_string`` array without nulls, one after another: its data buffer
-    between the first and the last offset (no Python string per cell)."""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return memoryview(lines.buffers()[2])[start:end].tobytes().decode("utf-8")
+    """The cells of a ``large_string`` array without nulls, one after another, as one text."""
+    return _data_bytes(lines).tobytes().decode("utf-8")

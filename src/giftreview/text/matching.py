@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from giftreview.data.columns import PY_WHITESPACE_RE2
 from giftreview.text.codebook import Codebook, compile_pattern
 
 __all__ = ["HIT_COLUMNS", "re2_safe", "sentences", "split_sentences", "code_texts"]
@@ -45,10 +46,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 #: texts the RE2 engine reads exactly as Python does: printable ASCII only
 _NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"
 #: Python's white space (``\\s`` of a str pattern, ``str.isspace``) as an RE2 class
-_SPACE = (
-    r"[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-    r"\x{205f}\x{3000}]"
-)
+_SPACE = PY_WHITESPACE_RE2
 #: escapes with one meaning in both engines on printable ASCII (classes, word bounds)
 _SAFE_ESCAPE_LETTERS = set("sSwWdDbB")
 

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from giftreview.data.columns import PY_WHITESPACE_RE2
 from giftreview.errors import ArgumentError
 from giftreview.paths import inside, is_under_raw
 from giftreview.text.csvtext import csv_lines
@@ -297,12 +298,8 @@ def redact_pii(text: str, organization_names: Iterable[str] = ()) -> str:
     return out
 
 
-#: Python's white space (``\\s`` of a str pattern) as an RE2 class (as in text/matching.py,
-#: which this low-level module does not import)
-_SPACE = (
-    r"[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-    r"\x{205f}\x{3000}]"
-)
+#: Python's white space (``\\s`` of a str pattern) as an RE2 class
+_SPACE = PY_WHITESPACE_RE2
 #: RE2: what every match of :data:`URL_RE`, :data:`EMAIL_RE`, :data:`PHONE_RE` (with 7 digits or
 #: more, the only ones :func:`redact_pii` replaces) or :data:`TITLED_NAME_RE` contains; a text
 #: without any of these is returned unchanged by :func:`redact_pii`. Each alternative is a
