@@ -24,7 +24,7 @@ from giftreview import __version__
 from giftreview.data.instrument import Instrument
 from giftreview.data.io import RawTable
 from giftreview.paths import PROJ_ROOT, inside
-from giftreview.text.safety import csv_text, write_table
+from giftreview.text.safety import write_csv, write_table
 
 __all__ = [
     "OUTPUT_FILES",
@@ -147,7 +147,7 @@ class Outputs:
         """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
         quoted, the path checked to lie in its folder),  ``csv_rows`` rows at a time:
         the header and the first rows by :func:`write_table`, then each further block appended
-        as :func:`csv_text` gives it (each row's text depends on that row alone, so the bytes
+        as :func:`write_csv` gives it (each row's text depends on that row alone, so the bytes
         are those of the whole table written at once)."""
         path = self.part / f"{name}.csv"
         fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
@@ -156,9 +156,9 @@ class Outputs:
             write_table(frame.iloc[: self.csv_rows], path, **fmt)
             self._started.add(name)
             start = self.csv_rows
-        with open(path, "a", encoding="utf-8", newline="") as fh:
+        with open(path, "ab") as fh:
             for at in range(start, len(frame), self.csv_rows):
-                fh.write(csv_text(frame.iloc[at : at + self.csv_rows], header=False, **fmt))
+                write_csv(fh, frame.iloc[at : at + self.csv_rows], header=False, **fmt)
 
     def _parquet(self, frame: pd.DataFrame) -> None:
         """Hold the clean rows and write each full row group (as ``DataFrame.to_parquet`` with
