@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,18 @@ class Outputs:
 
     Written into a ``.clean-partial`` folder inside the target and moved into place by
     :meth:`finish`, so a failure half-way leaves the folder's earlier outputs as they were;
-    with ``keep`` the tables are also held in memory (:meth:`tables`)."""
+    with ``keep`` the tables are also held in memory (:meth:`tables`).
 
-    def __init__(self, target: Path | None, keep: bool, csv_rows: int = 50_000):
+    With ``background`` the files are written by one worker thread while the caller cleans the
+    next block (the CSV and parquet writers spend their time in Arrow kernels and file writes,
+    which release the GIL, so a second core does the writing). Each :meth:`add` is written in
+    the order given, and at most one earlier :meth:`add` is still being written when the next
+    is queued, so no more than one block waits in memory. An error in the worker is raised by
+    the next :meth:`add` or by :meth:`finish`."""
+
+    def __init__(
+        self, target: Path | None, keep: bool, csv_rows: int = 50_000, background: bool = True
+    ):
         self.part = None if target is None else target / ".clean-partial"
         self.target = target
         self.keep = keep
@@ -118,6 +128,10 @@ class Outputs:
         self._held: list[pa.Table] = []
         self._groups = 0
         self._made_target = target is not None and not target.exists()
+        self._pool = None
+        self._pending: list[Future] = []
+        if self.part is not None and background:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="giftreview-outputs")
         if self.part is not None:
             inside(self.part, target)
             shutil.rmtree(self.part, ignore_errors=True)  # left by a run that was stopped
@@ -125,6 +139,7 @@ class Outputs:
 
     def add(self, *, final: bool = False, **frames: pd.DataFrame) -> None:
         """Append each table's rows (``recodes``: the counts of one block until ``final``)."""
+        writes = []
         for name, frame in frames.items():
             if name == "recodes" and not final:
                 self._recodes.append(frame)
@@ -136,9 +151,33 @@ class Outputs:
             if self.keep:
                 self.frames[name].append(frame)
             if self.part is not None:
-                if name == "clean":
-                    self._parquet(frame)
-                self._csv(name, frame)
+                writes.append((name, frame))
+        if not writes:
+            return
+        if self._pool is None:
+            self._write(writes)
+            return
+        while len(self._pending) > 1:  # at most one earlier add still being written
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._write, writes))
+
+    def _write(self, writes: list[tuple[str, pd.DataFrame]]) -> None:
+        for name, frame in writes:
+            if name == "clean":
+                self._parquet(frame)
+            self._csv(name, frame)
+
+    def _wait(self, *, errors: bool = True) -> None:
+        """Wait until every queued write is done (raising the first error unless not ``errors``)."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            exc = future.exception()
+            if exc is not None and errors:
+                for rest in pending:
+                    rest.exception()
+                raise exc
+        if self._pool is not None and not errors:
+            self._pool.shutdown(wait=True)
 
     def recode_counts(self) -> pd.DataFrame:
         return pd.concat(self._recodes, ignore_index=True)
@@ -178,6 +217,7 @@ class Outputs:
 
     def finish(self) -> dict[str, str]:
         """Close the files, move them into the target folder; return {file: sha256}."""
+        self._wait()
         held = pa.concat_tables(self._held)
         if held.num_rows or not self._groups:
             self._writer.write_table(held.combine_chunks())
@@ -192,6 +232,7 @@ class Outputs:
 
     def discard(self) -> None:
         """Remove what :meth:`finish` did not move into place (after an error)."""
+        self._wait(errors=False)
         if self._writer is not None:
             self._writer.close()
         if self.part is not None and self.part.exists():
