@@ -180,3 +180,26 @@ def test_a_file_changed_between_the_passes_is_named_not_a_traceback(
     with pytest.raises(InputFileError, match=r"blocks\.csv: the file changed while it was being"):
         clean_wave(path, instrument, out_dir=tmp_path / "out", block_rows=20)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_error_while_writing_in_the_background_is_raised_and_writes_nothing(
+    export, instrument, tmp_path, monkeypatch
+):
+    """The files are written by a worker thread while the next block is cleaned
+    (outputs.Outputs): a failure there (here a planted one on the sixth appended CSV block) is
+    raised by clean_wave itself, and the partial files and the new folder are removed."""
+    import giftreview.data.outputs as outputs_module
+
+    calls = []
+    real = outputs_module.write_csv
+
+    def fails_on_the_sixth(fh, frame, *args, **kwargs):
+        calls.append(len(frame))
+        if len(calls) == 6:
+            raise OSError("planted write failure")
+        return real(fh, frame, *args, **kwargs)
+
+    monkeypatch.setattr(outputs_module, "write_csv", fails_on_the_sixth)
+    with pytest.raises(OSError, match="planted write failure"):
+        clean_wave(export[0], instrument, out_dir=tmp_path / "out", block_rows=7)
+    assert len(calls) == 6 and not (tmp_path / "out").exists()

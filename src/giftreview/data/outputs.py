@@ -130,6 +130,7 @@ class Outputs:
         self._made_target = target is not None and not target.exists()
         self._pool = None
         self._pending: list[Future] = []
+        self._failed = False
         if self.part is not None and background:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="giftreview-outputs")
         if self.part is not None:
@@ -162,10 +163,16 @@ class Outputs:
         self._pending.append(self._pool.submit(self._write, writes))
 
     def _write(self, writes: list[tuple[str, pd.DataFrame]]) -> None:
-        for name, frame in writes:
-            if name == "clean":
-                self._parquet(frame)
-            self._csv(name, frame)
+        if self._failed:  # an earlier write failed: its error is on its way to the caller
+            return
+        try:
+            for name, frame in writes:
+                if name == "clean":
+                    self._parquet(frame)
+                self._csv(name, frame)
+        except BaseException:
+            self._failed = True
+            raise
 
     def _wait(self, *, errors: bool = True) -> None:
         """Wait until every queued write is done (raising the first error unless not ``errors``)."""
