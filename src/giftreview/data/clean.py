@@ -43,6 +43,7 @@ Quarantine reasons: ``all_blank``, ``no_id``, ``exact_duplicate`` (the first cop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -244,9 +245,14 @@ def clean_wave(
             out.add(validation=scan.block_report(data, reads))
             clean, audit, quarantine = _clean_block(data, reads, plan, instrument, wave, repairs)
             repairs = []
-            check_clean(clean, instrument, path=raw_path.name)
             audit, recodes = recode_split(audit)
-            out.add(clean=clean, audit=audit, quarantine=quarantine, recodes=recodes)
+            out.add(
+                clean=clean,
+                audit=audit,
+                quarantine=quarantine,
+                recodes=recodes,
+                check=partial(check_clean, clean, instrument, path=raw_path.name),
+            )
         recodes = recodes_in_order(out.recode_counts())
         out.add(recodes=recodes, final=True)
         if scan.rows != out.rows["clean"] + out.rows["quarantine"]:
@@ -481,7 +487,8 @@ def _text(read: ColumnRead | None, keep: np.ndarray):
 def _missing(read: ColumnRead | None, keep: np.ndarray):
     if read is None:
         return pd.array([None] * len(keep), dtype="string")
-    return pd.array(read.missing[read.codes[keep]], dtype="string")
+    # labels by distinct spelling to Arrow once (a C loop), then taken by the rows
+    return _strings(pa.array(read.missing, pa.large_string()), read.codes[keep])
 
 
 def _question_columns(

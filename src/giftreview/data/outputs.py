@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -138,8 +139,12 @@ class Outputs:
             shutil.rmtree(self.part, ignore_errors=True)  # left by a run that was stopped
             self.part.mkdir(parents=True)
 
-    def add(self, *, final: bool = False, **frames: pd.DataFrame) -> None:
-        """Append each table's rows (``recodes``: the counts of one block until ``final``)."""
+    def add(
+        self, *, final: bool = False, check: Callable[[], object] | None = None, **frames
+    ) -> None:
+        """Append each table's rows (``recodes``: the counts of one block until ``final``);
+        ``check`` (a test of the block that raises) runs first, in the writer thread with
+        ``background``: its error is raised like a write's, before anything is moved into place."""
         writes = []
         for name, frame in frames.items():
             if name == "recodes" and not final:
@@ -153,19 +158,21 @@ class Outputs:
                 self.frames[name].append(frame)
             if self.part is not None:
                 writes.append((name, frame))
-        if not writes:
-            return
-        if self._pool is None:
+        if self._pool is None or not (writes or check):
+            if check is not None:
+                check()
             self._write(writes)
             return
         while len(self._pending) > 1:  # at most one earlier add still being written
             self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(self._write, writes))
+        self._pending.append(self._pool.submit(self._write, writes, check))
 
-    def _write(self, writes: list[tuple[str, pd.DataFrame]]) -> None:
+    def _write(self, writes: list[tuple[str, pd.DataFrame]], check=None) -> None:
         if self._failed:  # an earlier write failed: its error is on its way to the caller
             return
         try:
+            if check is not None:
+                check()
             for name, frame in writes:
                 if name == "clean":
                     self._parquet(frame)
