@@ -46,6 +46,7 @@ _FORMULA_FIRST = np.zeros(256, dtype=bool)
 _FORMULA_FIRST[[b for c in "=+-@\t\r" + PY_WHITESPACE for b in c.encode("utf-8")[:1]]] = True
 #: ``date_format`` rendered by numpy instead of ``strftime`` (the one the package writes)
 _ISO_SECONDS = "%Y-%m-%d %H:%M:%S"
+_YEAR_1000, _YEAR_10000 = np.datetime64("1000-01-01", "s"), np.datetime64("10000-01-01", "s")
 
 
 def column_text(values: pd.Series, date_format: str | None = None) -> pa.Array:
@@ -104,11 +105,12 @@ def _dates(seconds: np.ndarray, date_format: str) -> pa.Array:
     """Whole-second datetimes formatted by ``date_format`` (NaT as ``""``): numpy writes ISO
     text for the package's own format in years 1000-9999, ``pyarrow.compute.strftime`` the rest."""
     valid = ~np.isnat(seconds)
-    years = seconds[valid].astype("datetime64[Y]").astype(np.int64) + 1970
-    if date_format != _ISO_SECONDS or not ((years >= 1000) & (years <= 9999)).all():
+    some = seconds[valid]
+    within = not len(some) or (some.min() >= _YEAR_1000 and some.max() < _YEAR_10000)
+    if date_format != _ISO_SECONDS or not within:
         stamps = pa.array(seconds, pa.timestamp("s"), from_pandas=True)
         return _filled(pc.strftime(stamps, format=date_format), _EMPTY).cast(_STR)
-    iso = np.datetime_as_string(seconds[valid], unit="s").astype("S19")  # 2010-03-01T08:00:00
+    iso = np.datetime_as_string(some, unit="s").astype("S19")  # 2010-03-01T08:00:00
     cells = iso.view(np.uint8).reshape(-1, 19).copy()
     cells[:, 10] = ord(" ")
     offsets = np.zeros(len(seconds) + 1, dtype=np.int64)
