@@ -151,20 +151,18 @@ def _needs_quotes(text: pa.Array, delimiter: str) -> tuple[np.ndarray | None, bo
     """Which cells hold the delimiter, a quote, a line feed or a carriage return (a reader starts
     a new row at either, see safety.csv_text), None when no cell does; and whether any holds a
     quote. Found on the column's bytes: each such byte's cell by the offsets."""
-    data = _data_bytes(text).tobytes()
-    wanted = (delimiter + '"\r\n').encode("ascii")
-    found = [bytes([b]) in data for b in wanted]  # memchr: most columns stop here
-    if not any(found):
+    arr = np.frombuffer(_data_bytes(text), dtype=np.uint8)
+    quotes = arr == ord('"')
+    hit = quotes | (arr == ord(delimiter))
+    hit |= arr == ord("\r")
+    hit |= arr == ord("\n")
+    if not hit.any():
         return None, False
-    arr = np.frombuffer(data, dtype=np.uint8)
-    hit = arr == wanted[0]
-    for b in wanted[1:]:
-        hit |= arr == b
     offsets = _offsets(text)
     cells = np.searchsorted(offsets, np.flatnonzero(hit), side="right") - 1
     needs = np.zeros(len(text), dtype=bool)
     needs[cells] = True
-    return needs, found[1]
+    return needs, bool(quotes.any())
 
 
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
@@ -307,8 +305,9 @@ def csv_chunks(
     delimiter: str = ",",
     header: bool = True,
     chunk_rows: int = 200_000,
-) -> Iterator[bytes]:
-    """The CSV of ``frame`` as UTF-8 bytes (header, then rows, each ending in ``\\n``), in chunks.
+) -> Iterator[bytes | memoryview]:
+    """The CSV of ``frame`` as UTF-8 bytes (header, then rows, each ending in ``\\n``), in chunks
+    (``bytes`` or a ``memoryview`` of Arrow's buffer: write them or ``bytes()`` them).
 
     Parameters
     ----------
@@ -339,10 +338,10 @@ def csv_chunks(
             if neutralise is not None:
                 rendered = _neutralised(part, j, rendered, neutralise)
             parts.append(_quoted(rendered, delimiter))
-        yield _data_bytes(_row_text(parts, delimiter)).tobytes()
+        yield _data_bytes(_row_text(parts, delimiter))  # the rows' bytes, not copied
 
 
 def csv_lines(frame: pd.DataFrame, **options) -> Iterator[str]:
     """:func:`csv_chunks` as text (the same options)."""
     for chunk in csv_chunks(frame, **options):
-        yield chunk.decode("utf-8")
+        yield str(chunk, "utf-8")

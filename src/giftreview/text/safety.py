@@ -170,9 +170,9 @@ def csv_text(data: pd.DataFrame, **to_csv: object) -> str:
     return b"".join(csv_bytes(data, **to_csv)).decode("utf-8")
 
 
-def csv_bytes(data: pd.DataFrame, **to_csv: object) -> Iterator[bytes]:
+def csv_bytes(data: pd.DataFrame, **to_csv: object) -> Iterator[bytes | memoryview]:
     """:func:`csv_text` as UTF-8 bytes, in chunks of rows (what :func:`write_table` writes: the
-    text is never decoded and encoded again)."""
+    text is never decoded and encoded again); a chunk may be a ``memoryview``."""
     if (
         data.shape[1] >= 2
         and set(to_csv) <= {"header", "date_format"}
@@ -229,7 +229,7 @@ def write_csv(fh: BinaryIO, data: pd.DataFrame, encoding: str = "utf-8", **to_cs
         if codec in ("utf-8", "utf-8-sig"):
             fh.write(chunk)
         else:
-            fh.write(chunk.decode("utf-8").encode(encoding))
+            fh.write(str(chunk, "utf-8").encode(encoding))
 
 
 def write_table(
