@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from giftreview.data.accounting import _strict_count, count_records, scan_records
+from giftreview.data.accounting import _strict_count, count_records, scan_file, scan_records
 from giftreview.errors import InputFileError
 
 PIECES = ["a", "X-1", ",", ";", '"', '""', "\n", "\r", "\r\n", " ", "é"]
@@ -76,3 +76,32 @@ def test_a_row_shaped_quoted_line_is_refused_by_the_strict_pass():
     assert scan_records(text.encode(), ",") is None
     with pytest.raises(InputFileError, match="line 3: a quoted cell .* swallowed rows"):
         count_records(text, ",", "f.csv")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([*PIECES, "a,b,c\n", '"x\n,y"']), max_size=60),
+    st.sampled_from([",", ";"]),
+    st.integers(min_value=2, max_value=9),
+)
+def test_the_file_scan_in_small_pieces_agrees_with_the_whole(tmp_path_factory, pieces, sep, chunk):
+    """scan_file reads a few bytes at a time (records, quoted line breaks and \\r\\n cut at every
+    place): it must give what scan_records gives on the whole bytes, None included."""
+    data = "".join(pieces).encode("utf-8")
+    path = tmp_path_factory.mktemp("scan") / "f.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + data)
+    assert scan_file(path, sep, skip=3, chunk=chunk) == scan_records(data, sep)
+
+
+def test_the_file_scan_asks_accept_about_whole_records(tmp_path):
+    """Every piece handed to ``accept`` ends at a record's end (so a UTF-8 check never sees a
+    character cut in two); a False declines the file."""
+    text = 'id,a,b\r\n1,"é\nx",2\r\n2,ü,3\r\n'
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    seen: list[bytes] = []
+    got = scan_file(path, ",", chunk=4, accept=lambda piece: seen.append(piece.tobytes()) or True)
+    assert got == _strict_count(text, ",", "f.csv")
+    assert b"".join(seen) == text.encode()
+    assert all(piece.endswith(b"\r\n") for piece in seen)
+    assert scan_file(path, ",", chunk=4, accept=lambda piece: False) is None

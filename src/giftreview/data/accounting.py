@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 from giftreview.data.rawcells import shape
 from giftreview.errors import InputFileError
 
-__all__ = ["RecordCount", "count_records", "scan_records", "check_record_count"]
+__all__ = ["RecordCount", "count_records", "scan_records", "scan_file", "check_record_count"]
 
 
 @dataclass(frozen=True)
@@ -121,53 +122,143 @@ def scan_records(data: bytes, delimiter: str) -> RecordCount | None:
     precedes it, each line break outside the quotes ends a record, and physical lines end at
     ``\\r\\n``, ``\\r`` or ``\\n``, as Python's csv module reads them. A property test checks
     the result against the csv module on random texts (``tests/test_accounting.py``).
+    :func:`scan_file` gives the same count a piece of a file at a time.
     """
-    view = memoryview(data).cast("B")
-    n = len(view)
-    arr = np.frombuffer(view, dtype=np.uint8)
-    if n == 0 or len(_positions(view, 0)):
+    scan = _Scan(delimiter)
+    if scan.feed(np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8), final=True) is None:
         return None
-    sep = ord(delimiter)
-    quotes = _positions(view, 0x22)
-    if len(quotes) % 2:
-        return None
-    cr, lf = _positions(view, 0x0D), _positions(view, 0x0A)
-    if len(quotes):
-        before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
-        after = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], 0x0A)
-        doubled = np.zeros(len(quotes), dtype=bool)
-        doubled[1:] = quotes[1:] == quotes[:-1] + 1  # the second of two adjacent quotes
-        opening, closing = np.arange(len(quotes)) % 2 == 0, np.arange(len(quotes)) % 2 == 1
-        bad_open = opening & ~_field_edge(before, sep) & ~doubled
-        followed = np.zeros(len(quotes), dtype=bool)
-        followed[:-1] = doubled[1:]
-        bad_close = closing & ~_field_edge(after, sep) & ~followed
-        if bad_open.any() or bad_close.any():
+    return scan.result()
+
+
+#: bytes of a file :func:`scan_file` holds at a time (more only for a longer record)
+FILE_CHUNK = 1 << 25
+
+
+def scan_file(
+    path: Path | str,
+    delimiter: str,
+    *,
+    skip: int = 0,
+    chunk: int = FILE_CHUNK,
+    accept: Callable[[np.ndarray], bool] | None = None,
+) -> RecordCount | None:
+    """:func:`scan_records` of a file's bytes after its first ``skip`` (a byte-order mark),
+    read ``chunk`` bytes at a time into one reused buffer instead of holding the whole file.
+
+    Each piece handed to the count ends at a line break outside the quotes (a record's end),
+    so the quote pairing, the line numbers and the empty-line rule carry over unchanged from
+    one piece to the next; the bytes after that break wait in the buffer for the next read.
+    ``accept`` (e.g. a UTF-8 check) is asked about each piece, which never splits a character;
+    False declines the file like bytes that are not plain (None).
+    """
+    scan = _Scan(delimiter)
+    buf = np.empty(max(chunk, 2), dtype=np.uint8)
+    held = 0
+    with open(path, "rb") as fh:
+        fh.seek(skip)
+        while True:
+            if held == len(buf):  # one record longer than the buffer: make room
+                buf = np.concatenate([buf, np.empty(len(buf), dtype=np.uint8)])
+            got = fh.readinto(memoryview(buf)[held:])
+            held += got
+            final = not got
+            used = scan.feed(buf[:held], final=final)
+            if used is None or (accept is not None and used and not accept(buf[:used])):
+                return None
+            if final:
+                return scan.result()
+            buf[: held - used] = buf[used:held].copy()
+            held -= used
+
+
+class _Scan:
+    """The accounting pass's state from one piece of the bytes to the next: the lines before
+    the piece, the record starts found so far and the header's fields."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.sep = ord(delimiter)
+        self.lines = 0  # line breaks in the pieces before
+        self.starts: list[np.ndarray] = []
+        self.width: int | None = None  # fields of the first line (None: not read as CSV)
+        self.last_open = False  # the last piece did not end with a line break
+        self.seen = False
+
+    def result(self) -> RecordCount | None:
+        if not self.seen:
             return None
-    # a line ends at \r, at \n not after \r (\r\n ends one line, at its \r)
-    lone_lf = lf[(lf == 0) | (arr[np.maximum(lf - 1, 0)] != 0x0D)]
-    ends = np.sort(np.concatenate([cr, lone_lf]))  # disjoint: no unique needed
-    width = np.where(arr[np.minimum(ends + 1, n - 1)] == 0x0A, 2, 1)
-    width[arr[ends] == 0x0A] = 1
-    inside = np.searchsorted(quotes, ends) % 2 == 1
-    outside = ends[~inside]
-    after_end = outside + width[~inside]
-    starts_at = np.concatenate([[0], after_end[after_end < n]])
-    if len(ends) and ends[-1] + width[-1] >= n:
-        lines = len(ends)
-    else:
-        lines = len(ends) + 1
-    empty = np.isin(starts_at, outside)  # a record that is a bare line break
-    if empty.any():
-        keep = np.flatnonzero(~empty)
-        last = keep[-1] + 1 if len(keep) else 0
-        if empty[:last].any():
-            return None  # an empty line between records: the csv module says what it is
-        starts_at = starts_at[:last]
-    if inside.any() and _row_shaped_lines(view, ends[inside], ends, quotes, sep):
-        return None
-    line_of = 1 + np.searchsorted(ends, starts_at)  # line breaks before each record
-    return RecordCount(tuple(line_of.tolist()), int(lines))
+        lines = self.lines + (1 if self.last_open else 0)
+        starts = np.concatenate(self.starts) if self.starts else np.zeros(0, dtype=np.int64)
+        return RecordCount(tuple(starts.tolist()), int(lines))
+
+    def feed(self, arr: np.ndarray, *, final: bool) -> int | None:
+        """Count the records of ``arr``, which starts at a record's start: all of it when
+        ``final``, else up to its last line break outside the quotes. The bytes counted (0: no
+        whole record yet, read more), or None when they are not plain."""
+        n = len(arr)
+        if n == 0:
+            return 0
+        if len(_positions(arr, 0)):
+            return None
+        quotes = _positions(arr, 0x22)
+        cr, lf = _positions(arr, 0x0D), _positions(arr, 0x0A)
+        # a line ends at \r, at \n not after \r (\r\n ends one line, at its \r)
+        lone_lf = lf[(lf == 0) | (arr[np.maximum(lf - 1, 0)] != 0x0D)]
+        ends = np.sort(np.concatenate([cr, lone_lf]))  # disjoint: no unique needed
+        if not self.seen:  # the header's fields, from the file's first line
+            self.width = _header_width(arr, ends, self.sep)
+        if not final:
+            # the last record end whose width is known (a \r at the end may lose its \n)
+            inside = np.searchsorted(quotes, ends) % 2 == 1
+            done = ends[~inside & (ends < n - 1)]
+            if not len(done):
+                return 0
+            cut = int(done[-1]) + (2 if arr[done[-1]] == 0x0D and arr[done[-1] + 1] == 0x0A else 1)
+            arr, n = arr[:cut], cut
+            quotes, ends = quotes[quotes < cut], ends[ends < cut]
+        elif len(quotes) % 2:
+            return None
+        return self._piece(arr, quotes, ends, final)
+
+    def _piece(self, arr, quotes, ends, final: bool) -> int | None:
+        n, sep = len(arr), self.sep
+        if len(quotes):
+            before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
+            after = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], 0x0A)
+            doubled = np.zeros(len(quotes), dtype=bool)
+            doubled[1:] = quotes[1:] == quotes[:-1] + 1  # the second of two adjacent quotes
+            opening, closing = np.arange(len(quotes)) % 2 == 0, np.arange(len(quotes)) % 2 == 1
+            bad_open = opening & ~_field_edge(before, sep) & ~doubled
+            followed = np.zeros(len(quotes), dtype=bool)
+            followed[:-1] = doubled[1:]
+            bad_close = closing & ~_field_edge(after, sep) & ~followed
+            if bad_open.any() or bad_close.any():
+                return None
+        width = np.where(arr[np.minimum(ends + 1, n - 1)] == 0x0A, 2, 1)
+        width[arr[ends] == 0x0A] = 1
+        inside = np.searchsorted(quotes, ends) % 2 == 1
+        outside = ends[~inside]
+        after_end = outside + width[~inside]
+        starts_at = np.concatenate([[0], after_end[after_end < n]])
+        empty = np.isin(starts_at, outside)  # a record that is a bare line break
+        if empty.any():
+            keep = np.flatnonzero(~empty)
+            last = keep[-1] + 1 if len(keep) else 0
+            if empty[:last].any():
+                return None  # an empty line between records: the csv module says what it is
+            if not final:  # empty lines at the piece's end: the next piece tells what follows
+                if last == 0:
+                    return 0
+                cut = int(starts_at[last])
+                return self._piece(arr[:cut], quotes[quotes < cut], ends[ends < cut], False)
+            starts_at = starts_at[:last]
+        if inside.any() and _row_shaped_lines(arr, ends[inside], ends, quotes, sep, self.width):
+            return None
+        line_of = 1 + np.searchsorted(ends, starts_at)  # line breaks before each record
+        self.starts.append(line_of + self.lines)
+        self.lines += len(ends)
+        self.last_open = not (len(ends) and ends[-1] + width[-1] >= n)
+        self.seen = True
+        return n
 
 
 def _field_edge(values: np.ndarray, sep: int) -> np.ndarray:
@@ -175,14 +266,22 @@ def _field_edge(values: np.ndarray, sep: int) -> np.ndarray:
     return (values == sep) | (values == 0x0A) | (values == 0x0D)
 
 
-def _row_shaped_lines(view, inner, ends, quotes, sep: int) -> bool:
-    """True when a line inside a quoted cell holds as many delimiters as the first record has
-    fields less one (then the csv-module pass decides whether it is a swallowed row)."""
-    first_end = int(ends[0]) if len(ends) else len(view)
-    header = bytes(view[: min(first_end, 1 << 20)]).decode("utf-8", "replace")
+def _header_width(arr: np.ndarray, ends: np.ndarray, sep: int) -> int | None:
+    """Fields of the first line (read by the csv module from its first megabyte); None when the
+    csv module cannot read it."""
+    first_end = int(ends[0]) if len(ends) else len(arr)
+    header = arr[: min(first_end, 1 << 20)].tobytes().decode("utf-8", "replace")
     try:
-        width = len(next(csv.reader([header], delimiter=chr(sep)), []))
+        return len(next(csv.reader([header], delimiter=chr(sep)), []))
     except csv.Error:
+        return None
+
+
+def _row_shaped_lines(view, inner, ends, quotes, sep: int, width: int | None) -> bool:
+    """True when a line inside a quoted cell holds as many delimiters as the first record has
+    fields less one (then the csv-module pass decides whether it is a swallowed row); always
+    when the first record could not be read (``width`` None)."""
+    if width is None:
         return True
     if width < 3:
         return False

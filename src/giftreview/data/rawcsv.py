@@ -23,7 +23,7 @@ from giftreview.data.accounting import (
     RecordCount,
     check_record_count,
     count_records,
-    scan_records,
+    scan_file,
 )
 from giftreview.data.fastcsv import FAST_MIN_CHARS, parse_file, parse_table
 from giftreview.data.rawcells import needs_repair
@@ -244,12 +244,9 @@ def plain_utf8_layout(path: Path) -> PlainLayout | None:
     guess = plain_utf8_head(path)
     if guess is None:
         return None
-    data = path.read_bytes()
-    bom = data.startswith(b"\xef\xbb\xbf")
-    body = memoryview(data)[3 if bom else 0 :]
-    if data.find(b"\x00") >= 0 or not _is_utf8(body):
-        return None
-    expected = scan_records(body, guess.delimiter)  # the accounting pass, on the bytes
+    # the accounting pass, on the bytes a piece at a time (each piece checked as UTF-8)
+    skip = 3 if guess.encoding == "utf-8-sig" else 0
+    expected = scan_file(path, guess.delimiter, skip=skip, accept=_is_utf8)
     if expected is None:
         return None
     return PlainLayout(guess.delimiter, guess.width, expected, guess.encoding)
@@ -295,7 +292,7 @@ def plain_utf8_head(path: Path) -> PlainLayout | None:
     return PlainLayout(delimiter, width, None, "utf-8-sig" if bom else "utf-8")
 
 
-def _is_utf8(data: memoryview) -> bool:
+def _is_utf8(data: memoryview | np.ndarray) -> bool:
     """Whether ``data`` is strict UTF-8: Arrow's validation of one string spanning the bytes
     (zero-copy, vectorised), instead of decoding the file into a Python ``str``."""
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
