@@ -105,3 +105,28 @@ def test_the_file_scan_asks_accept_about_whole_records(tmp_path):
     assert b"".join(seen) == text.encode()
     assert all(piece.endswith(b"\r\n") for piece in seen)
     assert scan_file(path, ",", chunk=4, accept=lambda piece: False) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.text(alphabet='ab ,"\n\ré', max_size=6), min_size=3, max_size=3),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(min_value=2, max_value=16),
+)
+def test_the_file_scan_counts_csv_module_files_in_pieces(tmp_path_factory, rows, chunk):
+    """Files the csv module writes (mostly accepted by the scan, unlike random pieces) read a
+    few bytes at a time: the same count as the whole bytes, and the csv module's when accepted."""
+    import csv
+    import io
+
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows([["id", "a", "b"], *rows])
+    text = buf.getvalue()
+    path = tmp_path_factory.mktemp("scan") / "f.csv"
+    path.write_bytes(text.encode("utf-8"))
+    got = scan_file(path, ",", chunk=chunk)
+    assert got == scan_records(text.encode("utf-8"), ",")
+    assert got is None or got == _strict_count(text, ",", "f.csv")
