@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from giftreview.analysis.disclosure import primary_status
+from giftreview.data import columns
 from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.paths import INSTITUTION_ALIASES
@@ -196,6 +197,27 @@ class _Splitter:
         best = scores.argmax(axis=1)
         for raw, j, row in zip(todo, best, scores, strict=True):
             self.fuzzy[raw] = self._result(raw, self.keys[j], row[j])
+
+    def match_distinct(self, raws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`match` of distinct pieces as arrays ``(name, method, score)``: the score matrix
+        of :meth:`match_all`, the threshold applied to whole columns (no Python tuple per
+        piece). As ``extractOne``, a piece with nothing left after the processor scores 0
+        against every key and gets the first."""
+        from rapidfuzz import fuzz, process, utils  # deferred: only pieces without an alias
+
+        name, method = raws.copy(), np.full(len(raws), "unmatched", dtype=object)
+        score = np.zeros(len(raws))
+        if not len(raws) or not self.keys:
+            return name, method, score
+        scores = process.cdist(list(raws), self.keys, scorer=fuzz.token_sort_ratio,
+                               processor=utils.default_process, dtype=np.float64)  # fmt: skip
+        best = scores.argmax(axis=1)
+        score = scores[np.arange(len(raws)), best]
+        ok = score >= self.threshold
+        names = np.asarray([self.mapping[k] for k in self.keys], dtype=object)
+        name[ok] = names[best[ok]]
+        method[ok] = "fuzzy"
+        return name, method, score
 
     def pieces(self, text: str) -> list[tuple[str, str | None]]:
         """``(raw, alias)`` of each piece of ``text``: the institution of its first alias, or
@@ -418,7 +440,11 @@ def _clean_re2(pieces: pa.Array) -> pa.Array:
 
 def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
     """``t, k, raw, name, method, score``: :meth:`_Splitter.names` of every text (``t`` its
-    position, ``k`` the order of its names), a redacted piece (``[phone]``) left out."""
+    position, ``k`` the order of its names), a redacted piece (``[phone]``) left out.
+
+    Work per distinct value: each distinct piece without an alias is fuzzy-matched once
+    (:meth:`_Splitter.match_distinct`), each distinct name case-folded once, and a text's second
+    mention of a name (same casefold) dropped by integer codes."""
     pieces = _pieces_frame(split, texts)
     if pieces.empty:
         return pd.DataFrame(columns=["t", "raw", "name", "method", "score", "k"])
@@ -431,19 +457,26 @@ def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
         np.full(len(raw), 100.0),
     )
     if fuzzy.any():  # each distinct piece without an alias matched once
-        distinct = pd.unique(raw[fuzzy])
-        split.match_all(list(distinct))
-        found = [split.match(r) for r in distinct]
-        at = pd.Index(distinct).get_indexer(raw[fuzzy])
-        name[fuzzy] = np.asarray([f[0] for f in found], dtype=object)[at]
-        method[fuzzy] = np.asarray([f[1] for f in found], dtype=object)[at]
-        score[fuzzy] = np.round(np.asarray([f[2] for f in found], dtype=np.float64), 1)[at]
-    out = pieces.assign(name=name, method=method, score=score)
-    out = out[~out.assign(fold=out["name"].str.casefold()).duplicated(["t", "fold"])]
-    clean = np.asarray(texts, dtype=object)[out["t"].to_numpy()]
-    redacted = [r in _REDACTED and f"[{r}]" in c for r, c in zip(out["raw"], clean, strict=True)]
-    out = out[~np.asarray(redacted, bool)]
-    return out.assign(k=np.arange(len(out))).drop(columns="alias").reset_index(drop=True)
+        at, distinct = pd.factorize(raw[fuzzy])
+        d_name, d_method, d_score = split.match_distinct(np.asarray(distinct, dtype=object))
+        name[fuzzy] = d_name[at]
+        method[fuzzy] = d_method[at]
+        score[fuzzy] = np.round(d_score, 1)[at]
+    # one row per text and name (the first): the names' casefolds compared by code
+    n_code, n_distinct = pd.factorize(name)
+    folds = pd.factorize(np.asarray([n.casefold() for n in n_distinct], dtype=object))[0]
+    t = pieces["t"].to_numpy(dtype=np.int64)
+    first = ~pd.DataFrame({"t": t, "f": folds[n_code]}).duplicated().to_numpy()
+    # a piece that is what redact_pii left in place of personal data (its text holds "[phone]")
+    r_code, r_distinct = pd.factorize(raw)
+    marker = np.asarray([r in _REDACTED for r in r_distinct], dtype=bool)[r_code]
+    for i in np.flatnonzero(marker & first):
+        first[i] = f"[{raw[i]}]" not in texts[t[i]]
+    out = pd.DataFrame(
+        {"t": t[first], "raw": raw[first], "name": name[first], "method": method[first],
+         "score": score[first]}
+    )  # fmt: skip
+    return out.assign(k=np.arange(len(out)))
 
 
 def institution_mentions(
@@ -492,36 +525,54 @@ def institution_mentions(
     group = instrument.group_by
     groups = data[group].astype("string") if group and group in data.columns else None
     split = _Splitter(table, threshold)
-    answered = data[qid].notna().to_numpy()
-    texts = pd.Series(data[qid].to_numpy(dtype=object)[answered])
-    codes, distinct = pd.factorize(texts)  # each distinct answer once
-    clean = redact_texts(pd.Series(distinct, dtype=object))  # no names, phones, e-mails, links
+    answered = np.flatnonzero(data[qid].notna().to_numpy())
+    codes, distinct = columns.distinct(data[qid].iloc[answered])  # each distinct answer once
+    clean = redact_texts(pd.Series(distinct.to_pylist(), dtype=object))  # no names, phones, ...
     names = _names_frame(split, clean.tolist())
-    ids = data["respondent_id"].astype(str).to_numpy(dtype=object)[answered]
-    grp = groups.to_numpy(dtype=object)[answered] if groups is not None else None
-    # each answer gets the names of its distinct text, in their order
-    rows = pd.DataFrame({"answer": np.arange(len(codes)), "t": codes}).merge(names, on="t")
-    rows = rows.sort_values(["answer", "k"], kind="stable")
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
-    if rows.empty:
+    if names.empty:
         out = pd.DataFrame([], columns=cols)
+        if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
+            levels = [str(c) for c in data[group].cat.categories]
+            out["group"] = pd.Categorical(out["group"].astype("string"), categories=levels)
     else:
-        at = rows["answer"].to_numpy()
+        # each answer gets the rows of its distinct text (``names`` is sorted by text), in order
+        t = names["t"].to_numpy(dtype=np.int64)
+        count = np.bincount(t, minlength=len(distinct))
+        first = np.cumsum(count) - count
+        per_answer = count[codes]
+        at = np.repeat(np.arange(len(codes)), per_answer)  # the answer of each output row
+        starts = np.cumsum(per_answer) - per_answer
+        take = (
+            np.repeat(first[codes], per_answer) + np.arange(len(at)) - np.repeat(starts, per_answer)
+        )
+        rows = answered[at]
+        ids = columns.to_arrow(data["respondent_id"].astype(str).array).take(pa.array(rows))
+        if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
+            levels = [str(c) for c in data[group].cat.categories]
+            grp = pd.Categorical.from_codes(data[group].cat.codes.to_numpy()[rows], levels)
+        elif groups is not None:
+            grp = groups.to_numpy(dtype=object)[rows]
+        else:
+            grp = np.full(len(rows), pd.NA, dtype=object)
         out = pd.DataFrame(
             {
-                "respondent_id": ids[at],
-                "group": grp[at] if grp is not None else np.full(len(at), pd.NA, dtype=object),
+                "respondent_id": ids.to_pandas(),
+                "group": grp,
                 "question": qid,
-                "raw": rows["raw"].to_numpy(dtype=object),
-                "name": rows["name"].to_numpy(dtype=object),
-                "method": rows["method"].to_numpy(dtype=object),
-                "score": rows["score"].to_numpy(dtype=np.float64),
+                "raw": _text_column(names["raw"], take),
+                "name": _text_column(names["name"], take),
+                "method": _text_column(names["method"], take),
+                "score": names["score"].to_numpy(dtype=np.float64)[take],
             }
         )
-    if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
-        levels = [str(c) for c in data[group].cat.categories]
-        out["group"] = pd.Categorical(out["group"].astype("string"), categories=levels)
     return out
+
+
+def _text_column(values: pd.Series, take: np.ndarray) -> pd.Series:
+    """``values`` (strings) at positions ``take``, as pandas' Arrow strings: converted to Arrow
+    once, then taken (no Python object per output row)."""
+    return columns.to_arrow(values.to_numpy(dtype=object)).take(pa.array(take)).to_pandas()
 
 
 def unmatched_names(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -564,10 +615,18 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
     if sub.empty:
         cols = ["group", "name", "n", "matched", "suppressed", "n_display"]
         return pd.DataFrame(columns=cols)
-    counts = sub.groupby(["group", "name"], sort=False, observed=True)["respondent_id"].nunique()
-    out = counts.rename("n").reset_index()
-    matched = (sub["method"] != "unmatched").groupby(sub["name"]).any()  # any alias/fuzzy match
-    out["matched"] = out["name"].map(matched)
+    # on integer codes (a million-row wave has millions of mentions): each (group, name,
+    # respondent) once, then counted; a name is matched when any of its mentions is
+    g, groups = pd.factorize(sub["group"])
+    n, names = pd.factorize(sub["name"])
+    r = pd.factorize(sub["respondent_id"])[0]
+    pairs = pd.DataFrame({"g": g, "n": n, "r": r}).drop_duplicates().groupby(["g", "n"]).size()
+    gi, ni = (pairs.index.get_level_values(i).to_numpy() for i in (0, 1))
+    hit = np.bincount(n, weights=(sub["method"] != "unmatched").to_numpy(), minlength=len(names))
+    out = pd.DataFrame(
+        {"group": groups.take(gi), "name": names.take(ni), "n": pairs.to_numpy(dtype=np.int64),
+         "matched": hit[ni] > 0}
+    )  # fmt: skip
     # no total is published, so suppression is its primary step alone (as suppress(...,
     # margins="none") of the groups x names table gives it), applied to the long table directly
     status = primary_status(out["n"].to_numpy(), k=k)
