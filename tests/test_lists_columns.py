@@ -101,6 +101,10 @@ _WORDS = [
     "2010-2012", "phone", "[phone]", "Organización", "Unión Europea", "Children’s", "ﬁnance",
     "K", "\u00a0", "\x0b", "x", "and", "&", "(", ")", "'", '"', ".", ":", "-",
     "(answer 17)", "1234567", "ICAT)", "(OSCE)", "Office",
+    # non-ASCII text the column engine takes (accents next to aliases and acronyms, NFKC
+    # changes, typographic punctuation) or must leave to Python (ſ, İ, a line separator)
+    "Comité", "é", "Ñ", "Union européenne", "UNIÓN EUROPEA", "–", "“", "”", "ª", "½", "ſ",
+    "İ", "\u2028", "Ｉ", "e\u0301", "É.U.",
 ]  # fmt: skip
 _SEPARATORS = [", ", ",", "; ", "\n", "\r\n", " and ", " AND ", " & ", " ", "/", ". ", ""]
 
