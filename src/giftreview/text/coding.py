@@ -232,9 +232,9 @@ def arrow_text(values: pd.Series) -> pa.Array:
 def _isin(values: pd.Series, of: pd.Series) -> np.ndarray:
     """``values.isin(of)`` in one Arrow pass (pandas' isin on Arrow strings builds a Python
     object per value of ``of``)."""
-    arr = pa.array(values.astype(object), type=pa.large_string(), from_pandas=True)
-    found = pc.is_in(arr, value_set=pa.array(of.astype(object), type=pa.large_string(),
-                                             from_pandas=True))  # fmt: skip
+    if not len(of):
+        return np.zeros(len(values), dtype=bool)
+    found = pc.is_in(arrow_text(values), value_set=arrow_text(of))
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from giftreview.data.columns import PY_WHITESPACE_RE2
+from giftreview.text.csvtext import _data_bytes  # the UTF-8 bytes of a string column
 from giftreview.text.codebook import Codebook, compile_pattern
 
 __all__ = ["HIT_COLUMNS", "re2_safe", "sentences", "split_sentences", "code_texts"]
@@ -118,7 +119,12 @@ def _sentence_arrays(texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarr
     arr = pa.array(texts, type=pa.large_string(), from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column
         arr = arr.combine_chunks()
-    other = np.asarray(pc.match_substring(arr, "\x00").to_numpy(False))  # NUL: the marker
+    if _holds_nul(arr):  # NUL: the marker
+        other = np.asarray(pc.match_substring(arr, "\x00").to_numpy(False), dtype=bool)
+    else:
+        other = np.zeros(len(arr), dtype=bool)
+    if not other.any():  # the sentences come out in text order
+        return _split_marked(arr, np.arange(len(arr)))
     fast = np.flatnonzero(~other)
     pos, order, start, text = _split_marked(arr.take(pa.array(fast)), fast)
     rows = []
@@ -133,6 +139,12 @@ def _sentence_arrays(texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarr
         text = pa.concat_arrays([text, pa.array(t2, type=pa.large_string())])
     sort = np.lexsort((order, pos))
     return pos[sort], order[sort], start[sort], text.take(pa.array(sort))
+
+
+def _holds_nul(arr: pa.Array) -> bool:
+    """Whether any text of ``arr`` holds a NUL character: one numpy scan of its UTF-8 bytes."""
+    data = _data_bytes(arr)
+    return len(data) > 0 and not np.frombuffer(data, dtype=np.uint8).all()
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
