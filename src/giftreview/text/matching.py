@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from giftreview.data.columns import PY_WHITESPACE_RE2
-from giftreview.text.csvtext import _data_bytes  # the UTF-8 bytes of a string column
 from giftreview.text.codebook import Codebook, compile_pattern
+from giftreview.text.csvtext import _data_bytes  # the UTF-8 bytes of a string column
 
 __all__ = ["HIT_COLUMNS", "re2_safe", "sentences", "split_sentences", "code_texts"]
 
