@@ -42,6 +42,28 @@ def _run(root: Path, out: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def _difference(a: Path, b: Path) -> str:
+    """Where two PDFs first differ, for the failure message: the objects as ``qpdf --qdf``
+    writes them (uncompressed), a few lines either side. A PDF of part_b_open once differed
+    under load and could not be reproduced; this says what differed if it happens again."""
+    lines = []
+    for path in (a, b):
+        done = subprocess.run(
+            ["qpdf", "--qdf", "--object-streams=disable", str(path), "-"],
+            capture_output=True,
+            timeout=120,
+        )
+        lines.append(done.stdout.split(b"\n"))
+    first = next(
+        (i for i, (x, y) in enumerate(zip(*lines, strict=False)) if x != y), min(map(len, lines))
+    )
+    window = slice(max(first - 3, 0), first + 4)
+    return (
+        f"{a.name} ({a.stat().st_size} vs {b.stat().st_size} bytes), qdf line {first}: "
+        + repr((lines[0][window], lines[1][window]))[:3000]
+    )
+
+
 def _untimed(manifest: Path) -> dict:
     data = json.loads(manifest.read_text(encoding="utf-8"))
     for nb in data["notebooks"]:
@@ -75,7 +97,10 @@ def test_two_runs_into_two_folders_are_byte_identical_without_machine_paths(tmp_
     differ = [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()]
     # manifest.json also logs how long each notebook took (the next run schedules the longest
     # first); everything else in it must be the same
-    assert differ in ([], ["manifest.json"]), f"run {repeat}: not byte-identical: {differ}"
+    explain = [_difference(a / f, b / f) for f in differ if f.endswith(".pdf")]
+    assert differ in ([], ["manifest.json"]), (
+        f"run {repeat}: not byte-identical: {differ} {explain}"
+    )
     assert _untimed(a / "manifest.json") == _untimed(b / "manifest.json")
     machine = [str(tmp_path), str(tmp_path.resolve()), str(PROJ_ROOT), str(Path.home())]
     leaks = {
