@@ -424,11 +424,14 @@ def _pieces_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
                 _pieces_re2(split, arr.filter(pa.array(taken)), where[taken], patterns[0])
             )
     rows = [(i, raw, alias) for i in np.flatnonzero(~fast) for raw, alias in split.pieces(texts[i])]
-    frames.append(pd.DataFrame(rows, columns=["t", "raw", "alias"]))
+    if rows or not frames:
+        t, raw, alias = zip(*rows, strict=True) if rows else ((), (), ())
+        frames.append(pd.DataFrame({"t": np.asarray(t, dtype=np.int64), "raw": pd.Series(
+            raw, dtype="str"), "alias": pd.Series(alias, dtype=object)}))  # fmt: skip
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    out = out.astype({"t": np.int64, "raw": object, "alias": object})
     out["alias"] = out["alias"].where(out["alias"].notna(), None)  # None, as pieces() gives
-    return out.sort_values("t", kind="stable", ignore_index=True)
+    order = np.argsort(out["t"].to_numpy(), kind="stable")  # both engines' pieces, text by text
+    return out.take(order).reset_index(drop=True)
 
 
 def _pieces_re2(split: _Splitter, texts: pa.Array, where: np.ndarray, found: str) -> pd.DataFrame:
@@ -476,8 +479,10 @@ def _pieces_re2(split: _Splitter, texts: pa.Array, where: np.ndarray, found: str
         names = _alias_names(split, first.dictionary)
         alias = names[np.asarray(first.indices.to_numpy(False), dtype=np.int64)]
         alias[ntok == 0] = None
-    raw = raw.filter(pa.array(keep)).to_numpy(zero_copy_only=False)
-    return pd.DataFrame({"t": owner[keep], "raw": raw, "alias": alias[keep]})
+    raw = raw.filter(pa.array(keep)).to_pandas()  # pandas' Arrow strings: no Python object
+    return pd.DataFrame(
+        {"t": owner[keep], "raw": raw, "alias": pd.Series(alias[keep], dtype=object)}
+    )
 
 
 def _alias_names(split: _Splitter, matches: pa.Array) -> np.ndarray:
@@ -536,43 +541,51 @@ def _clean_re2(pieces: pa.Array) -> pa.Array:
 
 
 def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
-    """``t, k, raw, name, method, score``: :meth:`_Splitter.names` of every text (``t`` its
+    """``t, raw, name, method, score, k``: :meth:`_Splitter.names` of every text (``t`` its
     position, ``k`` the order of its names), a redacted piece (``[phone]``) left out.
 
     Work per distinct value: each distinct piece without an alias is fuzzy-matched once
-    (:meth:`_Splitter.match_distinct`), each distinct name case-folded once, and a text's second
-    mention of a name (same casefold) dropped by integer codes."""
+    (:meth:`_Splitter.match_distinct`), each distinct name case-folded once, a text's second
+    mention of a name (same casefold) dropped by integer codes; the text columns stay Arrow
+    strings."""
     pieces = _pieces_frame(split, texts)
     if pieces.empty:
         return pd.DataFrame(columns=["t", "raw", "name", "method", "score", "k"])
-    raw = pieces["raw"].to_numpy(dtype=object)
-    alias = pieces["alias"].to_numpy(dtype=object)
-    fuzzy = pieces["alias"].isna().to_numpy()
-    name, method, score = (
-        alias.copy(),
-        np.full(len(raw), "alias", dtype=object),
-        np.full(len(raw), 100.0),
-    )
-    if fuzzy.any():  # each distinct piece without an alias matched once
-        at, distinct = pd.factorize(raw[fuzzy])
-        d_name, d_method, d_score = split.match_distinct(np.asarray(distinct, dtype=object))
-        name[fuzzy] = d_name[at]
-        method[fuzzy] = d_method[at]
-        score[fuzzy] = np.round(d_score, 1)[at]
-    # one row per text and name (the first): the names' casefolds compared by code
-    n_code, n_distinct = pd.factorize(name)
-    folds = pd.factorize(np.asarray([n.casefold() for n in n_distinct], dtype=object))[0]
     t = pieces["t"].to_numpy(dtype=np.int64)
-    first = ~pd.DataFrame({"t": t, "f": folds[n_code]}).duplicated().to_numpy()
+    raw = columns.to_arrow(pieces["raw"].array)
+    alias = pieces["alias"].to_numpy(dtype=object)
+    fuzzy = pd.isna(alias)
+    # the names as codes into one list: the alias names, then the names of the distinct pieces
+    # without an alias (each fuzzy-matched once)
+    a_code, a_names = pd.factorize(alias[~fuzzy])
+    enc = pc.dictionary_encode(raw.filter(pa.array(fuzzy)))
+    f_code = np.asarray(enc.indices.to_numpy(False), dtype=np.int64)
+    d_name, d_method, d_score = split.match_distinct(np.asarray(enc.dictionary.to_pylist(), object))
+    names = np.concatenate([np.asarray(a_names, dtype=object), d_name])
+    code = np.empty(len(t), dtype=np.int64)
+    code[~fuzzy], code[fuzzy] = a_code, len(a_names) + f_code
+    method = np.zeros(len(t), dtype=np.int64)  # alias
+    method[fuzzy] = np.where(d_method == "fuzzy", 1, 2)[f_code]
+    score = np.full(len(t), 100.0)
+    score[fuzzy] = np.round(d_score, 1)[f_code]
+    # one row per text and name (the first): the names' casefolds compared by code
+    folds = pd.factorize(np.asarray([n.casefold() for n in names], dtype=object))[0]
+    first = ~pd.DataFrame({"t": t, "f": folds[code]}).duplicated().to_numpy()
     # a piece that is what redact_pii left in place of personal data (its text holds "[phone]")
-    r_code, r_distinct = pd.factorize(raw)
-    marker = np.asarray([r in _REDACTED for r in r_distinct], dtype=bool)[r_code]
-    for i in np.flatnonzero(marker & first):
-        first[i] = f"[{raw[i]}]" not in texts[t[i]]
+    marker = pc.is_in(raw, value_set=pa.array(sorted(_REDACTED), type=pa.large_string()))
+    for i in np.flatnonzero(np.asarray(marker.to_numpy(False), dtype=bool) & first):
+        first[i] = f"[{raw[int(i)].as_py()}]" not in texts[t[i]]
+    keep = pa.array(first)
+    methods = pa.array(["alias", "fuzzy", "unmatched"], type=pa.large_string())
     out = pd.DataFrame(
-        {"t": t[first], "raw": raw[first], "name": name[first], "method": method[first],
-         "score": score[first]}
-    )  # fmt: skip
+        {
+            "t": t[first],
+            "raw": raw.filter(keep).to_pandas(),
+            "name": pa.array(names, type=pa.large_string()).take(pa.array(code[first])).to_pandas(),
+            "method": methods.take(pa.array(method[first])).to_pandas(),
+            "score": score[first],
+        }
+    )
     return out.assign(k=np.arange(len(out)))
 
 
@@ -667,9 +680,9 @@ def institution_mentions(
 
 
 def _text_column(values: pd.Series, take: np.ndarray) -> pd.Series:
-    """``values`` (strings) at positions ``take``, as pandas' Arrow strings: converted to Arrow
-    once, then taken (no Python object per output row)."""
-    return columns.to_arrow(values.to_numpy(dtype=object)).take(pa.array(take)).to_pandas()
+    """``values`` (pandas' Arrow strings) at positions ``take``, taken in Arrow (no Python
+    object per output row)."""
+    return columns.to_arrow(values.array).take(pa.array(take)).to_pandas()
 
 
 def unmatched_names(mentions: pd.DataFrame) -> pd.DataFrame:
