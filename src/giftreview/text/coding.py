@@ -78,10 +78,16 @@ def auto_code(answers: pd.Series, codebook: Codebook) -> pd.DataFrame:
         texts = answers[answers.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool)]
     texts = texts[texts.str.strip().str.len().to_numpy() > 0]
     hits = code_texts(texts.reset_index(drop=True), codebook)
+    pos = pa.array(hits["pos"].to_numpy(dtype=np.int64))
+    if isinstance(texts.index.dtype, pd.StringDtype):  # ids taken in Arrow: no object per code
+        ids = to_arrow(texts.index.array).take(pos).to_pandas()
+    else:
+        ids = texts.index.to_numpy()[hits["pos"].to_numpy()]
+    themes = pa.array(codebook.ids, type=pa.large_string())
     out = pd.DataFrame(
         {
-            "respondent_id": texts.index.to_numpy()[hits["pos"].to_numpy()],
-            "theme": np.asarray(codebook.ids, dtype=object)[hits["theme"].to_numpy()],
+            "respondent_id": ids,
+            "theme": themes.take(pa.array(hits["theme"].to_numpy(dtype=np.int64))).to_pandas(),
             "source": "auto",
             "evidence": hits["evidence"].to_numpy(dtype=object),
             "start": hits["start"].to_numpy(dtype=np.int64),

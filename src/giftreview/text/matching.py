@@ -297,18 +297,28 @@ def code_texts(texts: pd.Series, codebook: Codebook) -> pd.DataFrame:
     # the earliest match per sentence and theme (the first pattern on a tie) ...
     hits = hits.sort_values(["u", "theme", "start", "rank"], kind="stable")
     hits = hits.drop_duplicates(["u", "theme"])
-    # ... in the first sentence of each text where the theme is found
-    sent = pd.DataFrame({"pos": pos, "order": order, "offset": offset, "u": u})
-    found = sent.merge(hits, on="u")
-    found = found.sort_values(["pos", "theme", "order"], kind="stable")
-    found = found.drop_duplicates(["pos", "theme"])
-    out = pd.DataFrame(
+    # ... in the first sentence of each text where the theme is found: each hit joined to the
+    # sentences holding its distinct text (positions grouped by u), then the first per text
+    # and theme by one lexsort (the join and sorts of a merge, on integer arrays)
+    h_u = hits["u"].to_numpy(dtype=np.int64)
+    by_u = np.argsort(u, kind="stable")
+    count = np.bincount(u, minlength=len(arr))
+    first = np.cumsum(count) - count
+    n = count[h_u]
+    h = np.repeat(np.arange(len(h_u)), n)  # the hit of each (hit, sentence) pair
+    sn = by_u[np.repeat(first[h_u], n) + np.arange(len(h)) - np.repeat(np.cumsum(n) - n, n)]
+    theme = hits["theme"].to_numpy(dtype=np.int64)[h]
+    sort = np.lexsort((order[sn], theme, pos[sn]))
+    h, sn, theme = h[sort], sn[sort], theme[sort]
+    keep = np.ones(len(h), dtype=bool)
+    keep[1:] = (pos[sn][1:] != pos[sn][:-1]) | (theme[1:] != theme[:-1])
+    h, sn = h[keep], sn[keep]
+    return pd.DataFrame(
         {
-            "pos": found["pos"].to_numpy(dtype=np.int64),
-            "theme": found["theme"].to_numpy(dtype=np.int64),
-            "evidence": found["evidence"].to_numpy(dtype=object),
-            "start": (found["offset"] + found["start"]).to_numpy(dtype=np.int64),
-            "end": (found["offset"] + found["end"]).to_numpy(dtype=np.int64),
+            "pos": pos[sn],
+            "theme": theme[keep],
+            "evidence": hits["evidence"].to_numpy(dtype=object)[h],
+            "start": offset[sn] + hits["start"].to_numpy(dtype=np.int64)[h],
+            "end": offset[sn] + hits["end"].to_numpy(dtype=np.int64)[h],
         }
     )
-    return out.reset_index(drop=True)
