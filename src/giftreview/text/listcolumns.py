@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:  # the splitter of lists.py, passed in (lists imports this module)
-    from giftreview.text.lists import _Splitter
+
+class _Splitter(Protocol):
+    """What the column engine uses of :class:`giftreview.text.lists._Splitter` (passed in: lists
+    imports this module)."""
+
+    mapping: dict[str, str]
+
+    def pieces(self, text: str) -> list[tuple[str, str | None]]: ...
+
+    def alias_of(self, match: str) -> str: ...
+
 
 __all__ = ["SPLIT", "NOISE", "pieces_frame"]
 
