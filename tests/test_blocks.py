@@ -180,3 +180,46 @@ def test_a_file_changed_between_the_passes_is_named_not_a_traceback(
     with pytest.raises(InputFileError, match=r"blocks\.csv: the file changed while it was being"):
         clean_wave(path, instrument, out_dir=tmp_path / "out", block_rows=20)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_error_while_writing_in_the_background_is_raised_and_writes_nothing(
+    export, instrument, tmp_path, monkeypatch
+):
+    """The files are written by a worker thread while the next block is cleaned
+    (outputs.Outputs): a failure there (here a planted one on the sixth appended CSV block) is
+    raised by clean_wave itself, and the partial files and the new folder are removed."""
+    import giftreview.data.outputs as outputs_module
+
+    calls = []
+    real = outputs_module.write_csv
+
+    def fails_on_the_sixth(fh, frame, *args, **kwargs):
+        calls.append(len(frame))
+        if len(calls) == 6:
+            raise OSError("planted write failure")
+        return real(fh, frame, *args, **kwargs)
+
+    monkeypatch.setattr(outputs_module, "write_csv", fails_on_the_sixth)
+    with pytest.raises(OSError, match="planted write failure"):
+        clean_wave(export[0], instrument, out_dir=tmp_path / "out", block_rows=7)
+    assert len(calls) == 6 and not (tmp_path / "out").exists()
+
+
+def test_a_nul_byte_late_in_a_streamed_export_falls_back(instrument, tmp_path, monkeypatch):
+    """The accounting pass runs while the first pass streams the blocks (io.open_raw); a NUL
+    byte after the head, which pyarrow reads as text but the accounting pass declines, makes
+    the first pass start again on the file read whole (the NUL removed and audited): the files
+    are those of the csv-module read of the same bytes."""
+    path, _ = _export(tmp_path)
+    data = path.read_bytes()
+    at = data.index(b"\n", len(data) - 2000) + 1  # a record near the end
+    path.write_bytes(data[: at + 3] + b"\x00" + data[at + 3 :])
+    want = _clean(path, tmp_path / "want", instrument, 10**6)
+    assert b"nul_removed" in want["audit.csv"]
+    monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(rawcsv, "HEAD_BYTES", 4096)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
+    assert open_raw(path, instrument).streamed  # its first 4 KB look plain
+    got = _clean(path, tmp_path / "got", instrument, 20)
+    for name in FILES:
+        assert got[name] == want[name], name

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from giftreview.text.csvtext import csv_lines
-from giftreview.text.safety import csv_text, neutralise_frame
+from giftreview.text.safety import csv_text, neutralise_frame, write_table
 
 DATE = "%Y-%m-%d %H:%M:%S"
 
@@ -68,3 +69,59 @@ def test_arbitrary_text_matches_to_csv(rows):
     frame = pd.DataFrame(rows, columns=["a", "b"]).astype({"b": "string"})
     assert ours(frame, chunk_rows=5) == to_csv(frame)
     assert csv_text(frame) == to_csv(frame)
+
+
+def test_a_long_table_of_repeated_and_distinct_values_matches_to_csv():
+    """Over 4,096 rows the writer codes columns of few distinct texts and joins neighbouring
+    ones once per combination (csvtext._glue); ids and answers stay one text per row. Every
+    cell kind next to every other: the reference is pandas' own writer."""
+    rng = np.random.default_rng(11)
+    n = 6000
+    pick = lambda options: [options[i] for i in rng.integers(0, len(options), n)]  # noqa: E731
+    answers = ["plain", "a, b", 'say "hi"', "two\nlines", "cr\rhere", "=1+1", " -x", "\u3000@y"]
+    frame = pd.DataFrame(
+        {
+            "id": pd.array([f"R{i:07d}" for i in range(n)], "string[pyarrow]"),
+            "text": pd.array([a + f" {i}" for i, a in enumerate(pick(answers))], "string[pyarrow]"),
+            "level": pd.Categorical(pick(["Low", "High", "=bad", "a,b", None])),
+            "short": pd.array(pick(["x", "+1", 'q"', "", None, "é,"]), "string[pyarrow]"),
+            "flag": pd.array(pick([True, False, None]), dtype="boolean"),
+            "count": pd.array(pick([1.0, 2.5, None, -3.0]), dtype="Float64"),
+            "when": pd.array(
+                pick(["2010-03-01 08:00:00", None, "1999-12-31 23:59:59", "2262-04-11 00:00:00"]),
+                dtype="datetime64[ns]",
+            ),
+            "row": np.arange(n, dtype="int64"),
+            "note": pd.array(pick(["ok", "=SUM(A1)", None]), "string[pyarrow]"),
+            "more": pd.array(pick(answers), "string[pyarrow]"),
+            "last": pd.Categorical(pick(["z", "-1"])),
+        }
+    )
+    assert ours(frame, chunk_rows=5000) == to_csv(frame)
+    assert csv_text(frame.iloc[:, ::-1], date_format=DATE) == to_csv(frame.iloc[:, ::-1])
+    assert csv_text(frame[["text", "more"]], date_format=DATE) == to_csv(frame[["text", "more"]])
+
+
+def test_dates_outside_the_years_numpy_writes_take_strftime():
+    """Whole-second datetimes of years 1000-9999 are written by numpy, others by pyarrow's
+    strftime; both as to_csv writes them (hand check: 1500-06-01 12:00:00 and 0999-...)."""
+    when = pd.Series(
+        np.array(["1500-06-01T12:00:00", "NaT", "2010-03-01T08:00:05"], dtype="datetime64[s]")
+    )
+    frame = pd.DataFrame({"when": when, "n": [1, 2, 3]})
+    assert csv_text(frame, date_format=DATE) == (
+        "when,n\n1500-06-01 12:00:00,1\n,2\n2010-03-01 08:00:05,3\n"
+    )
+    early = pd.DataFrame({"when": pd.Series(np.array(["0999-01-02T03:04:05"], "datetime64[s]"))})
+    early["n"] = 1
+    assert csv_text(early, date_format=DATE).splitlines()[1].endswith("-01-02 03:04:05,1")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_write_table_writes_the_text_in_its_encoding(tmp_path, encoding):
+    """write_table writes csv_text's bytes without decoding them again; the file must be that
+    text in the encoding asked for (a byte-order mark for utf-8-sig, cp1252 bytes for é)."""
+    frame = pd.DataFrame({"a": ["é,1", "=x"], "b": pd.array(["two\nlines", None], "string")})
+    path = write_table(frame, tmp_path / "t.csv", encoding=encoding)
+    assert path.read_bytes() == csv_text(frame).encode(encoding)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")

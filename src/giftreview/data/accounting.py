@@ -135,14 +135,13 @@ def scan_records(data: bytes, delimiter: str) -> RecordCount | None:
     if len(quotes):
         before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
         after = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], 0x0A)
-        field_edge = np.array([sep, 0x0A, 0x0D])
         doubled = np.zeros(len(quotes), dtype=bool)
         doubled[1:] = quotes[1:] == quotes[:-1] + 1  # the second of two adjacent quotes
         opening, closing = np.arange(len(quotes)) % 2 == 0, np.arange(len(quotes)) % 2 == 1
-        bad_open = opening & ~np.isin(before, field_edge) & ~doubled
+        bad_open = opening & ~_field_edge(before, sep) & ~doubled
         followed = np.zeros(len(quotes), dtype=bool)
         followed[:-1] = doubled[1:]
-        bad_close = closing & ~np.isin(after, field_edge) & ~followed
+        bad_close = closing & ~_field_edge(after, sep) & ~followed
         if bad_open.any() or bad_close.any():
             return None
     # a line ends at \r, at \n not after \r (\r\n ends one line, at its \r)
@@ -171,6 +170,11 @@ def scan_records(data: bytes, delimiter: str) -> RecordCount | None:
     return RecordCount(tuple(line_of.tolist()), int(lines))
 
 
+def _field_edge(values: np.ndarray, sep: int) -> np.ndarray:
+    """Whether each byte is the delimiter, a line feed or a carriage return."""
+    return (values == sep) | (values == 0x0A) | (values == 0x0D)
+
+
 def _row_shaped_lines(view, inner, ends, quotes, sep: int) -> bool:
     """True when a line inside a quoted cell holds as many delimiters as the first record has
     fields less one (then the csv-module pass decides whether it is a swallowed row)."""
@@ -188,9 +192,23 @@ def _row_shaped_lines(view, inner, ends, quotes, sep: int) -> bool:
         np.append(ends, len(view))[np.searchsorted(ends, inner, side="right")],
         np.append(closing, len(view))[np.searchsorted(closing, inner)],
     )
-    seps = _positions(view, sep)
-    held = np.searchsorted(seps, stop) - np.searchsorted(seps, inner)
+    held = _count_before(view, sep, stop) - _count_before(view, sep, inner)
     return bool((held >= width - 1).any())
+
+
+def _count_before(data, byte: int, at: np.ndarray) -> np.ndarray:
+    """How many ``byte`` precede each position ``at`` (ascending) in ``data``, counted a chunk at
+    a time (the positions of a byte as common as the delimiter are never held for the file)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    out = np.empty(len(at), dtype=np.int64)
+    total = 0
+    for i in range(0, max(len(arr), 1), _CHUNK):
+        lo, hi = np.searchsorted(at, [i, i + _CHUNK])
+        found = np.flatnonzero(arr[i : i + _CHUNK] == byte)
+        out[lo:hi] = total + np.searchsorted(found, at[lo:hi] - i)
+        total += len(found)
+    out[np.searchsorted(at, len(arr)) :] = total
+    return out
 
 
 def _check_swallowed(record: list[str], delimiter: str, width: int, name: str, start: int):

@@ -43,6 +43,7 @@ Quarantine reasons: ``all_blank``, ``no_id``, ``exact_duplicate`` (the first cop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import char_length, distinct, is_blank
+from giftreview.data.columns import char_length, distinct, is_blank, strip
 from giftreview.data.instrument import (
     Instrument,
     bin_column,
@@ -76,7 +77,7 @@ from giftreview.data.readings import ColumnRead, read_columns
 from giftreview.data.rules import Rule, Rules, short
 from giftreview.data.schema import check_clean
 from giftreview.data.spec import Question, bin_counts
-from giftreview.data.validate import BLOCK_ROWS, row_ids, run_validation, scan_source
+from giftreview.data.validate import BLOCK_ROWS, run_validation, scan_source
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import check_wave_name, is_under_raw, processed_dir
 
@@ -244,9 +245,14 @@ def clean_wave(
             out.add(validation=scan.block_report(data, reads))
             clean, audit, quarantine = _clean_block(data, reads, plan, instrument, wave, repairs)
             repairs = []
-            check_clean(clean, instrument, path=raw_path.name)
             audit, recodes = recode_split(audit)
-            out.add(clean=clean, audit=audit, quarantine=quarantine, recodes=recodes)
+            out.add(
+                clean=clean,
+                audit=audit,
+                quarantine=quarantine,
+                recodes=recodes,
+                check=partial(check_clean, clean, instrument, path=raw_path.name),
+            )
         recodes = recodes_in_order(out.recode_counts())
         out.add(recodes=recodes, final=True)
         if scan.rows != out.rows["clean"] + out.rows["quarantine"]:
@@ -351,48 +357,60 @@ def _audit(
     """One audit row per changed cell of the kept rows, in raw order (row, then column).
 
     Built :data:`AUDIT_BLOCK_ROWS` raw rows at a time: each block's rows are taken from every
-    column, put in order and appended as chunks (pandas' Arrow strings keep the chunks), so the
+    column, put in order (one ``lexsort`` of row and column positions, then one Arrow ``take``
+    per text column) and appended as chunks (pandas' Arrow strings keep the chunks), so the
     ``before`` and ``after`` texts (hundreds of MB at a million rows) are held once, never
     twice while they are sorted."""
     changed = []
     for order, (col, read) in enumerate(reads.items()):
-        hit = np.fromiter((r is not None for r in read.rule), bool, len(read.rule))
+        hit = ~pd.isna(read.rule)  # rules are names or None: isna's C loop, not a Python one
         pos = keep[hit[read.codes[keep]]]  # ascending, as ``keep`` is
         if len(pos):
             before, after = _arrow_texts(read.raw), _arrow_texts(read.after)
             changed.append((order, col, read, pos, before, after))
     blocks = []
     for start in range(0, len(data), AUDIT_BLOCK_ROWS):
-        parts = []
+        found = []
         for order, col, read, pos, before, after in changed:
             lo, hi = np.searchsorted(pos, [start, start + AUDIT_BLOCK_ROWS])
-            if lo == hi:
-                continue
-            u = read.codes[pos[lo:hi]]
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "pos": pos[lo:hi],
-                        "order": order,
-                        "column": col,
-                        "before": _audit_text(before, u, limit=2000),
-                        "after": _audit_text(after, u),
-                        "rule": read.rule[u],
-                    }
-                )
-            )
-        if parts:
-            block = pd.concat(parts, ignore_index=True)
-            blocks.append(block.sort_values(["pos", "order"], kind="stable"))
+            if lo < hi:
+                u = read.codes[pos[lo:hi]]
+                found.append((pos[lo:hi], order, col, before, after, read.rule[u], u))
+        if found:
+            blocks.append(_audit_block(found))
     if not blocks:
         return pd.DataFrame(columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
-    found = pd.concat(blocks, ignore_index=True)
+    found = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
     del blocks
     pos = found["pos"].to_numpy()
-    found = found.assign(
-        source_row=data.index.to_numpy()[pos], respondent_id=row_ids(data, instrument)[pos]
+    id_codes, ids = distinct(data[instrument.raw.respondent_id])
+    found["source_row"] = np.asarray(data.index.to_numpy()[pos], dtype=np.int64)
+    found["respondent_id"] = pd.array(strip(ids).take(pa.array(id_codes[pos])), dtype="string")
+    return found[AUDIT_COLUMNS]
+
+
+def _audit_block(found: list) -> pd.DataFrame:
+    """The audit rows of one block in raw order: ``found`` holds, per column, the positions of
+    its changed cells (ascending), its order among the columns, its name, its ``before`` and
+    ``after`` texts and rules by distinct spelling, and each changed cell's spelling."""
+    pos = np.concatenate([f[0] for f in found])
+    order = np.concatenate([np.full(len(f[0]), f[1], dtype=np.int64) for f in found])
+    perm = np.lexsort((order, pos))  # by row, then column (each pair occurs once)
+    take = pa.array(perm, pa.int64())
+    before = pa.concat_arrays([_audit_text(f[3], f[6], limit=2000) for f in found])
+    after = pa.concat_arrays([f[4].take(pa.array(f[6], pa.int64())) for f in found])
+    names = pa.array([f[2] for f in found], pa.large_string())
+    which = np.repeat(np.arange(len(found)), [len(f[0]) for f in found])[perm]
+    rules = pa.array(np.concatenate([f[5] for f in found])[perm], pa.large_string())
+    return pd.DataFrame(
+        {
+            "pos": pos[perm],
+            "column": pd.array(names.take(pa.array(which)), dtype="string"),
+            "before": pd.array(before.take(take), dtype="string"),
+            "after": pd.array(after.take(take), dtype="string"),
+            "rule": pd.array(rules, dtype="string"),
+        }
     )
-    return found[AUDIT_COLUMNS].reset_index(drop=True).astype({"source_row": "int64"})
 
 
 def _arrow_texts(values) -> pa.Array:
@@ -402,18 +420,17 @@ def _arrow_texts(values) -> pa.Array:
     return pa.array([None if v is None else str(v) for v in values], pa.large_string())
 
 
-def _audit_text(values: pa.Array, u: np.ndarray, limit: int | None = None):
-    """The texts of distinct spellings ``u`` as an Arrow-backed string column (no Python object
-    per audited cell), each cut to ``limit`` characters as :func:`short` cuts it."""
+def _audit_text(values: pa.Array, u: np.ndarray, limit: int) -> pa.Array:
+    """The texts of distinct spellings ``u`` (no Python object per audited cell), each cut to
+    ``limit`` characters as :func:`short` cuts it."""
     taken = values.take(pa.array(u, pa.int64()))
-    if limit is not None:
-        long = np.flatnonzero(char_length(taken) > limit)
-        if len(long):
-            cut = [short(s, limit) for s in taken.take(pa.array(long, pa.int64())).to_pylist()]
-            mask = np.zeros(len(taken), dtype=bool)
-            mask[long] = True
-            taken = pc.replace_with_mask(taken, pa.array(mask), pa.array(cut, taken.type))
-    return pd.array(taken, dtype="string")
+    long = np.flatnonzero(char_length(taken) > limit)
+    if len(long):
+        cut = [short(s, limit) for s in taken.take(pa.array(long, pa.int64())).to_pylist()]
+        mask = np.zeros(len(taken), dtype=bool)
+        mask[long] = True
+        taken = pc.replace_with_mask(taken, pa.array(mask), pa.array(cut, taken.type))
+    return taken
 
 
 def _assemble(
@@ -470,7 +487,8 @@ def _text(read: ColumnRead | None, keep: np.ndarray):
 def _missing(read: ColumnRead | None, keep: np.ndarray):
     if read is None:
         return pd.array([None] * len(keep), dtype="string")
-    return pd.array(read.missing[read.codes[keep]], dtype="string")
+    # labels by distinct spelling to Arrow once (a C loop), then taken by the rows
+    return _strings(pa.array(read.missing, pa.large_string()), read.codes[keep])
 
 
 def _question_columns(

@@ -60,6 +60,12 @@ _WS_IN_LINE = _re2_class("".join(c for c in PY_WHITESPACE if c not in PY_LINE_BR
 _ZW_TABLE = dict.fromkeys(map(ord, ZERO_WIDTH))
 #: text that " ".join(s.split()) changes: a space at either end, two spaces, other whitespace
 _ODD_SPACING = "^ | $|  |" + _re2_class(PY_WHITESPACE.replace(" ", ""))
+#: the runs of whitespace that are not one plain space: the only ones a collapse changes (a
+#: pattern matching every run, single spaces included, makes a replacement per word)
+_WS_ODD_RUN = f"{_WS}{{2,}}|" + _re2_class(PY_WHITESPACE.replace(" ", ""))
+_WS_IN_LINE_ODD_RUN = f"{_WS_IN_LINE}{{2,}}|" + _re2_class(
+    "".join(c for c in PY_WHITESPACE if c not in PY_LINE_BREAKS + " ")
+)
 
 
 def distinct(values: pd.Series | pd.api.extensions.ExtensionArray) -> tuple[np.ndarray, pa.Array]:
@@ -94,7 +100,7 @@ def collapse_whitespace(values: pa.Array) -> pa.Array:
     odd = pc.match_substring_regex(values, _ODD_SPACING)
     if not pc.any(odd).as_py():
         return values
-    fixed = pc.replace_substring_regex(values.filter(odd), _WS + "+", " ")
+    fixed = pc.replace_substring_regex(values.filter(odd), _WS_ODD_RUN, " ")
     fixed = pc.utf8_trim(fixed, characters=" ")
     return pc.replace_with_mask(values, odd, fixed)
 
@@ -103,11 +109,15 @@ def collapse_lines(values: pa.Array) -> pa.Array:
     """One item a line: ``"\\n".join(l for l in (" ".join(x.split()) for x in s.splitlines()) if l)``.
 
     A run of whitespace holding a line break becomes one ``"\\n"`` (blank lines vanish), any other
-    run one space; then both ends are trimmed.
+    run one space; then both ends are trimmed. Only the texts holding whitespace other than
+    single spaces between words are rewritten.
     """
-    out = pc.replace_substring_regex(values, f"{_WS}*{_LB}{_WS}*", "\n")
-    out = pc.replace_substring_regex(out, _WS_IN_LINE + "+", " ")
-    return pc.utf8_trim(out, characters=" \n")
+    odd = pc.match_substring_regex(values, _ODD_SPACING)
+    if not pc.any(odd).as_py():
+        return values
+    out = pc.replace_substring_regex(values.filter(odd), f"{_WS}*{_LB}{_WS}*", "\n")
+    out = pc.replace_substring_regex(out, _WS_IN_LINE_ODD_RUN, " ")
+    return pc.replace_with_mask(values, odd, pc.utf8_trim(out, characters=" \n"))
 
 
 def is_blank(values: pa.Array) -> np.ndarray:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from queue import Full, Queue
 
 import pandas as pd
 import pyarrow as pa
@@ -85,7 +87,7 @@ def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[p
         reader = pacsv.open_csv(
             str(path), read_options=read, parse_options=parse, convert_options=convert
         )
-        for batch in reader:
+        for batch in _read_ahead(reader, READ_AHEAD_BATCHES):
             held.append(batch)
             n_held += batch.num_rows
             while n_held >= rows:
@@ -98,6 +100,53 @@ def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[p
         raise StreamDeclined(str(exc)) from None
     if n_held or not given:
         yield pa.Table.from_batches(held, schema=reader.schema).combine_chunks()
+
+
+#: batches parsed ahead by a second thread while the caller works on the rows already given
+#: (pyarrow parses with the GIL released); memory: this many ``STREAM_BLOCK_BYTES`` reads
+READ_AHEAD_BATCHES = 8
+
+
+def _read_ahead(batches: Iterator, depth: int) -> Iterator:
+    """The items of ``batches``, taken ``depth`` ahead by a worker thread (its error raised here,
+    in order); the worker stops when the caller stops asking."""
+    queue: Queue = Queue(depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                if not put((True, batch)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            put((False, exc))
+            return
+        put((True, _END))
+
+    worker = threading.Thread(target=work, name="giftreview-csv-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = queue.get()
+            if not ok:
+                raise item
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+_END = object()
 
 
 def _options(delimiter: str, width: int, block_bytes: int, *, ignore_empty_lines: bool):

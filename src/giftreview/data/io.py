@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from giftreview.data.accounting import check_record_count
 from giftreview.data.fastcsv import StreamDeclined, frame_from_table, stream_file
 from giftreview.data.instrument import Instrument, file_sha256
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
-from giftreview.data.rawcsv import csv_records, plain_utf8_layout
+from giftreview.data.rawcsv import PlainLayout, csv_records, plain_utf8_head, plain_utf8_layout
 from giftreview.data.rawsav import sav_records
 from giftreview.data.rawxlsx import xlsx_records
 from giftreview.data.schema import check_clean
@@ -267,17 +268,29 @@ def open_raw(
     with open(path, "rb") as fh:
         head = fh.read(8)
     if not head.startswith((_XLSX_MAGIC, _OLE2_MAGIC, *_SAV_MAGIC)):
-        plain = plain_utf8_layout(path)
+        plain = plain_utf8_head(path)
         if plain is not None:
-            source = _streamed_csv(path, instrument, plain)
+            # the accounting pass over the whole file runs meanwhile (the first pass over the
+            # blocks needs only the head); the stream's end waits for it
+            accounting = _ACCOUNTING.submit(plain_utf8_layout, path)
+            source = _streamed_csv(path, instrument, plain, accounting)
             if source is not None:
                 return source
+            accounting.cancel()
     return RawSource(read_raw(path, instrument, sheet=sheet))
 
 
-def _streamed_csv(path: Path, instrument: Instrument, plain) -> RawSource | None:
-    """The :class:`RawSource` of a plain UTF-8 CSV (see :func:`open_raw`); None when its first
-    records are not a header and rows (read it whole: :func:`read_raw` says what is wrong)."""
+#: runs :func:`plain_utf8_layout` (the accounting pass) while the first blocks are read
+_ACCOUNTING = ThreadPoolExecutor(1, thread_name_prefix="giftreview-accounting")
+
+
+def _streamed_csv(
+    path: Path, instrument: Instrument, plain: PlainLayout, accounting: Future
+) -> RawSource | None:
+    """The :class:`RawSource` of a CSV whose head looks plain UTF-8 (see :func:`open_raw`);
+    None when its first records are not a header and rows (read it whole: :func:`read_raw`
+    says what is wrong). ``accounting`` gives the whole file's :class:`PlainLayout` (None: not
+    plain after all, and the stream is declined when it ends, so the file is read whole)."""
     layout = instrument.raw
     header_rows, name_row = layout.header_rows, layout.name_row
     try:
@@ -302,7 +315,10 @@ def _streamed_csv(path: Path, instrument: Instrument, plain) -> RawSource | None
                 _finish_rows(data, instrument, header_rows)
                 yield data
             seen += table.num_rows
-        check_record_count(range(seen), plain.expected, path)
+        whole = accounting.result()
+        if whole is None or (whole.delimiter, whole.width) != (plain.delimiter, plain.width):
+            raise StreamDeclined("the accounting pass does not read the file as plain UTF-8")
+        check_record_count(range(seen), whole.expected, path)
 
     table = RawTable(
         data=columns,

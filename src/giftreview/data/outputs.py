@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from giftreview import __version__
 from giftreview.data.instrument import Instrument
 from giftreview.data.io import RawTable
 from giftreview.paths import PROJ_ROOT, inside
-from giftreview.text.safety import csv_text, write_table
+from giftreview.text.safety import write_csv, write_table
 
 __all__ = [
     "OUTPUT_FILES",
@@ -102,9 +104,18 @@ class Outputs:
 
     Written into a ``.clean-partial`` folder inside the target and moved into place by
     :meth:`finish`, so a failure half-way leaves the folder's earlier outputs as they were;
-    with ``keep`` the tables are also held in memory (:meth:`tables`)."""
+    with ``keep`` the tables are also held in memory (:meth:`tables`).
 
-    def __init__(self, target: Path | None, keep: bool, csv_rows: int = 50_000):
+    With ``background`` the files are written by one worker thread while the caller cleans the
+    next block (the CSV and parquet writers spend their time in Arrow kernels and file writes,
+    which release the GIL, so a second core does the writing). Each :meth:`add` is written in
+    the order given, and at most one earlier :meth:`add` is still being written when the next
+    is queued, so no more than one block waits in memory. An error in the worker is raised by
+    the next :meth:`add` or by :meth:`finish`."""
+
+    def __init__(
+        self, target: Path | None, keep: bool, csv_rows: int = 50_000, background: bool = True
+    ):
         self.part = None if target is None else target / ".clean-partial"
         self.target = target
         self.keep = keep
@@ -118,13 +129,23 @@ class Outputs:
         self._held: list[pa.Table] = []
         self._groups = 0
         self._made_target = target is not None and not target.exists()
+        self._pool = None
+        self._pending: list[Future] = []
+        self._failed = False
+        if self.part is not None and background:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="giftreview-outputs")
         if self.part is not None:
             inside(self.part, target)
             shutil.rmtree(self.part, ignore_errors=True)  # left by a run that was stopped
             self.part.mkdir(parents=True)
 
-    def add(self, *, final: bool = False, **frames: pd.DataFrame) -> None:
-        """Append each table's rows (``recodes``: the counts of one block until ``final``)."""
+    def add(
+        self, *, final: bool = False, check: Callable[[], object] | None = None, **frames
+    ) -> None:
+        """Append each table's rows (``recodes``: the counts of one block until ``final``);
+        ``check`` (a test of the block that raises) runs first, in the writer thread with
+        ``background``: its error is raised like a write's, before anything is moved into place."""
+        writes = []
         for name, frame in frames.items():
             if name == "recodes" and not final:
                 self._recodes.append(frame)
@@ -136,9 +157,41 @@ class Outputs:
             if self.keep:
                 self.frames[name].append(frame)
             if self.part is not None:
+                writes.append((name, frame))
+        if self._pool is None or not (writes or check):
+            if check is not None:
+                check()
+            self._write(writes)
+            return
+        while len(self._pending) > 1:  # at most one earlier add still being written
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._write, writes, check))
+
+    def _write(self, writes: list[tuple[str, pd.DataFrame]], check=None) -> None:
+        if self._failed:  # an earlier write failed: its error is on its way to the caller
+            return
+        try:
+            if check is not None:
+                check()
+            for name, frame in writes:
                 if name == "clean":
                     self._parquet(frame)
                 self._csv(name, frame)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _wait(self, *, errors: bool = True) -> None:
+        """Wait until every queued write is done (raising the first error unless not ``errors``)."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            exc = future.exception()
+            if exc is not None and errors:
+                for rest in pending:
+                    rest.exception()
+                raise exc
+        if self._pool is not None and not errors:
+            self._pool.shutdown(wait=True)
 
     def recode_counts(self) -> pd.DataFrame:
         return pd.concat(self._recodes, ignore_index=True)
@@ -147,7 +200,7 @@ class Outputs:
         """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
         quoted, the path checked to lie in its folder),  ``csv_rows`` rows at a time:
         the header and the first rows by :func:`write_table`, then each further block appended
-        as :func:`csv_text` gives it (each row's text depends on that row alone, so the bytes
+        as :func:`write_csv` gives it (each row's text depends on that row alone, so the bytes
         are those of the whole table written at once)."""
         path = self.part / f"{name}.csv"
         fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
@@ -156,9 +209,9 @@ class Outputs:
             write_table(frame.iloc[: self.csv_rows], path, **fmt)
             self._started.add(name)
             start = self.csv_rows
-        with open(path, "a", encoding="utf-8", newline="") as fh:
+        with open(path, "ab") as fh:
             for at in range(start, len(frame), self.csv_rows):
-                fh.write(csv_text(frame.iloc[at : at + self.csv_rows], header=False, **fmt))
+                write_csv(fh, frame.iloc[at : at + self.csv_rows], header=False, **fmt)
 
     def _parquet(self, frame: pd.DataFrame) -> None:
         """Hold the clean rows and write each full row group (as ``DataFrame.to_parquet`` with
@@ -178,6 +231,7 @@ class Outputs:
 
     def finish(self) -> dict[str, str]:
         """Close the files, move them into the target folder; return {file: sha256}."""
+        self._wait()
         held = pa.concat_tables(self._held)
         if held.num_rows or not self._groups:
             self._writer.write_table(held.combine_chunks())
@@ -192,6 +246,7 @@ class Outputs:
 
     def discard(self) -> None:
         """Remove what :meth:`finish` did not move into place (after an error)."""
+        self._wait(errors=False)
         if self._writer is not None:
             self._writer.close()
         if self.part is not None and self.part.exists():

@@ -59,15 +59,18 @@ class RowKeys:
 def row_keys(
     data: pd.DataFrame, instrument: Instrument, reads: dict[str, ColumnRead] | None = None
 ) -> RowKeys:
-    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it); each
-    column is looked at once per distinct spelling."""
+    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it): blank
+    cells found by one anchored search per cell (or per distinct spelling of a column already
+    read), the ids read once per distinct spelling."""
     reads = reads or {}
     id_col = instrument.raw.respondent_id
     n = len(data)
     blank = np.ones(n, dtype=bool)
     for col in data.columns:
-        codes, raw = (reads[col].codes, reads[col].raw) if col in reads else distinct(data[col])
-        blank &= is_blank(raw)[codes]
+        if col in reads:
+            blank &= is_blank(reads[col].raw)[reads[col].codes]
+        else:  # each cell (an anchored search stops at its first character that is not space):
+            blank &= is_blank(to_arrow(data[col].array))  # cheaper than finding distinct values
     id_codes, id_raw = distinct(data[id_col])
     rid = strip(id_raw)
     no_id = ~blank & is_blank(id_raw)[id_codes]

@@ -35,6 +35,7 @@ __all__ = [
     "csv_records",
     "PlainLayout",
     "plain_utf8_layout",
+    "plain_utf8_head",
 ]
 
 #: cells longer than this are read whole; validation sets them missing (see ``validate``)
@@ -229,7 +230,7 @@ class PlainLayout:
 
     delimiter: str
     width: int
-    expected: RecordCount
+    expected: RecordCount | None
     encoding: str
 
     @property
@@ -240,9 +241,33 @@ class PlainLayout:
 def plain_utf8_layout(path: Path) -> PlainLayout | None:
     """The :class:`PlainLayout` of a UTF-8 export with nothing to repair (strict UTF-8, no NUL
     byte, quotes the byte count reads), or None: read it the general way (:func:`csv_records`)."""
-    if path.stat().st_size < FAST_MIN_CHARS:
+    guess = plain_utf8_head(path)
+    if guess is None:
         return None
     data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = memoryview(data)[3 if bom else 0 :]
+    if data.find(b"\x00") >= 0 or not _is_utf8(body):
+        return None
+    expected = scan_records(body, guess.delimiter)  # the accounting pass, on the bytes
+    if expected is None:
+        return None
+    return PlainLayout(guess.delimiter, guess.width, expected, guess.encoding)
+
+
+#: bytes :func:`plain_utf8_head` reads
+HEAD_BYTES = 1 << 20
+
+
+def plain_utf8_head(path: Path) -> PlainLayout | None:
+    """What the first megabyte of a large export says of it: its delimiter, the fields of its
+    first record and its encoding (``expected`` left None), or None when it cannot be a plain
+    UTF-8 export (small, UTF-16, binary, undecodable head). :func:`plain_utf8_layout` then
+    checks the whole file."""
+    if path.stat().st_size < FAST_MIN_CHARS:
+        return None
+    with open(path, "rb") as fh:
+        data = fh.read(HEAD_BYTES)
     bom = data.startswith(b"\xef\xbb\xbf")
     if not bom and (
         data.startswith((b"\xff\xfe", b"\xfe\xff"))
@@ -250,23 +275,24 @@ def plain_utf8_layout(path: Path) -> PlainLayout | None:
         or _looks_binary(data)
     ):
         return None
-    body = memoryview(data)[3 if bom else 0 :]
-    if data.find(b"\x00") >= 0 or not _is_utf8(body):
+    if b"\x00" in data:
         return None
-    head = bytes(body[: 1 << 20]).decode("utf-8", "ignore")
+    try:
+        data[3 if bom else 0 :].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(data) - 4:  # not just a character cut at the end of the head
+            return None
+    head = data[3 if bom else 0 :].decode("utf-8", "ignore")
     lines = head.splitlines()
     if not head.strip() or not lines:
         return None
     delimiter = sniff_delimiter(lines[0])
     _check_delimiter(lines[0], delimiter, path)
-    expected = scan_records(body, delimiter)  # the accounting pass, on the bytes
-    if expected is None:
-        return None
     try:
         width = len(next(csv.reader([lines[0]], delimiter=delimiter)))
     except csv.Error:
         return None
-    return PlainLayout(delimiter, width, expected, "utf-8-sig" if bom else "utf-8")
+    return PlainLayout(delimiter, width, None, "utf-8-sig" if bom else "utf-8")
 
 
 def _is_utf8(data: memoryview) -> bool:

@@ -1,21 +1,28 @@
 """CSV text of a large table, column by column: what ``DataFrame.to_csv`` writes, vectorised.
 
 ``pandas.DataFrame.to_csv`` formats every cell through Python (about a microsecond each), and the
-audit log of a million-row wave has millions of cells. :func:`csv_lines` renders each *column*
-with pyarrow string kernels instead (numbers and labels formatted once per distinct value), quotes
-the cells that need it, and joins the columns. The bytes are those of
-:func:`giftreview.text.safety.csv_text` (``to_csv`` with minimal quoting: a cell holding the
-delimiter, a quote, a line feed or a carriage return is quoted, quotes doubled; rows end in
-``\\n``; ``True``/``False`` for booleans, ``repr`` for floats, empty for NA). Spreadsheet formulas
-are neutralised by the caller's own function (``neutralise``), run only on the cells that could be
-formulas, so its rules stay in one place (:mod:`giftreview.text.safety`). Tests compare the bytes
-with the pandas route on every dtype and on arbitrary text.
+audit log of a million-row wave has millions of cells. :func:`csv_chunks` renders each *column*
+with pyarrow string kernels instead, quotes the cells that need it and joins the columns into
+UTF-8 bytes. The bytes are those of :func:`giftreview.text.safety.csv_text` (``to_csv`` with
+minimal quoting: a cell holding the delimiter, a quote, a line feed or a carriage return is quoted,
+quotes doubled; rows end in ``\\n``; ``True``/``False`` for booleans, ``repr`` for floats, empty
+for NA). Spreadsheet formulas are neutralised by the caller's own function (``neutralise``), run
+only on the cells that could be formulas, so its rules stay in one place
+(:mod:`giftreview.text.safety`). Tests compare the bytes with the pandas route on every dtype and
+on arbitrary text.
+
+Work per distinct value: a column with few distinct values (categories, booleans, counts, missing
+labels) is held as codes into its distinct texts, which alone are neutralised and quoted, and a
+run of such neighbouring columns is joined once per distinct *combination* of their values, so the
+row join at the end handles a few wide pieces per row instead of one cell per column. Open text
+(nearly every cell distinct) is searched on its bytes: only the cells holding a character that
+could need quoting, or starting with one that could start a formula, are looked at further.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,73 +31,170 @@ import pyarrow.compute as pc
 
 from giftreview.data.columns import PY_WHITESPACE, to_arrow
 
-__all__ = ["csv_lines", "column_text"]
+__all__ = ["csv_chunks", "csv_lines", "column_text"]
 
-_EMPTY = pa.scalar("", pa.large_string())
+_STR = pa.large_string()
+_EMPTY = pa.scalar("", _STR)
 #: a cell a spreadsheet might run as a formula starts, after any whitespace, with one of these
 #: (a superset of what :func:`giftreview.text.safety.neutralise_formula` changes)
 _MAYBE_FORMULA = (
     "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]*[=+\\-@]|^[\\t\\r]"
 )
+#: the first UTF-8 byte of every cell :data:`_MAYBE_FORMULA` can match: ``= + - @``, tab, carriage
+#: return, or the first byte of a character of :data:`PY_WHITESPACE`
+_FORMULA_FIRST = np.zeros(256, dtype=bool)
+_FORMULA_FIRST[[b for c in "=+-@\t\r" + PY_WHITESPACE for b in c.encode("utf-8")[:1]]] = True
+#: ``date_format`` rendered by numpy instead of ``strftime`` (the one the package writes)
+_ISO_SECONDS = "%Y-%m-%d %H:%M:%S"
+_YEAR_1000, _YEAR_10000 = np.datetime64("1000-01-01", "s"), np.datetime64("10000-01-01", "s")
 
 
 def column_text(values: pd.Series, date_format: str | None = None) -> pa.Array:
     """Each cell of ``values`` as ``to_csv`` writes it (``large_string``, NA as ``""``)."""
+    part = _render(values, date_format)
+    return part.text if part.codes is None else part.text.take(pa.array(part.codes))
+
+
+@dataclass
+class _Part:
+    """A column's (or a run of columns') text: ``text`` per row when ``codes`` is None, else the
+    distinct texts with ``codes`` the row's position in them. ``strings`` marks distinct texts
+    that are the column's own string values (the only ones a formula rule can change)."""
+
+    text: pa.Array
+    codes: np.ndarray | None = None
+    strings: bool = True
+    #: a text per row: the cells to be quoted (None: none)
+    needs: np.ndarray | None = None
+
+
+def _render(values: pd.Series, date_format: str | None) -> _Part:
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        labels = pa.array([str(c) for c in dtype.categories] + [""], pa.large_string())
+        labels = pa.array([str(c) for c in dtype.categories] + [""], _STR)
         codes = values.cat.codes.to_numpy().astype(np.int64)
-        return labels.take(pa.array(np.where(codes < 0, len(labels) - 1, codes)))
+        strings = all(isinstance(c, str) for c in dtype.categories)
+        return _Part(labels, np.where(codes < 0, len(labels) - 1, codes), strings)
     if pd.api.types.is_integer_dtype(dtype):
-        arr = pa.array(values.to_numpy(dtype=object), pa.int64(), from_pandas=True)
-        return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
+        arr = pa.array(values.array, pa.int64()) if values.hasnans else pa.array(values, pa.int64())
+        return _Part(_filled(arr.cast(_STR), _EMPTY), strings=False)
     if pd.api.types.is_datetime64_any_dtype(dtype) and date_format is not None:
-        stamps = pa.array(
-            values.to_numpy(dtype="datetime64[s]"), pa.timestamp("s"), from_pandas=True
-        )
-        return pc.fill_null(pc.strftime(stamps, format=date_format), _EMPTY).cast(pa.large_string())
+        seconds = values.to_numpy(dtype="datetime64[s]")
+        return _Part(_dates(seconds, date_format), strings=False)
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        return pc.fill_null(to_arrow(values.array), _EMPTY)  # no Python object per cell
+        return _few(_filled(to_arrow(values.array), _EMPTY))  # no Python object per cell
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         try:
             arr = pa.array(values.astype(object).to_numpy(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             # mixed values (rare): str() of each cell, since factorize takes True for 1
             texts = ["" if v is None or v is pd.NA or v != v else str(v) for v in values]
-            return pa.array(texts, pa.large_string())
+            return _Part(pa.array(texts, _STR), strings=False)
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-            return pc.fill_null(arr.cast(pa.large_string()), _EMPTY)
+            return _few(_filled(arr.cast(_STR), _EMPTY))
         if pa.types.is_null(arr.type):
-            return pa.array(np.full(len(values), "", dtype=object), pa.large_string())
+            return _Part(pa.array([""], _STR), np.zeros(len(values), dtype=np.int64))
     return _by_distinct_value(values)
 
 
-def _by_distinct_value(values: pd.Series) -> pa.Array:
+def _filled(values: pa.Array, empty: pa.Scalar) -> pa.Array:
+    return values if values.null_count == 0 else pc.fill_null(values, empty)
+
+
+def _dates(seconds: np.ndarray, date_format: str) -> pa.Array:
+    """Whole-second datetimes formatted by ``date_format`` (NaT as ``""``): numpy writes ISO
+    text for the package's own format in years 1000-9999, ``pyarrow.compute.strftime`` the rest."""
+    valid = ~np.isnat(seconds)
+    some = seconds[valid]
+    within = not len(some) or (some.min() >= _YEAR_1000 and some.max() < _YEAR_10000)
+    if date_format != _ISO_SECONDS or not within:
+        stamps = pa.array(seconds, pa.timestamp("s"), from_pandas=True)
+        return _filled(pc.strftime(stamps, format=date_format), _EMPTY).cast(_STR)
+    iso = np.datetime_as_string(some, unit="s").astype("S19")  # 2010-03-01T08:00:00
+    cells = iso.view(np.uint8).reshape(-1, 19).copy()
+    cells[:, 10] = ord(" ")
+    offsets = np.zeros(len(seconds) + 1, dtype=np.int64)
+    np.cumsum(np.where(valid, 19, 0), out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(
+        len(seconds), pa.py_buffer(offsets), pa.py_buffer(cells.reshape(-1))
+    )
+
+
+#: a string column of at most this many bytes a cell on average is looked at for repeated texts
+_SHORT_CELL_BYTES = 40
+
+
+def _few(text: pa.Array) -> _Part:
+    """A string column as distinct texts and codes when it holds few (ids, open answers and other
+    texts mostly distinct are left as they are)."""
+    n = len(text)
+    if n < 64 or len(_data_bytes(text)) > _SHORT_CELL_BYTES * n:
+        return _Part(text)
+    if n > 4096 and len(pc.unique(text.slice(0, 1024))) > 256:  # ids: mostly distinct
+        return _Part(text)
+    enc = pc.dictionary_encode(text)
+    if len(enc.dictionary) > n // 4:
+        return _Part(text)
+    return _Part(enc.dictionary, np.asarray(enc.indices, dtype=np.int64))
+
+
+def _by_distinct_value(values: pd.Series) -> _Part:
     """Format each distinct value once with ``str`` (floats: ``4.0``, ``1e+20``; booleans)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [str(v) for v in np.asarray(uniques, dtype=object)] + [""]
-    codes = np.where(codes < 0, len(texts) - 1, codes)
-    return pa.array(texts, pa.large_string()).take(pa.array(codes))
+    objects = np.asarray(uniques, dtype=object)
+    texts = [str(v) for v in objects] + [""]
+    codes = np.where(codes < 0, len(texts) - 1, codes).astype(np.int64)
+    return _Part(pa.array(texts, _STR), codes, all(isinstance(v, str) for v in objects))
+
+
+def _needs_quotes(text: pa.Array, delimiter: str) -> tuple[np.ndarray | None, bool]:
+    """Which cells hold the delimiter, a quote, a line feed or a carriage return (a reader starts
+    a new row at either, see safety.csv_text), None when no cell does; and whether any holds a
+    quote. Found on the column's bytes: each such byte's cell by the offsets."""
+    arr = np.frombuffer(_data_bytes(text), dtype=np.uint8)
+    quotes = arr == ord('"')
+    hit = quotes | (arr == ord(delimiter))
+    hit |= arr == ord("\r")
+    hit |= arr == ord("\n")
+    if not hit.any():
+        return None, False
+    offsets = _offsets(text)
+    cells = np.searchsorted(offsets, np.flatnonzero(hit), side="right") - 1
+    needs = np.zeros(len(text), dtype=bool)
+    needs[cells] = True
+    return needs, bool(quotes.any())
 
 
 def _quote(text: pa.Array, delimiter: str) -> pa.Array:
-    # the delimiter, a quote, a line feed or a carriage return (a reader starts a new row at
-    # either, see safety.csv_text): one RE2 pass over the column
-    if not _holds_any_byte(text, delimiter + '"\r\n'):
+    """Each cell of ``text`` quoted as ``to_csv`` quotes it (for distinct texts and headers)."""
+    needs, quotes = _needs_quotes(text, delimiter)
+    if needs is None:
         return text
-    needs = pc.match_substring_regex(text, "[" + re.escape(delimiter) + '"\\r\\n]')
-    quote = pa.scalar('"', pa.large_string())
-    doubled = pc.replace_substring(text, '"', '""')
-    quoted = pc.binary_join_element_wise(quote, doubled, quote, _EMPTY)
-    return pc.if_else(needs, quoted, text)
+    doubled = pc.replace_substring(text, '"', '""') if quotes else text
+    quote = pa.scalar('"', _STR)
+    return pc.if_else(
+        pa.array(needs), pc.binary_join_element_wise(quote, doubled, quote, _EMPTY), text
+    )
 
 
-def _holds_any_byte(text: pa.Array, chars: str) -> bool:
-    """Whether any cell of ``text`` (``large_string``) holds one of the ASCII ``chars``: one numpy
-    look-up over the column's data buffer, so the columns without one skip the per-cell search."""
-    wanted = np.zeros(256, dtype=bool)
-    wanted[[ord(c) for c in chars]] = True
-    return bool(wanted[np.frombuffer(_data_bytes(text), dtype=np.uint8)].any())
+def _quoted(part: _Part, delimiter: str) -> _Part:
+    """``part`` ready to join: distinct texts quoted where needed; a text per row gets its quotes
+    doubled and ``needs`` (its quotes are added by the pieces around it, see :func:`_row_text`)."""
+    if part.codes is not None:
+        return _Part(_quote(part.text, delimiter), part.codes, part.strings)
+    needs, quotes = _needs_quotes(part.text, delimiter)
+    text = part.text
+    if quotes:
+        text = pc.replace_substring(text, '"', '""')
+    return _Part(text, None, part.strings, needs)
+
+
+def _offsets(text: pa.Array) -> np.ndarray:
+    """The cells' start positions in :func:`_data_bytes` (and its length last)."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    return offsets - offsets[0]
 
 
 def _data_bytes(text: pa.Array) -> memoryview:
@@ -104,22 +208,96 @@ def _data_bytes(text: pa.Array) -> memoryview:
     return memoryview(buffers[2])[start:end]
 
 
-def _neutralised(
-    frame: pd.DataFrame, j: int, text: pa.Array, neutralise, date_format: str | None
-) -> pa.Array:
-    if not _holds_any_byte(text, "=+-@\t\r"):
-        return text
-    maybe = np.flatnonzero(np.asarray(pc.match_substring_regex(text, _MAYBE_FORMULA)))
+def _neutralised(frame: pd.DataFrame, j: int, part: _Part, neutralise) -> _Part:
+    """``part`` with the cells the ``neutralise`` rule changes replaced by their new text. Only
+    cells whose first byte could start a formula are searched, and only matches are passed to
+    ``neutralise`` (as one-column frames of the original values)."""
+    text = part.text
+    if not part.strings or not len(text):
+        return part
+    offsets, data = _offsets(text), np.frombuffer(_data_bytes(text), dtype=np.uint8)
+    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
+    first = np.zeros(len(text), dtype=bool)
+    first[filled] = _FORMULA_FIRST[data[offsets[filled]]]
+    candidates = np.flatnonzero(first)
+    if part.codes is not None:  # distinct values: the row first holding each (-1: none here)
+        rows = np.full(len(text), -1, dtype=np.int64)
+        rows[part.codes[::-1]] = np.arange(len(part.codes) - 1, -1, -1)
+        candidates = candidates[rows[candidates] >= 0]
+    if not len(candidates):
+        return part
+    found = pc.match_substring_regex(text.take(pa.array(candidates)), _MAYBE_FORMULA)
+    maybe = candidates[np.asarray(found, dtype=bool)]
     if not len(maybe):
-        return text
-    sub = neutralise(frame.iloc[maybe, [j]])
-    fixed = column_text(sub.iloc[:, 0], date_format)
+        return part
+    values = frame.iloc[maybe if part.codes is None else rows[maybe], [j]]
+    fixed = column_text(neutralise(values).iloc[:, 0])
     mask = np.zeros(len(text), dtype=bool)
     mask[maybe] = True
-    return pc.replace_with_mask(text, pa.array(mask), fixed)
+    return _Part(pc.replace_with_mask(text, pa.array(mask), fixed), part.codes, part.strings)
 
 
-def csv_lines(
+_QUOTE_OR_NOT = pa.array(["", '"'], _STR)
+
+
+def _glue(items: list):
+    """One piece of every row between two texts (or before the first, after the last): the
+    delimiters, the quotes closing and opening the texts around it, and the columns of few
+    distinct texts between them. ``items`` are constant strings and ``(texts, codes)`` pairs;
+    the piece is built once per distinct combination of the pairs' codes and taken by the rows.
+    Returns a scalar when every row's piece is the same."""
+    coded = [it for it in items if not isinstance(it, str)]
+    if not coded:
+        return pa.scalar("".join(items), _STR)
+    if len(coded) == 1:
+        codes = coded[0][1]
+        first = None
+    else:
+        key = np.zeros(len(coded[0][1]), dtype=np.int64)
+        for texts, c in coded:
+            if (int(key.max(initial=0)) + 1) * len(texts) >= 1 << 62:
+                key = pd.factorize(key)[0].astype(np.int64)
+            key = key * len(texts) + c
+        codes = pd.factorize(key)[0].astype(np.int64)
+        first = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # first row of each combination
+    pieces = []
+    for it in items:
+        if isinstance(it, str):
+            if pieces and isinstance(pieces[-1], str):
+                pieces[-1] += it
+            else:
+                pieces.append(it)
+        else:
+            pieces.append(it[0] if first is None else it[0].take(pa.array(it[1][first])))
+    pieces = [pa.scalar(x, _STR) if isinstance(x, str) else x for x in pieces]
+    texts = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, _EMPTY)
+    return texts.take(pa.array(codes))
+
+
+def _row_text(parts: list[_Part], delimiter: str) -> pa.Array:
+    """The rows, each ending in ``\\n``, from the columns' parts (:func:`_quoted`): one join of
+    the texts per row and the :func:`_glue` pieces between them."""
+    pieces, items = [], []
+    for j, p in enumerate(parts):
+        if j:
+            items.append(delimiter)
+        if p.codes is not None:
+            items.append((p.text, p.codes))
+            continue
+        if p.needs is not None:
+            items.append((_QUOTE_OR_NOT, p.needs.astype(np.int64)))
+        if items:
+            pieces.append(_glue(items))
+        pieces.append(p.text)
+        items = [] if p.needs is None else [(_QUOTE_OR_NOT, p.needs.astype(np.int64))]
+    pieces.append(_glue(items + ["\n"]))
+    if len(pieces) == 1:
+        return pieces[0]
+    return pc.binary_join_element_wise(*pieces, _EMPTY)
+
+
+def csv_chunks(
     frame: pd.DataFrame,
     *,
     date_format: str | None = None,
@@ -127,8 +305,9 @@ def csv_lines(
     delimiter: str = ",",
     header: bool = True,
     chunk_rows: int = 200_000,
-) -> Iterator[str]:
-    """The CSV text of ``frame`` (header, then rows, each ending in ``\\n``), in chunks.
+) -> Iterator[bytes | memoryview]:
+    """The CSV of ``frame`` as UTF-8 bytes (header, then rows, each ending in ``\\n``), in chunks
+    (``bytes`` or a ``memoryview`` of Arrow's buffer: write them or ``bytes()`` them).
 
     Parameters
     ----------
@@ -146,26 +325,23 @@ def csv_lines(
         Rows rendered at a time (memory stays proportional to a chunk).
     """
     if frame.shape[1] < 2:
-        raise ValueError(f"csv_lines writes tables of two or more columns, not {frame.shape[1]}")
+        raise ValueError(f"csv_chunks writes tables of two or more columns, not {frame.shape[1]}")
     if header:
         head = neutralise(frame.iloc[:0]) if neutralise is not None else frame.iloc[:0]
-        names = pa.array([str(c) for c in head.columns], pa.large_string())
-        yield delimiter.join(_quote(names, delimiter).to_pylist()) + "\n"
+        names = pa.array([str(c) for c in head.columns], _STR)
+        yield (delimiter.join(_quote(names, delimiter).to_pylist()) + "\n").encode("utf-8")
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start : start + chunk_rows]
-        columns = []
+        parts = []
         for j in range(part.shape[1]):
-            text = column_text(part.iloc[:, j], date_format)
+            rendered = _render(part.iloc[:, j], date_format)
             if neutralise is not None:
-                text = _neutralised(part, j, text, neutralise, date_format)
-            columns.append(_quote(text, delimiter))
-        rows = pc.binary_join_element_wise(*columns, pa.scalar(delimiter, pa.large_string()))
-        yield _joined(pc.binary_join_element_wise(rows, _NEWLINE, _EMPTY))
+                rendered = _neutralised(part, j, rendered, neutralise)
+            parts.append(_quoted(rendered, delimiter))
+        yield _data_bytes(_row_text(parts, delimiter))  # the rows' bytes, not copied
 
 
-_NEWLINE = pa.scalar("\n", pa.large_string())
-
-
-def _joined(lines: pa.Array) -> str:
-    """The cells of a ``large_string`` array without nulls, one after another, as one text."""
-    return _data_bytes(lines).tobytes().decode("utf-8")
+def csv_lines(frame: pd.DataFrame, **options) -> Iterator[str]:
+    """:func:`csv_chunks` as text (the same options)."""
+    for chunk in csv_chunks(frame, **options):
+        yield str(chunk, "utf-8")

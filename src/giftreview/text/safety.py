@@ -20,9 +20,11 @@ spellings survey answers use (``john (at) example (dot) org``) and names after a
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,7 @@ import pyarrow.compute as pc
 from giftreview.data.columns import PY_WHITESPACE_RE2
 from giftreview.errors import ArgumentError
 from giftreview.paths import inside, is_under_raw
-from giftreview.text.csvtext import csv_lines
+from giftreview.text.csvtext import csv_chunks
 
 __all__ = [
     "EMAIL_RE",
@@ -45,7 +47,9 @@ __all__ = [
     "looks_like_formula",
     "neutralise_frame",
     "write_table",
+    "write_csv",
     "csv_text",
+    "csv_bytes",
     "xlsx_value",
     "redact_pii",
     "redact_texts",
@@ -160,26 +164,31 @@ def csv_text(data: pd.DataFrame, **to_csv: object) -> str:
     the row ends, outside quotes, turned back into ``\\n``.
 
     Tables of two or more columns, with no options beyond ``header`` and ``date_format``, are
-    rendered column by column by :func:`giftreview.text.csvtext.csv_lines` (the same bytes,
+    rendered column by column by :func:`giftreview.text.csvtext.csv_chunks` (the same bytes,
     without a Python call per cell: a million-row audit has millions of cells).
     """
+    return b"".join(csv_bytes(data, **to_csv)).decode("utf-8")
+
+
+def csv_bytes(data: pd.DataFrame, **to_csv: object) -> Iterator[bytes | memoryview]:
+    """:func:`csv_text` as UTF-8 bytes, in chunks of rows (what :func:`write_table` writes: the
+    text is never decoded and encoded again); a chunk may be a ``memoryview``."""
     if (
         data.shape[1] >= 2
         and set(to_csv) <= {"header", "date_format"}
         and _plain_dates(data, to_csv)
     ):
-        return "".join(
-            csv_lines(
-                data,
-                date_format=to_csv.get("date_format"),
-                neutralise=neutralise_frame,
-                header=bool(to_csv.get("header", True)),
-            )
+        yield from csv_chunks(
+            data,
+            date_format=to_csv.get("date_format"),
+            neutralise=neutralise_frame,
+            header=bool(to_csv.get("header", True)),
         )
+        return
     text = neutralise_frame(data).to_csv(index=False, lineterminator="\r\n", **to_csv)
     parts = text.split('"')  # even-numbered parts lie outside quotes ("" toggles twice)
     parts[::2] = [p.replace("\r\n", "\n") for p in parts[::2]]
-    return '"'.join(parts)
+    yield '"'.join(parts).encode("utf-8")
 
 
 def _plain_dates(data: pd.DataFrame, to_csv: dict[str, object]) -> bool:
@@ -206,6 +215,21 @@ def xlsx_value(value: object) -> object:
     if isinstance(value, str):
         value = _ILLEGAL_XLSX.sub("", value)
     return neutralise_formula(value)
+
+
+def write_csv(fh: BinaryIO, data: pd.DataFrame, encoding: str = "utf-8", **to_csv: object):
+    """Write :func:`csv_bytes` of ``data`` to the open binary file ``fh`` in ``encoding``
+    (UTF-8 as rendered; ``utf-8-sig`` with its byte-order mark when ``fh`` is at the start;
+    any other encoding through text). :func:`write_table` and the appended blocks of
+    :mod:`giftreview.data.outputs` write through here."""
+    codec = codecs.lookup(encoding).name
+    if codec == "utf-8-sig" and fh.tell() == 0:
+        fh.write(codecs.BOM_UTF8)
+    for chunk in csv_bytes(data, **to_csv):
+        if codec in ("utf-8", "utf-8-sig"):
+            fh.write(chunk)
+        else:
+            fh.write(str(chunk, "utf-8").encode(encoding))
 
 
 def write_table(
@@ -247,8 +271,8 @@ def write_table(
     if suffix == ".csv":
         if isinstance(data, dict):
             raise ArgumentError("`data` for a .csv file is one DataFrame, not a mapping")
-        with open(path, "w", encoding=encoding, newline="") as fh:
-            fh.write(csv_text(data, **to_csv))
+        with open(path, "wb") as fh:
+            write_csv(fh, data, encoding, **to_csv)
     elif suffix == ".xlsx":
         from openpyxl import Workbook
 
