@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from giftreview.paths import CODEBOOKS
+from giftreview.text import matching
 from giftreview.text.codebook import compile_pattern, load_codebook, parse_codebook
 from giftreview.text.coding import CODE_COLUMNS, auto_code
 from giftreview.text.matching import re2_safe, sentences, split_sentences
@@ -101,6 +102,23 @@ def test_random_answers_coded_as_answer_by_answer(data, name, ascii_only):
 def test_sentences_of_a_column_are_the_sentences_of_each_text(texts):
     # every character Python's \\s takes for white space and RE2's does not, and NUL (the marker)
     got = split_sentences(pd.Series(texts, dtype=object))
+    want = [(i, j, s, t[s:e]) for i, t in enumerate(texts) for j, (s, e) in enumerate(sentences(t))]
+    assert list(got.itertuples(index=False, name=None)) == want
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    texts=st.lists(
+        st.text(st.sampled_from(list("ab .!?;\n\t\r\x0b\x0c\x1c\x1féß€")), max_size=12), max_size=12
+    ),  # fmt: skip
+    block=st.integers(1, 5),
+)
+def test_the_byte_scan_splits_as_each_text_is_split(texts, block):
+    # texts whose white space is ASCII go through the byte scan (_split_bytes), here in blocks of
+    # 1 to 5 texts; multi-byte letters check that starts are counted in characters
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching, "_SPLIT_BLOCK", block)
+        got = split_sentences(pd.Series(texts, dtype=object))
     want = [(i, j, s, t[s:e]) for i, t in enumerate(texts) for j, (s, e) in enumerate(sentences(t))]
     assert list(got.itertuples(index=False, name=None)) == want
 

@@ -20,7 +20,7 @@ from giftreview.report.display import posthoc_display
 from giftreview.report.templating import fmt_ci_column, fmt_num, fmt_p, fmt_pct
 from giftreview.report.views import Link, Part, Table, Text
 from giftreview.report.wave import Report, group_noun, views
-from giftreview.text.safety import neutralise_frame
+from giftreview.text.safety import write_table
 
 __all__ = [
     "is_missing_row",
@@ -165,7 +165,7 @@ def write_long_csv(rep: Report, qid: str, long: pd.DataFrame) -> Path:
     if out.parent != rep.output.resolve():
         raise ArgumentError(f"the CSV of question {qid!r} would be written outside {rep.output}")
     rep.output.mkdir(parents=True, exist_ok=True)
-    neutralise_frame(long).to_csv(out, index=False)
+    write_table(long, out, folder=rep.output)  # neutralised, column by column
     return out
 
 

@@ -77,11 +77,21 @@ def auto_code(answers: pd.Series, codebook: Codebook) -> pd.DataFrame:
     else:  # any object: only strings are answers
         texts = answers[answers.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool)]
     texts = texts[texts.str.strip().str.len().to_numpy() > 0]
-    hits = code_texts(texts.reset_index(drop=True), codebook)
+    return _coded_frame(texts, code_texts(texts.reset_index(drop=True), codebook), codebook)
+
+
+def _coded_frame(texts: pd.Series, hits: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """:func:`auto_code`'s table from :func:`code_texts`' hits on ``texts``."""
+    pos = pa.array(hits["pos"].to_numpy(dtype=np.int64))
+    if isinstance(texts.index.dtype, pd.StringDtype):  # ids taken in Arrow: no object per code
+        ids = to_arrow(texts.index.array).take(pos).to_pandas()
+    else:
+        ids = texts.index.to_numpy()[hits["pos"].to_numpy()]
+    themes = pa.array(codebook.ids, type=pa.large_string())
     out = pd.DataFrame(
         {
-            "respondent_id": texts.index.to_numpy()[hits["pos"].to_numpy()],
-            "theme": np.asarray(codebook.ids, dtype=object)[hits["theme"].to_numpy()],
+            "respondent_id": ids,
+            "theme": themes.take(pa.array(hits["theme"].to_numpy(dtype=np.int64))).to_pandas(),
             "source": "auto",
             "evidence": hits["evidence"].to_numpy(dtype=object),
             "start": hits["start"].to_numpy(dtype=np.int64),
@@ -119,6 +129,40 @@ class CodedAnswers:
     answered: pd.DataFrame
     uncoded: pd.DataFrame
     sources: pd.DataFrame = field(repr=False)
+    #: integer positions, when the codes came from the patterns alone: each code's row in
+    #: ``answered`` and each answer's row in the data it was coded from, whose respondent ids
+    #: (``data_ids``, distinct) are kept to recognise that data (:meth:`rows_in`); the theme
+    #: counts and the quotes then look no id up
+    code_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    answer_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    data_ids: pa.Array | None = field(default=None, repr=False, compare=False)
+
+    def rows_in(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(code_rows, answer_rows)`` when ``data`` holds the very respondent ids the answers
+        were coded from (the same Arrow buffers, which cannot change), else None: then the ids
+        are looked up."""
+        if self.code_rows is None or self.answer_rows is None or self.data_ids is None:
+            return None
+        if "respondent_id" not in data:
+            return None
+        ids, own = arrow_text(data["respondent_id"]), self.data_ids
+        same = (
+            len(ids) == len(own)
+            and ids.offset == own.offset
+            and all(
+                (x is None and y is None)
+                or (x is not None and y is not None and x.address == y.address)
+                for x, y in zip(ids.buffers(), own.buffers(), strict=True)
+            )
+        )
+        return (self.code_rows, self.answer_rows) if same else None
+        rows = self.answer_rows
+        if len(rows) != len(self.answered) or (len(rows) and rows.max() >= len(data)):
+            return None
+        ids = arrow_text(data["respondent_id"]).take(pa.array(rows))
+        if pc.all(pc.equal(ids, arrow_text(self.answered["respondent_id"]))).as_py():
+            return self.code_rows, rows
+        return None
 
 
 def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
@@ -135,6 +179,11 @@ def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
     1            r2  No funding came; the workshop was good.
     2            r4                          Nothing to add.
     """
+    return _answers_and_rows(data, qid)[0]
+
+
+def _answers_and_rows(data: pd.DataFrame, qid: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`answers_of` and each answer's row in ``data``."""
     check_column(data, qid, "qid")
     check_column(data, "respondent_id", "data")
     ids = data["respondent_id"]
@@ -147,7 +196,8 @@ def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
     text = data[qid].astype("string").str.strip()
     keep = text.notna() & (text != "")
     out = pd.DataFrame({"respondent_id": ids.astype(str), "answer": text})
-    return out[keep.to_numpy()].reset_index(drop=True)
+    rows = np.flatnonzero(keep.to_numpy())
+    return out.iloc[rows].reset_index(drop=True), rows
 
 
 def code_question(
@@ -209,16 +259,23 @@ def code_question(
     r2's "No funding" is excluded from ``funding`` by the exclusion pattern.
     """
     codebook = codebook or codebook_for(instrument, qid)
-    answered = answers_of(data, qid)
-    codes = auto_code(answered.set_index("respondent_id")["answer"], codebook)
+    answered, answer_rows = _answers_and_rows(data, qid)
+    texts = answered.set_index("respondent_id")["answer"]  # every one a non-blank string
+    hits = code_texts(texts.reset_index(drop=True), codebook)
+    codes = _coded_frame(texts, hits, codebook)
+    code_rows: np.ndarray | None = hits["pos"].to_numpy(dtype=np.int64)
     human_ids: set[str] = set()
     if human is not None:
         codes, human_ids = _with_human(codes, human, rule, answered, codebook)
+        code_rows = None  # the codes changed: their rows are looked up by id
     ids = answered["respondent_id"]
     uncoded = answered[~_isin(ids, codes["respondent_id"])].reset_index(drop=True)
     by_human = _isin(ids, pd.Series(sorted(human_ids), dtype=object))
     sources = pd.DataFrame({"respondent_id": ids, "source": np.where(by_human, "human", "auto")})
-    return CodedAnswers(qid, codebook, codes, answered, uncoded, sources)
+    return CodedAnswers(
+        qid, codebook, codes, answered, uncoded, sources, code_rows, answer_rows,
+        arrow_text(data["respondent_id"]),
+    )  # fmt: skip
 
 
 def arrow_text(values: pd.Series) -> pa.Array:
@@ -232,9 +289,9 @@ def arrow_text(values: pd.Series) -> pa.Array:
 def _isin(values: pd.Series, of: pd.Series) -> np.ndarray:
     """``values.isin(of)`` in one Arrow pass (pandas' isin on Arrow strings builds a Python
     object per value of ``of``)."""
-    arr = pa.array(values.astype(object), type=pa.large_string(), from_pandas=True)
-    found = pc.is_in(arr, value_set=pa.array(of.astype(object), type=pa.large_string(),
-                                             from_pandas=True))  # fmt: skip
+    if not len(of):
+        return np.zeros(len(values), dtype=bool)
+    found = pc.is_in(arrow_text(values), value_set=arrow_text(of))
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 

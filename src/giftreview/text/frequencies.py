@@ -79,15 +79,24 @@ def _group_members(
     in the order of the answers). A respondent whose id appears on several rows of ``data``
     belongs once per row, as a merge on the id would give.
     """
-    ids = pc.dictionary_encode(arrow_text(coded.answered["respondent_id"]))
-    rid = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    index = ids.dictionary
+    rows = coded.rows_in(data)  # positions the coding kept: no id looked up
+    if rows is not None:  # the answered ids are distinct (answers_of checks it)
+        index = arrow_text(coded.answered["respondent_id"])
+        rid = np.arange(len(index), dtype=np.int64)
+    else:
+        ids = pc.dictionary_encode(arrow_text(coded.answered["respondent_id"]))
+        rid = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        index = ids.dictionary
     labels: list[object] = ["All"]
     members = [rid]
     label_of = [np.zeros(len(rid), dtype=np.int64)]
     if by is not None:
         check_column(data, by, "by")
-        at = _positions(data["respondent_id"], index)  # -1: did not answer
+        if rows is not None:
+            at = np.full(len(data), -1, dtype=np.int64)  # -1: did not answer
+            at[rows[1]] = rid
+        else:
+            at = _positions(data["respondent_id"], index)  # -1: did not answer
         rows = np.flatnonzero((at >= 0) & data[by].notna().to_numpy())
         rows = rows[np.argsort(at[rows], kind="stable")]  # in the order of the answers
         codes, values = pd.factorize(data[by].iloc[rows])
@@ -114,7 +123,10 @@ def _count_themes(
     index, rid, gid, groups = members
     themes = list(coded.codebook.ids)
     codes = coded.codes
-    crid = _positions(codes["respondent_id"], index)
+    if coded.code_rows is not None and len(index) == len(coded.answered):
+        crid = coded.code_rows  # each code's answer: a position in the (distinct) answered ids
+    else:
+        crid = _positions(codes["respondent_id"], index)
     ctheme = _positions(codes["theme"], pa.array(themes, type=pa.large_string()))
     ok = (crid >= 0) & (ctheme >= 0)  # codes of no answer or of no theme are not counted
     human = (codes["source"] == "human").to_numpy()[ok]

@@ -30,9 +30,11 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from giftreview.analysis.disclosure import primary_status
+from giftreview.data import columns
 from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.paths import INSTITUTION_ALIASES
+from giftreview.text.listcolumns import NOISE, SPLIT, pieces_frame
 from giftreview.text.safety import redact_texts
 
 #: what :func:`giftreview.text.safety.redact_pii` leaves in place of personal data
@@ -51,13 +53,10 @@ __all__ = [
 
 #: default fuzzy-match threshold (rapidfuzz token_sort_ratio, 0-100)
 DEFAULT_THRESHOLD = 85.0
-_SPLIT = re.compile(r"[,;\n\r]+|\s+and\s+|\s+&\s+", re.IGNORECASE)
+_SPLIT = re.compile(SPLIT, re.IGNORECASE)
 _TOKEN = "\x00{}\x00"
 _TOKEN_RE = re.compile(r"\x00(\d+)\x00")
-_NOISE = re.compile(r"^(?:the|our|with|and|also|etc\.?)\s+|\s+(?:etc\.?)$", re.IGNORECASE)
-#: :data:`_SPLIT` and :data:`_NOISE` for RE2 (same spelling, the flag inline)
-_SPLIT_RE2 = "(?i)" + _SPLIT.pattern
-_NOISE_RE2 = "(?i)" + _NOISE.pattern
+_NOISE = re.compile(NOISE, re.IGNORECASE)
 
 
 class Institution(BaseModel):
@@ -197,6 +196,27 @@ class _Splitter:
         for raw, j, row in zip(todo, best, scores, strict=True):
             self.fuzzy[raw] = self._result(raw, self.keys[j], row[j])
 
+    def match_distinct(self, raws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`match` of distinct pieces as arrays ``(name, method, score)``: the score matrix
+        of :meth:`match_all`, the threshold applied to whole columns (no Python tuple per
+        piece). As ``extractOne``, a piece with nothing left after the processor scores 0
+        against every key and gets the first."""
+        from rapidfuzz import fuzz, process, utils  # deferred: only pieces without an alias
+
+        name, method = raws.copy(), np.full(len(raws), "unmatched", dtype=object)
+        score = np.zeros(len(raws))
+        if not len(raws) or not self.keys:
+            return name, method, score
+        scores = process.cdist(list(raws), self.keys, scorer=fuzz.token_sort_ratio,
+                               processor=utils.default_process, dtype=np.float64)  # fmt: skip
+        best = scores.argmax(axis=1)
+        score = scores[np.arange(len(raws)), best]
+        ok = score >= self.threshold
+        names = np.asarray([self.mapping[k] for k in self.keys], dtype=object)
+        name[ok] = names[best[ok]]
+        method[ok] = "fuzzy"
+        return name, method, score
+
     def pieces(self, text: str) -> list[tuple[str, str | None]]:
         """``(raw, alias)`` of each piece of ``text``: the institution of its first alias, or
         None when it holds none (then fuzzy-matched)."""
@@ -249,201 +269,53 @@ class _Splitter:
         return self.names(self.pieces(text))
 
 
-# ---- whole columns -----------------------------------------------------------------------------
-#: texts the RE2 engine reads as Python does: printable ASCII, tabs and line breaks (NFKC leaves
-#: them as they are, and RE2's ``\\s``, ``\\w`` and ``\\b`` mean Python's on them)
-_NOT_PLAIN = r"[^\x20-\x7e\t\n\r]"
-#: the acronyms :func:`_normalise` takes the dots out of, for RE2
-_ACRONYM = r"\b((?:[A-Za-z]\.){2,})"
-_WORD = re.compile(r"\w", re.ASCII)
-
-
-def _folds_to_ascii(key: str) -> bool:
-    """True when a character of ``key`` is, or case-folds to, ASCII (then it can match a plain
-    text under ``re.IGNORECASE``)."""
-    return any(ord(c) < 128 for ch in key for c in ch + ch.lower() + ch.upper() + ch.casefold())
-
-
-@lru_cache(maxsize=8)
-def _re2_aliases(aliases: tuple[str, ...]) -> tuple[str, str] | None:
-    """RE2 forms of :func:`_alias_regex` for plain texts (:data:`_NOT_PLAIN`): the alternation of
-    the ASCII alias keys, in the same order, each between bounds that mean ``(?<!\\w)`` and
-    ``(?!\\w)`` there; and a pattern finding any other key that can match a plain text (a text
-    holding one goes through Python). None when RE2 cannot compile them.
-
-    RE2 has no look-around, but next to a key's first (last) character, ``(?<!\\w)``
-    (``(?!\\w)``) is ``\\b`` when that character is a word character and ``\\B`` when it is not.
-    Keys of non-ASCII letters that fold to no ASCII letter never match a plain text and are left
-    out; leaving out an alternative that cannot match changes no leftmost-first match.
-    """
-    bounded, other = [], []
-    for key in sorted(aliases, key=len, reverse=True):  # the order of _alias_regex
-        if not _folds_to_ascii(key):
-            continue
-        body = r"[\s\-]+".join(re.escape(w) for w in key.split(" "))
-        if key.isascii():
-            lead, trail = (r"\b" if _WORD.match(c) else r"\B" for c in (key[0], key[-1]))
-            bounded.append(lead + body + trail)
-        else:
-            other.append(body)
-    if not bounded:
-        return None
-    found = r"(?i)(?:" + "|".join(bounded) + ")"
-    others = r"(?i)" + "|".join(other) if other else ""
-    try:
-        for pattern in filter(None, (found, others)):
-            pc.match_substring_regex(pa.array(["x"]), pattern)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return found, others
-
-
-def _pieces_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
-    """``t, raw, alias``: the pieces of every text (``t`` its position), as
-    :meth:`_Splitter.pieces` gives them, in order.
-
-    Plain texts (:data:`_NOT_PLAIN`) holding no non-ASCII key that can match them go through RE2
-    (pyarrow) a whole column at a time: dotted acronyms undone (:func:`_normalise_re2`), every
-    alias match is cut out (its text kept in order
-    and a NUL left in its place), the masked texts split at :data:`_SPLIT`, each piece's NULs given
-    back their alias texts, and the pieces cleaned (:func:`_clean`). Every other text goes through
-    :meth:`_Splitter.pieces`. ``tests/test_lists.py`` checks both against the per-answer code.
-    """
-    n = len(texts)
-    is_str = np.fromiter((isinstance(x, str) for x in texts), bool, n)
-    fast = np.zeros(n, bool)
-    patterns = _re2_aliases(tuple(split.mapping))
-    if patterns is not None and is_str.any():
-        found, others = patterns
-        where = np.flatnonzero(is_str)
-        arr = pa.array([texts[i] for i in where], type=pa.large_string())
-        slow = pc.match_substring_regex(arr, _NOT_PLAIN)
-        if others:
-            slow = pc.or_(slow, pc.match_substring_regex(arr, others))
-        fast[where[~np.asarray(slow.to_numpy(False), bool)]] = True
-    frames = [_pieces_re2(split, texts, np.flatnonzero(fast), patterns[0])] if fast.any() else []
-    rows = [(i, raw, alias) for i in np.flatnonzero(~fast) for raw, alias in split.pieces(texts[i])]
-    frames.append(pd.DataFrame(rows, columns=["t", "raw", "alias"]))
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    out = out.astype({"t": np.int64, "raw": object, "alias": object})
-    out["alias"] = out["alias"].where(out["alias"].notna(), None)  # None, as pieces() gives
-    return out.sort_values("t", kind="stable", ignore_index=True)
-
-
-def _pieces_re2(
-    split: _Splitter, texts: list[object], where: np.ndarray, found: str
-) -> pd.DataFrame:
-    """:func:`_pieces_frame` of the plain texts ``texts[where]``, in RE2."""
-    arr = _normalise_re2(pa.array([texts[i] for i in where], type=pa.large_string()))
-    # the alias matches in order: the odd parts of each text cut at marks around every match
-    marked = pc.replace_substring_regex(arr, found, "\x00\\0\x00")
-    parts = pc.split_pattern(marked, "\x00")
-    flat = pc.list_flatten(parts)
-    offsets = np.asarray(parts.offsets.to_numpy(False), dtype=np.int64)
-    parent = np.asarray(pc.list_parent_indices(parts).to_numpy(False), dtype=np.int64)
-    within = np.arange(len(flat)) - offsets[parent]
-    tokens = flat.filter(pa.array(within % 2 == 1))
-    # the masked texts split into pieces, each holding its own alias matches as NULs (a plain
-    # text holds no NUL, so each marked match is one NUL-bounded run: no second alias pass)
-    pieces = pc.split_pattern_regex(pc.replace_substring_regex(marked, "\x00[^\x00]*\x00", "\x00"),
-                                    _SPLIT_RE2)  # fmt: skip
-    piece = pc.list_flatten(pieces)
-    owner = where[np.asarray(pc.list_parent_indices(pieces).to_numpy(False), dtype=np.int64)]
-    ntok = np.asarray(pc.count_substring(piece, "\x00").to_numpy(False), dtype=np.int64)
-    first_tok = np.cumsum(ntok) - ntok  # the pieces hold the matches in order
-    # the NULs given back: piece parts and matches interleaved, then joined
-    sub = pc.split_pattern(piece, "\x00")
-    sub_flat = pc.list_flatten(sub)
-    sub_parent = np.asarray(pc.list_parent_indices(sub).to_numpy(False), dtype=np.int64)
-    sub_within = np.arange(len(sub_flat)) - np.asarray(sub.offsets.to_numpy(False))[:-1][sub_parent]
-    tok_index = first_tok[sub_parent] + sub_within  # the match after each part but the last
-    has_tok = sub_within < ntok[sub_parent]
-    values = pa.concat_arrays([sub_flat, tokens])
-    take = np.empty(len(sub_flat) + int(has_tok.sum()), dtype=np.int64)
-    pos = np.arange(len(sub_flat)) + np.cumsum(has_tok) - has_tok  # place of each part
-    take[pos] = np.arange(len(sub_flat))
-    take[pos[has_tok] + 1] = len(sub_flat) + tok_index[has_tok]
-    lengths = 2 * ntok + 1
-    lists_ = pa.LargeListArray.from_arrays(
-        pa.array(np.concatenate([[0], np.cumsum(lengths)]), type=pa.int64()),
-        values.take(pa.array(take)),
-    )
-    raw = _clean_re2(pc.binary_join(lists_, pa.scalar("", pa.large_string())))
-    keep = np.asarray(pc.not_equal(pc.utf8_length(raw), 0).to_numpy(False), bool)
-    alias = np.full(len(ntok), None, dtype=object)
-    if len(tokens):
-        first = pc.dictionary_encode(tokens.take(pa.array(np.minimum(first_tok, len(tokens) - 1))))
-        names = _alias_names(split, first.dictionary)
-        alias = names[np.asarray(first.indices.to_numpy(False), dtype=np.int64)]
-        alias[ntok == 0] = None
-    raw = raw.filter(pa.array(keep)).to_numpy(zero_copy_only=False)
-    return pd.DataFrame({"t": owner[keep], "raw": raw, "alias": alias[keep]})
-
-
-def _alias_names(split: _Splitter, matches: pa.Array) -> np.ndarray:
-    """:meth:`_Splitter.alias_of` of distinct plain alias matches, the keys made in RE2: for
-    printable ASCII, :func:`_key` is :func:`_normalise_re2`, lower case, runs of whitespace and
-    hyphens as one space, dots and spaces trimmed. A key not found (none is expected) is looked
-    up by :meth:`_Splitter.alias_of`."""
-    keys = pc.utf8_lower(_normalise_re2(matches))
-    keys = pc.utf8_trim(pc.replace_substring_regex(keys, r"[\s\-]+", " "), " .")
-    at = pc.index_in(keys, value_set=pa.array(list(split.mapping), type=pa.large_string()))
-    at = np.asarray(at.to_numpy(zero_copy_only=False), dtype=np.float64)  # NaN: not found
-    known = ~np.isnan(at)
-    out = np.full(len(at), None, dtype=object)
-    out[known] = np.asarray(list(split.mapping.values()), dtype=object)[at[known].astype(np.int64)]
-    for i in np.flatnonzero(~known):
-        out[i] = split.alias_of(matches[i].as_py())
-    return out
-
-
-def _normalise_re2(texts: pa.Array) -> pa.Array:
-    """:func:`_normalise` of plain texts, in RE2: NFKC and the apostrophes leave them as they are;
-    each acronym (:data:`_ACRONYM`) is marked and one dot after each mark's letters taken out a
-    pass, until none is left (as many passes as the longest acronym has dots)."""
-    out = pc.replace_substring_regex(texts, _ACRONYM, "\x01\\1\x02")
-    while pc.any(pc.match_substring_regex(out, "\x01[A-Za-z]*\\.")).as_py():
-        out = pc.replace_substring_regex(out, "\x01([A-Za-z]*)\\.", "\x01\\1")
-    return pc.replace_substring_regex(out, "[\x01\x02]", "")
-
-
-def _clean_re2(pieces: pa.Array) -> pa.Array:
-    """:func:`_clean` of plain pieces (no line breaks), in RE2."""
-    strip = " \t.:-()[]\"'"
-    out = pc.utf8_trim(pieces, strip)
-    out = pc.replace_substring_regex(out, _NOISE_RE2, "")
-    out = pc.utf8_trim(out, strip)
-    return pc.replace_substring_regex(out, r"\s+", " ")
-
-
 def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
-    """``t, k, raw, name, method, score``: :meth:`_Splitter.names` of every text (``t`` its
-    position, ``k`` the order of its names), a redacted piece (``[phone]``) left out."""
-    pieces = _pieces_frame(split, texts)
+    """``t, raw, name, method, score, k``: :meth:`_Splitter.names` of every text (``t`` its
+    position, ``k`` the order of its names), a redacted piece (``[phone]``) left out.
+
+    Work per distinct value: each distinct piece without an alias is fuzzy-matched once
+    (:meth:`_Splitter.match_distinct`), each distinct name case-folded once, a text's second
+    mention of a name (same casefold) dropped by integer codes; the text columns stay Arrow
+    strings."""
+    pieces = pieces_frame(split, texts)
     if pieces.empty:
         return pd.DataFrame(columns=["t", "raw", "name", "method", "score", "k"])
-    raw = pieces["raw"].to_numpy(dtype=object)
+    t = pieces["t"].to_numpy(dtype=np.int64)
+    raw = columns.to_arrow(pieces["raw"].array)
     alias = pieces["alias"].to_numpy(dtype=object)
-    fuzzy = pieces["alias"].isna().to_numpy()
-    name, method, score = (
-        alias.copy(),
-        np.full(len(raw), "alias", dtype=object),
-        np.full(len(raw), 100.0),
+    fuzzy = pd.isna(alias)
+    # the names as codes into one list: the alias names, then the names of the distinct pieces
+    # without an alias (each fuzzy-matched once)
+    a_code, a_names = pd.factorize(alias[~fuzzy])
+    enc = pc.dictionary_encode(raw.filter(pa.array(fuzzy)))
+    f_code = np.asarray(enc.indices.to_numpy(False), dtype=np.int64)
+    d_name, d_method, d_score = split.match_distinct(np.asarray(enc.dictionary.to_pylist(), object))
+    names = np.concatenate([np.asarray(a_names, dtype=object), d_name])
+    code = np.empty(len(t), dtype=np.int64)
+    code[~fuzzy], code[fuzzy] = a_code, len(a_names) + f_code
+    method = np.zeros(len(t), dtype=np.int64)  # alias
+    method[fuzzy] = np.where(d_method == "fuzzy", 1, 2)[f_code]
+    score = np.full(len(t), 100.0)
+    score[fuzzy] = np.round(d_score, 1)[f_code]
+    # one row per text and name (the first): the names' casefolds compared by code
+    folds = pd.factorize(np.asarray([n.casefold() for n in names], dtype=object))[0]
+    first = ~pd.DataFrame({"t": t, "f": folds[code]}).duplicated().to_numpy()
+    # a piece that is what redact_pii left in place of personal data (its text holds "[phone]")
+    marker = pc.is_in(raw, value_set=pa.array(sorted(_REDACTED), type=pa.large_string()))
+    for i in np.flatnonzero(np.asarray(marker.to_numpy(False), dtype=bool) & first):
+        first[i] = f"[{raw[int(i)].as_py()}]" not in texts[t[i]]
+    keep = pa.array(first)
+    methods = pa.array(["alias", "fuzzy", "unmatched"], type=pa.large_string())
+    out = pd.DataFrame(
+        {
+            "t": t[first],
+            "raw": raw.filter(keep).to_pandas(),
+            "name": pa.array(names, type=pa.large_string()).take(pa.array(code[first])).to_pandas(),
+            "method": methods.take(pa.array(method[first])).to_pandas(),
+            "score": score[first],
+        }
     )
-    if fuzzy.any():  # each distinct piece without an alias matched once
-        distinct = pd.unique(raw[fuzzy])
-        split.match_all(list(distinct))
-        found = [split.match(r) for r in distinct]
-        at = pd.Index(distinct).get_indexer(raw[fuzzy])
-        name[fuzzy] = np.asarray([f[0] for f in found], dtype=object)[at]
-        method[fuzzy] = np.asarray([f[1] for f in found], dtype=object)[at]
-        score[fuzzy] = np.round(np.asarray([f[2] for f in found], dtype=np.float64), 1)[at]
-    out = pieces.assign(name=name, method=method, score=score)
-    out = out[~out.assign(fold=out["name"].str.casefold()).duplicated(["t", "fold"])]
-    clean = np.asarray(texts, dtype=object)[out["t"].to_numpy()]
-    redacted = [r in _REDACTED and f"[{r}]" in c for r, c in zip(out["raw"], clean, strict=True)]
-    out = out[~np.asarray(redacted, bool)]
-    return out.assign(k=np.arange(len(out))).drop(columns="alias").reset_index(drop=True)
+    return out.assign(k=np.arange(len(out)))
 
 
 def institution_mentions(
@@ -492,36 +364,54 @@ def institution_mentions(
     group = instrument.group_by
     groups = data[group].astype("string") if group and group in data.columns else None
     split = _Splitter(table, threshold)
-    answered = data[qid].notna().to_numpy()
-    texts = pd.Series(data[qid].to_numpy(dtype=object)[answered])
-    codes, distinct = pd.factorize(texts)  # each distinct answer once
-    clean = redact_texts(pd.Series(distinct, dtype=object))  # no names, phones, e-mails, links
+    answered = np.flatnonzero(data[qid].notna().to_numpy())
+    codes, distinct = columns.distinct(data[qid].iloc[answered])  # each distinct answer once
+    clean = redact_texts(pd.Series(distinct.to_pylist(), dtype=object))  # no names, phones, ...
     names = _names_frame(split, clean.tolist())
-    ids = data["respondent_id"].astype(str).to_numpy(dtype=object)[answered]
-    grp = groups.to_numpy(dtype=object)[answered] if groups is not None else None
-    # each answer gets the names of its distinct text, in their order
-    rows = pd.DataFrame({"answer": np.arange(len(codes)), "t": codes}).merge(names, on="t")
-    rows = rows.sort_values(["answer", "k"], kind="stable")
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
-    if rows.empty:
+    if names.empty:
         out = pd.DataFrame([], columns=cols)
+        if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
+            levels = [str(c) for c in data[group].cat.categories]
+            out["group"] = pd.Categorical(out["group"].astype("string"), categories=levels)
     else:
-        at = rows["answer"].to_numpy()
+        # each answer gets the rows of its distinct text (``names`` is sorted by text), in order
+        t = names["t"].to_numpy(dtype=np.int64)
+        count = np.bincount(t, minlength=len(distinct))
+        first = np.cumsum(count) - count
+        per_answer = count[codes]
+        at = np.repeat(np.arange(len(codes)), per_answer)  # the answer of each output row
+        starts = np.cumsum(per_answer) - per_answer
+        take = (
+            np.repeat(first[codes], per_answer) + np.arange(len(at)) - np.repeat(starts, per_answer)
+        )
+        rows = answered[at]
+        ids = columns.to_arrow(data["respondent_id"].astype(str).array).take(pa.array(rows))
+        if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
+            levels = [str(c) for c in data[group].cat.categories]
+            grp = pd.Categorical.from_codes(data[group].cat.codes.to_numpy()[rows], levels)
+        elif groups is not None:
+            grp = groups.to_numpy(dtype=object)[rows]
+        else:
+            grp = np.full(len(rows), pd.NA, dtype=object)
         out = pd.DataFrame(
             {
-                "respondent_id": ids[at],
-                "group": grp[at] if grp is not None else np.full(len(at), pd.NA, dtype=object),
+                "respondent_id": ids.to_pandas(),
+                "group": grp,
                 "question": qid,
-                "raw": rows["raw"].to_numpy(dtype=object),
-                "name": rows["name"].to_numpy(dtype=object),
-                "method": rows["method"].to_numpy(dtype=object),
-                "score": rows["score"].to_numpy(dtype=np.float64),
+                "raw": _text_column(names["raw"], take),
+                "name": _text_column(names["name"], take),
+                "method": _text_column(names["method"], take),
+                "score": names["score"].to_numpy(dtype=np.float64)[take],
             }
         )
-    if groups is not None and isinstance(data[group].dtype, pd.CategoricalDtype):
-        levels = [str(c) for c in data[group].cat.categories]
-        out["group"] = pd.Categorical(out["group"].astype("string"), categories=levels)
     return out
+
+
+def _text_column(values: pd.Series, take: np.ndarray) -> pd.Series:
+    """``values`` (pandas' Arrow strings) at positions ``take``, taken in Arrow (no Python
+    object per output row)."""
+    return columns.to_arrow(values.array).take(pa.array(take)).to_pandas()
 
 
 def unmatched_names(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -564,10 +454,18 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
     if sub.empty:
         cols = ["group", "name", "n", "matched", "suppressed", "n_display"]
         return pd.DataFrame(columns=cols)
-    counts = sub.groupby(["group", "name"], sort=False, observed=True)["respondent_id"].nunique()
-    out = counts.rename("n").reset_index()
-    matched = (sub["method"] != "unmatched").groupby(sub["name"]).any()  # any alias/fuzzy match
-    out["matched"] = out["name"].map(matched)
+    # on integer codes (a million-row wave has millions of mentions): each (group, name,
+    # respondent) once, then counted; a name is matched when any of its mentions is
+    g, groups = pd.factorize(sub["group"])
+    n, names = pd.factorize(sub["name"])
+    r = pd.factorize(sub["respondent_id"])[0]
+    pairs = pd.DataFrame({"g": g, "n": n, "r": r}).drop_duplicates().groupby(["g", "n"]).size()
+    gi, ni = (pairs.index.get_level_values(i).to_numpy() for i in (0, 1))
+    hit = np.bincount(n, weights=(sub["method"] != "unmatched").to_numpy(), minlength=len(names))
+    out = pd.DataFrame(
+        {"group": groups.take(gi), "name": names.take(ni), "n": pairs.to_numpy(dtype=np.int64),
+         "matched": hit[ni] > 0}
+    )  # fmt: skip
     # no total is published, so suppression is its primary step alone (as suppress(...,
     # margins="none") of the groups x names table gives it), applied to the long table directly
     status = primary_status(out["n"].to_numpy(), k=k)

@@ -33,8 +33,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import PY_WHITESPACE_RE2
+from giftreview.data.columns import PY_WHITESPACE, PY_WHITESPACE_RE2
 from giftreview.text.codebook import Codebook, compile_pattern
+from giftreview.text.csvtext import _data_bytes  # the UTF-8 bytes of a string column
 
 __all__ = ["HIT_COLUMNS", "re2_safe", "sentences", "split_sentences", "code_texts"]
 
@@ -118,9 +119,24 @@ def _sentence_arrays(texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarr
     arr = pa.array(texts, type=pa.large_string(), from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column
         arr = arr.combine_chunks()
-    other = np.asarray(pc.match_substring(arr, "\x00").to_numpy(False))  # NUL: the marker
-    fast = np.flatnonzero(~other)
-    pos, order, start, text = _split_marked(arr.take(pa.array(fast)), fast)
+    if _holds_nul(arr):  # NUL: the marker
+        other = np.asarray(pc.match_substring(arr, "\x00").to_numpy(False), dtype=bool)
+    else:
+        other = np.zeros(len(arr), dtype=bool)
+    # texts holding white space beyond ASCII: RE2 (the byte scan knows ASCII white space alone)
+    wide = np.zeros(len(arr), dtype=bool)
+    if len(arr) and not _ascii(arr):
+        wide = np.asarray(pc.match_substring_regex(arr, _WIDE_SPACE).to_numpy(False), dtype=bool)
+    wide &= ~other
+    if not (other.any() or wide.any()):  # the sentences come out in text order
+        return _split_bytes(arr, np.arange(len(arr)))
+    fast = np.flatnonzero(~other & ~wide)
+    pos, order, start, text = _split_bytes(arr.take(pa.array(fast)), fast)
+    if wide.any():
+        at = np.flatnonzero(wide)
+        p2, o2, s2, t2 = _split_marked(arr.take(pa.array(at)), at)
+        pos, order, start = (np.concatenate(x) for x in ((pos, p2), (order, o2), (start, s2)))
+        text = pa.concat_arrays([text, t2])
     rows = []
     for i in np.flatnonzero(other):
         t = arr[int(i)].as_py()
@@ -133,6 +149,100 @@ def _sentence_arrays(texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarr
         text = pa.concat_arrays([text, pa.array(t2, type=pa.large_string())])
     sort = np.lexsort((order, pos))
     return pos[sort], order[sort], start[sort], text.take(pa.array(sort))
+
+
+#: Python's white space beyond ASCII, as an RE2 class
+_WIDE_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE if ord(c) > 127) + "]"
+#: byte look-up tables: Python's ASCII white space, and the punctuation ending a sentence
+_WS_BYTE = np.zeros(256, dtype=bool)
+_WS_BYTE[[ord(c) for c in PY_WHITESPACE if ord(c) < 128]] = True
+_END_BYTE = np.zeros(256, dtype=bool)
+_END_BYTE[[ord(c) for c in ".!?;"]] = True
+#: texts split by the byte scan at a time (its boolean arrays are a few bytes per text byte)
+_SPLIT_BLOCK = 262_144
+
+
+def _ascii(arr: pa.Array) -> bool:
+    """Whether every text of ``arr`` is ASCII: one numpy scan of its UTF-8 bytes."""
+    data = np.frombuffer(_data_bytes(arr), dtype=np.uint8)
+    return not len(data) or int(data.max()) < 128
+
+
+def _split_bytes(
+    arr: pa.Array, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """:func:`_split_marked` of texts without NUL whose white space is ASCII, by a scan of their
+    UTF-8 bytes (numpy), a block of texts at a time.
+
+    :data:`_SENTENCE_END` read on bytes: a run of white space whose first character follows
+    ``. ! ? ;`` in the same text is a separator, and so is every line break outside such a run
+    (the runs of line breaks ``\\n+`` takes); the sentences are the runs between separators.
+    Their texts are slices of the column's own data buffer (one Arrow filter copies them) and
+    their starts are counted in characters (UTF-8 lead bytes). The result equals
+    :func:`_split_marked` (``tests/test_matching.py``).
+    """
+    parts = [
+        _split_block(arr.slice(i, _SPLIT_BLOCK), pos[i : i + _SPLIT_BLOCK])
+        for i in range(0, len(arr), _SPLIT_BLOCK)
+    ]
+    if not parts:
+        return _split_marked(arr, pos)
+    pos, order, start, text = zip(*parts, strict=True)
+    return (*(np.concatenate(x) for x in (pos, order, start)), pa.concat_arrays(text))
+
+
+def _split_block(
+    arr: pa.Array, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """:func:`_split_bytes` of one block of texts, on the positions of the few bytes that
+    matter (sentence ends, line breaks, UTF-8 continuation bytes): no array per byte but the
+    three masks that find them."""
+    buffers = arr.buffers()  # validity, offsets (int64), data
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    base, data = offsets[0], np.frombuffer(_data_bytes(arr), dtype=np.uint8)
+    starts, n = offsets[:-1] - base, len(data)
+    ends = offsets[1:] - base
+    # the space runs after . ! ? ; (in the same text), each grown while the text goes on in space
+    run = np.flatnonzero(_END_BYTE[data]) + 1
+    owner = np.searchsorted(starts, run - 1, side="right") - 1  # the text of the punctuation
+    limit = ends[owner]
+    run = run[(run < limit) & _WS_BYTE[data[np.minimum(run, n - 1)]]] if n else run
+    limit = ends[np.searchsorted(starts, run - 1, side="right") - 1]
+    end = run + 1
+    grow = end < limit
+    while grow.any():
+        at = np.flatnonzero(grow)
+        grow[at] = _WS_BYTE[data[end[at]]]
+        end[at[grow[at]]] += 1
+        grow &= end < limit
+    breaks = np.flatnonzero(data == 10)  # every line break is in a separator
+    cuts = np.sort(np.concatenate([starts, run, end, breaks, breaks + 1, [n]]))
+    cuts = cuts[np.concatenate([[True], cuts[1:] != cuts[:-1]])]  # each once (sorted, no hash)
+    seg = cuts[cuts < n]
+    inside = np.searchsorted(run, seg, side="right") - 1  # the space run a piece could be in
+    in_run = (inside >= 0) & (seg < end[np.maximum(inside, 0)]) if len(run) else seg < 0
+    is_sentence = ~in_run & (data[seg] != 10)
+    bounds = np.concatenate([seg, [n]]) + base
+    pieces = pa.LargeStringArray.from_buffers(
+        len(seg), pa.py_buffer(bounds.astype(np.int64)), buffers[2]
+    )
+    text = pieces.filter(pa.array(is_sentence))
+    begin = seg[is_sentence]
+    owner = np.searchsorted(starts, begin, side="right") - 1
+    cont = np.flatnonzero((data & 0xC0) == 0x80)  # bytes inside a character
+    start = (
+        begin
+        - starts[owner]
+        - (np.searchsorted(cont, begin) - np.searchsorted(cont, starts[owner]))
+    )
+    first_of = np.searchsorted(owner, owner)  # sorted by text: each text's first sentence
+    return pos[owner], np.arange(len(owner)) - first_of, start, text
+
+
+def _holds_nul(arr: pa.Array) -> bool:
+    """Whether any text of ``arr`` holds a NUL character: one numpy scan of its UTF-8 bytes."""
+    data = _data_bytes(arr)
+    return len(data) > 0 and not np.frombuffer(data, dtype=np.uint8).all()
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -285,18 +395,28 @@ def code_texts(texts: pd.Series, codebook: Codebook) -> pd.DataFrame:
     # the earliest match per sentence and theme (the first pattern on a tie) ...
     hits = hits.sort_values(["u", "theme", "start", "rank"], kind="stable")
     hits = hits.drop_duplicates(["u", "theme"])
-    # ... in the first sentence of each text where the theme is found
-    sent = pd.DataFrame({"pos": pos, "order": order, "offset": offset, "u": u})
-    found = sent.merge(hits, on="u")
-    found = found.sort_values(["pos", "theme", "order"], kind="stable")
-    found = found.drop_duplicates(["pos", "theme"])
-    out = pd.DataFrame(
+    # ... in the first sentence of each text where the theme is found: each hit joined to the
+    # sentences holding its distinct text (positions grouped by u), then the first per text
+    # and theme by one lexsort (the join and sorts of a merge, on integer arrays)
+    h_u = hits["u"].to_numpy(dtype=np.int64)
+    by_u = np.argsort(u, kind="stable")
+    count = np.bincount(u, minlength=len(arr))
+    first = np.cumsum(count) - count
+    n = count[h_u]
+    h = np.repeat(np.arange(len(h_u)), n)  # the hit of each (hit, sentence) pair
+    sn = by_u[np.repeat(first[h_u], n) + np.arange(len(h)) - np.repeat(np.cumsum(n) - n, n)]
+    theme = hits["theme"].to_numpy(dtype=np.int64)[h]
+    sort = np.lexsort((order[sn], theme, pos[sn]))
+    h, sn, theme = h[sort], sn[sort], theme[sort]
+    keep = np.ones(len(h), dtype=bool)
+    keep[1:] = (pos[sn][1:] != pos[sn][:-1]) | (theme[1:] != theme[:-1])
+    h, sn = h[keep], sn[keep]
+    return pd.DataFrame(
         {
-            "pos": found["pos"].to_numpy(dtype=np.int64),
-            "theme": found["theme"].to_numpy(dtype=np.int64),
-            "evidence": found["evidence"].to_numpy(dtype=object),
-            "start": (found["offset"] + found["start"]).to_numpy(dtype=np.int64),
-            "end": (found["offset"] + found["end"]).to_numpy(dtype=np.int64),
+            "pos": pos[sn],
+            "theme": theme[keep],
+            "evidence": hits["evidence"].to_numpy(dtype=object)[h],
+            "start": offset[sn] + hits["start"].to_numpy(dtype=np.int64)[h],
+            "end": offset[sn] + hits["end"].to_numpy(dtype=np.int64)[h],
         }
     )
-    return out.reset_index(drop=True)

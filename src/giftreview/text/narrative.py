@@ -297,7 +297,13 @@ def select_quotes(
     if organization_column is not None:
         check_column(data, organization_column, "organization_column")
         orgs = data[organization_column]
-        data_row = _rows_in(ids, arrow_text(data["respondent_id"]), last=True)  # as a dict would
+        rows = coded.rows_in(data)  # positions the coding kept (the data's ids are distinct)
+        if rows is not None:
+            data_row = rows[1][rows[0]]
+        else:
+            data_row = _rows_in(
+                ids, arrow_text(data["respondent_id"]), last=True
+            )  # as a dict would
     # the rule's order but for the length test, which needs the redacted quote: theme, then
     # fewest themes in the answer, then respondent id (integer keys; one stable sort)
     id_rank = _sort_ranks(ids)
@@ -307,7 +313,7 @@ def select_quotes(
     cand = _Candidates(
         coded.answered["answer"],
         orgs,
-        _rows_in(ids, answered),
+        coded.code_rows if coded.code_rows is not None else _rows_in(ids, answered),
         data_row,
         n_themes,
         codes["start"].to_numpy(dtype=np.int64),
