@@ -15,6 +15,12 @@ from giftreview.data.accounting import _strict_count, count_records, scan_file, 
 from giftreview.errors import InputFileError
 
 PIECES = ["a", "X-1", ",", ";", '"', '""', "\n", "\r", "\r\n", " ", "é"]
+#: rows of three short cells for the csv module to write (quotes, delimiters, line breaks)
+CSV_ROWS = st.lists(
+    st.lists(st.text(alphabet='ab ,;"\n\ré', max_size=6), min_size=3, max_size=3),
+    min_size=1,
+    max_size=8,
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -29,13 +35,7 @@ def test_scan_agrees_with_the_csv_module(pieces, delimiter):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.lists(st.text(alphabet='ab ,;"\n\ré', max_size=6), min_size=3, max_size=3),
-        min_size=1,
-        max_size=8,
-    )
-)
+@given(CSV_ROWS)
 def test_scan_counts_files_written_by_the_csv_module(rows):
     """Text the csv module writes (quotes doubled, cells with line breaks quoted) is plain: the
     scan accepts it unless a quoted line holds a row's delimiters, and counts what csv reads."""
@@ -108,14 +108,7 @@ def test_the_file_scan_asks_accept_about_whole_records(tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.lists(st.text(alphabet='ab ,"\n\ré', max_size=6), min_size=3, max_size=3),
-        min_size=1,
-        max_size=8,
-    ),
-    st.integers(min_value=2, max_value=16),
-)
+@given(CSV_ROWS, st.integers(min_value=2, max_value=16))
 def test_the_file_scan_counts_csv_module_files_in_pieces(tmp_path_factory, rows, chunk):
     """Files the csv module writes (mostly accepted by the scan, unlike random pieces) read a
     few bytes at a time: the same count as the whole bytes, and the csv module's when accepted."""
