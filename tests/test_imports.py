@@ -141,3 +141,42 @@ def test_functions_import_package_modules_only_when_a_comment_says_why():
         if in_function and not DEFERRED.search(text)
     ]
     assert undeclared == []
+
+
+def _run_python(code: str) -> str:
+    import subprocess  # local: only these two tests start a Python
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_importing_the_report_package_leaves_matplotlib_for_the_first_chart():
+    # scikit_posthocs imports matplotlib.pyplot (~1 s measured with python -X importtime); the
+    # command line's run and every notebook kernel import giftreview.report before any chart
+    out = _run_python("import sys, giftreview.report; print('matplotlib.pyplot' in sys.modules)")
+    assert out == "False"
+
+
+def test_the_command_line_skips_rfc3987_syntax_and_notebooks_still_validate():
+    # giftreview.cli.app.main marks the optional rfc3987_syntax absent (its Lark grammar took 3 s
+    # of each `giftreview run`); nbformat must still reject a broken notebook and accept a good one
+    out = _run_python(
+        "import sys\n"
+        "from giftreview.cli.app import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import nbformat\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'nonsense'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('rejected', sys.modules['rfc3987_syntax'])\n"
+    )
+    assert out.splitlines()[-1] == "rejected None"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scikit_posthocs as sp
 from scipy import stats as ss
 
 from giftreview.analysis.common import MissingPolicy, adjust_p, category_codes, valid_rows
@@ -134,6 +133,10 @@ def dunn_test(
     cols += ["effect_size", "effect_measure"]
     if len(present) < 2:
         return pd.DataFrame(columns=cols)
+    # deferred: start-up (scikit_posthocs imports matplotlib.pyplot: ~1 s of every process
+    # that imports giftreview.report, the command line's run and each notebook kernel)
+    import scikit_posthocs as sp
+
     frame = pd.DataFrame({"x": x, "g": g})
     raw = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=None)
     adj = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=p_adjust)
