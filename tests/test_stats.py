@@ -368,7 +368,7 @@ def test_dunn_holm_is_holm_of_the_raw_pairs():
     )
 
 
-def test_dunn_z_with_ties_by_hand_agrees_with_scikit_posthocs_p():
+def test_dunn_z_with_ties_by_hand_and_p_agree_with_scikit_posthocs():
     # x = 1 1 2 | 2 3 3 | 3 4 (groups a, b, c); ranks: 1 1 2 2 -> 1.5 1.5 3.5 3.5; 3 3 3 -> 6;
     # 4 -> 8. Mean ranks a = (1.5+1.5+3.5)/3 = 6.5/3, b = (3.5+6+6)/3 = 15.5/3, c = (6+8)/2 = 7.
     # N = 8, ties t = 2, 2, 3, 1: sum(t^3 - t) = 6 + 6 + 24 = 36;
@@ -383,10 +383,17 @@ def test_dunn_z_with_ties_by_hand_agrees_with_scikit_posthocs_p():
     assert pairs["z"].tolist() == pytest.approx([z_ab, z_ac, z_bc], rel=1e-12)
     from scipy.stats import norm
 
-    # the p-values scikit-posthocs returns are the two-sided normal tails of these z
     assert pairs["p_value"].tolist() == pytest.approx(
         [2 * norm.sf(abs(v)) for v in (z_ab, z_ac, z_bc)], rel=1e-9
     )
+    # an independent implementation: scikit-posthocs' Dunn matrix, raw and Holm-adjusted
+    import scikit_posthocs as sp
+
+    frame = pd.DataFrame({"x": x, "g": g})
+    for col, adjust in (("p_value", None), ("p_adjusted", "holm")):
+        matrix = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=adjust)
+        theirs = [matrix.loc["a", "b"], matrix.loc["a", "c"], matrix.loc["b", "c"]]
+        assert pairs[col].tolist() == pytest.approx(theirs, rel=1e-12)
 
 
 def test_adjust_pvalues_benjamini_hochberg_by_hand():

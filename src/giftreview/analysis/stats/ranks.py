@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from scipy import stats as ss
@@ -107,8 +109,10 @@ def dunn_test(
     :math:`z_{ij} = (\\bar R_i - \\bar R_j) / \\sqrt{(\\frac{N(N+1)}{12} -
     \\frac{\\sum (t^3 - t)}{12(N-1)})(\\frac1{n_i} + \\frac1{n_j})}` (Dunn 1964), two-sided
     :math:`p = 2\\,\\bar\\Phi(|z|)`; effect size :math:`r = z / \\sqrt{n_i + n_j}` (Rosenthal
-    1991). The p-values come from :func:`scikit_posthocs.posthoc_dunn`, which returns p only,
-    so z and r are computed here (tests check that the two agree). In R:
+    1991); the pairs are adjusted together by :func:`giftreview.analysis.common.adjust_p`.
+    Computed here rather than by :func:`scikit_posthocs.posthoc_dunn` (the same p; the tests
+    compare the two): it returns p only, so z and r had to be computed here anyway, and importing
+    it imports matplotlib.pyplot (2 s of every report's test family, ``python -X importtime``). In R:
     ``dunn.test::dunn.test(x, g, method = "holm")`` (its Z is :math:`z_{ij}`) or
     ``FSA::dunnTest``.
 
@@ -133,30 +137,28 @@ def dunn_test(
     cols += ["effect_size", "effect_measure"]
     if len(present) < 2:
         return pd.DataFrame(columns=cols)
-    # deferred: start-up (scikit_posthocs imports matplotlib.pyplot: ~1 s of every process
-    # that imports giftreview.report, the command line's run and each notebook kernel)
-    import scikit_posthocs as sp
-
-    frame = pd.DataFrame({"x": x, "g": g})
-    raw = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=None)
-    adj = sp.posthoc_dunn(frame, val_col="x", group_col="g", p_adjust=p_adjust)
     ranks = ss.rankdata(x)
     n_all = len(x)
     _, ties = np.unique(x, return_counts=True)
     var0 = n_all * (n_all + 1) / 12 - (ties**3 - ties).sum() / (12 * (n_all - 1))
     size = np.bincount(g, minlength=len(labels))
     mean_rank = np.bincount(g, weights=ranks, minlength=len(labels)) / np.maximum(size, 1)
-    rows = []
-    for a_pos, a in enumerate(present):
-        for b in present[a_pos + 1 :]:
-            z = (mean_rank[a] - mean_rank[b]) / np.sqrt(var0 * (1 / size[a] + 1 / size[b]))
-            rows.append(
-                [
-                    labels[a], labels[b], float(z), float(raw.loc[a, b]), float(adj.loc[a, b]),
-                    p_adjust, float(z / np.sqrt(size[a] + size[b])), "r = z / sqrt(n1 + n2)",
-                ]
-            )  # fmt: skip
-    return pd.DataFrame(rows, columns=cols)
+    a, b = (np.array(side) for side in zip(*itertools.combinations(present, 2), strict=True))
+    z = (mean_rank[a] - mean_rank[b]) / np.sqrt(var0 * (1 / size[a] + 1 / size[b]))
+    p = 2 * ss.norm.sf(np.abs(z))
+    return pd.DataFrame(
+        {
+            "group_1": [labels[i] for i in a],
+            "group_2": [labels[i] for i in b],
+            "z": z,
+            "p_value": p,
+            "p_adjusted": adjust_p(p, p_adjust),
+            "adjust_method": p_adjust,
+            "effect_size": z / np.sqrt(size[a] + size[b]),
+            "effect_measure": "r = z / sqrt(n1 + n2)",
+        },
+        columns=cols,
+    )
 
 
 # ---- multiplicity --------------------------------------------------------------------------
