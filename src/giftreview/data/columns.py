@@ -24,6 +24,8 @@ __all__ = [
     "ZERO_WIDTH",
     "distinct",
     "to_arrow",
+    "utf8_bytes",
+    "cell_offsets",
     "collapse_whitespace",
     "collapse_lines",
     "is_blank",
@@ -153,3 +155,23 @@ def ids_key(values: list[str]) -> list[str]:
 def strip(values: pa.Array) -> pa.Array:
     """``s.strip()`` of every string (Python's whitespace, Unicode included)."""
     return pc.replace_substring_regex(values, f"^{_WS}+|{_WS}+$", "")
+
+
+def cell_offsets(text: pa.Array) -> np.ndarray:
+    """The cells' start positions in :func:`utf8_bytes` of ``text`` (``large_string``), its length
+    last."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    return offsets - offsets[0]
+
+
+def utf8_bytes(text: pa.Array) -> memoryview:
+    """The UTF-8 bytes of every cell of ``text`` (``large_string``) one after another: its data
+    buffer between the first and the last offset (no Python string per cell)."""
+    buffers = text.buffers()
+    if buffers[2] is None:
+        return memoryview(b"")
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)
+    start, end = offsets[text.offset], offsets[text.offset + len(text)]
+    return memoryview(buffers[2])[start:end]

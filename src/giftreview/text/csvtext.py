@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import PY_WHITESPACE, to_arrow
+from giftreview.data.columns import PY_WHITESPACE, cell_offsets, to_arrow, utf8_bytes
 
 __all__ = ["csv_chunks", "csv_lines", "column_text"]
 
@@ -128,7 +128,7 @@ def _few(text: pa.Array) -> _Part:
     """A string column as distinct texts and codes when it holds few (ids, open answers and other
     texts mostly distinct are left as they are)."""
     n = len(text)
-    if n < 64 or len(_data_bytes(text)) > _SHORT_CELL_BYTES * n:
+    if n < 64 or len(utf8_bytes(text)) > _SHORT_CELL_BYTES * n:
         return _Part(text)
     if n > 4096 and len(pc.unique(text.slice(0, 1024))) > 256:  # ids: mostly distinct
         return _Part(text)
@@ -151,14 +151,14 @@ def _needs_quotes(text: pa.Array, delimiter: str) -> tuple[np.ndarray | None, bo
     """Which cells hold the delimiter, a quote, a line feed or a carriage return (a reader starts
     a new row at either, see safety.csv_text), None when no cell does; and whether any holds a
     quote. Found on the column's bytes: each such byte's cell by the offsets."""
-    arr = np.frombuffer(_data_bytes(text), dtype=np.uint8)
+    arr = np.frombuffer(utf8_bytes(text), dtype=np.uint8)
     quotes = arr == ord('"')
     hit = quotes | (arr == ord(delimiter))
     hit |= arr == ord("\r")
     hit |= arr == ord("\n")
     if not hit.any():
         return None, False
-    offsets = _offsets(text)
+    offsets = cell_offsets(text)
     cells = np.searchsorted(offsets, np.flatnonzero(hit), side="right") - 1
     needs = np.zeros(len(text), dtype=bool)
     needs[cells] = True
@@ -189,25 +189,6 @@ def _quoted(part: _Part, delimiter: str) -> _Part:
     return _Part(text, None, part.strings, needs)
 
 
-def _offsets(text: pa.Array) -> np.ndarray:
-    """The cells' start positions in :func:`_data_bytes` (and its length last)."""
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
-        text.offset : text.offset + len(text) + 1
-    ]
-    return offsets - offsets[0]
-
-
-def _data_bytes(text: pa.Array) -> memoryview:
-    """The UTF-8 bytes of every cell of ``text`` (``large_string``) one after another: its data
-    buffer between the first and the last offset (no Python string per cell)."""
-    buffers = text.buffers()
-    if buffers[2] is None:
-        return memoryview(b"")
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)
-    start, end = offsets[text.offset], offsets[text.offset + len(text)]
-    return memoryview(buffers[2])[start:end]
-
-
 def _neutralised(frame: pd.DataFrame, j: int, part: _Part, neutralise) -> _Part:
     """``part`` with the cells the ``neutralise`` rule changes replaced by their new text. Only
     cells whose first byte could start a formula are searched, and only matches are passed to
@@ -215,7 +196,7 @@ def _neutralised(frame: pd.DataFrame, j: int, part: _Part, neutralise) -> _Part:
     text = part.text
     if not part.strings or not len(text):
         return part
-    offsets, data = _offsets(text), np.frombuffer(_data_bytes(text), dtype=np.uint8)
+    offsets, data = cell_offsets(text), np.frombuffer(utf8_bytes(text), dtype=np.uint8)
     filled = np.flatnonzero(offsets[1:] > offsets[:-1])
     first = np.zeros(len(text), dtype=bool)
     first[filled] = _FORMULA_FIRST[data[offsets[filled]]]
@@ -338,7 +319,7 @@ def csv_chunks(
             if neutralise is not None:
                 rendered = _neutralised(part, j, rendered, neutralise)
             parts.append(_quoted(rendered, delimiter))
-        yield _data_bytes(_row_text(parts, delimiter))  # the rows' bytes, not copied
+        yield utf8_bytes(_row_text(parts, delimiter))  # the rows' bytes, not copied
 
 
 def csv_lines(frame: pd.DataFrame, **options) -> Iterator[str]:

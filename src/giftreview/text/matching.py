@@ -33,9 +33,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import PY_WHITESPACE, PY_WHITESPACE_RE2
+from giftreview.data.columns import PY_WHITESPACE, PY_WHITESPACE_RE2, cell_offsets, utf8_bytes
 from giftreview.text.codebook import Codebook, compile_pattern
-from giftreview.text.csvtext import _data_bytes  # the UTF-8 bytes of a string column
 
 __all__ = ["HIT_COLUMNS", "re2_safe", "sentences", "split_sentences", "code_texts"]
 
@@ -164,7 +163,7 @@ _SPLIT_BLOCK = 262_144
 
 def _ascii(arr: pa.Array) -> bool:
     """Whether every text of ``arr`` is ASCII: one numpy scan of its UTF-8 bytes."""
-    data = np.frombuffer(_data_bytes(arr), dtype=np.uint8)
+    data = np.frombuffer(utf8_bytes(arr), dtype=np.uint8)
     return not len(data) or int(data.max()) < 128
 
 
@@ -197,11 +196,10 @@ def _split_block(
     """:func:`_split_bytes` of one block of texts, on the positions of the few bytes that
     matter (sentence ends, line breaks, UTF-8 continuation bytes): no array per byte but the
     three masks that find them."""
-    buffers = arr.buffers()  # validity, offsets (int64), data
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    base, data = offsets[0], np.frombuffer(_data_bytes(arr), dtype=np.uint8)
-    starts, n = offsets[:-1] - base, len(data)
-    ends = offsets[1:] - base
+    buffers = arr.buffers()  # validity, offsets (int64), data: the pieces are cut from data
+    base = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset]
+    offsets, data = cell_offsets(arr), np.frombuffer(utf8_bytes(arr), dtype=np.uint8)
+    starts, ends, n = offsets[:-1], offsets[1:], len(data)
     # the space runs after . ! ? ; (in the same text), each grown while the text goes on in space
     run = np.flatnonzero(_END_BYTE[data]) + 1
     owner = np.searchsorted(starts, run - 1, side="right") - 1  # the text of the punctuation
@@ -241,7 +239,7 @@ def _split_block(
 
 def _holds_nul(arr: pa.Array) -> bool:
     """Whether any text of ``arr`` holds a NUL character: one numpy scan of its UTF-8 bytes."""
-    data = _data_bytes(arr)
+    data = utf8_bytes(arr)
     return len(data) > 0 and not np.frombuffer(data, dtype=np.uint8).all()
 
 
