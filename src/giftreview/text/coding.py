@@ -145,24 +145,8 @@ class CodedAnswers:
             return None
         if "respondent_id" not in data:
             return None
-        ids, own = arrow_text(data["respondent_id"]), self.data_ids
-        same = (
-            len(ids) == len(own)
-            and ids.offset == own.offset
-            and all(
-                (x is None and y is None)
-                or (x is not None and y is not None and x.address == y.address)
-                for x, y in zip(ids.buffers(), own.buffers(), strict=True)
-            )
-        )
+        same = _same_buffers(arrow_text(data["respondent_id"]), self.data_ids)
         return (self.code_rows, self.answer_rows) if same else None
-        rows = self.answer_rows
-        if len(rows) != len(self.answered) or (len(rows) and rows.max() >= len(data)):
-            return None
-        ids = arrow_text(data["respondent_id"]).take(pa.array(rows))
-        if pc.all(pc.equal(ids, arrow_text(self.answered["respondent_id"]))).as_py():
-            return self.code_rows, rows
-        return None
 
 
 def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
@@ -183,21 +167,65 @@ def answers_of(data: pd.DataFrame, qid: str) -> pd.DataFrame:
 
 
 def _answers_and_rows(data: pd.DataFrame, qid: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`answers_of` and each answer's row in ``data``."""
+    """:func:`answers_of` and each answer's row in ``data``, on Arrow columns: the ids checked
+    by one count of distinct values, the answers trimmed (``utf8_trim_whitespace``, what
+    pandas' ``str.strip`` runs on Arrow strings) and taken with the ids by row positions."""
     check_column(data, qid, "qid")
     check_column(data, "respondent_id", "data")
     ids = data["respondent_id"]
-    bad = ids.isna() | ids.duplicated(keep=False)
-    if bad.any():
-        raise DataValidationError(
-            f"`data`: respondent_id is missing or repeated in rows {list(data.index[bad][:10])}; "
-            "code the clean table (giftreview clean), where every respondent has one row"
+    if not _distinct_ids(ids):
+        bad = ids.isna() | ids.duplicated(keep=False)
+        if bad.any():
+            raise DataValidationError(
+                f"`data`: respondent_id is missing or repeated in rows "
+                f"{list(data.index[bad][:10])}; code the clean table (giftreview clean), where "
+                "every respondent has one row"
+            )
+    text = data[qid].astype("string")
+    trimmed = pc.utf8_trim_whitespace(to_arrow(text.array))
+    keep = pc.fill_null(pc.greater(pc.binary_length(trimmed), 0), False)
+    rows = np.flatnonzero(np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool))
+    id_text = ids.astype(str)
+    if isinstance(id_text.dtype, pd.StringDtype) and id_text.dtype.storage == "pyarrow":
+        id_col = pd.Series(pd.array(to_arrow(id_text.array).filter(keep), dtype=id_text.dtype))
+    else:
+        id_col = id_text.iloc[rows].reset_index(drop=True)
+    answer = pd.Series(pd.array(trimmed.filter(keep), dtype=text.dtype))
+    return pd.DataFrame({"respondent_id": id_col, "answer": answer}), rows
+
+
+#: the respondent ids last found distinct (kept, so that their buffers cannot be reused): a
+#: report checks the same clean table's ids once per open question
+_DISTINCT_IDS: list[pa.Array] = []
+
+
+def _distinct_ids(ids: pd.Series) -> bool:
+    """Whether Arrow-backed ids are all present and distinct: by one hash count, once per id
+    column (the answer is kept for the very same Arrow buffers, which cannot change). False also
+    when the ids are not Arrow strings (then pandas checks them)."""
+    if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"):
+        return False
+    arr = to_arrow(ids.array)
+    if _DISTINCT_IDS and _same_buffers(arr, _DISTINCT_IDS[0]):
+        return True
+    if arr.null_count or pc.count_distinct(arr).as_py() != len(arr):
+        return False
+    _DISTINCT_IDS[:] = [arr]
+    return True
+
+
+def _same_buffers(a: pa.Array, b: pa.Array) -> bool:
+    """Whether two Arrow arrays are views of the very same memory (same length, offset and
+    buffers): then they hold the same values."""
+    return (
+        len(a) == len(b)
+        and a.offset == b.offset
+        and all(
+            (x is None and y is None)
+            or (x is not None and y is not None and x.address == y.address and x.size == y.size)
+            for x, y in zip(a.buffers(), b.buffers(), strict=True)
         )
-    text = data[qid].astype("string").str.strip()
-    keep = text.notna() & (text != "")
-    out = pd.DataFrame({"respondent_id": ids.astype(str), "answer": text})
-    rows = np.flatnonzero(keep.to_numpy())
-    return out.iloc[rows].reset_index(drop=True), rows
+    )
 
 
 def code_question(
