@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -196,3 +197,29 @@ def test_pieces_matched_at_once_as_one_by_one(pieces, threshold):
     batch = lists._Splitter(table, threshold)
     batch.match_all(pieces)
     assert {p: batch.match(p) for p in pieces} == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pieces=st.lists(
+        st.text(
+            st.sampled_from(list("UNODC IOMintrpl-—.ÉéßİıſΣσ\t\n\u00a0\u2003_0١²")), max_size=16
+        ),
+        max_size=12,
+        unique=True,
+    ),
+    threshold=st.sampled_from([0.0, 50.0, 85.0, 100.0]),
+)
+def test_distinct_pieces_scored_on_sorted_words_as_extract_one(pieces, threshold):
+    # match_distinct scores fuzz.ratio of the pieces and keys with their processed words sorted;
+    # extractOne with token_sort_ratio (rapidfuzz, the independent implementation) must pick the
+    # same name, method and score for each piece: ties, empty pieces, Unicode letters, digits and
+    # white space included
+    table = load_aliases()
+    one = lists._Splitter(table, threshold)
+    want = [one.match(p) for p in pieces]
+    name, method, score = lists._Splitter(table, threshold).match_distinct(
+        np.asarray(pieces, dtype=object)
+    )
+    got = [(n, m, float(s)) for n, m, s in zip(name, method, score, strict=True)]
+    assert got == want
