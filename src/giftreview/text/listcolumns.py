@@ -167,30 +167,41 @@ def _re2_reads(texts: pa.Array, found: str, others: str) -> tuple[pa.Array, np.n
     return out, taken
 
 
-def pieces_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
+def pieces_frame(split: _Splitter, texts: pa.Array | list[object]) -> pd.DataFrame:
     """``t, raw, alias``: the pieces of every text (``t`` its position), as
     :meth:`_Splitter.pieces` gives them, in order.
 
-    The texts RE2 reads as Python does (:func:`_re2_reads`) go through RE2 (pyarrow) a whole
+    ``texts``: Arrow strings (a list is converted; anything but a string gives no piece). The
+    texts RE2 reads as Python does (:func:`_re2_reads`) go through RE2 (pyarrow) a whole
     column at a time (:func:`_pieces_re2`); every other text goes through
     :meth:`_Splitter.pieces`. ``tests/test_lists_columns.py`` checks both against the
     per-answer code.
     """
-    n = len(texts)
-    is_str = np.fromiter((isinstance(x, str) for x in texts), bool, n)
-    fast = np.zeros(n, bool)
+    if isinstance(texts, pa.Array):
+        arr = texts if pa.types.is_large_string(texts.type) else texts.cast(pa.large_string())
+    else:
+        strings = [x if isinstance(x, str) else None for x in texts]
+        arr = pa.array(strings, type=pa.large_string())
+    is_str = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    fast = np.zeros(len(arr), bool)
     patterns = _re2_aliases(tuple(split.mapping))
     frames = []
     if patterns is not None and is_str.any():
         where = np.flatnonzero(is_str)
-        arr = pa.array([texts[i] for i in where], type=pa.large_string())
-        arr, taken = _re2_reads(arr, *patterns)
+        sub, taken = _re2_reads(arr if len(where) == len(arr) else arr.take(pa.array(where)),
+                                *patterns)  # fmt: skip
         fast[where[taken]] = True
         if taken.any():
             frames.append(
-                _pieces_re2(split, arr.filter(pa.array(taken)), where[taken], patterns[0])
+                _pieces_re2(split, sub.filter(pa.array(taken)), where[taken], patterns[0])
             )
-    rows = [(i, raw, alias) for i in np.flatnonzero(~fast) for raw, alias in split.pieces(texts[i])]
+    slow = np.flatnonzero(~fast & is_str)
+    slow_texts = arr.take(pa.array(slow, type=pa.int64())).to_pylist()
+    rows = [
+        (i, raw, alias)
+        for i, text in zip(slow, slow_texts, strict=True)
+        for raw, alias in split.pieces(text)
+    ]
     if rows or not frames:
         t, raw, alias = zip(*rows, strict=True) if rows else ((), (), ())
         frames.append(pd.DataFrame({"t": np.asarray(t, dtype=np.int64), "raw": pd.Series(

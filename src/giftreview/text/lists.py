@@ -35,7 +35,7 @@ from giftreview.data.instrument import Instrument, read_yaml
 from giftreview.errors import ArgumentError, InstrumentError, check_column
 from giftreview.paths import INSTITUTION_ALIASES
 from giftreview.text.listcolumns import NOISE, SPLIT, pieces_frame
-from giftreview.text.safety import redact_texts
+from giftreview.text.safety import MAYBE_PII, redact_texts
 
 #: what :func:`giftreview.text.safety.redact_pii` leaves in place of personal data
 _REDACTED = frozenset({"name", "phone", "email", "url", "organization"})
@@ -284,7 +284,11 @@ def _sorted_words(texts) -> list[str]:
     return [" ".join(sorted(utils.default_process(t).split())) for t in texts]
 
 
-def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
+def _text_at(texts: pa.Array | list[object], i: int) -> object:
+    return texts[i].as_py() if isinstance(texts, pa.Array) else texts[i]
+
+
+def _names_frame(split: _Splitter, texts: pa.Array | list[object]) -> pd.DataFrame:
     """``t, raw, name, method, score, k``: :meth:`_Splitter.names` of every text (``t`` its
     position, ``k`` the order of its names), a redacted piece (``[phone]``) left out.
 
@@ -318,7 +322,7 @@ def _names_frame(split: _Splitter, texts: list[object]) -> pd.DataFrame:
     # a piece that is what redact_pii left in place of personal data (its text holds "[phone]")
     marker = pc.is_in(raw, value_set=pa.array(sorted(_REDACTED), type=pa.large_string()))
     for i in np.flatnonzero(np.asarray(marker.to_numpy(False), dtype=bool) & first):
-        first[i] = f"[{raw[int(i)].as_py()}]" not in texts[t[i]]
+        first[i] = f"[{raw[int(i)].as_py()}]" not in _text_at(texts, int(t[i]))
     keep = pa.array(first)
     methods = pa.array(["alias", "fuzzy", "unmatched"], type=pa.large_string())
     out = pd.DataFrame(
@@ -381,8 +385,7 @@ def institution_mentions(
     split = _Splitter(table, threshold)
     answered = np.flatnonzero(data[qid].notna().to_numpy())
     codes, distinct = columns.distinct(data[qid].iloc[answered])  # each distinct answer once
-    clean = redact_texts(pd.Series(distinct.to_pylist(), dtype=object))  # no names, phones, ...
-    names = _names_frame(split, clean.tolist())
+    names = _names_frame(split, _redacted(distinct))  # no names, phones, ...
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
     if names.empty:
         out = pd.DataFrame([], columns=cols)
@@ -421,6 +424,19 @@ def institution_mentions(
             }
         )
     return out
+
+
+def _redacted(texts: pa.Array) -> pa.Array:
+    """:func:`~giftreview.text.safety.redact_texts` of distinct texts held in Arrow: only the
+    texts :data:`~giftreview.text.safety.MAYBE_PII` finds (the only ones it can change) are
+    made Python strings and redacted."""
+    texts = columns.to_arrow(texts)
+    maybe = pc.fill_null(pc.match_substring_regex(texts, MAYBE_PII), False)
+    hit = np.flatnonzero(np.asarray(maybe.to_numpy(zero_copy_only=False), dtype=bool))
+    if not len(hit):
+        return texts
+    found = redact_texts(pd.Series(texts.take(pa.array(hit)).to_pylist(), dtype=object))
+    return pc.replace_with_mask(texts, maybe, pa.array(found.tolist(), type=pa.large_string()))
 
 
 def _text_column(values: pd.Series, take: np.ndarray) -> pd.Series:

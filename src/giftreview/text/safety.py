@@ -52,6 +52,7 @@ __all__ = [
     "csv_bytes",
     "xlsx_value",
     "redact_pii",
+    "MAYBE_PII",
     "redact_texts",
     "redact_frame",
 ]
@@ -337,6 +338,8 @@ _MAYBE_PII = "|".join(
         rf"(?-i:(?:Mr|Mrs|Ms|Miss|Mme|Mlle|Dr|Dra|Prof|Sir|Dame|H\.{_SPACE}?E\.)\.?{_SPACE})",
     ]
 )
+#: :data:`_MAYBE_PII` for callers holding texts in Arrow (only the texts it finds can change)
+MAYBE_PII = _MAYBE_PII
 
 
 def redact_texts(texts: pd.Series) -> pd.Series:
