@@ -490,16 +490,42 @@ def table_by_group(mentions: pd.DataFrame, *, k: int = 5) -> pd.DataFrame:
     g, groups = pd.factorize(sub["group"])
     n, names = pd.factorize(sub["name"])
     r = pd.factorize(sub["respondent_id"])[0]
-    pairs = pd.DataFrame({"g": g, "n": n, "r": r}).drop_duplicates().groupby(["g", "n"]).size()
-    gi, ni = (pairs.index.get_level_values(i).to_numpy() for i in (0, 1))
+    gi, ni, count = _distinct_counts(g, n, r, len(names))
     hit = np.bincount(n, weights=(sub["method"] != "unmatched").to_numpy(), minlength=len(names))
     out = pd.DataFrame(
-        {"group": groups.take(gi), "name": names.take(ni), "n": pairs.to_numpy(dtype=np.int64),
-         "matched": hit[ni] > 0}
-    )  # fmt: skip
+        {"group": groups.take(gi), "name": names.take(ni), "n": count, "matched": hit[ni] > 0}
+    )
     # no total is published, so suppression is its primary step alone (as suppress(...,
     # margins="none") of the groups x names table gives it), applied to the long table directly
     status = primary_status(out["n"].to_numpy(), k=k)
     out["suppressed"] = pd.Series(status, index=out.index, dtype="str")
     out["n_display"] = out["n"].astype(str).where(status == "", f"<{k}")
-    return out.sort_values(["group", "n", "name"], ascending=[True, False, True], ignore_index=True)
+    # sorted by group, n descending, name: one lexsort of the groups' and the names' ranks
+    # among their distinct values ((group, name) pairs are distinct, so the order is total)
+    order = np.lexsort((_ranks(names)[ni], -out["n"].to_numpy(), _ranks(groups)[gi]))
+    return out.take(order).reset_index(drop=True)
+
+
+def _distinct_counts(
+    g: np.ndarray, n: np.ndarray, r: np.ndarray, n_names: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(group, name, count)`` codes: each (group, name) pair with the number of distinct
+    respondents ``r`` naming it, pairs in ascending order. One int64 key per triple, its
+    duplicates dropped by hashing, then the pairs counted by ``np.unique``."""
+    n_r = int(r.max()) + 1 if len(r) else 1
+    pair = g.astype(np.int64) * n_names + n
+    if (int(g.max()) + 1 if len(g) else 1) * n_names * n_r < 2**62:
+        once = ~pd.Series(pair * n_r + r).duplicated().to_numpy()
+    else:  # pragma: no cover - more than 2**62 triples: the frame's own duplicate check
+        once = ~pd.DataFrame({"p": pair, "r": r}).duplicated().to_numpy()
+    pairs, count = np.unique(pair[once], return_counts=True)
+    return pairs // n_names, pairs % n_names, count.astype(np.int64)
+
+
+def _ranks(values: pd.Index) -> np.ndarray:
+    """Each distinct value's rank in the order ``sort_values`` puts it (``Index.argsort``:
+    categories by their codes, Arrow strings by code point in Arrow)."""
+    order = np.asarray(values.argsort(), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
