@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from giftreview.text import coding
 from giftreview.text.codebook import codebook_for, load_codebook, parse_codebook
 from giftreview.text.coding import auto_code, code_question, sentences
 from giftreview.text.frequencies import theme_frequencies
+from giftreview.text.narrative import select_quotes
 from giftreview.text.quality import check_codebook, compare_with_reference
 from giftreview.text.sheets import export_sheet, import_sheets
 
@@ -189,6 +191,30 @@ def test_arrow_ids_are_checked_for_each_table_not_once(instrument, hostile):
     )
     with pytest.raises(DataValidationError, match=r"missing or repeated in rows \[2\]"):
         coding.answers_of(missing, "B4")
+
+
+def _chunked(values: list[str | None], at: int) -> pd.arrays.ArrowStringArray:
+    """Pandas' Arrow strings held in two Arrow chunks (as a parquet file of two row groups)."""
+    chunks = pa.chunked_array([values[:at], values[at:]], type=pa.large_string())
+    return pd.array(chunks, dtype=pd.StringDtype("pyarrow"))
+
+
+def test_positions_kept_for_ids_in_several_chunks(instrument, hostile):
+    # a clean table read from parquet holds its ids in one Arrow chunk per row group: the
+    # coding's positions are used for that very table (not only for one-chunk columns), and
+    # give what looking the ids up gives (the same table with its ids copied: no positions)
+    data = hostile.assign(B4=hostile["B4"].astype(str).where(hostile["B4"].notna()))
+    data["organization"] = [f"Org {i}" for i in range(len(data))]
+    data["respondent_id"] = _chunked([str(x) for x in hostile["respondent_id"]], 3)
+    coded = code_question(data, instrument, "B4")
+    assert coded.rows_in(data) is not None
+    copied = data.assign(respondent_id=pd.array(list(data["respondent_id"]), dtype="string"))
+    assert coded.rows_in(copied) is None
+    for by in (None, "A1"):
+        pd.testing.assert_frame_equal(
+            theme_frequencies(coded, data, by=by), theme_frequencies(coded, copied, by=by)
+        )
+    pd.testing.assert_frame_equal(select_quotes(coded, data), select_quotes(coded, copied))
 
 
 def test_code_question_needs_an_open_question(instrument, hostile):

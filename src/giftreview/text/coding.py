@@ -135,7 +135,7 @@ class CodedAnswers:
     #: counts and the quotes then look no id up
     code_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     answer_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
-    data_ids: pa.Array | None = field(default=None, repr=False, compare=False)
+    data_ids: pa.ChunkedArray | None = field(default=None, repr=False, compare=False)
 
     def rows_in(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         """``(code_rows, answer_rows)`` when ``data`` holds the very respondent ids the answers
@@ -145,7 +145,8 @@ class CodedAnswers:
             return None
         if "respondent_id" not in data:
             return None
-        same = _same_buffers(arrow_text(data["respondent_id"]), self.data_ids)
+        ids = _id_memory(data["respondent_id"])
+        same = ids is not None and _same_memory(ids, self.data_ids)
         return (self.code_rows, self.answer_rows) if same else None
 
 
@@ -196,35 +197,45 @@ def _answers_and_rows(data: pd.DataFrame, qid: str) -> tuple[pd.DataFrame, np.nd
 
 #: the respondent ids last found distinct (kept, so that their buffers cannot be reused): a
 #: report checks the same clean table's ids once per open question
-_DISTINCT_IDS: list[pa.Array] = []
+_DISTINCT_IDS: list[pa.ChunkedArray] = []
 
 
 def _distinct_ids(ids: pd.Series) -> bool:
     """Whether Arrow-backed ids are all present and distinct: by one hash count, once per id
     column (the answer is kept for the very same Arrow buffers, which cannot change). False also
     when the ids are not Arrow strings (then pandas checks them)."""
-    if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"):
+    memory = _id_memory(ids)
+    if memory is None:
         return False
-    arr = to_arrow(ids.array)
-    if _DISTINCT_IDS and _same_buffers(arr, _DISTINCT_IDS[0]):
+    if _DISTINCT_IDS and _same_memory(memory, _DISTINCT_IDS[0]):
         return True
-    if arr.null_count or pc.count_distinct(arr).as_py() != len(arr):
+    if memory.null_count or pc.count_distinct(memory).as_py() != len(memory):
         return False
-    _DISTINCT_IDS[:] = [arr]
+    _DISTINCT_IDS[:] = [memory]
     return True
 
 
-def _same_buffers(a: pa.Array, b: pa.Array) -> bool:
-    """Whether two Arrow arrays are views of the very same memory (same length, offset and
-    buffers): then they hold the same values."""
-    return (
-        len(a) == len(b)
-        and a.offset == b.offset
+def _id_memory(ids: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow chunks holding a column of pandas' Arrow strings as they are (no copy: a
+    clean table read from parquet holds one chunk per row group), None for any other column."""
+    if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"):
+        return None
+    arr = ids.array.__arrow_array__()
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _same_memory(a: pa.ChunkedArray, b: pa.ChunkedArray) -> bool:
+    """Whether two Arrow columns are views of the very same memory (same chunks, each with the
+    same length, offset and buffers): then they hold the same values."""
+    return a.num_chunks == b.num_chunks and all(
+        len(x) == len(y)
+        and x.offset == y.offset
         and all(
-            (x is None and y is None)
-            or (x is not None and y is not None and x.address == y.address and x.size == y.size)
-            for x, y in zip(a.buffers(), b.buffers(), strict=True)
+            (u is None and v is None)
+            or (u is not None and v is not None and u.address == v.address and u.size == v.size)
+            for u, v in zip(x.buffers(), y.buffers(), strict=True)
         )
+        for x, y in zip(a.chunks, b.chunks, strict=True)
     )
 
 
@@ -302,7 +313,7 @@ def code_question(
     sources = pd.DataFrame({"respondent_id": ids, "source": np.where(by_human, "human", "auto")})
     return CodedAnswers(
         qid, codebook, codes, answered, uncoded, sources, code_rows, answer_rows,
-        arrow_text(data["respondent_id"]),
+        _id_memory(data["respondent_id"]),
     )  # fmt: skip
 
 
