@@ -14,10 +14,12 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import giftreview.data.fastcsv as fastcsv
+import giftreview.data.io as io_module
 import giftreview.data.rawcsv as rawcsv
 from giftreview.data.clean import OUTPUT_FILES, clean_wave
 from giftreview.data.io import open_raw
@@ -106,6 +108,40 @@ def test_a_streamed_export_gives_the_same_files(
         assert got[name] == one_block[name], name
     report = validate_file(export[0], instrument)
     assert report.to_csv(index=False) == _validation_frame(export[0], instrument)
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_rows_read_by_their_byte_offsets_are_the_rows_of_the_blocks(
+    export, instrument, tmp_path, monkeypatch, bom
+):
+    """The rows the quarantine plan compares again (those sharing an id) are read by the byte
+    offsets the accounting pass found (RawSource.rows), not by another pass over the file: the
+    same frame as the blocks give, index (source_row) included; with a byte-order mark too, and
+    the file's last row (which may lack its line break)."""
+    monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
+    path = tmp_path / "export.csv"
+    data = export[0].read_bytes().rstrip(b"\n")  # the last record without its line break
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    source = open_raw(path, instrument)
+    whole = pd.concat(list(source.blocks(20)))
+    multiline = np.flatnonzero(whole.apply(lambda c: c.str.contains("\n")).any(axis=1))
+    pos = np.unique([0, 1, 7, len(whole) // 2, len(whole) - 1, *multiline[:3]])
+    assert len(multiline)  # rows with a line break inside a quoted cell are among them
+    pd.testing.assert_frame_equal(source.rows(pos), whole.iloc[pos])
+
+
+def test_a_streamed_export_compared_by_a_pass_over_the_blocks_gives_the_same_files(
+    export, one_block, instrument, tmp_path, monkeypatch
+):
+    """With too many rows to read by their offsets (PICK_MAX_ROWS 0), the rows sharing an id are
+    gathered by a pass over the blocks instead: the same bytes."""
+    monkeypatch.setattr(rawcsv, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(fastcsv, "STREAM_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(io_module, "PICK_MAX_ROWS", 0)
+    got = _clean(export[0], tmp_path, instrument, 20)
+    for name in FILES:
+        assert got[name] == one_block[name], name
 
 
 def _validation_frame(path: Path, instrument) -> str:

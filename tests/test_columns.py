@@ -53,6 +53,16 @@ def test_kernels_match_python(texts):
     assert ids_key(texts) == [id_key(t) for t in texts]
 
 
+@given(st.lists(st.one_of(st.none(), texty), min_size=1, max_size=30), st.data())
+def test_is_blank_on_slices_and_nulls(texts, data):
+    # is_blank reads the first byte of each cell from the array's buffers: a slice (an offset
+    # into the buffers) and nulls must give what Python's `not s.strip()` gives (null: False)
+    lo = data.draw(st.integers(0, len(texts) - 1))
+    hi = data.draw(st.integers(lo, len(texts)))
+    arr = pa.array(texts, pa.large_string()).slice(lo, hi - lo)
+    assert list(is_blank(arr)) == [t is not None and not t.strip() for t in texts[lo:hi]]
+
+
 def test_id_key_examples():
     # the spellings issue 10 lists as kept apart before: case, a zero-width space, full width
     assert id_key("org-0002") == id_key("ORG-0002") == id_key("ORG\u200b-0002 ") == "org-0002"

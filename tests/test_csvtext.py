@@ -103,8 +103,9 @@ def test_a_long_table_of_repeated_and_distinct_values_matches_to_csv():
 
 
 def test_dates_outside_the_years_numpy_writes_take_strftime():
-    """Whole-second datetimes of years 1000-9999 are written by numpy, others by pyarrow's
-    strftime; both as to_csv writes them (hand check: 1500-06-01 12:00:00 and 0999-...)."""
+    """Whole-second datetimes of years 1000-9999 are written by integer arithmetic (see
+    test_dates_are_written_as_pandas_writes_them), others by pyarrow's strftime; both as to_csv
+    writes them (hand check: 1500-06-01 12:00:00 and 0999-...)."""
     when = pd.Series(
         np.array(["1500-06-01T12:00:00", "NaT", "2010-03-01T08:00:05"], dtype="datetime64[s]")
     )
@@ -115,6 +116,22 @@ def test_dates_outside_the_years_numpy_writes_take_strftime():
     early = pd.DataFrame({"when": pd.Series(np.array(["0999-01-02T03:04:05"], "datetime64[s]"))})
     early["n"] = 1
     assert csv_text(early, date_format=DATE).splitlines()[1].endswith("-01-02 03:04:05,1")
+
+
+YEARS_1000_9999 = st.integers(
+    int(np.datetime64("1000-01-01T00:00:00", "s").astype(np.int64)),
+    int(np.datetime64("9999-12-31T23:59:59", "s").astype(np.int64)),
+)
+
+
+@given(st.lists(YEARS_1000_9999, min_size=1, max_size=50))
+def test_dates_are_written_as_pandas_writes_them(seconds):
+    """The civil date and time of any second of years 1000-9999 (leap days, centuries, the
+    first and last second included by hypothesis' edge cases), against pandas' strftime."""
+    when = pd.Series(np.array(seconds, dtype="datetime64[s]"))
+    frame = pd.DataFrame({"when": when, "n": 1})
+    expected = [t.strftime(DATE) for t in when]
+    assert csv_text(frame, date_format=DATE).splitlines()[1:] == [f"{t},1" for t in expected]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])

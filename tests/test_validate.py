@@ -38,7 +38,7 @@ def raw_table(rows: list[dict[str, str]], columns: list[str]) -> RawTable:
         index=pd.Index(range(2, 2 + len(rows)), name="source_row"),
         dtype="string",
     )
-    return RawTable(data=data, path=Path("memory.csv"), sha256="", format="csv")
+    return RawTable(data=data, path=Path("memory.csv"), digest="", format="csv")
 
 
 # ---- single choice and rating ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +24,12 @@ __all__ = ["RecordCount", "count_records", "scan_records", "scan_file", "check_r
 
 @dataclass(frozen=True)
 class RecordCount:
-    """What the independent accounting pass found: the physical line each record starts on."""
+    """What the independent accounting pass found: the physical line each record starts on
+    (and, when counted on the bytes, the byte each record starts at: ``offsets``)."""
 
     starts: tuple[int, ...]
     lines: int
+    offsets: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -151,7 +153,7 @@ def scan_file(
     ``accept`` (e.g. a UTF-8 check) is asked about each piece, which never splits a character;
     False declines the file like bytes that are not plain (None).
     """
-    scan = _Scan(delimiter)
+    scan = _Scan(delimiter, at=skip)
     buf = np.empty(max(chunk, 2), dtype=np.uint8)
     held = 0
     with open(path, "rb") as fh:
@@ -175,10 +177,12 @@ class _Scan:
     """The accounting pass's state from one piece of the bytes to the next: the lines before
     the piece, the record starts found so far and the header's fields."""
 
-    def __init__(self, delimiter: str) -> None:
+    def __init__(self, delimiter: str, at: int = 0) -> None:
         self.sep = ord(delimiter)
         self.lines = 0  # line breaks in the pieces before
+        self.at = at  # bytes before the piece
         self.starts: list[np.ndarray] = []
+        self.offsets: list[np.ndarray] = []
         self.width: int | None = None  # fields of the first line (None: not read as CSV)
         self.last_open = False  # the last piece did not end with a line break
         self.seen = False
@@ -188,7 +192,8 @@ class _Scan:
             return None
         lines = self.lines + (1 if self.last_open else 0)
         starts = np.concatenate(self.starts) if self.starts else np.zeros(0, dtype=np.int64)
-        return RecordCount(tuple(starts.tolist()), int(lines))
+        offsets = np.concatenate(self.offsets) if self.offsets else np.zeros(0, dtype=np.int64)
+        return RecordCount(tuple(starts.tolist()), int(lines), offsets.astype(np.int64))
 
     def feed(self, arr: np.ndarray, *, final: bool) -> int | None:
         """Count the records of ``arr``, which starts at a record's start: all of it when
@@ -255,7 +260,9 @@ class _Scan:
             return None
         line_of = 1 + np.searchsorted(ends, starts_at)  # line breaks before each record
         self.starts.append(line_of + self.lines)
+        self.offsets.append(starts_at + self.at)
         self.lines += len(ends)
+        self.at += n
         self.last_open = not (len(ends) and ends[-1] + width[-1] >= n)
         self.seen = True
         return n

@@ -27,6 +27,7 @@ __all__ = [
     "StreamDeclined",
     "parse_table",
     "parse_file",
+    "parse_records",
     "stream_file",
     "frame_from_table",
 ]
@@ -65,6 +66,13 @@ def parse_file(path: Path, delimiter: str, width: int) -> pa.Table | None:
     (:func:`giftreview.data.accounting.scan_records`): quotes balanced, no empty line before
     the last record, so the empty lines pyarrow skips are the trailing ones csv drops too."""
     return _read(str(path), delimiter, width, ignore_empty_lines=True)
+
+
+def parse_records(data: bytes, delimiter: str, width: int) -> pa.Table | None:
+    """Whole records of a file :func:`parse_file` reads, cut from it by their byte offsets and
+    joined (each ending in a line break), parsed as :func:`stream_file` parses them; None when
+    pyarrow declines them."""
+    return _read(io.BytesIO(data), delimiter, width, ignore_empty_lines=True)
 
 
 class StreamDeclined(Exception):

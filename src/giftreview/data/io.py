@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from giftreview.data.accounting import check_record_count
-from giftreview.data.fastcsv import StreamDeclined, frame_from_table, stream_file
+from giftreview.data.fastcsv import StreamDeclined, frame_from_table, parse_records, stream_file
 from giftreview.data.instrument import Instrument, file_sha256
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
 from giftreview.data.rawcsv import PlainLayout, csv_records, plain_utf8_head, plain_utf8_layout
@@ -71,8 +72,11 @@ class RawTable:
         One column per raw column (header names as in the file, stripped of spaces), every cell a
         ``str`` (``""`` when blank). The index, named ``source_row``, is the row number a
         spreadsheet shows for the row.
-    path, sha256, format, encoding, delimiter, sheet, header_rows
+    path, format, encoding, delimiter, sheet, header_rows
         Where the data came from (``encoding``/``delimiter`` for CSV, ``sheet`` for XLSX).
+    digest
+        The file's sha256 (hex), or the future of a background thread computing it while a
+        large file is read (:attr:`sha256` waits for it).
     notes
         Problems met while reading (ragged rows, blank or repeated header names, header rows
         that look like data, uncached formulas, repaired cells), as dicts with the keys of the
@@ -86,7 +90,7 @@ class RawTable:
 
     data: pd.DataFrame
     path: Path
-    sha256: str
+    digest: str | Future[str]
     format: str
     encoding: str | None = None
     delimiter: str | None = None
@@ -95,6 +99,11 @@ class RawTable:
     notes: list[dict[str, Any]] = field(default_factory=list)
     repairs: list[dict[str, Any]] = field(default_factory=list)
     respondent_id: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        """The file's sha256 (hex digits)."""
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
 
     @property
     def source_rows(self) -> list[int]:
@@ -191,7 +200,7 @@ def read_raw(
         data=data,
         respondent_id=id_source,
         path=path,
-        sha256=file_sha256(path),
+        digest=file_sha256(path),
         header_rows=header_rows,
         notes=notes,
         repairs=repairs,
@@ -224,10 +233,20 @@ class RawSource:
 
     table: RawTable
     stream: Callable[[int], Iterator[pd.DataFrame]] | None = None
+    #: the data rows at given positions of a streamed file, read by their byte offsets
+    pick: Callable[[np.ndarray], pd.DataFrame | None] | None = None
 
     @property
     def streamed(self) -> bool:
         return self.stream is not None
+
+    def rows(self, pos: np.ndarray) -> pd.DataFrame | None:
+        """The data rows at positions ``pos`` (0 = the first data row; ascending), shaped like
+        a block; None when only a pass over :meth:`blocks` can give them (a streamed file whose
+        records have no byte offsets, or too many rows to seek to one by one)."""
+        if self.stream is None:
+            return self.table.data.iloc[pos]
+        return None if self.pick is None else self.pick(pos)
 
     def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
         """The data rows in consecutive blocks of at most ``rows`` rows (at least one block).
@@ -282,6 +301,8 @@ def open_raw(
 
 #: runs :func:`plain_utf8_layout` (the accounting pass) while the first blocks are read
 _ACCOUNTING = ThreadPoolExecutor(1, thread_name_prefix="giftreview-accounting")
+#: hashes a streamed file (sha256 of 800 MB: about a second) while its blocks are read
+_DIGEST = ThreadPoolExecutor(1, thread_name_prefix="giftreview-digest")
 
 
 def _streamed_csv(
@@ -320,16 +341,49 @@ def _streamed_csv(
             raise StreamDeclined("the accounting pass does not read the file as plain UTF-8")
         check_record_count(range(seen), whole.expected, path)
 
+    def pick(pos: np.ndarray) -> pd.DataFrame | None:
+        whole = accounting.result()  # done: the first pass over the blocks waited for it
+        offsets = None if whole is None else whole.expected.offsets
+        if offsets is None or len(pos) > PICK_MAX_ROWS:
+            return None
+        records = np.asarray(pos, dtype=np.int64) + header_rows
+        table = parse_records(_record_bytes(path, offsets, records), plain.delimiter, plain.width)
+        if table is None or table.num_rows != len(records):
+            return None
+        data = frame_from_table(table, 0, names)
+        data.index = pd.Index(records + 1, name="source_row")  # as the blocks number them
+        _finish_rows(data, instrument, header_rows)
+        return data
+
     table = RawTable(
         data=columns,
         path=path,
-        sha256=file_sha256(path),
+        digest=_DIGEST.submit(file_sha256, path),  # read meanwhile
         header_rows=header_rows,
         notes=notes,
         respondent_id=id_source,
         **plain.info,
     )
-    return RawSource(table, blocks)
+    return RawSource(table, blocks, pick)
+
+
+#: at most this many rows are read by their byte offsets (:meth:`RawSource.rows`); more are
+#: gathered by a pass over the blocks
+PICK_MAX_ROWS = 100_000
+
+
+def _record_bytes(path: Path, offsets: np.ndarray, records: np.ndarray) -> bytes:
+    """The bytes of the given records (indexes into ``offsets``, the byte each record of the
+    file starts at), one after another, each ending in a line break."""
+    size = path.stat().st_size
+    ends = np.append(offsets[1:], size)
+    pieces = []
+    with open(path, "rb") as fh:
+        for start, end in zip(offsets[records].tolist(), ends[records].tolist(), strict=True):
+            fh.seek(start)
+            piece = fh.read(end - start)
+            pieces.append(piece if piece.endswith((b"\n", b"\r")) else piece + b"\n")
+    return b"".join(pieces)
 
 
 def one_chunk(data: pd.DataFrame) -> None:

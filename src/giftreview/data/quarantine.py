@@ -60,17 +60,23 @@ def row_keys(
     data: pd.DataFrame, instrument: Instrument, reads: dict[str, ColumnRead] | None = None
 ) -> RowKeys:
     """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it): blank
-    cells found by one anchored search per cell (or per distinct spelling of a column already
-    read), the ids read once per distinct spelling."""
+    rows found column by column among the rows blank so far (after the first filled column
+    hardly any are left to look at; :func:`is_blank`, or per distinct spelling of a column
+    already read), the ids read once per distinct spelling."""
     reads = reads or {}
     id_col = instrument.raw.respondent_id
     n = len(data)
-    blank = np.ones(n, dtype=bool)
+    left = np.arange(n)  # the rows blank in every column looked at so far
     for col in data.columns:
+        if not len(left):
+            break
         if col in reads:
-            blank &= is_blank(reads[col].raw)[reads[col].codes]
-        else:  # each cell (an anchored search stops at its first character that is not space):
-            blank &= is_blank(to_arrow(data[col].array))  # cheaper than finding distinct values
+            left = left[is_blank(reads[col].raw)[reads[col].codes[left]]]
+        else:  # each cell left (cheaper than finding distinct values)
+            cells = to_arrow(data[col].array)
+            left = left[is_blank(cells if len(left) == n else cells.take(pa.array(left)))]
+    blank = np.zeros(n, dtype=bool)
+    blank[left] = True
     id_codes, id_raw = distinct(data[id_col])
     rid = strip(id_raw)
     no_id = ~blank & is_blank(id_raw)[id_codes]

@@ -400,8 +400,9 @@ def scan_source(source: RawSource, instrument: Instrument, rules: Rules, rows: i
     """The first pass over ``source``, ``rows`` rows at a time: headers matched to the
     instrument (:func:`check_structure`), the :class:`RowKeys` of every row and from them the
     :func:`quarantine_plan` of the whole file. Only the keys are kept of each block; the
-    cells of the rows whose id repeats (the only rows that can be identical) are gathered by a
-    second read of the blocks when there are any.
+    cells of the rows whose id repeats (the only rows that can be identical) are read again
+    when there are any: by their byte offsets (:meth:`RawSource.rows`), or by a second pass
+    over the blocks.
 
     A streamed CSV that pyarrow reads otherwise than :mod:`csv` (a ragged row) is read whole
     instead (nothing has been written yet)."""
@@ -426,6 +427,9 @@ def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) ->
     del keys
 
     def cells(pos: np.ndarray) -> pd.DataFrame:  # the rows sharing an id, from every block
+        picked = source.rows(pos)  # by their byte offsets, without a pass over the file
+        if picked is not None:
+            return duplicate_cells(picked.rename(columns=rename), np.arange(len(pos)))
         parts, start = [], 0
         for block in source.blocks(rows):
             lo, hi = np.searchsorted(pos, [start, start + len(block)])
