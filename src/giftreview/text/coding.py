@@ -308,7 +308,12 @@ def code_question(
         codes, human_ids = _with_human(codes, human, rule, answered, codebook)
         code_rows = None  # the codes changed: their rows are looked up by id
     ids = answered["respondent_id"]
-    uncoded = answered[~_isin(ids, codes["respondent_id"])].reset_index(drop=True)
+    if code_rows is not None:  # the codes' answers by position: no id looked up
+        coded_at = np.zeros(len(answered), dtype=bool)
+        coded_at[code_rows] = True
+    else:
+        coded_at = _isin(ids, codes["respondent_id"])
+    uncoded = answered[~coded_at].reset_index(drop=True)
     by_human = _isin(ids, pd.Series(sorted(human_ids), dtype=object))
     sources = pd.DataFrame({"respondent_id": ids, "source": np.where(by_human, "human", "auto")})
     return CodedAnswers(
