@@ -225,9 +225,18 @@ def _pieces_re2(split: _Splitter, texts: pa.Array, where: np.ndarray, found: str
     within = np.arange(len(flat)) - offsets[parent]
     tokens = flat.filter(pa.array(within % 2 == 1))
     # the masked texts split into pieces, each holding its own alias matches as NULs (a plain
-    # text holds no NUL, so each marked match is one NUL-bounded run: no second alias pass)
-    pieces = pc.split_pattern_regex(pc.replace_substring_regex(marked, "\x00[^\x00]*\x00", "\x00"),
-                                    _SPLIT_RE2)  # fmt: skip
+    # text holds no NUL, so each marked match is one NUL-bounded run: no second alias pass).
+    # The masked text is the even parts joined by NUL: the marks' runs replaced without a regex
+    even = within % 2 == 0
+    count = np.bincount(parent[even], minlength=len(arr))  # each text has one part or more
+    masked = pc.binary_join(
+        pa.LargeListArray.from_arrays(
+            pa.array(np.concatenate([[0], np.cumsum(count)]), type=pa.int64()),
+            flat.filter(pa.array(even)),
+        ),
+        pa.scalar("\x00", pa.large_string()),
+    )
+    pieces = pc.split_pattern_regex(masked, _SPLIT_RE2)
     piece = pc.list_flatten(pieces)
     owner = where[np.asarray(pc.list_parent_indices(pieces).to_numpy(False), dtype=np.int64)]
     ntok = np.asarray(pc.count_substring(piece, "\x00").to_numpy(False), dtype=np.int64)
