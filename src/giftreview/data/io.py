@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from giftreview.data.rawsav import sav_records
 from giftreview.data.rawxlsx import xlsx_records
 from giftreview.data.schema import check_clean
 from giftreview.data.spec import ROW_ID
+from giftreview.data.workers import worker
 from giftreview.errors import InputFileError
 
 __all__ = [
@@ -291,18 +292,12 @@ def open_raw(
         if plain is not None:
             # the accounting pass over the whole file runs meanwhile (the first pass over the
             # blocks needs only the head); the stream's end waits for it
-            accounting = _ACCOUNTING.submit(plain_utf8_layout, path)
+            accounting = worker("accounting").submit(plain_utf8_layout, path)
             source = _streamed_csv(path, instrument, plain, accounting)
             if source is not None:
                 return source
             accounting.cancel()
     return RawSource(read_raw(path, instrument, sheet=sheet))
-
-
-#: runs :func:`plain_utf8_layout` (the accounting pass) while the first blocks are read
-_ACCOUNTING = ThreadPoolExecutor(1, thread_name_prefix="giftreview-accounting")
-#: hashes a streamed file (sha256 of 800 MB: about a second) while its blocks are read
-_DIGEST = ThreadPoolExecutor(1, thread_name_prefix="giftreview-digest")
 
 
 def _streamed_csv(
@@ -358,7 +353,8 @@ def _streamed_csv(
     table = RawTable(
         data=columns,
         path=path,
-        digest=_DIGEST.submit(file_sha256, path),  # read meanwhile
+        # hashed while the blocks are read (sha256 of 800 MB: about a second)
+        digest=worker("digest").submit(file_sha256, path),
         header_rows=header_rows,
         notes=notes,
         respondent_id=id_source,

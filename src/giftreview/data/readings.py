@@ -10,7 +10,6 @@ these readings to the rows with whole-column joins.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from giftreview.data.columns import (
 )
 from giftreview.data.instrument import Instrument
 from giftreview.data.rules import MAX_CELL_CHARS, Cell, Rule, Rules, norm_key
+from giftreview.data.workers import worker
 
 __all__ = ["expected_columns", "ColumnRead", "read_columns", "read_column", "too_long_problems"]
 
@@ -85,18 +85,15 @@ _PROBLEM_COLUMNS = ["u", "rule", "action", "message"]
 _ISO_PLAIN = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
 
 
-#: reads the open-text columns while the calling thread reads the closed ones
-#: (:func:`read_columns`): their time is in Arrow's string kernels, which release the GIL
-_TEXT_READER = ThreadPoolExecutor(1, thread_name_prefix="giftreview-text")
-
-
 def read_columns(data: pd.DataFrame, rules: Rules) -> dict[str, ColumnRead]:
     """Every instrument column of ``data`` read by ``rules`` (see :func:`read_column`), in
     instrument order. Open and list answers are read by a second thread meanwhile (the
     readings are the same: each column is read on its own)."""
     columns = [c for c in expected_columns(rules.instrument) if c in data.columns]
+    # the open-text columns are read by a second thread while this one reads the closed ones:
+    # their time is in Arrow's string kernels, which release the GIL
     text = {
-        c: _TEXT_READER.submit(read_column, data, c, rules)
+        c: worker("text").submit(read_column, data, c, rules)
         for c in columns
         if (q := rules.by_column.get(c)) is not None and q.type in ("open", "list")
     }
