@@ -318,7 +318,8 @@ def _names_frame(split: _Splitter, texts: pa.Array | list[object]) -> pd.DataFra
     score[fuzzy] = np.round(d_score, 1)[f_code]
     # one row per text and name (the first): the names' casefolds compared by code
     folds = pd.factorize(np.asarray([n.casefold() for n in names], dtype=object))[0]
-    first = ~pd.DataFrame({"t": t, "f": folds[code]}).duplicated().to_numpy()
+    key = t * (int(folds.max()) + 1 if len(folds) else 1) + folds[code]  # (text, casefold)
+    first = ~pd.Series(key).duplicated().to_numpy()
     # a piece that is what redact_pii left in place of personal data (its text holds "[phone]")
     marker = pc.is_in(raw, value_set=pa.array(sorted(_REDACTED), type=pa.large_string()))
     for i in np.flatnonzero(np.asarray(marker.to_numpy(False), dtype=bool) & first):
@@ -383,8 +384,7 @@ def institution_mentions(
     group = instrument.group_by
     groups = data[group].astype("string") if group and group in data.columns else None
     split = _Splitter(table, threshold)
-    answered = np.flatnonzero(data[qid].notna().to_numpy())
-    codes, distinct = columns.distinct(data[qid].iloc[answered])  # each distinct answer once
+    answered, codes, distinct = _distinct_answers(data[qid])  # each distinct answer once
     names = _names_frame(split, _redacted(distinct))  # no names, phones, ...
     cols = ["respondent_id", "group", "question", "raw", "name", "method", "score"]
     if names.empty:
@@ -424,6 +424,21 @@ def institution_mentions(
             }
         )
     return out
+
+
+def _distinct_answers(answers: pd.Series) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """``(rows, codes, distinct)``: the rows holding an answer, each one's position in the
+    distinct answers, and those (in order of first appearance). Pandas' Arrow strings are
+    encoded by one Arrow ``dictionary_encode`` (a null stays null); any other column by
+    :func:`giftreview.data.columns.distinct` of its answers."""
+    if isinstance(answers.dtype, pd.StringDtype) and answers.dtype.storage == "pyarrow":
+        enc = pc.dictionary_encode(columns.to_arrow(answers.array))
+        valid = enc.indices.is_valid()
+        rows = np.flatnonzero(np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool))
+        codes = np.asarray(enc.indices.filter(valid).to_numpy(), dtype=np.intp)
+        return rows, codes, columns.to_arrow(enc.dictionary)
+    rows = np.flatnonzero(answers.notna().to_numpy())
+    return (rows, *columns.distinct(answers.iloc[rows]))
 
 
 def _redacted(texts: pa.Array) -> pa.Array:
