@@ -318,14 +318,25 @@ def _theme_hits(arr: pa.Array, codebook: Codebook, *, re2: bool) -> pd.DataFrame
     frames = []
     all_rows = np.arange(len(arr))
     texts_all: list[str] | None = None
+    # one RE2 pass with the inclusion patterns of every theme RE2 reads: the sentences any of
+    # them could match (most sentences match no theme; each theme then looks at these alone)
+    readable = [t for t in codebook.themes if re2 and all(re2_safe(p) for p in t.include)]
+    maybe, maybe_arr = all_rows, arr
+    if readable and len(arr):
+        either = "|".join(f"(?:{p})" for t in readable for p in t.include)
+        try:
+            maybe = np.flatnonzero(_re2_mask(arr, either))
+            maybe_arr = arr.take(pa.array(maybe, type=pa.int64()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # too large for RE2: no pre-pass
+            pass
     for ti, theme in enumerate(codebook.themes):
         safe = {p: re2 and re2_safe(p) for p in (*theme.include, *theme.exclude)}
         rows, sub = all_rows, arr
-        if re2 and all(safe[p] for p in theme.include):
+        if re2 and all(safe[p] for p in theme.include) and len(arr):
             # one RE2 pass with every inclusion pattern: the theme's candidate sentences
             either = "|".join(f"(?:{p})" for p in theme.include)
-            rows = np.flatnonzero(_re2_mask(arr, either))
-            sub = arr.take(pa.array(rows))
+            rows = maybe[_re2_mask(maybe_arr, either)]
+            sub = arr.take(pa.array(rows, type=pa.int64()))
         if not len(rows):
             continue
         texts: list[str] | None = None
