@@ -306,7 +306,14 @@ def select_quotes(
             )  # as a dict would
     # the rule's order but for the length test, which needs the redacted quote: theme, then
     # fewest themes in the answer, then respondent id (integer keys; one stable sort)
-    id_rank = _sort_ranks(ids)
+    if coded.code_rows is not None:  # each code's answer by position; the answered ids are
+        # distinct (answers_of checks it), so their order alone ranks them: no hashing
+        order = pc.array_sort_indices(answered).to_numpy()
+        answer_rank = np.empty(len(order), dtype=np.int64)
+        answer_rank[order] = np.arange(len(order))
+        id_rank = answer_rank[coded.code_rows]
+    else:
+        id_rank = _sort_ranks(ids)
     n_themes = np.bincount(id_rank)[id_rank]
     theme_rank = _sort_ranks(arrow_text(codes["theme"]))
     order = np.lexsort((id_rank, n_themes, theme_rank))
