@@ -223,3 +223,13 @@ def test_distinct_pieces_scored_on_sorted_words_as_extract_one(pieces, threshold
     )
     got = [(n, m, float(s)) for n, m, s in zip(name, method, score, strict=True)]
     assert got == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list("IOMiomSsßẞİıſΣσς ")), max_size=6), max_size=12))
+def test_names_grouped_by_their_casefold(names):
+    # ASCII names are lowered in Arrow, the others case-folded by Python: the groups must be
+    # those of Python's str.casefold on every name (ß/SS, ẞ, İ, ſ, final sigma included)
+    got = lists._casefold_codes(np.asarray(names, dtype=object))
+    want = pd.factorize(pd.Series([n.casefold() for n in names], dtype=object))[0]
+    assert list(pd.factorize(got)[0]) == list(want)

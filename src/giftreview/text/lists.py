@@ -284,6 +284,18 @@ def _sorted_words(texts) -> list[str]:
     return [" ".join(sorted(utils.default_process(t).split())) for t in texts]
 
 
+def _casefold_codes(names: np.ndarray) -> np.ndarray:
+    """Each name's code among the distinct ``str.casefold`` of the names: ASCII names lowered
+    in Arrow (their casefold), the others case-folded by Python; codes by one Arrow hash."""
+    arr = pa.array(names, type=pa.large_string())
+    other = ~np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    folded = pc.ascii_lower(arr)
+    if other.any():
+        py = [n.casefold() for n in names[other]]
+        folded = pc.replace_with_mask(folded, pa.array(other), pa.array(py, pa.large_string()))
+    return np.asarray(pc.dictionary_encode(folded).indices.to_numpy(), dtype=np.int64)
+
+
 def _text_at(texts: pa.Array | list[object], i: int) -> object:
     return texts[i].as_py() if isinstance(texts, pa.Array) else texts[i]
 
@@ -317,7 +329,7 @@ def _names_frame(split: _Splitter, texts: pa.Array | list[object]) -> pd.DataFra
     score = np.full(len(t), 100.0)
     score[fuzzy] = np.round(d_score, 1)[f_code]
     # one row per text and name (the first): the names' casefolds compared by code
-    folds = pd.factorize(np.asarray([n.casefold() for n in names], dtype=object))[0]
+    folds = _casefold_codes(names)
     key = t * (int(folds.max()) + 1 if len(folds) else 1) + folds[code]  # (text, casefold)
     first = ~pd.Series(key).duplicated().to_numpy()
     # a piece that is what redact_pii left in place of personal data (its text holds "[phone]")
