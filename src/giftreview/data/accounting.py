@@ -105,10 +105,17 @@ def _strict_count(text: str, delimiter: str, name: str) -> RecordCount:
 _CHUNK = 1 << 24
 
 
-def _positions(data, byte: int) -> np.ndarray:
-    """Positions of ``byte`` in ``data``, found a chunk at a time (int64)."""
+def _positions(data, values: tuple[int, ...]) -> np.ndarray:
+    """Positions of any of the bytes ``values`` in ``data``, found a chunk at a time (int64):
+    one pass for all of them (the caller sorts them out by ``data[positions]``)."""
     arr = np.frombuffer(data, dtype=np.uint8)
-    parts = [np.flatnonzero(arr[i : i + _CHUNK] == byte) + i for i in range(0, len(arr), _CHUNK)]
+    parts = []
+    for i in range(0, len(arr), _CHUNK):
+        piece = arr[i : i + _CHUNK]
+        hit = piece == values[0]
+        for value in values[1:]:
+            hit |= piece == value
+        parts.append(np.flatnonzero(hit) + i)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
@@ -202,10 +209,11 @@ class _Scan:
         n = len(arr)
         if n == 0:
             return 0
-        if len(_positions(arr, 0)):
+        special = _positions(arr, (0x22, 0x0A, 0x0D, 0))
+        kind = arr[special]
+        if (kind == 0).any():
             return None
-        quotes = _positions(arr, 0x22)
-        cr, lf = _positions(arr, 0x0D), _positions(arr, 0x0A)
+        quotes, lf, cr = (special[kind == byte] for byte in (0x22, 0x0A, 0x0D))
         # a line ends at \r, at \n not after \r (\r\n ends one line, at its \r)
         lone_lf = lf[(lf == 0) | (arr[np.maximum(lf - 1, 0)] != 0x0D)]
         ends = np.sort(np.concatenate([cr, lone_lf]))  # disjoint: no unique needed
@@ -298,7 +306,12 @@ def _row_shaped_lines(view, inner, ends, quotes, sep: int, width: int | None) ->
         np.append(ends, len(view))[np.searchsorted(ends, inner, side="right")],
         np.append(closing, len(view))[np.searchsorted(closing, inner)],
     )
-    held = _count_before(view, sep, stop) - _count_before(view, sep, inner)
+    # one count for both ends (each count is a pass over the bytes)
+    ends_at = np.concatenate([stop, inner])
+    order = np.argsort(ends_at, kind="stable")
+    counted = np.empty(len(ends_at), dtype=np.int64)
+    counted[order] = _count_before(view, sep, ends_at[order])
+    held = counted[: len(stop)] - counted[len(stop) :]
     return bool((held >= width - 1).any())
 
 

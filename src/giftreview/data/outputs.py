@@ -106,12 +106,14 @@ class Outputs:
     :meth:`finish`, so a failure half-way leaves the folder's earlier outputs as they were;
     with ``keep`` the tables are also held in memory (:meth:`tables`).
 
-    With ``background`` the files are written by one worker thread while the caller cleans the
-    next block (the CSV and parquet writers spend their time in Arrow kernels and file writes,
-    which release the GIL, so a second core does the writing). Each :meth:`add` is written in
-    the order given, and at most one earlier :meth:`add` is still being written when the next
-    is queued, so no more than one block waits in memory. An error in the worker is raised by
-    the next :meth:`add` or by :meth:`finish`."""
+    With ``background`` the files are written by two worker threads while the caller cleans the
+    next block: one writes the CSV files, the other checks the clean table and writes
+    ``clean.parquet`` (the writers spend their time in Arrow kernels and file writes, which
+    release the GIL, so the cores left by the caller do the writing; with one writer the caller
+    waited for it). Each thread writes the :meth:`add` calls in the order given, and at most
+    one earlier :meth:`add` is still being written when the next is queued, so no more than one
+    block waits in memory. An error in a worker is raised by the next :meth:`add` or by
+    :meth:`finish`."""
 
     def __init__(
         self, target: Path | None, keep: bool, csv_rows: int = 50_000, background: bool = True
@@ -129,11 +131,14 @@ class Outputs:
         self._held: list[pa.Table] = []
         self._groups = 0
         self._made_target = target is not None and not target.exists()
-        self._pool = None
-        self._pending: list[Future] = []
+        self._pools: tuple[ThreadPoolExecutor, ...] = ()
+        self._pending: list[list[Future]] = []
         self._failed = False
         if self.part is not None and background:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="giftreview-outputs")
+            self._pools = tuple(
+                ThreadPoolExecutor(1, thread_name_prefix=f"giftreview-{what}")
+                for what in ("outputs", "parquet")
+            )
         if self.part is not None:
             inside(self.part, target)
             shutil.rmtree(self.part, ignore_errors=True)  # left by a run that was stopped
@@ -158,40 +163,54 @@ class Outputs:
                 self.frames[name].append(frame)
             if self.part is not None:
                 writes.append((name, frame))
-        if self._pool is None or not (writes or check):
-            if check is not None:
-                check()
-            self._write(writes)
+        clean = [frame for name, frame in writes if name == "clean"]
+        if not self._pools or not (writes or check):
+            self._write(self._table, clean, check)
+            self._write(self._csvs, writes)
             return
         while len(self._pending) > 1:  # at most one earlier add still being written
-            self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(self._write, writes, check))
+            for future in self._pending.pop(0):
+                future.result()
+        csvs, table = self._pools
+        self._pending.append(
+            [
+                table.submit(self._write, self._table, clean, check),
+                csvs.submit(self._write, self._csvs, writes),
+            ]
+        )
 
-    def _write(self, writes: list[tuple[str, pd.DataFrame]], check=None) -> None:
+    def _write(self, how: Callable, *args) -> None:
         if self._failed:  # an earlier write failed: its error is on its way to the caller
             return
         try:
-            if check is not None:
-                check()
-            for name, frame in writes:
-                if name == "clean":
-                    self._parquet(frame)
-                self._csv(name, frame)
+            how(*args)
         except BaseException:
             self._failed = True
             raise
 
+    def _table(self, clean: list[pd.DataFrame], check: Callable[[], object] | None) -> None:
+        if check is not None:
+            check()
+        for frame in clean:
+            self._parquet(frame)
+
+    def _csvs(self, writes: list[tuple[str, pd.DataFrame]]) -> None:
+        for name, frame in writes:
+            self._csv(name, frame)
+
     def _wait(self, *, errors: bool = True) -> None:
         """Wait until every queued write is done (raising the first error unless not ``errors``)."""
-        pending, self._pending = self._pending, []
+        pending = [future for futures in self._pending for future in futures]
+        self._pending = []
         for future in pending:
             exc = future.exception()
             if exc is not None and errors:
                 for rest in pending:
                     rest.exception()
                 raise exc
-        if self._pool is not None and not errors:
-            self._pool.shutdown(wait=True)
+        if not errors:
+            for pool in self._pools:
+                pool.shutdown(wait=True)
 
     def recode_counts(self) -> pd.DataFrame:
         return pd.concat(self._recodes, ignore_index=True)
