@@ -32,6 +32,7 @@ group_by: str = ""  # grouping question id; empty means group_by of the instrume
 confidence: float = 0.95  # two-sided level of every interval
 k: int = 5  # suppression threshold: counts below k are hidden in every breakdown
 weights: bool = False  # design-based figures: the instrument's design, or its population totals
+names_shown: int = 30  # names each group of a list question shows (all are in its CSV)
 output: str = ""  # folder for files this notebook writes; empty means reports/<wave>
 sources: str = ""  # JSON {parameter: where its value came from}, set by giftreview run
 
@@ -45,6 +46,7 @@ rep = report.open_wave(
     confidence=confidence,
     k=k,
     weights=weights,
+    names_shown=names_shown,
     output=output,
     sources=sources,
 )

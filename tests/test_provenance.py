@@ -48,6 +48,7 @@ def test_each_parameter_is_shown_with_its_source(tmp_path):
         "processed": "run",
         "wave": "run",
         "weights": "default",
+        "names_shown": "default",
     }
     rep = report.open_wave(**params)
     html = str(report.provenance(rep))
@@ -60,6 +61,7 @@ def test_each_parameter_is_shown_with_its_source(tmp_path):
     assert row("confidence", "0.9", "command line") in html
     assert row("group_by", '"A1"', "instrument file") in html
     assert row("weights", "false", "built-in default") in html
+    assert row("names_shown", "30", "built-in default") in html
     assert row("wave", '"small"', "set by giftreview run") in html
     assert "Parameters and where each value came from" in html
     assert ">sources<" not in html and ">raw<" not in html

@@ -347,10 +347,12 @@ def test_count_table_counts_as_pandas_read_csv_does(tmp_path, rows, columns):
         assert got.numeric == ("rows",)
 
 
-def test_a_list_question_shows_each_groups_most_named_names(rep, monkeypatch):
-    """With the cap at 2, each sector's row of B8 lists its 2 most named institutions (the
-    table's order: count descending, then name), one line counts the rest and the CSV holds
-    every name. The expected figures are counted from table_by_group's full table."""
+def test_a_list_question_shows_each_groups_most_named_names(rep):
+    """With the cap at 2 (the report's ``names_shown``: ``giftreview run --names-shown 2``),
+    each sector's row of B8 lists its 2 most named institutions (the table's order: count
+    descending, then name), one line counts the rest and the CSV holds every name. The
+    expected figures are counted from table_by_group's full table."""
+    import dataclasses
     import sys
 
     from giftreview.text import lists
@@ -358,11 +360,11 @@ def test_a_list_question_shows_each_groups_most_named_names(rep, monkeypatch):
     qm = sys.modules["giftreview.report.questions"]
     full = lists.table_by_group(lists.institution_mentions(rep.data, rep.instrument, "B8"), k=3)
     # at the default cap of 30 no sector of this fixture has more names: no line, no CSV
-    assert full.groupby("group", observed=True).size().max() <= qm.NAMES_SHOWN
+    assert rep.names_shown == 30
+    assert full.groupby("group", observed=True).size().max() <= rep.names_shown
     kinds = [p.kind for p in qm.question_view(rep, "B8").parts]
     assert kinds == ["text", "table"]
-    monkeypatch.setattr(qm, "NAMES_SHOWN", 2)
-    parts = qm.question_view(rep, "B8").parts
+    parts = qm.question_view(dataclasses.replace(rep, names_shown=2), "B8").parts
     assert [p.kind for p in parts] == ["text", "table", "text", "link"]
     first = full.groupby("group", sort=False, observed=True).head(2)
     for (group, shown), (g, rows) in zip(

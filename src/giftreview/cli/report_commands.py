@@ -133,6 +133,14 @@ def run_command(
     cell_timeout: Annotated[
         float, typer.Option("--cell-timeout", help="Seconds one notebook cell may run.")
     ] = 600.0,
+    names_shown: Annotated[
+        int | None,
+        typer.Option(
+            "--names-shown",
+            help="Names each group of a list question shows on the page; every name is in its "
+            "CSV file (default 30).",
+        ),
+    ] = None,
 ) -> None:
     """Clean a raw wave and render its report (HTML, PDF, executed notebooks, index.html).
 
@@ -148,6 +156,7 @@ def run_command(
 
     instrument = instrument or paths.DEFAULT_INSTRUMENT
     given = {"group_by": group_by, "k": k, "confidence": confidence, "weights": weights}
+    given["names_shown"] = names_shown
     resolved = resolve_settings(given, load_instrument(instrument))
     settings = RunSettings(
         raw=raw or default_raw(),

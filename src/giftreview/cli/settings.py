@@ -10,6 +10,7 @@
     k = 10
     confidence = 0.9
     weights = false
+    names_shown = 50
 
 Each value comes from the first of: the command line, the config file, the instrument (only
 ``group_by``), the built-in default; :func:`resolve_settings` says which, and the report's
@@ -26,19 +27,34 @@ from typing import Any
 from giftreview import paths
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError
+from giftreview.text.listcap import DEFAULT_NAMES_SHOWN
 
 __all__ = ["DEFAULTS", "CONFIG_FILE", "ResolvedSettings", "project_config", "resolve_settings"]
 
-#: the notebook parameters a project may set, with their built-in defaults
-DEFAULTS: dict[str, Any] = {"group_by": "", "confidence": 0.95, "k": 5, "weights": False}
+#: the notebook parameters a project may set, with their built-in defaults (``names_shown``: the
+#: names each group of a list question shows on the page; every name is in its CSV file)
+DEFAULTS: dict[str, Any] = {
+    "group_by": "",
+    "confidence": 0.95,
+    "k": 5,
+    "weights": False,
+    "names_shown": DEFAULT_NAMES_SHOWN,
+}
 #: the project config file (at the project root); else ``[tool.giftreview]`` in pyproject.toml
 CONFIG_FILE = "giftreview.toml"
-_TYPES = {"group_by": (str,), "confidence": (float, int), "k": (int,), "weights": (bool,)}
+_TYPES = {
+    "group_by": (str,),
+    "confidence": (float, int),
+    "k": (int,),
+    "weights": (bool,),
+    "names_shown": (int,),
+}
 _KINDS = {
     "group_by": "question id",
     "confidence": "number",
     "k": "whole number",
     "weights": "true or false",
+    "names_shown": "whole number",
 }
 
 
@@ -130,4 +146,9 @@ def resolve_settings(
         )
     if values["k"] < 0:
         raise ArgumentError(f"k {values['k']} ({sources['k']}): give 0 (off) or more")
+    if values["names_shown"] < 1:
+        raise ArgumentError(
+            f"names_shown {values['names_shown']} ({sources['names_shown']}): give the names "
+            "each group of a list question shows, 1 or more (every name is in the CSV file)"
+        )
     return ResolvedSettings(values, sources)

@@ -17,6 +17,7 @@ from typing import Any
 from giftreview import paths
 from giftreview.data.instrument import Instrument
 from giftreview.errors import ArgumentError, InputFileError, ReportError
+from giftreview.text.listcap import DEFAULT_NAMES_SHOWN
 
 __all__ = [
     "OVERVIEW",
@@ -65,6 +66,7 @@ class RunSettings:
     confidence: float = 0.95
     k: int = 5
     weights: bool = False
+    names_shown: int = DEFAULT_NAMES_SHOWN
     jobs: int = 2
     notebooks_dir: Path | None = None
     cell_timeout: float = CELL_TIMEOUT
@@ -134,6 +136,7 @@ def base_parameters(settings: RunSettings, processed: Path) -> dict[str, Any]:
         "confidence": float(settings.confidence),
         "k": int(settings.k),
         "weights": bool(settings.weights),
+        "names_shown": int(settings.names_shown),
         "output": paths.portable_path(settings.out_dir, readable=True),
         "sources": json.dumps(parameter_sources(settings), sort_keys=True),
     }
@@ -151,7 +154,7 @@ def recorded_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 #: the notebook parameters whose source the settings record (giftreview.cli.settings.DEFAULTS)
-SETTINGS = ("group_by", "confidence", "k", "weights")
+SETTINGS = ("group_by", "confidence", "k", "weights", "names_shown")
 #: the source of the parameters a run sets itself (from the raw file name, ``--wave``, ``--out``)
 RUN_SOURCE = "run"
 
@@ -197,6 +200,11 @@ def check_settings(settings: RunSettings) -> None:
         raise ArgumentError(f"confidence {settings.confidence}: give a level between 0 and 1")
     if settings.k < 0 or settings.jobs < 1:
         raise ArgumentError(f"k={settings.k}, jobs={settings.jobs}: k >= 0 and jobs >= 1")
+    if settings.names_shown < 1:
+        raise ArgumentError(
+            f"names_shown={settings.names_shown}: give the names each group of a list question "
+            "shows, 1 or more"
+        )
     if not settings.cell_timeout > 0:
         raise ArgumentError(
             f"--cell-timeout {settings.cell_timeout}: give the seconds a cell may run, e.g. 600"

@@ -42,7 +42,6 @@ from giftreview.text import coding, frequencies, listcap, lists, narrative
 
 __all__ = [
     "QUOTES_PER_QUESTION",
-    "NAMES_SHOWN",
     "BLOCKS",
     "chart_rows",
     "question_view",
@@ -52,9 +51,6 @@ __all__ = [
 ]
 
 QUOTES_PER_QUESTION = 3
-#: names shown per group of a list question; the rest are counted in one line and written to
-#: the question's CSV (:func:`giftreview.text.listcap.cap_by_group`)
-NAMES_SHOWN = listcap.DEFAULT_NAMES_SHOWN
 
 
 def _plots() -> ModuleType:
@@ -230,7 +226,7 @@ def _block_list(rep: Report, q: Question) -> QuestionView:
     mentions = lists.institution_mentions(rep.data, rep.instrument, q.id)
     table = lists.table_by_group(mentions, k=rep.k)
     by = group_noun(rep.instrument, rep.group_by)
-    capped = listcap.cap_by_group(table, cap=NAMES_SHOWN)  # before any per-name text is built
+    capped = listcap.cap_by_group(table, cap=rep.names_shown)  # before any per-name text
     rows = [
         (
             str(group),
@@ -262,7 +258,7 @@ def _names_left_out(
     else:
         counted = f"{capped.mentions} mentions"
     line = Text(
-        f"Each {by} shows its {NAMES_SHOWN} most named institutions. "
+        f"Each {by} shows its {rep.names_shown} most named institutions. "
         f"{capped.others} other names, {counted}: every name is in the CSV file below."
     )
     full = table[["group", "name", "n_display", "matched"]].rename(

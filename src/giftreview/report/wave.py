@@ -32,6 +32,7 @@ from giftreview.data.spec import CLOSED_TYPES, Question
 from giftreview.errors import ArgumentError
 from giftreview.report.crosstab import BreakdownViews, breakdown_views
 from giftreview.text import coding
+from giftreview.text.listcap import DEFAULT_NAMES_SHOWN
 from giftreview.text.safety import write_table
 
 __all__ = [
@@ -90,6 +91,8 @@ class Report:
     k: int
     weights: pd.Series | None
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: names each group of a list question shows on the page (every name is in its CSV file)
+    names_shown: int = DEFAULT_NAMES_SHOWN
     #: the survey design when the report is weighted (every figure is then design-based)
     design: Design | None = None
     coded: dict[str, Any] = field(default_factory=dict, repr=False)  # open answers coded once
@@ -144,6 +147,7 @@ def open_wave(
     confidence: float = 0.95,
     k: int = 5,
     weights: bool = False,
+    names_shown: int = DEFAULT_NAMES_SHOWN,
     output: str = "",
     sources: str = "",
 ) -> Report:
@@ -170,6 +174,9 @@ def open_wave(
         Weight the report: every figure design-based, from the instrument's ``design:`` block
         or, without one, post-stratified to its ``contacted`` totals. An instrument with a
         ``design:`` block is weighted whatever this says.
+    names_shown
+        Names each group of a list question shows on the page, the most named first (every
+        name is in the question's CSV file).
     output
         Folder for files the notebook writes (``""`` = ``reports/<wave>``).
     sources
@@ -184,6 +191,11 @@ def open_wave(
         raise ArgumentError(f"`confidence` {confidence!r}: give a level between 0 and 1, e.g. 0.95")
     if int(k) < 0:
         raise ArgumentError(f"`k` {k!r}: the suppression threshold is a count >= 0 (0 = off)")
+    if int(names_shown) < 1:
+        raise ArgumentError(
+            f"`names_shown` {names_shown!r}: give the names each group of a list question shows, "
+            "1 or more (every name is in the question's CSV file)"
+        )
     inst = load_instrument(paths.from_root(instrument))
     raw_path = paths.from_root(raw)
     label = wave or raw_path.stem
@@ -207,6 +219,7 @@ def open_wave(
         k=int(k),
         weights=None if design is None else pd.Series(design.weights, index=data.index),
         parameters=params,
+        names_shown=int(names_shown),
         design=design,
     )
 
