@@ -115,6 +115,7 @@ group_by: str = ""  # grouping question id
 confidence: float = 0.95  # interval level
 k: int = 5  # suppression threshold
 weights: bool = False  # weights on or off
+names_shown: int = 30  # names each group of a list question shows
 output: str = ""  # output folder
 sources: str = ""  # where each parameter came from
 """
