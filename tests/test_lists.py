@@ -146,16 +146,31 @@ def test_cap_by_group_keeps_each_groups_most_named(instrument, lists_data):
         ["Governments", "UNODC"],
     ]
     # left out: Interpol, La Strada (both <5), IOM 5 (published), Provincial Task Force (<5)
-    assert (one.others, one.mentions, one.small) == (4, 5, 3)
+    assert (one.others, one.mentions, one.small, one.names) == (4, 5, 3, 4)
     two = listcap.cap_by_group(table, cap=2)
     assert two.shown["name"].tolist() == ["IOM", "Interpol", "UNODC", "IOM"]
-    assert (two.others, two.mentions, two.small) == (2, 0, 2)
+    assert (two.others, two.mentions, two.small, two.names) == (2, 0, 2, 2)
     whole = listcap.cap_by_group(table, cap=3)
     assert whole.shown.equals(table) and (whole.others, whole.mentions, whole.small) == (0, 0, 0)
     assert listcap.cap_by_group(table, cap=None).shown.equals(table)
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ArgumentError, match="`cap` must be a whole number of at least 1"):
             listcap.cap_by_group(table, cap=bad)
+
+
+def test_a_name_left_out_of_two_groups_is_one_distinct_name():
+    # by hand: groups A and B both name X 9 times and Y 6 times; with one name a group, Y is
+    # left out of both: two (group, name) rows, one distinct name, 12 published mentions
+    table = pd.DataFrame(
+        {
+            "group": ["A", "A", "B", "B"],
+            "name": ["X", "Y", "X", "Y"],
+            "n": [9, 6, 9, 6],
+            "suppressed": "",
+        }
+    )
+    got = listcap.cap_by_group(table, cap=1)
+    assert (got.others, got.names, got.mentions, got.small) == (2, 1, 12, 0)
 
 
 def test_institution_mentions_needs_a_list_question(instrument, lists_data):

@@ -347,6 +347,22 @@ def test_count_table_counts_as_pandas_read_csv_does(tmp_path, rows, columns):
         assert got.numeric == ("rows",)
 
 
+def test_names_left_out_of_several_groups_are_counted_as_entries_and_distinct_names():
+    """The line under a capped list: (group, name) rows left out are "other names" only when
+    every name is left out of one group alone; else both counts are given (by hand: Y left out
+    of groups A and B is 2 entries, 1 distinct name)."""
+    import sys
+
+    from giftreview.text.listcap import NamesCapped
+
+    qm = sys.modules["giftreview.report.questions"]
+    empty = pd.DataFrame()
+    assert qm._left_out(NamesCapped(empty, 38, 0, 38, 38), "sector") == "38 other names"
+    assert qm._left_out(NamesCapped(empty, 2, 12, 0, 1), "sector") == (
+        "2 other entries (1 distinct name, some left out of more than one sector)"
+    )
+
+
 def test_a_list_question_shows_each_groups_most_named_names(rep):
     """With the cap at 2 (the report's ``names_shown``: ``giftreview run --names-shown 2``),
     each sector's row of B8 lists its 2 most named institutions (the table's order: count
@@ -377,9 +393,13 @@ def test_a_list_question_shows_each_groups_most_named_names(rep):
     rest = full.drop(first.index)
     # every name left out of this small fixture was named by fewer than k = 3 respondents
     assert (rest["suppressed"] == "primary").all() and len(rest) == 38
+    # 38 (sector, name) rows but 20 names: most left-out names are left out of several sectors
+    # (counted from table_by_group's full table; the page said "38 other names" before)
+    assert rest["name"].nunique() == 20
     assert parts[2].text == (
-        "Each sector shows its 2 most named institutions. 38 other names, each named by fewer "
-        "than 3 respondents: every name is in the CSV file below."
+        "Each sector shows its 2 most named institutions. 38 other entries (20 distinct names, "
+        "some left out of more than one sector), each named by fewer than 3 respondents: every "
+        "name is in the CSV file below."
     )
     csv = pd.read_csv(rep.output / parts[3].href, dtype=str, keep_default_na=False)
     assert list(csv.columns) == ["sector", "name", "respondents", "matched"]

@@ -259,13 +259,22 @@ def _names_left_out(
         counted = f"{capped.mentions} mentions"
     line = Text(
         f"Each {by} shows its {rep.names_shown} most named institutions. "
-        f"{capped.others} other names, {counted}: every name is in the CSV file below."
+        f"{_left_out(capped, by)}, {counted}: every name is in the CSV file below."
     )
     full = table[["group", "name", "n_display", "matched"]].rename(
         columns={"group": by, "n_display": "respondents"}
     )
     csv = tables.write_long_csv(rep, q.id, full)
     return [line, Link(f"Institutions named, by {by}, after suppression (CSV)", csv.name)]
+
+
+def _left_out(capped: listcap.NamesCapped, by: str) -> str:
+    """``"38 other names"``, or, when a name is left out of more than one group, how many
+    (group, name) rows and distinct names that is."""
+    if capped.names == capped.others:
+        return f"{capped.others} other names"
+    names = f"{capped.names} distinct name{'s' if capped.names != 1 else ''}"
+    return f"{capped.others} other entries ({names}, some left out of more than one {by})"
 
 
 BLOCKS: dict[str, Callable[[Report, Question], QuestionView]] = {

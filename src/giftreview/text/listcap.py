@@ -26,12 +26,15 @@ class NamesCapped:
     ``others`` counts the (group, name) rows left out, ``mentions`` sums their published counts
     (those of ``k`` or more) and ``small`` counts the rows left out whose count is shown as
     ``"<k"`` (their counts are not added to ``mentions``: the sum would disclose them).
+    ``names`` counts the distinct names among the rows left out (fewer than ``others`` when a
+    name is left out of more than one group).
     """
 
     shown: pd.DataFrame
     others: int
     mentions: int
     small: int
+    names: int = 0
 
 
 def cap_by_group(table: pd.DataFrame, *, cap: int | None = DEFAULT_NAMES_SHOWN) -> NamesCapped:
@@ -63,4 +66,5 @@ def cap_by_group(table: pd.DataFrame, *, cap: int | None = DEFAULT_NAMES_SHOWN) 
     rest = table[~keep]
     published = (rest["suppressed"] == "").to_numpy()
     mentions = int(rest["n"].to_numpy()[published].sum())
-    return NamesCapped(table[keep], len(rest), mentions, int((~published).sum()))
+    names = int(rest["name"].nunique()) if "name" in rest.columns else len(rest)
+    return NamesCapped(table[keep], len(rest), mentions, int((~published).sum()), names)
