@@ -26,6 +26,7 @@ __all__ = [
     "to_arrow",
     "utf8_bytes",
     "cell_offsets",
+    "starting_with",
     "collapse_whitespace",
     "collapse_lines",
     "is_blank",
@@ -134,13 +135,9 @@ def is_blank(values: pa.Array) -> np.ndarray:
     character is not, and only the rest (cells starting with a space, mostly) go through the
     anchored regular expression (one search per cell over a wide table costs seconds)."""
     values = to_arrow(values)
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    offsets, data = cell_offsets(values), np.frombuffer(utf8_bytes(values), dtype=np.uint8)
-    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
+    offsets = cell_offsets(values)
     blank = offsets[1:] == offsets[:-1]
-    maybe = filled[_WS_FIRST[data[offsets[filled]]]]
+    maybe = starting_with(values, _WS_FIRST)
     if len(maybe):
         found = pc.match_substring_regex(values.take(pa.array(maybe)), f"^{_WS}*$")
         blank[maybe] = np.asarray(found, dtype=bool)
@@ -185,6 +182,14 @@ def cell_offsets(text: pa.Array) -> np.ndarray:
         text.offset : text.offset + len(text) + 1
     ]
     return offsets - offsets[0]
+
+
+def starting_with(text: pa.Array, first: np.ndarray) -> np.ndarray:
+    """Positions of the non-empty cells of ``text`` (``large_string``) whose first UTF-8 byte is
+    marked in ``first`` (256 booleans): read off the data buffer, no search per cell."""
+    offsets, data = cell_offsets(text), np.frombuffer(utf8_bytes(text), dtype=np.uint8)
+    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
+    return filled[first[data[offsets[filled]]]]
 
 
 def utf8_bytes(text: pa.Array) -> memoryview:

@@ -29,7 +29,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import PY_WHITESPACE, cell_offsets, to_arrow, utf8_bytes
+from giftreview.data.columns import (
+    PY_WHITESPACE,
+    cell_offsets,
+    starting_with,
+    to_arrow,
+    utf8_bytes,
+)
 
 __all__ = ["csv_chunks", "csv_lines", "column_text"]
 
@@ -233,11 +239,7 @@ def _neutralised(frame: pd.DataFrame, j: int, part: _Part, neutralise) -> _Part:
     text = part.text
     if not part.strings or not len(text):
         return part
-    offsets, data = cell_offsets(text), np.frombuffer(utf8_bytes(text), dtype=np.uint8)
-    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
-    first = np.zeros(len(text), dtype=bool)
-    first[filled] = _FORMULA_FIRST[data[offsets[filled]]]
-    candidates = np.flatnonzero(first)
+    candidates = starting_with(text, _FORMULA_FIRST)
     if part.codes is not None:  # distinct values: the row first holding each (-1: none here)
         rows = np.full(len(text), -1, dtype=np.int64)
         rows[part.codes[::-1]] = np.arange(len(part.codes) - 1, -1, -1)
