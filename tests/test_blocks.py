@@ -11,7 +11,9 @@ The expected quarantine reasons are read off how the file is built (see :func:`_
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +106,9 @@ def test_blocks_give_the_same_files_as_one_block(
     got = _clean(export[0], tmp_path, instrument, block_rows)
     for name in FILES:
         assert got[name] == one_block[name], name
+    # the hashes in the manifest, fed block by block as the files are written, are the files'
+    hashes = json.loads(got["manifest.json"])["files"]
+    assert hashes == {n: hashlib.sha256(got[n]).hexdigest() for n in FILES if n != "manifest.json"}
 
 
 def test_a_streamed_export_gives_the_same_files(

@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from giftreview import __version__
 from giftreview.data.instrument import Instrument
 from giftreview.data.io import RawTable
+from giftreview.data.workers import worker
 from giftreview.paths import PROJ_ROOT, inside
 from giftreview.text.safety import write_csv, write_table
 
@@ -126,7 +127,8 @@ class Outputs:
         self.rows = dict.fromkeys(_TABLES, 0)
         self.severity: dict[str, int] = {}
         self._recodes: list[pd.DataFrame] = []
-        self._started: set[str] = set()
+        #: the sha256 of each CSV file, fed as its bytes are written (:class:`_Hashed`)
+        self._hashed: dict[str, _Hashed] = {}
         self._writer: pq.ParquetWriter | None = None
         self._held: list[pa.Table] = []
         self._groups = 0
@@ -217,20 +219,19 @@ class Outputs:
 
     def _csv(self, name: str, frame: pd.DataFrame) -> None:
         """UTF-8 CSV for people through the one safe writer (formulas neutralised, line breaks
-        quoted, the path checked to lie in its folder),  ``csv_rows`` rows at a time:
-        the header and the first rows by :func:`write_table`, then each further block appended
-        as :func:`write_csv` gives it (each row's text depends on that row alone, so the bytes
-        are those of the whole table written at once)."""
+        quoted, the path checked to lie in its folder), ``csv_rows`` rows at a time: the header
+        by :func:`write_table`, then the rows of each block appended as :func:`write_csv` gives
+        them (each row's text depends on that row alone, so the bytes are those of the whole
+        table written at once), hashed as they are written."""
         path = self.part / f"{name}.csv"
         fmt = {"date_format": "%Y-%m-%d %H:%M:%S"}
-        start = 0
-        if name not in self._started:
-            write_table(frame.iloc[: self.csv_rows], path, **fmt)
-            self._started.add(name)
-            start = self.csv_rows
+        if name not in self._hashed:
+            write_table(frame.iloc[:0], path, **fmt)
+            self._hashed[name] = _Hashed(path.read_bytes())
         with open(path, "ab") as fh:
-            for at in range(start, len(frame), self.csv_rows):
-                write_csv(fh, frame.iloc[at : at + self.csv_rows], header=False, **fmt)
+            out = self._hashed[name].writing(fh)
+            for at in range(0, len(frame), self.csv_rows):
+                write_csv(out, frame.iloc[at : at + self.csv_rows], header=False, **fmt)
 
     def _parquet(self, frame: pd.DataFrame) -> None:
         """Hold the clean rows and write each full row group (one table of one chunk per group,
@@ -263,10 +264,8 @@ class Outputs:
         self._writer.close()
         self._writer, self._held = None, []
         names = [n for n in OUTPUT_FILES if n != "manifest.json"]
-        # two at a time: hashlib lets go of the GIL, and clean.csv and audit.csv of a
-        # million-row wave are 1.5 GB together
-        with ThreadPoolExecutor(2, thread_name_prefix="giftreview-sha256") as pool:
-            sums = dict(zip(names, pool.map(_sha256, [self.part / n for n in names]), strict=True))
+        hashed = {f"{name}.csv": h.hexdigest() for name, h in self._hashed.items()}
+        sums = {n: hashed[n] if n in hashed else _sha256(self.part / n) for n in names}
         for name in names:
             os.replace(self.part / name, inside(self.target / name, self.target))
         self.part.rmdir()
@@ -289,6 +288,51 @@ class Outputs:
             n: f[0] if len(f) == 1 else pd.concat(f, ignore_index=True)
             for n, f in self.frames.items()
         }
+
+
+class _Hashed:
+    """The sha256 of a file being written, fed by a background thread (``giftreview-sha256``)
+    with each chunk written through :meth:`writing`: the manifest's hash of clean.csv and
+    audit.csv (1.5 GB for a million-row wave) without reading them again at the end. At most
+    :data:`_HASH_BEHIND` chunks wait to be hashed (each is held until then)."""
+
+    def __init__(self, written: bytes) -> None:
+        self._sha = hashlib.sha256(written)
+        self._waiting: list[Future] = []
+
+    def writing(self, fh: BinaryIO) -> _HashedFile:
+        return _HashedFile(fh, self)
+
+    def feed(self, chunk: bytes | memoryview) -> None:
+        while len(self._waiting) >= _HASH_BEHIND:
+            self._waiting.pop(0).result()
+        self._waiting.append(worker("sha256").submit(self._sha.update, chunk))
+
+    def hexdigest(self) -> str:
+        for future in self._waiting:
+            future.result()
+        self._waiting = []
+        return self._sha.hexdigest()
+
+
+#: chunks of a file at most waiting to be hashed
+_HASH_BEHIND = 4
+
+
+class _HashedFile:
+    """A binary file whose written bytes also go to a :class:`_Hashed` (what
+    :func:`~giftreview.text.safety.write_csv` needs of a file: ``write`` and ``tell``)."""
+
+    def __init__(self, fh: BinaryIO, hashed: _Hashed) -> None:
+        self._fh, self._hashed = fh, hashed
+
+    def write(self, chunk: bytes | memoryview) -> int:
+        written = self._fh.write(chunk)
+        self._hashed.feed(chunk)
+        return written
+
+    def tell(self) -> int:
+        return self._fh.tell()
 
 
 def manifest(
