@@ -98,13 +98,24 @@ def stream_file(
     read, parse, convert = _options(delimiter, width, STREAM_BLOCK_BYTES, ignore_empty_lines=True)
     if columns is not None:
         convert.include_columns = [read.column_names[j] for j in columns]
-    held: list[pa.RecordBatch] = []
-    n_held = given = 0
     try:
         reader = pacsv.open_csv(
             str(path), read_options=read, parse_options=parse, convert_options=convert
         )
-        for batch in _read_ahead(reader, READ_AHEAD_BATCHES):
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise StreamDeclined(str(exc)) from None
+    # the tables are put together by the reading thread too (the copy into one chunk a column
+    # is a second or two of a million rows), while the caller works on the one before
+    yield from _read_ahead(_tables(reader, rows), READ_AHEAD_TABLES)
+
+
+def _tables(reader: pacsv.CSVStreamingReader, rows: int) -> Iterator[pa.Table]:
+    """The reader's record batches as tables of ``rows`` records, each column in one chunk (the
+    last table shorter; one empty table for a file without records)."""
+    held: list[pa.RecordBatch] = []
+    n_held = given = 0
+    try:
+        for batch in reader:
             held.append(batch)
             n_held += batch.num_rows
             while n_held >= rows:
@@ -119,9 +130,9 @@ def stream_file(
         yield pa.Table.from_batches(held, schema=reader.schema).combine_chunks()
 
 
-#: batches parsed ahead by a second thread while the caller works on the rows already given
-#: (pyarrow parses with the GIL released); memory: this many ``STREAM_BLOCK_BYTES`` reads
-READ_AHEAD_BATCHES = 8
+#: tables put together ahead by a second thread while the caller works on the rows already
+#: given (pyarrow parses and copies with the GIL released); memory: one more block of rows
+READ_AHEAD_TABLES = 1
 
 
 def _read_ahead(batches: Iterator, depth: int) -> Iterator:
