@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giftreview.text.csvtext import csv_lines
+from giftreview.text.csvtext import _mostly_distinct, csv_lines
 from giftreview.text.safety import csv_text, neutralise_frame, write_table
 
 DATE = "%Y-%m-%d %H:%M:%S"
@@ -100,6 +100,28 @@ def test_a_long_table_of_repeated_and_distinct_values_matches_to_csv():
     assert ours(frame, chunk_rows=5000) == to_csv(frame)
     assert csv_text(frame.iloc[:, ::-1], date_format=DATE) == to_csv(frame.iloc[:, ::-1])
     assert csv_text(frame[["text", "more"]], date_format=DATE) == to_csv(frame[["text", "more"]])
+
+
+def test_an_audit_shaped_table_matches_to_csv():
+    """An audit log: each id on several rows (so the id column is written as codes into its
+    distinct texts), beside the column it is about; nearly every (id, column) pair differs, so
+    the run is joined row by row (csvtext._mostly_distinct) rather than per combination."""
+    rng = np.random.default_rng(5)
+    n = 6000
+    ids = [f"R{i // 5:07d}" for i in range(n)]  # 1,200 ids, 5 rows each
+    columns = [f"q{i % 11}" for i in range(n)]
+    frame = pd.DataFrame(
+        {
+            "source_row": np.arange(2, n + 2, dtype="int64"),
+            "respondent_id": pd.array(ids, "string[pyarrow]"),
+            "column": pd.array(columns, "string[pyarrow]"),
+            "before": pd.array([f"=x{i}, y" if i % 7 else "" for i in range(n)], "string[pyarrow]"),
+            "rule": pd.array(rng.choice(["alias", "whitespace"], n), "string[pyarrow]"),
+        }
+    )
+    assert _mostly_distinct([np.arange(n) // 5, np.arange(n) % 11])
+    assert not _mostly_distinct([np.arange(n) % 3, np.arange(n) % 11])
+    assert ours(frame, chunk_rows=5000) == to_csv(frame)
 
 
 def test_dates_outside_the_years_numpy_writes_take_strftime():

@@ -269,7 +269,12 @@ def _glue(items: list):
     coded = [it for it in items if not isinstance(it, str)]
     if not coded:
         return pa.scalar("".join(items), _STR)
-    if len(coded) == 1:
+    if len(coded) > 1 and _mostly_distinct([c[:_SAMPLE_ROWS] for _, c in coded]):
+        # nearly as many combinations as rows (an id beside the column it is in): a piece per
+        # row, without looking for the repeated ones
+        items = [it if isinstance(it, str) else (it[0].take(pa.array(it[1])), None) for it in items]
+        codes = first = None
+    elif len(coded) == 1:
         codes = coded[0][1]
         first = None
     else:
@@ -292,7 +297,17 @@ def _glue(items: list):
             pieces.append(it[0] if first is None else it[0].take(pa.array(it[1][first])))
     pieces = [pa.scalar(x, _STR) if isinstance(x, str) else x for x in pieces]
     texts = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, _EMPTY)
-    return texts.take(pa.array(codes))
+    return texts if codes is None else texts.take(pa.array(codes))
+
+
+#: rows whose combinations of codes tell whether a run of columns repeats them (:func:`_glue`)
+_SAMPLE_ROWS = 2048
+
+
+def _mostly_distinct(codes: list[np.ndarray]) -> bool:
+    """Whether more than half the rows hold a combination of ``codes`` no other row holds."""
+    rows = pd.MultiIndex.from_arrays(codes) if len(codes) > 1 else pd.Index(codes[0])
+    return len(rows.unique()) > len(rows) // 2
 
 
 def _row_text(parts: list[_Part], delimiter: str) -> pa.Array:
