@@ -20,7 +20,7 @@ from pathlib import Path
 from giftreview.data.rawcsv import plain_utf8_head, plain_utf8_layout
 from giftreview.data.workers import worker
 
-__all__ = ["file_sha256", "start", "taken"]
+__all__ = ["file_sha256", "sha256", "start", "taken"]
 
 #: (what, resolved path) -> (the file's identity when started, its future)
 _STARTED: dict[tuple[str, str], tuple[tuple[int, int, int], Future]] = {}
@@ -57,6 +57,12 @@ def taken(what: str, path: Path | str) -> Future | None:
         future.cancel()
         return None
     return future
+
+
+def sha256(path: Path | str) -> str | Future:
+    """The sha256 of the file ``path``: its future if :func:`start` started it, else computed."""
+    started = taken("sha256", path)
+    return started if started is not None else file_sha256(path)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

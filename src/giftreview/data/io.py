@@ -203,18 +203,12 @@ def read_raw(
         data=data,
         respondent_id=id_source,
         path=path,
-        digest=_sha256(path),
+        digest=ahead.sha256(path),
         header_rows=header_rows,
         notes=notes,
         repairs=repairs,
         **info,
     )
-
-
-def _sha256(path: Path) -> str | Future:
-    """The file's sha256, or its future when the command started it (:mod:`.ahead`)."""
-    started = ahead.taken("sha256", path)
-    return started if started is not None else file_sha256(path)
 
 
 def _finish_rows(data: pd.DataFrame, instrument: Instrument, header_rows: int) -> str:
