@@ -26,6 +26,7 @@ from giftreview.data.columns import (
     is_blank,
     to_arrow,
 )
+from giftreview.data.dates import plain_iso
 from giftreview.data.instrument import Instrument
 from giftreview.data.rules import MAX_CELL_CHARS, Cell, Rule, Rules, norm_key
 from giftreview.data.workers import worker
@@ -82,7 +83,6 @@ class ColumnRead:
 
 
 _PROBLEM_COLUMNS = ["u", "rule", "action", "message"]
-_ISO_PLAIN = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
 
 
 def read_columns(data: pd.DataFrame, rules: Rules) -> dict[str, ColumnRead]:
@@ -292,22 +292,10 @@ def _null_where(values: pa.Array, mask: np.ndarray) -> pa.Array:
 
 
 def _read_dates(column: str, codes: np.ndarray, raw: pa.Array, rules: Rules) -> ColumnRead:
-    """:meth:`Rules.date` of every distinct spelling; plain ISO dates parsed in one call."""
+    """:meth:`Rules.date` of every distinct spelling; plain ISO dates read on the whole column
+    (:func:`~giftreview.data.dates.plain_iso`)."""
     n = len(raw)
-    value = np.full(n, np.datetime64("NaT", "ns"))
-    plain = np.flatnonzero(
-        np.asarray(pc.match_substring_regex(raw, _ISO_PLAIN).to_numpy(zero_copy_only=False))
-    )
-    parsed = pd.to_datetime(
-        pd.Series(raw.take(pa.array(plain, pa.int64())).to_pylist(), dtype=object),
-        format="ISO8601",
-        errors="coerce",
-    )
-    ok = parsed.notna().to_numpy() & (parsed >= pd.Timestamp.min).to_numpy()
-    ok &= (parsed <= pd.Timestamp.max).to_numpy()
-    value[plain[ok]] = parsed[ok].to_numpy().astype("datetime64[ns]")
-    fast = np.zeros(n, dtype=bool)
-    fast[plain[ok]] = True  # read as they are: no audit, no problem
+    fast, value = plain_iso(raw)  # read as they are: no audit, no problem
     rule = np.full(n, None, dtype=object)
     after = np.full(n, None, dtype=object)
     slow = np.flatnonzero(~fast)
