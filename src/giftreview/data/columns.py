@@ -178,16 +178,22 @@ def odd_spacing(values: pa.Array) -> np.ndarray:
     filled = np.flatnonzero(offsets[1:] > offsets[:-1])
     odd[filled] = (data[offsets[filled]] == 0x20) | (data[offsets[filled + 1] - 1] == 0x20)
     found = []
+    size = min(len(data), _SCAN_CHUNK + 1)
+    space, look = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    shifted = np.empty(size, dtype=np.uint8)
     for i in range(0, len(data), _SCAN_CHUNK):
         piece = data[i : i + _SCAN_CHUNK + 1]  # one byte more: a pair of spaces across the cut
-        space = piece == 0x20
-        look = space[:-1] & space[1:]  # the first of two spaces
-        piece = piece[: len(look)] if len(piece) > _SCAN_CHUNK else piece
-        if len(look) < len(piece):  # the last chunk: its last byte starts no pair
-            look = np.append(look, False)
-        look |= piece < 0x20
-        look |= piece >= 0xC2  # the first byte of a character of two or more bytes
-        at = np.flatnonzero(look)
+        m = min(len(piece), _SCAN_CHUNK)
+        np.equal(piece, 0x20, out=space[: len(piece)])
+        np.logical_and(space[: len(piece) - 1], space[1 : len(piece)], out=look[: len(piece) - 1])
+        look[len(piece) - 1 :] = False  # the last chunk's last byte starts no pair
+        piece, look_m = piece[:m], look[:m]
+        # a control byte (below 0x20) or the first byte of a character of two or more bytes
+        # (0xC2 and above), in one compare: less 0x20 they become 0xE0-0xFF and 0xA2-0xDF
+        np.subtract(piece, 0x20, out=shifted[:m])
+        np.greater_equal(shifted[:m], 0xA2, out=space[:m])
+        look_m |= space[:m]
+        at = np.flatnonzero(look_m)
         byte = piece[at]
         ascii_ = byte < 0x80  # a control byte, or the first of two spaces
         hit = ascii_ & (_WS_ASCII[byte] | (byte == 0x20))
