@@ -234,7 +234,7 @@ class _Scan:
         crlf[:-1] = after_cr[1:] & lf[1:]
         ends = special[is_end]
         # inside a quoted cell: an odd number of quotes before (an end is not a quote)
-        inside = (np.cumsum(quote)[is_end] & 1).astype(bool)
+        inside = (np.cumsum(quote, dtype=np.int32)[is_end] & 1).astype(bool)
         width = 1 + crlf[is_end].astype(np.int64)  # bytes of each line break
         quotes = special[quote]
         if not self.seen:  # the header's fields, from the file's first line
@@ -257,18 +257,8 @@ class _Scan:
         """Count the records of ``arr`` given its quotes and line ends (``inside`` a quoted
         cell, ``width`` bytes of each line break)."""
         n, sep = len(arr), self.sep
-        if len(quotes):
-            before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
-            after = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], 0x0A)
-            doubled = np.zeros(len(quotes), dtype=bool)
-            doubled[1:] = quotes[1:] == quotes[:-1] + 1  # the second of two adjacent quotes
-            opening, closing = np.arange(len(quotes)) % 2 == 0, np.arange(len(quotes)) % 2 == 1
-            bad_open = opening & ~_field_edge(before, sep) & ~doubled
-            followed = np.zeros(len(quotes), dtype=bool)
-            followed[:-1] = doubled[1:]
-            bad_close = closing & ~_field_edge(after, sep) & ~followed
-            if bad_open.any() or bad_close.any():
-                return None
+        if len(quotes) and _misplaced_quote(arr, quotes, sep):
+            return None
         out_at = np.flatnonzero(~inside)  # the record ends, as positions in ``ends``
         outside = ends[out_at]
         after_end = outside + width[out_at]  # ascending: the next record's first byte
@@ -312,6 +302,27 @@ class _Scan:
         self.last_open = not (len(ends) and ends[-1] + width[-1] >= n)
         self.seen = True
         return n
+
+
+def _misplaced_quote(arr: np.ndarray, quotes: np.ndarray, sep: int) -> bool:
+    """Whether a quote of ``arr`` neither opens a cell (the 1st, 3rd, ... quote: at a field's
+    first byte), closes one (the 2nd, 4th, ...: before a delimiter, a line break or the end) nor
+    is one of a doubled pair; each rule read on its half of the quotes only."""
+    n = len(arr)
+    # the second of two adjacent quotes (a doubled quote inside a cell)
+    doubled = np.zeros(len(quotes), dtype=bool)
+    doubled[1:] = quotes[1:] == quotes[:-1] + 1
+    opening = quotes[0::2]
+    before = arr[np.maximum(opening - 1, 0)]
+    bad = ~_field_edge(before, sep) & (opening > 0) & ~doubled[0::2]
+    if bad.any():
+        return True
+    closing = quotes[1::2]
+    after = arr[np.minimum(closing + 1, n - 1)]
+    followed = doubled[2::2]  # the next quote is right after (a doubled pair's first)
+    bad = ~_field_edge(after, sep) & (closing < n - 1)
+    bad[: len(followed)] &= ~followed
+    return bool(bad.any())
 
 
 def _field_edge(values: np.ndarray, sep: int) -> np.ndarray:
@@ -381,7 +392,9 @@ def _count_before(data, byte: int, at: np.ndarray) -> np.ndarray:
         lo, hi = np.searchsorted(at, [i, i + m])
         if hi > lo:
             per = np.bitwise_count(words)
-            before = np.cumsum(per, dtype=np.int64)
+            # int32: a chunk holds fewer than 2**31 bytes (and the sum is several times faster
+            # than in int64)
+            before = np.cumsum(per, dtype=np.int32)
             before -= per  # bytes found before each word
             rel = at[lo:hi] - i
             w = rel >> 3
