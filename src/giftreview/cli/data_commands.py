@@ -36,6 +36,9 @@ def validate_command(
     """
     from rich.console import Console as _Console
 
+    from giftreview.data import ahead  # deferred: start-up
+
+    ahead.start(raw)  # the file's accounting pass, while pandas is imported
     from giftreview.data.validate import (  # deferred: start-up
         rule_counts_table,
         validate_file,
@@ -82,6 +85,9 @@ def clean_command(
     """
     from rich.console import Console as _Console
 
+    from giftreview.data import ahead  # deferred: start-up
+
+    ahead.start(raw)  # the file's hash and accounting pass, while pandas is imported
     from giftreview.data.clean import (  # deferred: start-up
         accounting_line,
         clean_wave,

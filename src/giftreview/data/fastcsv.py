@@ -17,10 +17,13 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from queue import Full, Queue
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "FAST_MIN_CHARS",
@@ -193,10 +196,12 @@ def _read(source, delimiter: str, width: int, *, ignore_empty_lines: bool = Fals
 
 def frame_from_table(
     table: pa.Table, header_rows: int, names: list[str], *, first_row: int = 1
-) -> pd.DataFrame:
+) -> pandas.DataFrame:
     """The body of ``table`` (records after the ``header_rows``) as ``read_raw``'s frame: columns
     ``names``, string cells, index ``source_row`` (the first header row is 1; the table's first
     record is ``first_row``, more than 1 for a later block of a file)."""
+    import pandas as pd  # deferred: the accounting pass starts before pandas is imported
+
     body = table.slice(header_rows)
     start = first_row + header_rows
     index = pd.RangeIndex(start, start + body.num_rows, name="source_row")

@@ -21,7 +21,6 @@ that names the file, the key path and the fix, e.g.::
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from giftreview.data.ahead import file_sha256
 from giftreview.data.spec import (
     Battery,
     DesignSpec,
@@ -391,15 +391,6 @@ def _suggest(value: str, known: list[str]) -> str:
     if close:
         return f"did you mean {', '.join(close)}? known: {', '.join(map(str, known))}"
     return f"known: {', '.join(map(str, known))}"
-
-
-def file_sha256(path: Path | str) -> str:
-    """Hex sha256 of a file's bytes (used for provenance and caching)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _format_loc(loc: tuple[Any, ...], data: dict) -> str:

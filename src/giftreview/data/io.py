@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from giftreview.data import ahead
 from giftreview.data.accounting import check_record_count
+from giftreview.data.ahead import file_sha256
 from giftreview.data.fastcsv import StreamDeclined, frame_from_table, parse_records, stream_file
-from giftreview.data.instrument import Instrument, file_sha256
+from giftreview.data.instrument import Instrument
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
 from giftreview.data.rawcsv import PlainLayout, csv_records, plain_utf8_head, plain_utf8_layout
 from giftreview.data.rawsav import sav_records
@@ -201,12 +203,18 @@ def read_raw(
         data=data,
         respondent_id=id_source,
         path=path,
-        digest=file_sha256(path),
+        digest=_sha256(path),
         header_rows=header_rows,
         notes=notes,
         repairs=repairs,
         **info,
     )
+
+
+def _sha256(path: Path) -> str | Future:
+    """The file's sha256, or its future when the command started it (:mod:`.ahead`)."""
+    started = ahead.taken("sha256", path)
+    return started if started is not None else file_sha256(path)
 
 
 def _finish_rows(data: pd.DataFrame, instrument: Instrument, header_rows: int) -> str:
@@ -292,7 +300,9 @@ def open_raw(
         if plain is not None:
             # the accounting pass over the whole file runs meanwhile (the first pass over the
             # blocks needs only the head); the stream's end waits for it
-            accounting = worker("accounting").submit(plain_utf8_layout, path)
+            accounting = ahead.taken("accounting", path) or worker("accounting").submit(
+                plain_utf8_layout, path
+            )
             source = _streamed_csv(path, instrument, plain, accounting)
             if source is not None:
                 return source
@@ -354,7 +364,7 @@ def _streamed_csv(
         data=columns,
         path=path,
         # hashed while the blocks are read (sha256 of 800 MB: about a second)
-        digest=worker("digest").submit(file_sha256, path),
+        digest=ahead.taken("sha256", path) or worker("digest").submit(file_sha256, path),
         header_rows=header_rows,
         notes=notes,
         respondent_id=id_source,

@@ -1,0 +1,54 @@
+"""Work on a raw file started before the command's imports (giftreview.data.ahead)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from giftreview.data import ahead
+from giftreview.data.fastcsv import FAST_MIN_CHARS
+from giftreview.data.rawcsv import plain_utf8_layout
+
+
+def _plain_csv(path, rows: int) -> None:
+    lines = ["respondent_id,answer"] + [f"R{i:07d},some answer number {i}" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_started_work_is_the_work_done_again(tmp_path):
+    raw = tmp_path / "wave.csv"
+    _plain_csv(raw, FAST_MIN_CHARS // 20)
+    assert raw.stat().st_size > FAST_MIN_CHARS  # large enough to be streamed
+    ahead.start(raw)
+    digest = ahead.taken("sha256", raw)
+    accounting = ahead.taken("accounting", raw)
+    assert digest.result() == hashlib.sha256(raw.read_bytes()).hexdigest()
+    layout = accounting.result()
+    assert layout == plain_utf8_layout(raw)
+    assert layout.expected.n == FAST_MIN_CHARS // 20 + 1  # the header and every row
+    # taken once: a second command in the same process starts again
+    assert ahead.taken("sha256", raw) is None
+
+
+def test_a_file_changed_since_is_not_taken(tmp_path):
+    raw = tmp_path / "wave.csv"
+    _plain_csv(raw, 10)
+    ahead.start(raw)
+    _plain_csv(raw, 11)  # another size
+    os.utime(raw, ns=(1, 1))
+    assert ahead.taken("sha256", raw) is None
+
+
+def test_a_small_file_has_its_hash_started_only(tmp_path):
+    raw = tmp_path / "small.csv"
+    _plain_csv(raw, 10)  # under FAST_MIN_CHARS: read whole, no accounting pass of its own
+    ahead.start(raw)
+    assert ahead.taken("accounting", raw) is None
+    assert ahead.taken("sha256", raw).result() == hashlib.sha256(raw.read_bytes()).hexdigest()
+
+
+def test_nothing_is_started_for_what_is_not_a_file(tmp_path):
+    ahead.start(tmp_path / "absent.csv")
+    ahead.start(tmp_path)
+    assert ahead.taken("sha256", tmp_path / "absent.csv") is None
+    assert ahead.taken("sha256", tmp_path) is None
