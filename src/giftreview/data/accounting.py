@@ -103,7 +103,8 @@ def _strict_count(text: str, delimiter: str, name: str) -> RecordCount:
 
 #: bytes compared at a time: the masks of one chunk stay in the processor's cache, so the
 #: compares, the OR and the search for set bytes each reread it from there, not from memory
-_CHUNK = 1 << 18
+#: (on the 1M export, 1 MB chunks took 10-20 % less time than 256 KB or 2-4 MB ones)
+_CHUNK = 1 << 20
 
 
 def _special(data) -> np.ndarray:
