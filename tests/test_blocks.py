@@ -38,7 +38,9 @@ def _export(folder: Path, ragged: bool = False) -> tuple[Path, dict[int, str]]:
       last block while its first copy is in the first;
     * data row 9 submitted again (a later time, another answer) after the middle of the file:
       the earlier copy, row 10, is the ``near_duplicate`` (the latest submission is kept);
-    * a row of empty cells in the middle: ``all_blank``.
+    * a row of empty cells in the middle: ``all_blank``;
+    * a third of the way down, a row with answers but no id and no submission time: ``no_id``
+      (the first pass reads those two columns only, so it looks at that row whole).
     """
     text = (DATA_RAW / "ungift_2012.csv").read_text(encoding="utf-8-sig")
     header, *rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -47,6 +49,10 @@ def _export(folder: Path, ragged: bool = False) -> tuple[Path, dict[int, str]]:
     again = list(rows[8])
     again[sub] = "2012-12-31T23:59"
     again[imp] = "Not important" if again[imp] != "Not important" else "Very important"
+    anonymous = list(rows[5])
+    anonymous[header.index("respondent_id")] = anonymous[sub] = ""
+    third = len(rows) // 3
+    rows = rows[:third] + [anonymous] + rows[third:]
     middle = len(rows) // 2
     rows = rows[:middle] + [[""] * len(header), again] + rows[middle:] + [list(rows[2])]
     if ragged:  # a row with one cell too many near the end (pyarrow refuses, csv reads it)
@@ -56,7 +62,12 @@ def _export(folder: Path, ragged: bool = False) -> tuple[Path, dict[int, str]]:
     path = folder / "blocks.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     last = len(rows) + 1
-    return path, {middle + 2: "all_blank", 10: "near_duplicate", last: "exact_duplicate"}
+    return path, {
+        third + 2: "no_id",
+        middle + 2: "all_blank",
+        10: "near_duplicate",
+        last: "exact_duplicate",
+    }
 
 
 def _clean(path: Path, out: Path, instrument, block_rows: int) -> dict[str, bytes]:

@@ -83,15 +83,21 @@ class StreamDeclined(Exception):
     the caller reads the file the general way instead."""
 
 
-def stream_file(path: Path, delimiter: str, width: int, rows: int) -> Iterator[pa.Table]:
+def stream_file(
+    path: Path, delimiter: str, width: int, rows: int, columns: list[int] | None = None
+) -> Iterator[pa.Table]:
     """The records of the file :func:`parse_file` reads (header rows included), as tables of
     ``rows`` records each (the last one shorter), parsed block by block by pyarrow's streaming
-    reader: at most one block of the file is held, whatever its size.
+    reader: at most one block of the file is held, whatever its size. With ``columns`` (their
+    positions) only those are converted, in that order (every record is still parsed and
+    checked).
 
     Raises :class:`StreamDeclined` (before or after some tables were given) for a record
     :func:`parse_file` would decline.
     """
     read, parse, convert = _options(delimiter, width, STREAM_BLOCK_BYTES, ignore_empty_lines=True)
+    if columns is not None:
+        convert.include_columns = [read.column_names[j] for j in columns]
     held: list[pa.RecordBatch] = []
     n_held = given = 0
     try:

@@ -241,7 +241,7 @@ class RawSource:
     """
 
     table: RawTable
-    stream: Callable[[int], Iterator[pd.DataFrame]] | None = None
+    stream: Callable[[int, list[str] | None], Iterator[pd.DataFrame]] | None = None
     #: the data rows at given positions of a streamed file, read by their byte offsets
     pick: Callable[[np.ndarray], pd.DataFrame | None] | None = None
 
@@ -257,16 +257,20 @@ class RawSource:
             return self.table.data.iloc[pos]
         return None if self.pick is None else self.pick(pos)
 
-    def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
-        """The data rows in consecutive blocks of at most ``rows`` rows (at least one block).
+    def blocks(self, rows: int, only: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The data rows in consecutive blocks of at most ``rows`` rows (at least one block);
+        with ``only``, of those columns (named as in :attr:`RawTable.data`) and the row
+        numbers' id column if the ids come from the rows: a streamed file converts no other.
 
         A streamed file may raise :class:`StreamDeclined` (a record pyarrow reads otherwise than
         :mod:`csv`): read it with :func:`read_raw` instead (:meth:`in_memory`)."""
         if self.stream is None:
             data = self.table.data
+            if only is not None:
+                data = data[[c for c in data.columns if c in only or c == ROW_ID]]
             blocks = (data.iloc[at : at + rows] for at in range(0, max(len(data), 1), rows))
         else:
-            blocks = self.stream(rows)
+            blocks = self.stream(rows, only)
         pool = pa.default_memory_pool()
         for block in blocks:
             yield block
@@ -332,12 +336,14 @@ def _streamed_csv(
     columns = frame_from_table(first.slice(0, header_rows), header_rows, names)
     id_source = _finish_rows(columns, instrument, header_rows)
 
-    def blocks(rows: int) -> Iterator[pd.DataFrame]:
+    def blocks(rows: int, only: list[str] | None = None) -> Iterator[pd.DataFrame]:
         seen = 0
-        for table in stream_file(path, plain.delimiter, plain.width, rows):
+        at = None if only is None else [names.index(c) for c in only if c in names]
+        shown = names if at is None else [names[j] for j in at]
+        for table in stream_file(path, plain.delimiter, plain.width, rows, at):
             skip = max(0, header_rows - seen)
             if table.num_rows > skip or not seen:
-                data = frame_from_table(table, skip, names, first_row=seen + 1)
+                data = frame_from_table(table, skip, shown, first_row=seen + 1)
                 _finish_rows(data, instrument, header_rows)
                 yield data
             seen += table.num_rows

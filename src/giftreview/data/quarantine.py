@@ -20,7 +20,14 @@ from giftreview.data.instrument import Instrument
 from giftreview.data.readings import ColumnRead
 from giftreview.data.rules import Rule, Rules
 
-__all__ = ["RowKeys", "row_keys", "quarantine_plan", "duplicate_cells", "plan_from_keys"]
+__all__ = [
+    "RowKeys",
+    "row_keys",
+    "blank_rows",
+    "quarantine_plan",
+    "duplicate_cells",
+    "plan_from_keys",
+]
 
 
 @dataclass
@@ -59,24 +66,13 @@ class RowKeys:
 def row_keys(
     data: pd.DataFrame, instrument: Instrument, reads: dict[str, ColumnRead] | None = None
 ) -> RowKeys:
-    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it): blank
-    rows found column by column among the rows blank so far (after the first filled column
-    hardly any are left to look at; :func:`is_blank`, or per distinct spelling of a column
-    already read), the ids read once per distinct spelling."""
+    """The :class:`RowKeys` of the rows of ``data`` (a whole table or one block of it, or only
+    some of its columns: a row is then ``blank`` when blank in those): the blank rows by
+    :func:`blank_rows`, the ids read once per distinct spelling."""
     reads = reads or {}
     id_col = instrument.raw.respondent_id
     n = len(data)
-    left = np.arange(n)  # the rows blank in every column looked at so far
-    for col in data.columns:
-        if not len(left):
-            break
-        if col in reads:
-            left = left[is_blank(reads[col].raw)[reads[col].codes[left]]]
-        else:  # each cell left (cheaper than finding distinct values)
-            cells = to_arrow(data[col].array)
-            left = left[is_blank(cells if len(left) == n else cells.take(pa.array(left)))]
-    blank = np.zeros(n, dtype=bool)
-    blank[left] = True
+    blank = blank_rows(data, reads)
     id_codes, id_raw = distinct(data[id_col])
     rid = strip(id_raw)
     no_id = ~blank & is_blank(id_raw)[id_codes]
@@ -95,6 +91,26 @@ def row_keys(
         rid=rid.take(take),
         when=np.asarray(when, dtype="datetime64[ns]"),
     )
+
+
+def blank_rows(data: pd.DataFrame, reads: dict[str, ColumnRead] | None = None) -> np.ndarray:
+    """Which rows of ``data`` are blank in every column: found column by column among the rows
+    blank so far (after the first filled column hardly any are left to look at;
+    :func:`is_blank`, or per distinct spelling of a column already read in ``reads``)."""
+    reads = reads or {}
+    n = len(data)
+    left = np.arange(n)  # the rows blank in every column looked at so far
+    for col in data.columns:
+        if not len(left):
+            break
+        if col in reads:
+            left = left[is_blank(reads[col].raw)[reads[col].codes[left]]]
+        else:  # each cell left (cheaper than finding distinct values)
+            cells = to_arrow(data[col].array)
+            left = left[is_blank(cells if len(left) == n else cells.take(pa.array(left)))]
+    blank = np.zeros(n, dtype=bool)
+    blank[left] = True
+    return blank
 
 
 def quarantine_plan(

@@ -30,7 +30,7 @@ rapidfuzz only *suggests* labels in messages; nothing is ever mapped by similari
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from giftreview.data.instrument import Instrument, load_instrument
 from giftreview.data.io import RawSource, StreamDeclined, open_raw
 from giftreview.data.quarantine import (
     RowKeys,
+    blank_rows,
     duplicate_cells,
     plan_from_keys,
     quarantine_plan,
@@ -418,24 +419,38 @@ def _scan(source: RawSource, instrument: Instrument, rules: Rules, rows: int) ->
     matched, issues = check_structure(raw.data.iloc[:0], instrument, file)
     rename = dict(zip(raw.data.columns, matched.columns, strict=True))
     submitted = instrument.raw.submitted
+    # the first pass converts the id and submission columns only; a row blank in those is
+    # looked at whole afterwards (below)
+    keyed = {instrument.raw.respondent_id, submitted}
     keys = []
-    for block in source.blocks(rows):
+    for block in source.blocks(rows, [c for c, m in rename.items() if m in keyed]):
         data = block.rename(columns=rename)
         reads = {submitted: read_column(data, submitted, rules)} if submitted in data else {}
         keys.append(row_keys(data, instrument, reads))
     all_keys = RowKeys.concat(keys)
     del keys
 
-    def cells(pos: np.ndarray) -> pd.DataFrame:  # the rows sharing an id, from every block
-        picked = source.rows(pos)  # by their byte offsets, without a pass over the file
+    def each(pos: np.ndarray, how: Callable[[pd.DataFrame, np.ndarray], Any]) -> list:
+        """``how(frame, positions in it)`` of the rows at ``pos``: read by their byte offsets,
+        without a pass over the file, else from the blocks holding them."""
+        picked = source.rows(pos)
         if picked is not None:
-            return duplicate_cells(picked.rename(columns=rename), np.arange(len(pos)))
+            return [how(picked.rename(columns=rename), np.arange(len(pos)))]
         parts, start = [], 0
         for block in source.blocks(rows):
             lo, hi = np.searchsorted(pos, [start, start + len(block)])
-            parts.append(duplicate_cells(block.rename(columns=rename), pos[lo:hi] - start))
+            parts.append(how(block.rename(columns=rename), pos[lo:hi] - start))
             start += len(block)
-        return pd.concat(parts, ignore_index=True)
+        return parts
+
+    maybe = np.flatnonzero(all_keys.blank)  # blank id (and submission time): blank rows?
+    if len(maybe):
+        blank = np.concatenate(each(maybe, lambda frame, at: blank_rows(frame.iloc[at])))
+        all_keys.blank[maybe] = blank
+        all_keys.no_id[maybe] = ~blank  # their ids are blank
+
+    def cells(pos: np.ndarray) -> pd.DataFrame:  # the rows sharing an id, from every block
+        return pd.concat(each(pos, duplicate_cells), ignore_index=True)
 
     notes = pd.DataFrame(list(raw.notes), columns=VALIDATION_COLUMNS, dtype=object)
     at_row = notes["source_row"].notna().to_numpy()
