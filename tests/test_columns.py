@@ -7,18 +7,22 @@ import sys
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from hypothesis import given
+import pyarrow.compute as pc
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from giftreview.data import columns
 from giftreview.data.columns import (
     PY_LINE_BREAKS,
     PY_WHITESPACE,
     collapse_lines,
+    collapse_text,
     collapse_whitespace,
     distinct,
     id_key,
     ids_key,
     is_blank,
+    odd_spacing,
     strip,
 )
 
@@ -61,6 +65,53 @@ def test_is_blank_on_slices_and_nulls(texts, data):
     hi = data.draw(st.integers(lo, len(texts)))
     arr = pa.array(texts, pa.large_string()).slice(lo, hi - lo)
     assert list(is_blank(arr)) == [t is not None and not t.strip() for t in texts[lo:hi]]
+
+
+def _lines(t: str) -> str:
+    return "\n".join(x for x in (" ".join(line.split()) for line in t.splitlines()) if x)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), texty), min_size=1, max_size=30),
+    st.data(),
+    st.sampled_from([1, 2, 3, 7, 1 << 18]),
+)
+def test_odd_spacing_and_changed_cells_match_python(texts_drawn, data, chunk):
+    """odd_spacing finds on the bytes what the RE2 pattern ``^ | $|  |[whitespace but space]``
+    finds, i.e. the strings ``" ".join(s.split())`` changes; collapse_text says which strings it
+    changed: the oracle is Python's own ``result != s`` (null: False). Bytes scanned a few at a
+    time (pairs of spaces and multi-byte characters cut at every place), on slices."""
+    texts = texts_drawn
+    lo = data.draw(st.integers(0, len(texts) - 1))
+    hi = data.draw(st.integers(lo, len(texts)))
+    arr = pa.array(texts, pa.large_string()).slice(lo, hi - lo)
+    part = texts[lo:hi]
+    saved = columns._SCAN_CHUNK
+    columns._SCAN_CHUNK = chunk
+    try:
+        odd = odd_spacing(arr)
+        flat, flat_changed = collapse_text(arr)
+        kept, kept_changed = collapse_text(arr, keep_lines=True)
+    finally:
+        columns._SCAN_CHUNK = saved
+    regex = pc.match_substring_regex(arr, columns._ODD_SPACING).fill_null(False)
+    assert list(odd) == regex.to_pylist()
+    assert list(odd) == [t is not None and " ".join(t.split()) != t for t in part]
+    assert flat.to_pylist() == [None if t is None else " ".join(t.split()) for t in part]
+    assert list(flat_changed) == list(odd)
+    assert kept.to_pylist() == [None if t is None else _lines(t) for t in part]
+    assert list(kept_changed) == [t is not None and _lines(t) != t for t in part]
+
+
+def test_odd_spacing_examples():
+    """By hand: a leading, a trailing and a double space, a tab, a no-break space (two bytes),
+    an ideographic space (three bytes) are odd; single inner spaces, the letters sharing a first
+    byte with a whitespace character (é: C3 A9; ’: E2 80 99; «: C2 AB) are not."""
+    texts = [" a", "a ", "a  b", "a\tb", "a\xa0b", "a\u3000b", "a b c", "été", "l’a", "«x»", ""]
+    assert list(odd_spacing(pa.array(texts, pa.large_string()))) == [True] * 6 + [False] * 5
+    # the byte tables hold two- and three-byte characters only: none of Python's is longer
+    assert max(len(c.encode()) for c in PY_WHITESPACE) == 3
 
 
 def test_id_key_examples():

@@ -29,6 +29,8 @@ __all__ = [
     "starting_with",
     "collapse_whitespace",
     "collapse_lines",
+    "collapse_text",
+    "odd_spacing",
     "is_blank",
     "char_length",
     "strip",
@@ -99,13 +101,7 @@ def to_arrow(values) -> pa.Array:
 
 def collapse_whitespace(values: pa.Array) -> pa.Array:
     """``" ".join(s.split())`` of every string: runs of whitespace to one space, ends trimmed."""
-    # most answers are already normal: find the others first (a match allocates nothing)
-    odd = pc.match_substring_regex(values, _ODD_SPACING)
-    if not pc.any(odd).as_py():
-        return values
-    fixed = pc.replace_substring_regex(values.filter(odd), _WS_ODD_RUN, " ")
-    fixed = pc.utf8_trim(fixed, characters=" ")
-    return pc.replace_with_mask(values, odd, fixed)
+    return collapse_text(values)[0]
 
 
 def collapse_lines(values: pa.Array) -> pa.Array:
@@ -115,12 +111,108 @@ def collapse_lines(values: pa.Array) -> pa.Array:
     run one space; then both ends are trimmed. Only the texts holding whitespace other than
     single spaces between words are rewritten.
     """
-    odd = pc.match_substring_regex(values, _ODD_SPACING)
-    if not pc.any(odd).as_py():
-        return values
-    out = pc.replace_substring_regex(values.filter(odd), f"{_WS}*{_LB}{_WS}*", "\n")
-    out = pc.replace_substring_regex(out, _WS_IN_LINE_ODD_RUN, " ")
-    return pc.replace_with_mask(values, odd, pc.utf8_trim(out, characters=" \n"))
+    return collapse_text(values, keep_lines=True)[0]
+
+
+def collapse_text(values: pa.Array, *, keep_lines: bool = False) -> tuple[pa.Array, np.ndarray]:
+    """:func:`collapse_whitespace` (or :func:`collapse_lines` when ``keep_lines``) of every string,
+    and which strings it changed (False for null), so a caller needs no comparison of the whole
+    column with its input.
+
+    Most answers are already normal: only the strings :func:`odd_spacing` finds are rewritten
+    (RE2), the others are kept as they are. Collapsing whitespace changes exactly those strings
+    (the result holds no whitespace but single inner spaces); keeping the lines may leave one
+    unchanged (``"a\\nb"``), so their rewritten texts are compared with the originals.
+    """
+    values = to_arrow(values)
+    odd = odd_spacing(values)
+    if not odd.any():
+        return values, odd
+    mask = pa.array(odd)
+    before = values.filter(mask)
+    if keep_lines:
+        fixed = pc.replace_substring_regex(before, f"{_WS}*{_LB}{_WS}*", "\n")
+        fixed = pc.replace_substring_regex(fixed, _WS_IN_LINE_ODD_RUN, " ")
+        fixed = pc.utf8_trim(fixed, characters=" \n")
+        changed = np.zeros(len(values), dtype=bool)
+        changed[odd] = ~np.asarray(pc.equal(fixed, before), dtype=bool)
+    else:
+        fixed = pc.utf8_trim(pc.replace_substring_regex(before, _WS_ODD_RUN, " "), characters=" ")
+        changed = odd
+    return pc.replace_with_mask(values, mask, fixed), changed
+
+
+#: ASCII bytes of :data:`PY_WHITESPACE` other than the space (each always a whole character)
+_WS_ASCII = np.zeros(256, dtype=bool)
+_WS_ASCII[[ord(c) for c in PY_WHITESPACE if c != " " and ord(c) < 0x80]] = True
+#: the UTF-8 bytes of its other characters, as integers (two- and three-byte ones: none is
+#: longer, a test checks it)
+_WS_MULTI = {
+    k: np.array(
+        sorted(
+            int.from_bytes(c.encode("utf-8"), "big") for c in PY_WHITESPACE if len(c.encode()) == k
+        ),
+        dtype=np.int64,
+    )
+    for k in (2, 3)
+}
+#: text bytes :func:`odd_spacing` scans at a time (its masks stay in the processor's cache)
+_SCAN_CHUNK = 1 << 18
+
+
+def odd_spacing(values: pa.Array) -> np.ndarray:
+    """Which strings ``" ".join(s.split())`` changes: a space at either end, two spaces in a row,
+    or any whitespace character but the space (False for null).
+
+    The same as an RE2 match of ``^ | $|  |[whitespace but space]`` per string (a test checks
+    it), found on the UTF-8 bytes of the whole column instead: a chunk of bytes at a time, the
+    control bytes, the pairs of spaces and the first bytes of multi-byte characters (few) are
+    located with numpy compares, and only those are looked at further; a position is mapped to
+    its string by the offsets. Valid UTF-8 (Arrow strings) means a byte below 0x80 is always a
+    whole character, so a byte never matches inside another character.
+    """
+    values = to_arrow(values)
+    offsets = cell_offsets(values)
+    data = np.frombuffer(utf8_bytes(values), dtype=np.uint8)
+    odd = np.zeros(len(values), dtype=bool)
+    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
+    odd[filled] = (data[offsets[filled]] == 0x20) | (data[offsets[filled + 1] - 1] == 0x20)
+    found = []
+    size = min(len(data), _SCAN_CHUNK + 1)
+    space, look = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    shifted = np.empty(size, dtype=np.uint8)
+    for i in range(0, len(data), _SCAN_CHUNK):
+        piece = data[i : i + _SCAN_CHUNK + 1]  # one byte more: a pair of spaces across the cut
+        m = min(len(piece), _SCAN_CHUNK)
+        np.equal(piece, 0x20, out=space[: len(piece)])
+        np.logical_and(space[: len(piece) - 1], space[1 : len(piece)], out=look[: len(piece) - 1])
+        look[len(piece) - 1 :] = False  # the last chunk's last byte starts no pair
+        piece, look_m = piece[:m], look[:m]
+        # a control byte (below 0x20) or the first byte of a character of two or more bytes
+        # (0xC2 and above), in one compare: less 0x20 they become 0xE0-0xFF and 0xA2-0xDF
+        np.subtract(piece, 0x20, out=shifted[:m])
+        np.greater_equal(shifted[:m], 0xA2, out=space[:m])
+        look_m |= space[:m]
+        at = np.flatnonzero(look_m)
+        byte = piece[at]
+        ascii_ = byte < 0x80  # a control byte, or the first of two spaces
+        hit = ascii_ & (_WS_ASCII[byte] | (byte == 0x20))
+        lead = np.flatnonzero(~ascii_)
+        if len(lead):
+            p = at[lead] + i  # in ``data``
+            b1 = data[np.minimum(p + 1, len(data) - 1)].astype(np.int64)
+            b2 = data[np.minimum(p + 2, len(data) - 1)].astype(np.int64)
+            b0 = byte[lead].astype(np.int64)
+            two = np.isin((b0 << 8) | b1, _WS_MULTI[2])
+            three = np.isin((b0 << 16) | (b1 << 8) | b2, _WS_MULTI[3])
+            hit[lead] = two | three
+        found.append(at[hit] + i)
+    if found:
+        where = np.concatenate(found)
+        odd[np.searchsorted(offsets, where, side="right") - 1] = True
+    if values.null_count:
+        odd &= np.asarray(values.is_valid(), dtype=bool)
+    return odd
 
 
 #: the first UTF-8 byte of every character of :data:`PY_WHITESPACE`

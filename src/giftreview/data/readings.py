@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from giftreview.data.columns import (
+    cell_offsets,
     char_length,
-    collapse_lines,
-    collapse_whitespace,
+    collapse_text,
     distinct,
     is_blank,
     to_arrow,
@@ -209,23 +209,34 @@ def too_long_problems(raw: pa.Array, too_long: np.ndarray) -> pd.DataFrame:
 def _read_text(
     column: str, codes: np.ndarray, raw: pa.Array, rules: Rules, qid: str | None, keep_lines: bool
 ) -> ColumnRead:
-    """:meth:`Rules.text` of every distinct spelling at once (vectorised; same results)."""
-    too_long = char_length(raw) > MAX_CELL_CHARS
-    after = collapse_lines(raw) if keep_lines else collapse_whitespace(raw)
+    """:meth:`Rules.text` of every distinct spelling at once (vectorised; same results).
+
+    Lengths come from the byte offsets where they decide: an empty string is 0 bytes, and a
+    string of at most ``k`` bytes has at most ``k`` characters (a character is 1-4 bytes), so
+    characters are counted only in strings longer in bytes than the limit asked about.
+    """
+    raw = to_arrow(raw)
+    valid = np.asarray(raw.is_valid(), dtype=bool) if raw.null_count else None
+    too_long = _longer_than(raw, MAX_CELL_CHARS)
+    after, changed = collapse_text(raw, keep_lines=keep_lines)
     if too_long.any():  # else no copy of a column as large as the file's text
         after = pc.if_else(pa.array(too_long), pa.scalar("", pa.large_string()), after)
-    empty = char_length(after) == 0
-    unchanged = np.asarray(pc.equal(after, raw).to_numpy(zero_copy_only=False), dtype=bool)
+    empty = _byte_lengths(after) == 0
+    if valid is not None:
+        empty &= valid  # a null is not empty (and never changed)
     rule = np.full(len(raw), None, dtype=object)
-    rule[~unchanged & empty] = Rule.BLANK
-    rule[~unchanged & ~empty] = Rule.WHITESPACE
-    rule[too_long] = Rule.CELL_TOO_LONG
+    rule[changed & empty] = Rule.BLANK
+    rule[changed & ~empty] = Rule.WHITESPACE
+    if valid is not None:
+        rule[~valid] = Rule.WHITESPACE  # as a comparison with null read it before
+    rule[too_long] = Rule.CELL_TOO_LONG  # whatever the collapse did
     missing = np.full(len(raw), None, dtype=object)
     if qid is not None and rules._missing[qid]:
         # only text no longer than the longest missing-code spelling can be one (casefold never
         # shortens a string), so few distinct values are looked up in Python
         longest = max(len(k) for k in rules._missing[qid])
-        maybe = np.flatnonzero(~empty & (char_length(after) <= longest))
+        maybe = ~empty & ~_longer_than(after, longest)
+        maybe = np.flatnonzero(maybe if valid is None else maybe & valid)
         texts = after.take(pa.array(maybe, pa.int64())).to_pylist()
         raws = raw.take(pa.array(maybe, pa.int64())).to_pylist()
         hits = [
@@ -248,6 +259,24 @@ def _read_text(
     return ColumnRead(
         column, codes, raw, value, missing, rule, after, too_long, too_long_problems(raw, too_long)
     )
+
+
+def _byte_lengths(text: pa.Array) -> np.ndarray:
+    """UTF-8 bytes of each string of ``text`` (``large_string``; 0 for null)."""
+    offsets = cell_offsets(text)
+    return offsets[1:] - offsets[:-1]
+
+
+def _longer_than(text: pa.Array, limit: int) -> np.ndarray:
+    """Whether each string has more than ``limit`` characters (False for null): counted only for
+    the strings of more than ``limit`` and at most ``4 * limit`` bytes (a character is 1-4
+    bytes, so the byte length alone decides the others)."""
+    size = _byte_lengths(text)
+    out = size > limit
+    maybe = np.flatnonzero(out & (size <= 4 * limit))
+    if len(maybe):
+        out[maybe] = char_length(text.take(pa.array(maybe, pa.int64()))) > limit
+    return out
 
 
 def _null_where(values: pa.Array, mask: np.ndarray) -> pa.Array:
