@@ -19,13 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import giftreview.data.fastcsv as fastcsv
 import giftreview.data.io as io_module
 import giftreview.data.rawcsv as rawcsv
 from giftreview.data.clean import OUTPUT_FILES, clean_wave
 from giftreview.data.io import open_raw
-from giftreview.data.validate import validate_file
+from giftreview.data.validate import ramped, validate_file
 from giftreview.errors import DataValidationError, InputFileError
 from giftreview.paths import DATA_RAW
 
@@ -275,3 +277,22 @@ def test_a_nul_byte_late_in_a_streamed_export_falls_back(instrument, tmp_path, m
     got = _clean(path, tmp_path / "got", instrument, 20)
     for name in FILES:
         assert got[name] == want[name], name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 5000), st.integers(1, 600))
+def test_ramped_block_sizes_cover_the_rows(total, rows):
+    """The second pass's blocks (validate.ramped): every row once, no block over ``rows``, a
+    quarter block first and last when the file holds more than one block."""
+    sizes = ramped(total, rows)
+    assert all(0 < s <= rows for s in sizes)
+    if total <= rows:
+        assert sizes == [rows]
+    else:
+        assert sum(sizes) == total
+        assert sizes[0] == sizes[-1] == max(1, rows // 4)
+
+
+def test_ramped_sizes_of_a_million_rows():
+    # by hand: 25,000 first and last; 950,000 between them is 9 full blocks and 50,000
+    assert ramped(1_000_000, 100_000) == [25_000, *[100_000] * 9, 50_000, 25_000]

@@ -77,7 +77,7 @@ from giftreview.data.readings import ColumnRead, read_columns
 from giftreview.data.rules import Rule, Rules, short
 from giftreview.data.schema import check_clean
 from giftreview.data.spec import Question, bin_counts
-from giftreview.data.validate import BLOCK_ROWS, run_validation, scan_source
+from giftreview.data.validate import BLOCK_ROWS, ramped, run_validation, scan_source
 from giftreview.errors import ArgumentError, DataValidationError
 from giftreview.paths import check_wave_name, is_under_raw, processed_dir
 
@@ -240,7 +240,7 @@ def clean_wave(
     try:
         out.add(validation=scan.head)
         repairs = raw.repairs
-        for data in scan.blocks(block_rows):
+        for data in scan.blocks(ramped(scan.rows, block_rows)):
             reads = read_columns(data, rules)
             out.add(validation=scan.block_report(data, reads))
             clean, audit, quarantine = _clean_block(data, reads, plan, instrument, wave, repairs)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from queue import Full, Queue
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -31,7 +33,11 @@ __all__ = [
     "parse_table",
     "parse_file",
     "parse_records",
+    "record_bytes",
     "stream_file",
+    "Sizes",
+    "block_sizes",
+    "row_slices",
     "frame_from_table",
 ]
 
@@ -83,11 +89,30 @@ class StreamDeclined(Exception):
     the caller reads the file the general way instead."""
 
 
+def record_bytes(path: Path, offsets: np.ndarray, records: np.ndarray) -> bytes:
+    """The bytes of the given records (indexes into ``offsets``, the byte each record of the
+    file starts at), one after another, each ending in a line break."""
+    size = path.stat().st_size
+    ends = np.append(offsets[1:], size)
+    pieces = []
+    with open(path, "rb") as fh:
+        for start, end in zip(offsets[records].tolist(), ends[records].tolist(), strict=True):
+            fh.seek(start)
+            piece = fh.read(end - start)
+            pieces.append(piece if piece.endswith((b"\n", b"\r")) else piece + b"\n")
+    return b"".join(pieces)
+
+
 def stream_file(
-    path: Path, delimiter: str, width: int, rows: int, columns: list[int] | None = None
+    path: Path,
+    delimiter: str,
+    width: int,
+    rows: Sizes,
+    columns: list[int] | None = None,
 ) -> Iterator[pa.Table]:
     """The records of the file :func:`parse_file` reads (header rows included), as tables of
-    ``rows`` records each (the last one shorter), parsed block by block by pyarrow's streaming
+    ``rows`` records each (the last one shorter; a sequence gives each table's size in turn, its
+    last for the tables after), parsed block by block by pyarrow's streaming
     reader: at most one block of the file is held, whatever its size. With ``columns`` (their
     positions) only those are converted, in that order (every record is still parsed and
     checked).
@@ -109,21 +134,47 @@ def stream_file(
     yield from _read_ahead(_tables(reader, rows), READ_AHEAD_TABLES)
 
 
-def _tables(reader: pacsv.CSVStreamingReader, rows: int) -> Iterator[pa.Table]:
-    """The reader's record batches as tables of ``rows`` records, each column in one chunk (the
-    last table shorter; one empty table for a file without records)."""
+#: rows a block: the same for every block, or each block's in turn (:func:`block_sizes`)
+Sizes = int | Sequence[int]
+
+
+def block_sizes(rows: Sizes) -> Iterator[int]:
+    """``rows`` as the size of each block in turn: the same for every block, or the sizes
+    given and the last of them for every block after."""
+    if isinstance(rows, int):
+        return itertools.repeat(rows)
+    return itertools.chain(rows[:-1], itertools.repeat(rows[-1]))
+
+
+def row_slices(data: pandas.DataFrame, rows: Sizes) -> Iterator[pandas.DataFrame]:
+    """Consecutive row slices of ``data`` of :func:`block_sizes` (at least one, maybe empty):
+    the blocks of a table read whole."""
+    at = 0
+    for size in block_sizes(rows):
+        yield data.iloc[at : at + size]
+        at += size
+        if at >= len(data):
+            return
+
+
+def _tables(reader: pacsv.CSVStreamingReader, rows: Sizes) -> Iterator[pa.Table]:
+    """The reader's record batches as tables of ``rows`` records (see :func:`block_sizes`), each
+    column in one chunk (the last table shorter; one empty table for a file without records)."""
     held: list[pa.RecordBatch] = []
     n_held = given = 0
+    sizes = block_sizes(rows)
+    size = next(sizes)
     try:
         for batch in reader:
             held.append(batch)
             n_held += batch.num_rows
-            while n_held >= rows:
+            while n_held >= size:
                 table = pa.Table.from_batches(held).combine_chunks()
-                yield table.slice(0, rows)
+                yield table.slice(0, size)
                 given += 1
-                rest = table.slice(rows)
+                rest = table.slice(size)
                 held, n_held = rest.to_batches(), rest.num_rows
+                size = next(sizes)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise StreamDeclined(str(exc)) from None
     if n_held or not given:

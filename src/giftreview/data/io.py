@@ -34,7 +34,15 @@ import pyarrow as pa
 from giftreview.data import ahead
 from giftreview.data.accounting import check_record_count
 from giftreview.data.ahead import file_sha256
-from giftreview.data.fastcsv import StreamDeclined, frame_from_table, parse_records, stream_file
+from giftreview.data.fastcsv import (
+    Sizes,
+    StreamDeclined,
+    frame_from_table,
+    parse_records,
+    record_bytes,
+    row_slices,
+    stream_file,
+)
 from giftreview.data.instrument import Instrument
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
 from giftreview.data.rawcsv import PlainLayout, csv_records, plain_utf8_head, plain_utf8_layout
@@ -235,7 +243,7 @@ class RawSource:
     """
 
     table: RawTable
-    stream: Callable[[int, list[str] | None], Iterator[pd.DataFrame]] | None = None
+    stream: Callable[[Sizes, list[str] | None], Iterator[pd.DataFrame]] | None = None
     #: the data rows at given positions of a streamed file, read by their byte offsets
     pick: Callable[[np.ndarray], pd.DataFrame | None] | None = None
 
@@ -251,8 +259,9 @@ class RawSource:
             return self.table.data.iloc[pos]
         return None if self.pick is None else self.pick(pos)
 
-    def blocks(self, rows: int, only: list[str] | None = None) -> Iterator[pd.DataFrame]:
-        """The data rows in consecutive blocks of at most ``rows`` rows (at least one block);
+    def blocks(self, rows: Sizes, only: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The data rows in consecutive blocks of at most ``rows`` rows (at least one block; a
+        list gives each block's size in turn, see :func:`~.fastcsv.block_sizes`);
         with ``only``, of those columns (named as in :attr:`RawTable.data`) and the row
         numbers' id column if the ids come from the rows: a streamed file converts no other.
 
@@ -262,7 +271,7 @@ class RawSource:
             data = self.table.data
             if only is not None:
                 data = data[[c for c in data.columns if c in only or c == ROW_ID]]
-            blocks = (data.iloc[at : at + rows] for at in range(0, max(len(data), 1), rows))
+            blocks = row_slices(data, rows)
         else:
             blocks = self.stream(rows, only)
         pool = pa.default_memory_pool()
@@ -330,10 +339,12 @@ def _streamed_csv(
     columns = frame_from_table(first.slice(0, header_rows), header_rows, names)
     id_source = _finish_rows(columns, instrument, header_rows)
 
-    def blocks(rows: int, only: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    def blocks(rows: Sizes, only: list[str] | None = None) -> Iterator[pd.DataFrame]:
         seen = 0
         at = None if only is None else [names.index(c) for c in only if c in names]
         shown = names if at is None else [names[j] for j in at]
+        if not isinstance(rows, int):  # sizes of data rows: the first table holds the header
+            rows = [rows[0] + header_rows, *rows[1:]]
         for table in stream_file(path, plain.delimiter, plain.width, rows, at):
             skip = max(0, header_rows - seen)
             if table.num_rows > skip or not seen:
@@ -352,7 +363,7 @@ def _streamed_csv(
         if offsets is None or len(pos) > PICK_MAX_ROWS:
             return None
         records = np.asarray(pos, dtype=np.int64) + header_rows
-        table = parse_records(_record_bytes(path, offsets, records), plain.delimiter, plain.width)
+        table = parse_records(record_bytes(path, offsets, records), plain.delimiter, plain.width)
         if table is None or table.num_rows != len(records):
             return None
         data = frame_from_table(table, 0, names)
@@ -376,20 +387,6 @@ def _streamed_csv(
 #: at most this many rows are read by their byte offsets (:meth:`RawSource.rows`); more are
 #: gathered by a pass over the blocks
 PICK_MAX_ROWS = 100_000
-
-
-def _record_bytes(path: Path, offsets: np.ndarray, records: np.ndarray) -> bytes:
-    """The bytes of the given records (indexes into ``offsets``, the byte each record of the
-    file starts at), one after another, each ending in a line break."""
-    size = path.stat().st_size
-    ends = np.append(offsets[1:], size)
-    pieces = []
-    with open(path, "rb") as fh:
-        for start, end in zip(offsets[records].tolist(), ends[records].tolist(), strict=True):
-            fh.seek(start)
-            piece = fh.read(end - start)
-            pieces.append(piece if piece.endswith((b"\n", b"\r")) else piece + b"\n")
-    return b"".join(pieces)
 
 
 def one_chunk(data: pd.DataFrame) -> None:

@@ -40,6 +40,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from giftreview.data.columns import distinct, strip
+from giftreview.data.fastcsv import Sizes
 from giftreview.data.instrument import Instrument, load_instrument
 from giftreview.data.io import RawSource, StreamDeclined, open_raw
 from giftreview.data.quarantine import (
@@ -69,6 +70,7 @@ __all__ = [
     "quarantine_plan",
     "validate_raw",
     "BLOCK_ROWS",
+    "ramped",
     "Scan",
     "scan_source",
     "validate_source",
@@ -296,6 +298,19 @@ def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
 BLOCK_ROWS = 100_000
 
 
+def ramped(total: int, rows: int) -> list[int]:
+    """Sizes of the blocks of ``total`` rows for a pass whose blocks are written by other
+    threads meanwhile: ``rows`` each, but a quarter of that for the first and the last, so the
+    writers start sooner after the first block and finish sooner after the last (one block of
+    ``rows`` when the file holds no more; the outputs are the same whatever the sizes)."""
+    if total <= rows:
+        return [rows]
+    small = max(1, rows // 4)
+    middle = total - 2 * small
+    rest = [middle % rows] if middle % rows else []
+    return [small, *[rows] * (middle // rows), *rest, small]
+
+
 def validate_raw(raw, instrument: Instrument) -> pd.DataFrame:
     """Every problem of a :class:`~giftreview.data.io.RawTable` at once (see the module docstring).
 
@@ -343,9 +358,10 @@ class Scan:
     def file(self) -> str:
         return self.source.table.path.name
 
-    def blocks(self, rows: int) -> Iterator[pd.DataFrame]:
-        """The blocks of the source with the headers matched to the instrument (the second
-        pass: a file that now reads otherwise than in the first pass was changed meanwhile)."""
+    def blocks(self, rows: Sizes) -> Iterator[pd.DataFrame]:
+        """The blocks of the source (``rows`` as in :meth:`RawSource.blocks`) with the headers
+        matched to the instrument (the second pass: a file that now reads otherwise than in the
+        first pass was changed meanwhile)."""
         try:
             for block in self.source.blocks(rows):
                 yield block.rename(columns=self.rename)
