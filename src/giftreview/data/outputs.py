@@ -316,7 +316,7 @@ class _Hashed:
 
 
 #: chunks of a file at most waiting to be hashed
-_HASH_BEHIND = 4
+_HASH_BEHIND = 2
 
 
 class _HashedFile:
