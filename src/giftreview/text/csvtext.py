@@ -306,8 +306,8 @@ _SAMPLE_ROWS = 2048
 
 def _mostly_distinct(codes: list[np.ndarray]) -> bool:
     """Whether more than half the rows hold a combination of ``codes`` no other row holds."""
-    rows = pd.MultiIndex.from_arrays(codes) if len(codes) > 1 else pd.Index(codes[0])
-    return len(rows.unique()) > len(rows) // 2
+    rows = np.column_stack(codes)
+    return len(np.unique(rows, axis=0)) > len(rows) // 2
 
 
 def _row_text(parts: list[_Part], delimiter: str) -> pa.Array:
