@@ -75,7 +75,7 @@ from giftreview.data.outputs import (
 )
 from giftreview.data.readings import ColumnRead, read_columns
 from giftreview.data.rules import Rule, Rules, short
-from giftreview.data.schema import check_clean
+from giftreview.data.schema import check_clean, clean_schema
 from giftreview.data.spec import Question, bin_counts
 from giftreview.data.validate import BLOCK_ROWS, ramped, run_validation, scan_source
 from giftreview.errors import ArgumentError, DataValidationError
@@ -237,6 +237,7 @@ def clean_wave(
         )
     keep = not write or scan.rows <= block_rows
     out = Outputs(target if write else None, keep=keep, csv_rows=CSV_BLOCK_ROWS)
+    schema = clean_schema(instrument)  # each block's clean rows are checked against it
     try:
         out.add(validation=scan.head)
         repairs = raw.repairs
@@ -251,7 +252,7 @@ def clean_wave(
                 audit=audit,
                 quarantine=quarantine,
                 recodes=recodes,
-                check=partial(check_clean, clean, instrument, path=raw_path.name),
+                check=partial(check_clean, clean, instrument, path=raw_path.name, schema=schema),
             )
         recodes = recodes_in_order(out.recode_counts())
         out.add(recodes=recodes, final=True)

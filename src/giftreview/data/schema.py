@@ -108,11 +108,13 @@ def check_clean(
     *,
     path: Path | str | None = None,
     complete: bool = True,
+    schema: pa.DataFrameSchema | None = None,
 ) -> pd.DataFrame:
     """Check ``clean`` against :func:`clean_schema` (or :func:`core_schema` without an
     instrument), collecting every failure; return it unchanged.
 
-    ``complete=False`` lets columns be absent (a table read back may hold a subset, e.g. a
+    ``schema`` is :func:`clean_schema` of ``instrument`` made before (a table checked in
+    blocks builds it once). ``complete=False`` lets columns be absent (a table read back may hold a subset, e.g. a
     simulated one); those present are still checked.
 
     Raises
@@ -120,7 +122,8 @@ def check_clean(
     DataValidationError
         Naming the file, each failing column and check, a few failing values, and the fix.
     """
-    schema = clean_schema(instrument) if instrument is not None else core_schema()
+    if schema is None:
+        schema = clean_schema(instrument) if instrument is not None else core_schema()
     if not complete:
         schema = schema.update_columns({name: {"required": False} for name in schema.columns})
     try:
