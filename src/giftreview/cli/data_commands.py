@@ -7,6 +7,7 @@ modules it needs inside its function (each such line says "deferred: start-up"),
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,8 @@ def validate_command(
         validation_lines,
     )
     from giftreview.text.safety import write_table  # deferred: start-up
+
+    gc.freeze()  # the libraries just imported are never garbage: collections skip their objects
 
     if out is not None and is_under_raw(out):
         raise ArgumentError(f"`--out` {out} lies under data/raw, which is never written")
@@ -93,6 +96,8 @@ def clean_command(
         clean_wave,
         summary_table,
     )
+
+    gc.freeze()  # the libraries just imported are never garbage: collections skip their objects
 
     result = clean_wave(raw, instrument, wave=wave, out_dir=out, sheet=sheet)
     stdout = _Console()
