@@ -20,7 +20,7 @@ from pathlib import Path
 from giftreview.data.rawcsv import plain_utf8_head, plain_utf8_layout
 from giftreview.data.workers import worker
 
-__all__ = ["file_sha256", "sha256", "start", "taken"]
+__all__ = ["accounting", "file_sha256", "sha256", "start", "taken"]
 
 #: (what, resolved path) -> (the file's identity when started, its future)
 _STARTED: dict[tuple[str, str], tuple[tuple[int, int, int], Future]] = {}
@@ -59,10 +59,15 @@ def taken(what: str, path: Path | str) -> Future | None:
     return future
 
 
-def sha256(path: Path | str) -> str | Future:
-    """The sha256 of the file ``path``: its future if :func:`start` started it, else computed."""
-    started = taken("sha256", path)
-    return started if started is not None else file_sha256(path)
+def sha256(path: Path | str) -> Future:
+    """The sha256 of the file ``path``: the one :func:`start` started, else one started now."""
+    return taken("sha256", path) or worker("digest").submit(file_sha256, path)
+
+
+def accounting(path: Path | str) -> Future:
+    """The accounting pass (:func:`~giftreview.data.rawcsv.plain_utf8_layout`) of the file
+    ``path``: the one :func:`start` started, else one started now."""
+    return taken("accounting", path) or worker("accounting").submit(plain_utf8_layout, path)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -33,7 +33,6 @@ import pyarrow as pa
 
 from giftreview.data import ahead
 from giftreview.data.accounting import check_record_count
-from giftreview.data.ahead import file_sha256
 from giftreview.data.fastcsv import (
     Sizes,
     StreamDeclined,
@@ -45,12 +44,11 @@ from giftreview.data.fastcsv import (
 )
 from giftreview.data.instrument import Instrument
 from giftreview.data.rawcells import REPAIR_MESSAGES, note, repair_records, shape
-from giftreview.data.rawcsv import PlainLayout, csv_records, plain_utf8_head, plain_utf8_layout
+from giftreview.data.rawcsv import PlainLayout, csv_records, plain_utf8_head
 from giftreview.data.rawsav import sav_records
 from giftreview.data.rawxlsx import xlsx_records
 from giftreview.data.schema import check_clean
 from giftreview.data.spec import ROW_ID
-from giftreview.data.workers import worker
 from giftreview.errors import InputFileError
 
 __all__ = [
@@ -307,9 +305,7 @@ def open_raw(
         if plain is not None:
             # the accounting pass over the whole file runs meanwhile (the first pass over the
             # blocks needs only the head); the stream's end waits for it
-            accounting = ahead.taken("accounting", path) or worker("accounting").submit(
-                plain_utf8_layout, path
-            )
+            accounting = ahead.accounting(path)
             source = _streamed_csv(path, instrument, plain, accounting)
             if source is not None:
                 return source
@@ -375,7 +371,7 @@ def _streamed_csv(
         data=columns,
         path=path,
         # hashed while the blocks are read (sha256 of 800 MB: about a second)
-        digest=ahead.taken("sha256", path) or worker("digest").submit(file_sha256, path),
+        digest=ahead.sha256(path),
         header_rows=header_rows,
         notes=notes,
         respondent_id=id_source,

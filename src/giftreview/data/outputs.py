@@ -111,9 +111,10 @@ class Outputs:
     the next block: one writes clean.csv, one the other CSV files (the audit log mostly), one
     checks the clean table and writes ``clean.parquet`` (the writers spend their time in Arrow
     kernels and file writes, which release the GIL, so the cores left by the caller do the
-    writing; with one thread for every CSV file the caller waited for it 4.5 s of a 1M clean). Each thread writes the :meth:`add` calls in the order given, and at most
-    one earlier :meth:`add` is still being written when the next is queued, so no more than one
-    block waits in memory. An error in a worker is raised by the next :meth:`add` or by
+    writing; with one thread for every CSV file the caller waited for it 4.5 s of a 1M clean).
+    Each thread writes the :meth:`add` calls in the order given, and at most one earlier
+    :meth:`add` is still being written when the next is queued, so no more than one block
+    waits in memory. An error in a worker is raised by the next :meth:`add` or by
     :meth:`finish`."""
 
     def __init__(
@@ -230,7 +231,7 @@ class Outputs:
             write_table(frame.iloc[:0], path, **fmt)
             self._hashed[name] = _Hashed(path.read_bytes())
         with open(path, "ab") as fh:
-            out = self._hashed[name].writing(fh)
+            out = _HashedFile(fh, self._hashed[name])
             for at in range(0, len(frame), self.csv_rows):
                 write_csv(out, frame.iloc[at : at + self.csv_rows], header=False, **fmt)
 
@@ -293,16 +294,13 @@ class Outputs:
 
 class _Hashed:
     """The sha256 of a file being written, fed by a background thread (``giftreview-sha256``)
-    with each chunk written through :meth:`writing`: the manifest's hash of clean.csv and
+    with each chunk written through a :class:`_HashedFile`: the manifest's hash of clean.csv and
     audit.csv (1.5 GB for a million-row wave) without reading them again at the end. At most
     :data:`_HASH_BEHIND` chunks wait to be hashed (each is held until then)."""
 
     def __init__(self, written: bytes) -> None:
         self._sha = hashlib.sha256(written)
         self._waiting: list[Future] = []
-
-    def writing(self, fh: BinaryIO) -> _HashedFile:
-        return _HashedFile(fh, self)
 
     def feed(self, chunk: bytes | memoryview) -> None:
         while len(self._waiting) >= _HASH_BEHIND:

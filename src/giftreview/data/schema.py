@@ -114,8 +114,8 @@ def check_clean(
     instrument), collecting every failure; return it unchanged.
 
     ``schema`` is :func:`clean_schema` of ``instrument`` made before (a table checked in
-    blocks builds it once). ``complete=False`` lets columns be absent (a table read back may hold a subset, e.g. a
-    simulated one); those present are still checked.
+    blocks builds it once). ``complete=False`` lets columns be absent (a table read back may
+    hold a subset, e.g. a simulated one); those present are still checked.
 
     Raises
     ------
