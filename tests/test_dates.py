@@ -113,3 +113,18 @@ def test_same_as_pandas_iso8601(texts):
 )
 def test_real_times_read_back(times, fmt):
     _check([t.strftime(fmt) for t in times])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_shaped().filter(lambda t: len(t) == 19), st.just("")), max_size=30))
+def test_one_shape_among_blanks(texts):
+    # every non-empty cell of one length: plain_iso reads the bytes as rows without gathering
+    _check(texts)
+
+
+def test_one_shape_among_blanks_by_hand():
+    texts = ["", "2010-03-01 08:00:01", "", "", "2010-03-01 08:00:0x", "1999-12-31T23:59:59"]
+    ok, when = plain_iso(pa.array(texts, pa.large_string()).slice(1))
+    assert ok.tolist() == [True, False, False, False, True]
+    # 946684799 = date -u -d '1999-12-31 23:59:59' +%s
+    assert when[4].astype("datetime64[s]").astype(np.int64) == 946_684_799

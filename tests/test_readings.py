@@ -90,3 +90,60 @@ def test_read_column_of_open_text_with_missing_codes(rules):
         Rule.BLANK,
     ]
     assert read.value.to_pylist() == [None, None, "ok", "a b", None, None]
+
+
+@pytest.mark.parametrize("which", ["respondent_id", "submitted"])
+def test_a_mostly_distinct_column_is_read_row_by_row_with_the_same_readings(
+    rules, which, monkeypatch
+):
+    """Ids and submission times differ in nearly every row: read_column then reads the column
+    row by row (codes are the row positions) instead of each distinct spelling once. Every row
+    must get the same value, audit rule, audit text and problems either way; the spellings
+    include repeats, blanks, padding and impossible dates."""
+    import pandas as pd
+
+    from giftreview.data import readings
+
+    column = getattr(rules.instrument.raw, which)
+    rng = np.random.default_rng(11)
+    n = 6000
+    if which == "submitted":
+        cells = [f"2010-03-{1 + i // 1440:02d} {i // 60 % 24:02d}:{i % 60:02d}" for i in range(n)]
+        odd = ["2010-02-30", " 2010-03-01 ", "yesterday", "", "01/03/2010 08:00", "x" * 20_001]
+    else:
+        cells = [f"R{i:07d}" for i in range(n)]
+        odd = ["  R1 ", "", "R0000001", "R\u00a02", "x" * 20_001]
+    at = rng.choice(n, size=60, replace=False)
+    for k, i in enumerate(at):
+        cells[i] = odd[k % len(odd)]
+    data = pd.DataFrame({column: cells}, dtype="string[pyarrow]")
+
+    by_row = read_column(data, column, rules)
+    monkeypatch.setattr(readings, "_mostly_distinct", lambda values: False)
+    by_spelling = read_column(data, column, rules)
+
+    assert not by_row.distinct and by_spelling.distinct
+    assert np.array_equal(by_row.codes, np.arange(n))
+    assert len(by_spelling.raw) < n  # the repeats were found
+    for name in ("rule", "after", "too_long", "missing"):
+        got = np.asarray(getattr(by_row, name))[by_row.codes]
+        want = np.asarray(getattr(by_spelling, name))[by_spelling.codes]
+        assert got.tolist() == want.tolist(), name
+
+    def values(read):
+        v = read.value
+        return (
+            v.take(pa.array(read.codes)).to_pylist()
+            if isinstance(v, pa.Array)
+            else list(v[read.codes])
+        )
+
+    assert list(map(str, values(by_row))) == list(map(str, values(by_spelling)))  # NaT != NaT
+
+    def problems(read):  # each problem at every row holding its spelling
+        rows = pd.DataFrame({"row": np.arange(n), "u": read.codes})
+        out = read.problems.merge(rows, on="u").drop(columns="u")
+        return out.sort_values(["row", "rule"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(problems(by_row), problems(by_spelling))
+    assert len(problems(by_row)) > 0

@@ -52,9 +52,18 @@ def plain_iso(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.diff(offsets)
     for length, separators in _SEPARATORS.items():
         shaped = np.flatnonzero(lengths == length)
+        if not len(shaped):
+            continue
+        # the cells of one length are back to back in the bytes when every other cell is empty
+        # (a column of timestamps and blanks): rows of the buffer, without gathering the bytes
+        whole = len(shaped) * length == len(data)
         for lo in range(0, len(shaped), _CHUNK):
             rows = shaped[lo : lo + _CHUNK]
-            good, since = _read(data[offsets[rows, None] + np.arange(length)], separators)
+            if whole:
+                cells = data[lo * length : (lo + len(rows)) * length].reshape(-1, length)
+            else:
+                cells = data[offsets[rows, None] + np.arange(length)]
+            good, since = _read(cells, separators)
             ok[rows[good]] = True
             seconds[rows[good]] = since[good]
     when = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -64,10 +73,10 @@ def plain_iso(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _read(cells: np.ndarray, separators: dict[int, bytes]) -> tuple[np.ndarray, np.ndarray]:
     """``(good, seconds since 1970)`` of cells of one plain shape (rows of bytes)."""
-    digits = cells.astype(np.int64) - ord("0")
+    digits = cells - np.uint8(ord("0"))  # a byte below "0" wraps round to 208 or more
     at_digit = np.ones(cells.shape[1], dtype=bool)
     at_digit[list(separators)] = False
-    good = ((digits[:, at_digit] >= 0) & (digits[:, at_digit] <= 9)).all(axis=1)
+    good = (digits[:, at_digit] <= 9).all(axis=1)
     for at, allowed in separators.items():
         good &= np.isin(cells[:, at], list(allowed))
     year, month, day, hour, minute, second = (
@@ -84,7 +93,8 @@ def _read(cells: np.ndarray, separators: dict[int, bytes]) -> tuple[np.ndarray, 
 
 
 def _number(digits: np.ndarray, start: int, width: int) -> np.ndarray:
-    """The decimal number of ``width`` digits from column ``start`` (0 past the cells' end)."""
+    """The decimal number of ``width`` digits from column ``start`` (0 past the cells' end;
+    a non-digit gives a wrong number, which the caller's digit test has ruled out)."""
     out = np.zeros(len(digits), dtype=np.int64)
     for i in range(start, min(start + width, digits.shape[1])):
         out = out * 10 + digits[:, i]

@@ -122,11 +122,9 @@ def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
         read = _read_text(column, codes, raw, rules, q.id, q.type == "list")
         read.distinct = False
         return read
+    if q is None:  # the id, the submission time, or a column the instrument does not ask about
+        return _read_unasked(data, column, rules)
     codes, raw = distinct(data[column])
-    if q is None and column == rules.instrument.raw.submitted:
-        return _read_dates(column, codes, raw, rules)
-    if q is None:  # a column the instrument does not ask about: read as text
-        return _read_text(column, codes, raw, rules, None, False)
     if q.type == "multi" and q.other_column and q.other_column in data.columns:
         other_codes, other_raw = distinct(data[q.other_column])
         filled = ~is_blank(other_raw)[other_codes]
@@ -138,6 +136,39 @@ def read_column(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
         return _from_cells(column, np.asarray(codes, np.intp), raw.take(pairs // 2), cells)
     cells = [_closed(rules, column, s) for s in raw.to_pylist()]
     return _from_cells(column, codes, raw, cells)
+
+
+def _read_unasked(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
+    """The submission time (read as dates) or another column no question asks about (read as
+    text), each distinct spelling once; a column holding a different text in nearly every row
+    (ids, submission times to the second) is read row by row instead, like open answers
+    (``distinct`` False), without building a hash table of a million spellings to find few
+    repeats."""
+    values = data[column]
+    by_row = _mostly_distinct(values)
+    if by_row:
+        raw = to_arrow(values.array)
+        codes = np.arange(len(raw), dtype=np.intp)
+    else:
+        codes, raw = distinct(values)
+    if column == rules.instrument.raw.submitted:
+        read = _read_dates(column, codes, raw, rules)
+    else:
+        read = _read_text(column, codes, raw, rules, None, False)
+    read.distinct = not by_row
+    return read
+
+
+#: rows looked at by :func:`_mostly_distinct`
+_SAMPLE_ROWS = 1024
+
+
+def _mostly_distinct(values: pd.Series) -> bool:
+    """Whether a long column's first :data:`_SAMPLE_ROWS` cells are more than half distinct."""
+    if len(values) <= 4 * _SAMPLE_ROWS:
+        return False
+    head = to_arrow(values.array[:_SAMPLE_ROWS])
+    return pc.count_distinct(head, mode="all").as_py() > _SAMPLE_ROWS // 2
 
 
 #: most readings kept in :attr:`Rules.read_cache` (a spelling met in an earlier block of the
