@@ -37,9 +37,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from rapidfuzz import fuzz, process
 
-from giftreview.data.columns import distinct, strip
+from giftreview.data.columns import strip, to_arrow
 from giftreview.data.fastcsv import Sizes
 from giftreview.data.instrument import Instrument, load_instrument
 from giftreview.data.io import RawSource, StreamDeclined, open_raw
@@ -215,10 +216,15 @@ def _column_issue(
 
 
 # ---- the cell report ---------------------------------------------------------------------------
-def row_ids(data: pd.DataFrame, instrument: Instrument) -> np.ndarray:
-    """The respondent id of every row as written, surrounding spaces dropped (object array)."""
-    codes, raw = distinct(data[instrument.raw.respondent_id])
-    return np.asarray(strip(raw).to_pylist(), dtype=object)[codes]
+def row_ids(
+    data: pd.DataFrame, instrument: Instrument, pos: np.ndarray | None = None
+) -> np.ndarray:
+    """The respondent id of the rows at positions ``pos`` (default every row) as written,
+    surrounding spaces dropped (object array)."""
+    ids = to_arrow(data[instrument.raw.respondent_id].array)
+    if pos is not None:  # the rows with a problem only: a Python string each
+        ids = ids.take(pa.array(pos, pa.int64()))
+    return np.asarray(strip(ids).to_pylist(), dtype=object)
 
 
 def cell_issues(
@@ -233,17 +239,18 @@ def cell_issues(
     parts = []
     for j, (col, read) in enumerate(reads.items()):
         p = read.problems
-        normalised = (p["action"] == "normalised").to_numpy()
-        errors = p[~normalised & ~read.too_long[p["u"].to_numpy(np.intp)]]
-        found = pd.concat(
-            [
-                too_long_problems(read.raw, read.too_long).assign(phase=0, order=j),
-                errors.assign(phase=0, order=j),
-                p[normalised].assign(phase=1, order=warn_order.get(col, 0)),
-            ],
-            ignore_index=True,
-        )
-        if len(found):
+        found = []  # only the kinds of problem present: most columns of a block have none
+        if read.too_long.any():
+            found.append(too_long_problems(read.raw, read.too_long).assign(phase=0, order=j))
+        if len(p):
+            normalised = (p["action"] == "normalised").to_numpy()
+            errors = ~normalised & ~read.too_long[p["u"].to_numpy(np.intp)]
+            if errors.any():
+                found.append(p[errors].assign(phase=0, order=j))
+            if normalised.any():
+                found.append(p[normalised].assign(phase=1, order=warn_order.get(col, 0)))
+        if found:
+            found = pd.concat(found, ignore_index=True)
             parts.append(_broadcast(read, found.assign(seq=np.arange(len(found)))))
     if not parts:
         return pd.DataFrame(columns=VALIDATION_COLUMNS)
@@ -260,7 +267,7 @@ def cell_issues(
         {
             "file": file,
             "source_row": data.index.to_numpy()[pos],
-            "respondent_id": row_ids(data, instrument)[pos],
+            "respondent_id": row_ids(data, instrument, pos),
             "column": issues["column"].to_numpy(object),
             "value": issues["value"].to_numpy(object),
             "rule": rule,
