@@ -48,3 +48,18 @@ def test_answer_and_missing_code_together_is_refused(instrument, cleaned):
     bad.loc[row, "B1__missing"] = "N/A"
     with pytest.raises(DataValidationError, match="answer_and_missing_code"):
         check_clean(bad, instrument)
+
+
+def test_a_text_column_of_another_dtype_is_refused(instrument, cleaned):
+    """The string columns' dtype check answers a whole column at once (schema._WholeColumnString);
+    a column that is not a pandas string column must still fail it, and be named."""
+    bad = cleaned.clean.copy()
+    bad["organization"] = np.arange(len(bad))  # int64, not text
+    bad["B2"] = bad["B2"].astype(object)  # Python objects: pandera looks at each
+    bad.loc[bad.index[0], "B2"] = 7  # a number among the strings
+    with pytest.raises(DataValidationError, match="breaks its schema") as info:
+        check_clean(bad, instrument)
+    text = str(info.value)
+    assert "organization: dtype('string[pyarrow]')" in text
+    assert "B2: dtype('string[pyarrow]')" in text
+    check_clean(cleaned.clean, instrument)  # the table as cleaned passes

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.dtypes import immutable
+from pandera.engines import pandas_engine
 
 from giftreview.data.instrument import (
     Instrument,
@@ -28,7 +30,24 @@ from giftreview.errors import DataValidationError
 
 __all__ = ["clean_schema", "check_clean", "core_schema"]
 
-_STRING = pd.StringDtype()
+
+@immutable(init=True)
+class _WholeColumnString(pandas_engine.STRING):
+    """pandera's ``pd.StringDtype``, answering a column of that dtype with one True.
+
+    pandera 0.35 answers it with a True per row, and then, as for any answer per row, builds the
+    (empty) table of failing rows and a message printing it: for every string column of every
+    block, 10 % of the checking of a million-row clean. Any other dtype gets pandera's answer.
+    """
+
+    def check(self, pandera_dtype, data_container=None):
+        answer = super().check(pandera_dtype, data_container)
+        if isinstance(answer, np.ndarray) and answer.all():
+            return True
+        return answer
+
+
+_STRING = _WholeColumnString.from_parametrized_dtype(pd.StringDtype())
 
 
 def core_schema() -> pa.DataFrameSchema:
