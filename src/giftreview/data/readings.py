@@ -11,6 +11,7 @@ these readings to the rows with whole-column joins.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -220,7 +221,20 @@ def _from_cells(column: str, codes: np.ndarray, raw: pa.Array, cells: list[Cell]
 
 
 def too_long_problems(raw: pa.Array, too_long: np.ndarray) -> pd.DataFrame:
+    """The ``cell_too_long`` problems (columns ``u, rule, action, message``) of the spellings
+    marked in ``too_long``."""
     u = np.flatnonzero(too_long)
+    if not len(u):  # the usual case: a copy of the empty table, not a new one (a millisecond)
+        return _none_too_long().copy()
+    return _too_long_table(raw, u)
+
+
+@cache
+def _none_too_long() -> pd.DataFrame:
+    return _too_long_table(pa.array([], pa.large_string()), np.zeros(0, dtype=np.intp))
+
+
+def _too_long_table(raw: pa.Array, u: np.ndarray) -> pd.DataFrame:
     lengths = char_length(raw.take(pa.array(u, pa.int64())))
     return pd.DataFrame(
         {

@@ -195,11 +195,12 @@ def csv_bytes(data: pd.DataFrame, **to_csv: object) -> Iterator[bytes | memoryvi
 def _plain_dates(data: pd.DataFrame, to_csv: dict[str, object]) -> bool:
     """Whether every datetime column is written by a ``date_format`` and none carries a time zone
     (the vectorised route formats naive seconds; anything else goes through pandas)."""
-    dates = [s for _, s in data.items() if pd.api.types.is_datetime64_any_dtype(s.dtype)]
+    # the dtypes, not the columns: a Series per column of each slice written cost 2 ms a call
+    dates = [t for t in data.dtypes if pd.api.types.is_datetime64_any_dtype(t)]
     if not dates:
         return True
     return to_csv.get("date_format") is not None and not any(
-        isinstance(s.dtype, pd.DatetimeTZDtype) for s in dates
+        isinstance(t, pd.DatetimeTZDtype) for t in dates
     )
 
 
