@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 
 import pytest
 
@@ -31,3 +32,12 @@ def test_a_pool_used_before_a_fork_runs_tasks_in_the_child():
     got = queue.get(timeout=30)  # the child's task ran (in the child: its pid)
     child.join(timeout=30)
     assert child.exitcode == 0 and got == child.pid
+
+
+def test_a_pool_of_two_threads_runs_two_tasks_at_once():
+    # each task waits at a barrier for the other: with one thread the barrier would time out
+    barrier = threading.Barrier(2, timeout=20)
+    pool = worker("test-two", 2)
+    futures = [pool.submit(barrier.wait) for _ in range(2)]
+    assert sorted(f.result(timeout=30) for f in futures) == [0, 1]
+    assert worker("test-two") is pool  # made once; the count given first stands

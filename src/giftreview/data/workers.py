@@ -20,9 +20,9 @@ _PID = os.getpid()
 _LOCK = threading.Lock()
 
 
-def worker(purpose: str) -> ThreadPoolExecutor:
-    """The one-thread pool of ``purpose`` (its threads are named ``giftreview-<purpose>``) in
-    this process, made on first use."""
+def worker(purpose: str, threads: int = 1) -> ThreadPoolExecutor:
+    """The pool of ``purpose`` (its ``threads`` threads are named ``giftreview-<purpose>``) in
+    this process, made on first use (``threads`` counts then; one by default)."""
     global _PID
     with _LOCK:
         if os.getpid() != _PID:  # forked: the parent's threads are not here
@@ -31,6 +31,6 @@ def worker(purpose: str) -> ThreadPoolExecutor:
         pool = _POOLS.get(purpose)
         if pool is None:
             pool = _POOLS[purpose] = ThreadPoolExecutor(
-                1, thread_name_prefix=f"giftreview-{purpose}"
+                threads, thread_name_prefix=f"giftreview-{purpose}"
             )
         return pool
