@@ -55,6 +55,13 @@ def test_kernels_match_python(texts):
     assert list(is_blank(arr)) == [not t.strip() for t in texts]
     assert strip(arr).to_pylist() == [t.strip() for t in texts]
     assert ids_key(texts) == [id_key(t) for t in texts]
+    assert ids_key(arr).to_pylist() == [id_key(t) for t in texts]  # Arrow in, Arrow out
+
+
+def test_ids_key_of_arrow_ids_by_hand():
+    ids = pa.array([" ORG\u200b-0002", "org-0002", "ÖRG-1 ", None, "R1"], pa.large_string())
+    # zero-width space removed, casefolded, stripped; "Ö" (non-ASCII) through id_key; null stays
+    assert ids_key(ids).to_pylist() == ["org-0002", "org-0002", "örg-1", None, "r1"]
 
 
 @given(st.lists(st.one_of(st.none(), texty), min_size=1, max_size=30), st.data())

@@ -249,17 +249,23 @@ def id_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_ZW_TABLE)).casefold().strip()
 
 
-def ids_key(values: list[str]) -> list[str]:
-    """:func:`id_key` of many ids; plain-ASCII ids (the usual case) take a vectorised path."""
+def ids_key(values: list[str] | pa.Array) -> list[str] | pa.Array:
+    """:func:`id_key` of many ids (a list gives a list, an Arrow array a ``large_string`` array):
+    plain-ASCII ids (the usual case) take a vectorised path, the others go through
+    :func:`id_key`; a null stays null."""
     arr = to_arrow(values)
-    ascii_ = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    ascii_ = np.asarray(pc.string_is_ascii(arr).fill_null(True), dtype=bool)
     # for ASCII, NFKC changes nothing and casefold is lower(); strip() is Python's, so the
     # ASCII whitespace of PY_WHITESPACE is trimmed by regex
-    lowered = pc.replace_substring_regex(pc.ascii_lower(arr), f"^{_WS}+|{_WS}+$", "")
-    out = lowered.to_pylist()
-    for i in np.flatnonzero(~ascii_):
-        out[i] = id_key(values[i])
-    return out
+    keys = pc.replace_substring_regex(pc.ascii_lower(arr), f"^{_WS}+|{_WS}+$", "")
+    other = np.flatnonzero(~ascii_)
+    if len(other):
+        texts = arr.take(pa.array(other, pa.int64())).to_pylist()
+        mask = np.zeros(len(arr), dtype=bool)
+        mask[other] = True
+        fixed = pa.array([id_key(t) for t in texts], pa.large_string())
+        keys = pc.replace_with_mask(keys, pa.array(mask), fixed)
+    return keys if isinstance(values, pa.Array) else keys.to_pylist()
 
 
 def strip(values: pa.Array) -> pa.Array:

@@ -87,7 +87,7 @@ def row_keys(
         rows=np.asarray(data.index.to_numpy(), dtype=np.int64),
         blank=blank,
         no_id=no_id,
-        key=to_arrow(ids_key(rid.to_pylist())).take(take),
+        key=ids_key(rid).take(take),  # Arrow to Arrow: no Python string per id
         rid=rid.take(take),
         when=np.asarray(when, dtype="datetime64[ns]"),
     )
