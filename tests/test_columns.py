@@ -133,3 +133,19 @@ def test_distinct_codes_give_the_column_back():
     codes, uniques = distinct(s)
     assert uniques.to_pylist() == ["b", "a", ""]  # order of first appearance
     assert list(np.asarray(uniques.to_pylist(), dtype=object)[codes]) == list(s)
+
+
+def test_spellings_row_by_row_only_when_nearly_every_row_differs():
+    import pandas as pd
+
+    from giftreview.data.columns import spellings
+
+    ids = pd.Series([f"R{i}" for i in range(5000)], dtype="string[pyarrow]")
+    few = pd.Series(["a", "b", None, "a"] * 1250, dtype="string[pyarrow]")
+    short = pd.Series([f"R{i}" for i in range(4096)], dtype="string[pyarrow]")  # too short
+    for column, by_spelling, n_texts in ((ids, False, 5000), (few, True, 3), (short, True, 4096)):
+        codes, texts, distinct_ = spellings(column)
+        assert distinct_ is by_spelling and len(texts) == n_texts
+        assert texts.take(pa.array(codes)).to_pylist() == [
+            None if v is pd.NA else v for v in column
+        ]

@@ -102,7 +102,7 @@ def test_a_mostly_distinct_column_is_read_row_by_row_with_the_same_readings(
     include repeats, blanks, padding and impossible dates."""
     import pandas as pd
 
-    from giftreview.data import readings
+    from giftreview.data import columns
 
     column = getattr(rules.instrument.raw, which)
     rng = np.random.default_rng(11)
@@ -119,7 +119,7 @@ def test_a_mostly_distinct_column_is_read_row_by_row_with_the_same_readings(
     data = pd.DataFrame({column: cells}, dtype="string[pyarrow]")
 
     by_row = read_column(data, column, rules)
-    monkeypatch.setattr(readings, "_mostly_distinct", lambda values: False)
+    monkeypatch.setattr(columns, "mostly_distinct", lambda values: False)
     by_spelling = read_column(data, column, rules)
 
     assert not by_row.distinct and by_spelling.distinct

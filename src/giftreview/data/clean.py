@@ -52,7 +52,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import char_length, distinct, is_blank, strip
+from giftreview.data.columns import char_length, distinct, is_blank, spellings, strip
 from giftreview.data.instrument import (
     Instrument,
     bin_column,
@@ -384,7 +384,7 @@ def _audit(
     found = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
     del blocks
     pos = found["pos"].to_numpy()
-    id_codes, ids = distinct(data[instrument.raw.respondent_id])
+    id_codes, ids, _ = spellings(data[instrument.raw.respondent_id])
     found["source_row"] = np.asarray(data.index.to_numpy()[pos], dtype=np.int64)
     found["respondent_id"] = pd.array(strip(ids).take(pa.array(id_codes[pos])), dtype="string")
     return found[AUDIT_COLUMNS]

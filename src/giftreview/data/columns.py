@@ -36,6 +36,8 @@ __all__ = [
     "strip",
     "id_key",
     "ids_key",
+    "mostly_distinct",
+    "spellings",
 ]
 
 #: the characters for which ``str.isspace()`` is true (what ``str.split()`` splits on)
@@ -81,6 +83,30 @@ def distinct(values: pd.Series | pd.api.extensions.ExtensionArray) -> tuple[np.n
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return np.asarray(codes, dtype=np.intp), to_arrow(uniques)
+
+
+def spellings(values: pd.Series) -> tuple[np.ndarray, pa.Array, bool]:
+    """``(codes, texts, distinct)``: :func:`distinct` of the column, or, when nearly every row
+    differs (ids, submission times to the second), the column itself with the row positions as
+    codes and ``distinct`` False. Either way ``texts.take(codes)`` gives the column back; the
+    second way builds no hash table of a million spellings to find few repeats."""
+    if mostly_distinct(values):
+        texts = to_arrow(values.array)
+        return np.arange(len(texts), dtype=np.intp), texts, False
+    codes, texts = distinct(values)
+    return codes, texts, True
+
+
+#: rows looked at by :func:`mostly_distinct`
+_SAMPLE_ROWS = 1024
+
+
+def mostly_distinct(values: pd.Series) -> bool:
+    """Whether a long column's first :data:`_SAMPLE_ROWS` cells are more than half distinct."""
+    if len(values) <= 4 * _SAMPLE_ROWS:
+        return False
+    head = to_arrow(values.array[:_SAMPLE_ROWS])
+    return pc.count_distinct(head, mode="all").as_py() > _SAMPLE_ROWS // 2
 
 
 def to_arrow(values) -> pa.Array:

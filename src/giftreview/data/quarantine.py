@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import distinct, ids_key, is_blank, strip, to_arrow
+from giftreview.data.columns import ids_key, is_blank, spellings, strip, to_arrow
 from giftreview.data.instrument import Instrument
 from giftreview.data.readings import ColumnRead
 from giftreview.data.rules import Rule, Rules
@@ -73,7 +73,7 @@ def row_keys(
     id_col = instrument.raw.respondent_id
     n = len(data)
     blank = blank_rows(data, reads)
-    id_codes, id_raw = distinct(data[id_col])
+    id_codes, id_raw, _ = spellings(data[id_col])
     rid = strip(id_raw)
     no_id = ~blank & is_blank(id_raw)[id_codes]
     submitted = instrument.raw.submitted

@@ -25,6 +25,7 @@ from giftreview.data.columns import (
     collapse_text,
     distinct,
     is_blank,
+    spellings,
     to_arrow,
 )
 from giftreview.data.dates import plain_iso
@@ -150,31 +151,13 @@ def _read_unasked(data: pd.DataFrame, column: str, rules: Rules) -> ColumnRead:
     (ids, submission times to the second) is read row by row instead, like open answers
     (``distinct`` False), without building a hash table of a million spellings to find few
     repeats."""
-    values = data[column]
-    by_row = _mostly_distinct(values)
-    if by_row:
-        raw = to_arrow(values.array)
-        codes = np.arange(len(raw), dtype=np.intp)
-    else:
-        codes, raw = distinct(values)
+    codes, raw, by_spelling = spellings(data[column])
     if column == rules.instrument.raw.submitted:
         read = _read_dates(column, codes, raw, rules)
     else:
         read = _read_text(column, codes, raw, rules, None, False)
-    read.distinct = not by_row
+    read.distinct = by_spelling
     return read
-
-
-#: rows looked at by :func:`_mostly_distinct`
-_SAMPLE_ROWS = 1024
-
-
-def _mostly_distinct(values: pd.Series) -> bool:
-    """Whether a long column's first :data:`_SAMPLE_ROWS` cells are more than half distinct."""
-    if len(values) <= 4 * _SAMPLE_ROWS:
-        return False
-    head = to_arrow(values.array[:_SAMPLE_ROWS])
-    return pc.count_distinct(head, mode="all").as_py() > _SAMPLE_ROWS // 2
 
 
 #: most readings kept in :attr:`Rules.read_cache` (a spelling met in an earlier block of the
