@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -482,3 +483,21 @@ def test_excessive_quarantine_stops_clean_with_the_dominant_reason(instrument, t
 def test_other_numbers_on_a_scale_stay_out_of_range(rules, raw):
     # '1,000' could be one thousand: it is not read as code 1
     assert [p.rule for p in rules.label("B1", raw).problems] == ["out_of_range"]
+
+
+def test_broadcast_joins_each_problem_to_every_row_holding_its_spelling():
+    """By hand: rows hold spellings [1, 0, 1, 2]; spelling 1 has two problems (a, then b),
+    spelling 2 one (c): rows 0 and 2 get a then b, row 3 gets c, in row order."""
+    import pyarrow as pa
+
+    from giftreview.data.readings import ColumnRead
+    from giftreview.data.validate import _broadcast
+
+    raw = pa.array(["ok", "bad", "worse"], pa.large_string())
+    read = ColumnRead("q", np.array([1, 0, 1, 2]), raw, None, None, None, None, None, None)
+    found = pd.DataFrame({"u": [2, 1, 1], "rule": ["c", "a", "b"], "seq": [0, 1, 2]})
+    got = _broadcast(read, found)
+    assert got["pos"].tolist() == [0, 0, 2, 2, 3]
+    assert got["rule"].tolist() == ["a", "b", "a", "b", "c"]
+    assert got["value"].tolist() == ["bad", "bad", "bad", "bad", "worse"]
+    assert set(got["column"]) == {"q"}

@@ -112,11 +112,11 @@ def clean_schema(instrument: Instrument) -> pa.DataFrameSchema:
 
 def _no_answer_with_missing_code(pairs: list[tuple[str, str]]) -> pa.Check:
     def ok(frame: pd.DataFrame) -> pd.Series:
-        both = pd.Series(False, index=frame.index)
+        both = np.zeros(len(frame), dtype=bool)  # numpy: no index alignment per pair
         for answer, missing in pairs:
             if answer in frame.columns and missing in frame.columns:
                 both |= frame[answer].notna().to_numpy() & frame[missing].notna().to_numpy()
-        return ~both
+        return pd.Series(~both, index=frame.index)
 
     return pa.Check(ok, name="answer_and_missing_code")
 

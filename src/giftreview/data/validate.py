@@ -286,10 +286,17 @@ def _broadcast(read: ColumnRead, found: pd.DataFrame) -> pd.DataFrame:
     hit[u] = True
     pos = np.flatnonzero(hit[read.codes])
     uniq = np.unique(u)
-    shown = pd.Series([short(t) for t in read.texts("raw", uniq)], index=uniq, dtype=object)
-    found = found.assign(column=read.column, value=shown.reindex(u).to_numpy())
-    rows = pd.DataFrame({"pos": pos, "u": read.codes[pos]})
-    return rows.merge(found, on="u", how="inner")
+    shown = np.asarray([short(t) for t in read.texts("raw", uniq)], dtype=object)
+    found = found.assign(column=read.column, value=shown[np.searchsorted(uniq, u)])
+    # the inner join of the rows (pos, u) with the problems on u, in row order and, within a
+    # row, in the problems' order (as ``merge`` gives it), by sorting instead of a hash join
+    by_u = np.argsort(u, kind="stable")
+    first = np.searchsorted(u[by_u], read.codes[pos], side="left")
+    many = np.searchsorted(u[by_u], read.codes[pos], side="right") - first
+    nth = np.arange(int(many.sum())) - np.repeat(np.cumsum(many) - many, many)
+    joined = found.iloc[by_u[np.repeat(first, many) + nth]].reset_index(drop=True)
+    joined.insert(0, "pos", np.repeat(pos, many))
+    return joined
 
 
 def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
