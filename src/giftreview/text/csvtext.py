@@ -373,8 +373,8 @@ def csv_chunks(
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start : start + chunk_rows]
         parts = []
-        for j in range(part.shape[1]):
-            rendered = _render(part.iloc[:, j], date_format)
+        for j, (_, column) in enumerate(part.items()):  # items(): no iloc indexer per column
+            rendered = _render(column, date_format)
             if neutralise is not None:
                 rendered = _neutralised(part, j, rendered, neutralise)
             parts.append(_quoted(rendered, delimiter))
