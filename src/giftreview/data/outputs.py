@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from giftreview import __version__
+from giftreview.data.ahead import file_sha256
 from giftreview.data.instrument import Instrument
 from giftreview.data.io import RawTable
 from giftreview.data.workers import worker
@@ -267,7 +268,7 @@ class Outputs:
         self._writer, self._held = None, []
         names = [n for n in OUTPUT_FILES if n != "manifest.json"]
         hashed = {f"{name}.csv": h.hexdigest() for name, h in self._hashed.items()}
-        sums = {n: hashed[n] if n in hashed else _sha256(self.part / n) for n in names}
+        sums = {n: hashed[n] if n in hashed else file_sha256(self.part / n) for n in names}
         for name in names:
             os.replace(self.part / name, inside(self.target / name, self.target))
         self.part.rmdir()
@@ -372,11 +373,6 @@ def _display_path(path: Path | None) -> str | None:
         return Path(path).resolve().relative_to(PROJ_ROOT.resolve()).as_posix()
     except ValueError:
         return Path(path).name
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:  # in blocks: clean.csv of a million rows is about 800 MB
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -36,8 +36,9 @@ class _WholeColumnString(pandas_engine.STRING):
     """pandera's ``pd.StringDtype``, answering a column of that dtype with one True.
 
     pandera 0.35 answers it with a True per row, and then, as for any answer per row, builds the
-    (empty) table of failing rows and a message printing it: for every string column of every
-    block, 10 % of the checking of a million-row clean. Any other dtype gets pandera's answer.
+    (empty) table of failing rows and a message printing it, for every string column of every
+    block: half the time of checking a 100,000-row block of the bundled wave (0.12 -> 0.064 s).
+    Any other dtype gets pandera's answer.
     """
 
     def check(self, pandera_dtype, data_container=None):

@@ -307,8 +307,8 @@ _SAMPLE_ROWS = 2048
 def _mostly_distinct(codes: list[np.ndarray]) -> bool:
     """Whether the rows hold more distinct combinations of ``codes`` than half their number.
     The combinations are numbered a column at a time (``numpy.unique`` of integers), not by
-    ``numpy.unique(..., axis=0)``, which sorts the rows as records (a sixth of the CSV writing
-    of a million-row clean)."""
+    ``numpy.unique(..., axis=0)``, which sorts the rows as records (2-6 ms a call against
+    0.2-1.4 ms; 46 calls in a 100,000-row clean)."""
     key = np.zeros(len(codes[0]), dtype=np.int64)
     for c in codes:  # key < len(rows) after each step, so the product cannot overflow
         key = np.unique(key * (int(c.max(initial=0)) + 1) + c, return_inverse=True)[1]
