@@ -52,3 +52,33 @@ def test_nothing_is_started_for_what_is_not_a_file(tmp_path):
     ahead.start(tmp_path)
     assert ahead.taken("sha256", tmp_path / "absent.csv") is None
     assert ahead.taken("sha256", tmp_path) is None
+
+
+def test_the_hash_waits_for_the_accounting_pass(tmp_path, monkeypatch):
+    raw = tmp_path / "wave.csv"
+    _plain_csv(raw, FAST_MIN_CHARS // 20)
+    order = []
+
+    def layout(path):
+        order.append("accounting")
+        return plain_utf8_layout(path)
+
+    def digest(path):
+        order.append("sha256")
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    monkeypatch.setattr(ahead, "plain_utf8_layout", layout)
+    monkeypatch.setattr(ahead, "file_sha256", digest)
+    ahead.start(raw)
+    assert ahead.taken("sha256", raw).result() == hashlib.sha256(raw.read_bytes()).hexdigest()
+    assert ahead.taken("accounting", raw).done()
+    assert order == ["accounting", "sha256"]
+
+
+def test_the_hash_is_made_when_the_accounting_pass_fails_or_is_cancelled(tmp_path):
+    done = ahead.Future()
+    done.set_exception(OSError("unreadable"))
+    cancelled = ahead.Future()
+    cancelled.cancel()
+    for first in (done, cancelled, None):
+        assert ahead._after(first, len, "abc") == 3

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Future
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 
 from giftreview.data.rawcsv import plain_utf8_head, plain_utf8_layout
@@ -34,16 +35,33 @@ def file_sha256(path: Path | str) -> str:
 
 def start(path: Path | str) -> None:
     """Start the sha256 of the file ``path`` and, for a large plain UTF-8 CSV, its accounting
-    pass (nothing for a path that is not a readable file: the command says what is wrong)."""
+    pass (nothing for a path that is not a readable file: the command says what is wrong).
+
+    The sha256 waits for the accounting pass: the first pass over the rows waits for the
+    accounting at its end, while the sha256 is wanted only for the manifest, after the last
+    row. Run side by side on two cores, the two took CPU from each other and from the imports,
+    and the accounting of a million-row export ended 0.5-0.7 s later (alternating runs)."""
     path = Path(path)
     identity = _identity(path)
     if identity is None:
         return
     where = str(path.resolve())
-    _STARTED[("sha256", where)] = (identity, worker("digest").submit(file_sha256, path))
+    accounting = None
     if plain_utf8_head(path) is not None:
         accounting = worker("accounting").submit(plain_utf8_layout, path)
         _STARTED[("accounting", where)] = (identity, accounting)
+    digest = worker("digest").submit(_after, accounting, file_sha256, path)
+    _STARTED[("sha256", where)] = (identity, digest)
+
+
+def _after(first: Future | None, how: Callable[..., str], *args: object) -> str:
+    """``how(*args)`` once ``first`` is done, whatever its outcome (failed, cancelled)."""
+    if first is not None:
+        try:
+            first.exception()  # waits (``concurrent.futures.wait`` ignores a bare cancel)
+        except CancelledError:
+            pass
+    return how(*args)
 
 
 def taken(what: str, path: Path | str) -> Future | None:

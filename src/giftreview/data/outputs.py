@@ -247,7 +247,11 @@ class Outputs:
             # the writing time) and which zstd compresses as well without
             coded = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
             self._writer = pq.ParquetWriter(
-                path, table.schema, compression="zstd", use_dictionary=coded or False
+                path,
+                table.schema,
+                compression="zstd",
+                use_dictionary=coded or False,
+                write_statistics=_statistics(table.schema),
             )
         self._held.append(table)
         held = sum(t.num_rows for t in self._held)
@@ -291,6 +295,14 @@ class Outputs:
             n: f[0] if len(f) == 1 else pd.concat(f, ignore_index=True)
             for n, f in self.frames.items()
         }
+
+
+def _statistics(schema: pa.Schema) -> list[str] | bool:
+    """The columns whose row groups get min and max statistics: all but the text columns
+    (ids, open answers), whose extremes no reader filters on and which cost a third of the
+    writing time (0.29 -> 0.19 s CPU for 100,000 clean rows)."""
+    text = (pa.types.is_string, pa.types.is_large_string)
+    return [f.name for f in schema if not any(is_text(f.type) for is_text in text)] or False
 
 
 class _Hashed:
