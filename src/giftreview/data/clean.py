@@ -393,25 +393,51 @@ def _audit(
 def _audit_block(found: list) -> pd.DataFrame:
     """The audit rows of one block in raw order: ``found`` holds, per column, the positions of
     its changed cells (ascending), its order among the columns, its name, its ``before`` and
-    ``after`` texts and rules by distinct spelling, and each changed cell's spelling."""
+    ``after`` texts and rules by distinct spelling, and each changed cell's spelling.
+
+    Each text column is one Arrow ``take`` from the columns' distinct texts (a chunked array,
+    indexes already in raw order), not a take per column joined and taken again in order; the
+    rules are numbered per column and decoded once by Arrow (no Python string per cell).
+    A 100,000-row block of the million-row benchmark: 0.117 -> 0.05 s for the rules and 0.088
+    -> 0.057 s for each text column (CPU, measured alone)."""
     pos = np.concatenate([f[0] for f in found])
     order = np.concatenate([np.full(len(f[0]), f[1], dtype=np.int64) for f in found])
     perm = np.lexsort((order, pos))  # by row, then column (each pair occurs once)
-    take = pa.array(perm, pa.int64())
-    before = pa.concat_arrays([_audit_text(f[3], f[6], limit=2000) for f in found])
-    after = pa.concat_arrays([f[4].take(pa.array(f[6], pa.int64())) for f in found])
     names = pa.array([f[2] for f in found], pa.large_string())
     which = np.repeat(np.arange(len(found)), [len(f[0]) for f in found])[perm]
-    rules = pa.array(np.concatenate([f[5] for f in found])[perm], pa.large_string())
     return pd.DataFrame(
         {
             "pos": pos[perm],
             "column": pd.array(names.take(pa.array(which)), dtype="string"),
-            "before": pd.array(before.take(take), dtype="string"),
-            "after": pd.array(after.take(take), dtype="string"),
-            "rule": pd.array(rules, dtype="string"),
+            "before": pd.array(_cut(_in_order(found, 3, perm), limit=2000), dtype="string"),
+            "after": pd.array(_in_order(found, 4, perm), dtype="string"),
+            "rule": pd.array(_rules_in_order(found, perm), dtype="string"),
         }
     )
+
+
+def _in_order(found: list, at: int, perm: np.ndarray) -> pa.Array:
+    """The texts ``found[k][at]`` (by distinct spelling) of every changed cell, in the order
+    ``perm`` of the cells listed column after column."""
+    texts = [f[at].cast(pa.large_string()) for f in found]  # the same type for every chunk
+    start = np.cumsum([0] + [len(t) for t in texts[:-1]])
+    index = np.concatenate([start[k] + f[6] for k, f in enumerate(found)])[perm]
+    taken = pa.chunked_array(texts, pa.large_string()).take(pa.array(index, pa.int64()))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+
+
+def _rules_in_order(found: list, perm: np.ndarray) -> pa.Array:
+    """The rule of every changed cell (``found[k][5]``, Python strings) in the order ``perm``:
+    numbered within each column, the numbers made common, and decoded by Arrow."""
+    names: dict[str, int] = {}
+    codes = []
+    for f in found:
+        local, distinct_rules = pd.factorize(f[5])
+        common = np.array([names.setdefault(r, len(names)) for r in distinct_rules], np.int32)
+        codes.append(common[local])
+    index = pa.array(np.concatenate(codes)[perm], pa.int32())
+    labels = pa.array(list(names), pa.large_string())
+    return pa.DictionaryArray.from_arrays(index, labels).cast(pa.large_string())
 
 
 def _arrow_texts(values) -> pa.Array:
@@ -421,10 +447,9 @@ def _arrow_texts(values) -> pa.Array:
     return pa.array([None if v is None else str(v) for v in values], pa.large_string())
 
 
-def _audit_text(values: pa.Array, u: np.ndarray, limit: int) -> pa.Array:
-    """The texts of distinct spellings ``u`` (no Python object per audited cell), each cut to
-    ``limit`` characters as :func:`short` cuts it."""
-    taken = values.take(pa.array(u, pa.int64()))
+def _cut(taken: pa.Array, limit: int) -> pa.Array:
+    """``taken`` with each text cut to ``limit`` characters as :func:`short` cuts it (the few
+    long ones through Python)."""
     long = np.flatnonzero(char_length(taken) > limit)
     if len(long):
         cut = [short(s, limit) for s in taken.take(pa.array(long, pa.int64())).to_pylist()]
