@@ -308,10 +308,11 @@ def test_row_blocks_give_the_same_bytes(instrument, tmp_path, monkeypatch):
     held as one text) and the audit is put in order AUDIT_BLOCK_ROWS raw rows at a time; in
     blocks of 7 and 5 rows every file is still the golden copy byte for byte
     (tests/fixtures/golden, see tests/test_golden.py for how they were made)."""
+    import giftreview.data.audit as audit_module
     import giftreview.data.clean as clean_module
 
     monkeypatch.setattr(clean_module, "CSV_BLOCK_ROWS", 7)
-    monkeypatch.setattr(clean_module, "AUDIT_BLOCK_ROWS", 5)
+    monkeypatch.setattr(audit_module, "AUDIT_BLOCK_ROWS", 5)
     clean_wave(DATA_RAW / "ungift_2012.csv", instrument, out_dir=tmp_path)
     golden = Path(__file__).parent / "fixtures" / "golden" / "ungift_2012"
     for name in ("audit.csv", "validation.csv", "quarantine.csv", "clean.csv"):

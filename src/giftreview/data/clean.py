@@ -52,7 +52,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from giftreview.data.columns import char_length, distinct, is_blank, spellings, strip
+from giftreview.data.audit import AUDIT_COLUMNS, audit_rows
+from giftreview.data.columns import distinct, is_blank
 from giftreview.data.instrument import (
     Instrument,
     bin_column,
@@ -74,7 +75,7 @@ from giftreview.data.outputs import (
     write_json,
 )
 from giftreview.data.readings import ColumnRead, read_columns
-from giftreview.data.rules import Rule, Rules, short
+from giftreview.data.rules import Rule, Rules
 from giftreview.data.schema import check_clean, clean_schema
 from giftreview.data.spec import Question, bin_counts
 from giftreview.data.validate import BLOCK_ROWS, ramped, run_validation, scan_source
@@ -98,7 +99,6 @@ __all__ = [
     "accounting_line",
 ]
 
-AUDIT_COLUMNS = ["source_row", "respondent_id", "column", "before", "after", "rule"]
 QUARANTINE_COLUMNS = ["source_row", "respondent_id", "reason"]
 #: prefix of the raw cells in quarantine.csv (keeps them apart from its own columns)
 RAW_PREFIX = "raw__"
@@ -309,7 +309,7 @@ def _clean_block(
     repaired while reading) head the audit. The readings' raw text is let go once audited."""
     plan = plan[plan.index.isin(data.index)]
     keep = np.flatnonzero(~data.index.isin(plan.index))
-    audit = _audit(data, keep, reads, instrument)
+    audit = audit_rows(data, keep, reads, instrument)
     if repairs:  # cells repaired while reading (encoding, NUL bytes): audited first
         read = pd.DataFrame(repairs, columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
         audit = pd.concat([read, audit], ignore_index=True)
@@ -348,117 +348,6 @@ CSV_BLOCK_ROWS = 50_000
 
 
 # ---- cells ------------------------------------------------------------------------------------
-#: rows of the raw table whose audit rows are put in order together (see :func:`_audit`)
-AUDIT_BLOCK_ROWS = 100_000
-
-
-def _audit(
-    data: pd.DataFrame, keep: np.ndarray, reads: dict[str, ColumnRead], instrument: Instrument
-) -> pd.DataFrame:
-    """One audit row per changed cell of the kept rows, in raw order (row, then column).
-
-    Built :data:`AUDIT_BLOCK_ROWS` raw rows at a time: each block's rows are taken from every
-    column, put in order (one ``lexsort`` of row and column positions, then one Arrow ``take``
-    per text column) and appended as chunks (pandas' Arrow strings keep the chunks), so the
-    ``before`` and ``after`` texts (hundreds of MB at a million rows) are held once, never
-    twice while they are sorted."""
-    changed = []
-    for order, (col, read) in enumerate(reads.items()):
-        hit = ~pd.isna(read.rule)  # rules are names or None: isna's C loop, not a Python one
-        pos = keep[hit[read.codes[keep]]]  # ascending, as ``keep`` is
-        if len(pos):
-            before, after = _arrow_texts(read.raw), _arrow_texts(read.after)
-            changed.append((order, col, read, pos, before, after))
-    blocks = []
-    for start in range(0, len(data), AUDIT_BLOCK_ROWS):
-        found = []
-        for order, col, read, pos, before, after in changed:
-            lo, hi = np.searchsorted(pos, [start, start + AUDIT_BLOCK_ROWS])
-            if lo < hi:
-                u = read.codes[pos[lo:hi]]
-                found.append((pos[lo:hi], order, col, before, after, read.rule[u], u))
-        if found:
-            blocks.append(_audit_block(found))
-    if not blocks:
-        return pd.DataFrame(columns=AUDIT_COLUMNS).astype({"source_row": "int64"})
-    found = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
-    del blocks
-    pos = found["pos"].to_numpy()
-    id_codes, ids, _ = spellings(data[instrument.raw.respondent_id])
-    found["source_row"] = np.asarray(data.index.to_numpy()[pos], dtype=np.int64)
-    found["respondent_id"] = pd.array(strip(ids).take(pa.array(id_codes[pos])), dtype="string")
-    return found[AUDIT_COLUMNS]
-
-
-def _audit_block(found: list) -> pd.DataFrame:
-    """The audit rows of one block in raw order: ``found`` holds, per column, the positions of
-    its changed cells (ascending), its order among the columns, its name, its ``before`` and
-    ``after`` texts and rules by distinct spelling, and each changed cell's spelling.
-
-    Each text column is one Arrow ``take`` from the columns' distinct texts (a chunked array,
-    indexes already in raw order), not a take per column joined and taken again in order; the
-    rules are numbered per column and decoded once by Arrow (no Python string per cell).
-    A 100,000-row block of the million-row benchmark: 0.117 -> 0.05 s for the rules and 0.088
-    -> 0.057 s for each text column (CPU, measured alone)."""
-    pos = np.concatenate([f[0] for f in found])
-    order = np.concatenate([np.full(len(f[0]), f[1], dtype=np.int64) for f in found])
-    perm = np.lexsort((order, pos))  # by row, then column (each pair occurs once)
-    names = pa.array([f[2] for f in found], pa.large_string())
-    which = np.repeat(np.arange(len(found)), [len(f[0]) for f in found])[perm]
-    return pd.DataFrame(
-        {
-            "pos": pos[perm],
-            "column": pd.array(names.take(pa.array(which)), dtype="string"),
-            "before": pd.array(_cut(_in_order(found, 3, perm), limit=2000), dtype="string"),
-            "after": pd.array(_in_order(found, 4, perm), dtype="string"),
-            "rule": pd.array(_rules_in_order(found, perm), dtype="string"),
-        }
-    )
-
-
-def _in_order(found: list, at: int, perm: np.ndarray) -> pa.Array:
-    """The texts ``found[k][at]`` (by distinct spelling) of every changed cell, in the order
-    ``perm`` of the cells listed column after column."""
-    texts = [f[at].cast(pa.large_string()) for f in found]  # the same type for every chunk
-    start = np.cumsum([0] + [len(t) for t in texts[:-1]])
-    index = np.concatenate([start[k] + f[6] for k, f in enumerate(found)])[perm]
-    taken = pa.chunked_array(texts, pa.large_string()).take(pa.array(index, pa.int64()))
-    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-
-
-def _rules_in_order(found: list, perm: np.ndarray) -> pa.Array:
-    """The rule of every changed cell (``found[k][5]``, Python strings) in the order ``perm``:
-    numbered within each column, the numbers made common, and decoded by Arrow."""
-    names: dict[str, int] = {}
-    codes = []
-    for f in found:
-        local, distinct_rules = pd.factorize(f[5])
-        common = np.array([names.setdefault(r, len(names)) for r in distinct_rules], np.int32)
-        codes.append(common[local])
-    index = pa.array(np.concatenate(codes)[perm], pa.int32())
-    labels = pa.array(list(names), pa.large_string())
-    return pa.DictionaryArray.from_arrays(index, labels).cast(pa.large_string())
-
-
-def _arrow_texts(values) -> pa.Array:
-    """Texts of distinct spellings as one Arrow array (closed answers hold few, as objects)."""
-    if isinstance(values, pa.Array):
-        return values
-    return pa.array([None if v is None else str(v) for v in values], pa.large_string())
-
-
-def _cut(taken: pa.Array, limit: int) -> pa.Array:
-    """``taken`` with each text cut to ``limit`` characters as :func:`short` cuts it (the few
-    long ones through Python)."""
-    long = np.flatnonzero(char_length(taken) > limit)
-    if len(long):
-        cut = [short(s, limit) for s in taken.take(pa.array(long, pa.int64())).to_pylist()]
-        mask = np.zeros(len(taken), dtype=bool)
-        mask[long] = True
-        taken = pc.replace_with_mask(taken, pa.array(mask), pa.array(cut, taken.type))
-    return taken
-
-
 def _assemble(
     data: pd.DataFrame,
     keep: np.ndarray,
