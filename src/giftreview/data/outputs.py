@@ -119,7 +119,7 @@ class Outputs:
     :meth:`finish`."""
 
     def __init__(
-        self, target: Path | None, keep: bool, csv_rows: int = 50_000, background: bool = True
+        self, target: Path | None, keep: bool, csv_rows: int = 25_000, background: bool = True
     ):
         self.part = None if target is None else target / ".clean-partial"
         self.target = target
