@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
+from concurrent.futures import Future
 
 from giftreview.data import ahead
 from giftreview.data.fastcsv import FAST_MIN_CHARS
@@ -55,11 +58,15 @@ def test_nothing_is_started_for_what_is_not_a_file(tmp_path):
 
 
 def test_the_hash_waits_for_the_accounting_pass(tmp_path, monkeypatch):
+    """The accounting pass is held until the test lets it go: meanwhile the hash has not run
+    (started side by side, as before, it would have run at once), and afterwards it has."""
     raw = tmp_path / "wave.csv"
     _plain_csv(raw, FAST_MIN_CHARS // 20)
     order = []
+    go = threading.Event()
 
     def layout(path):
+        go.wait(timeout=10)
         order.append("accounting")
         return plain_utf8_layout(path)
 
@@ -70,15 +77,18 @@ def test_the_hash_waits_for_the_accounting_pass(tmp_path, monkeypatch):
     monkeypatch.setattr(ahead, "plain_utf8_layout", layout)
     monkeypatch.setattr(ahead, "file_sha256", digest)
     ahead.start(raw)
+    time.sleep(0.3)  # ample for a hash that did not wait to start
+    assert order == []
+    go.set()
     assert ahead.taken("sha256", raw).result() == hashlib.sha256(raw.read_bytes()).hexdigest()
     assert ahead.taken("accounting", raw).done()
     assert order == ["accounting", "sha256"]
 
 
-def test_the_hash_is_made_when_the_accounting_pass_fails_or_is_cancelled(tmp_path):
-    done = ahead.Future()
-    done.set_exception(OSError("unreadable"))
-    cancelled = ahead.Future()
+def test_the_hash_is_made_when_the_accounting_pass_fails_or_is_cancelled():
+    failed = Future()
+    failed.set_exception(OSError("unreadable"))
+    cancelled = Future()
     cancelled.cancel()
-    for first in (done, cancelled, None):
+    for first in (failed, cancelled, None):
         assert ahead._after(first, len, "abc") == 3

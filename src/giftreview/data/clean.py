@@ -64,6 +64,7 @@ from giftreview.data.instrument import (
 )
 from giftreview.data.io import RawTable, open_raw
 from giftreview.data.outputs import (
+    CSV_BLOCK_ROWS,
     OUTPUT_FILES,
     RECODE_COLUMNS,
     RECODE_RULES,
@@ -341,12 +342,6 @@ def _check_quarantine_share(file: str, raw_rows: int, quarantine: pd.DataFrame, 
         "fix the export or the instrument (raw.respondent_id, raw.header_rows), or raise "
         "max_quarantine in the instrument"
     )
-
-
-#: rows of a CSV written at a time: the text of a whole million-row table is never held. Two
-#: writer threads each hold a slice's text and its pieces; in five alternating 1M cleans,
-#: 25,000-row slices peaked at 1.82-1.90 GB against 1.85-1.95 GB with 50,000, in the same time
-CSV_BLOCK_ROWS = 25_000
 
 
 # ---- cells ------------------------------------------------------------------------------------
