@@ -144,7 +144,7 @@ def test_functions_import_package_modules_only_when_a_comment_says_why():
 
 
 def _run_python(code: str) -> str:
-    import subprocess  # local: only these two tests start a Python
+    import subprocess  # local: only these tests start a Python
     import sys
 
     done = subprocess.run(
@@ -180,3 +180,37 @@ def test_the_command_line_skips_rfc3987_syntax_and_notebooks_still_validate():
         "    print('rejected', sys.modules['rfc3987_syntax'])\n"
     )
     assert out.splitlines()[-1] == "rejected None"
+
+
+def test_the_command_line_sets_arrows_allocator_before_pyarrow_is_loaded():
+    # giftreview.cli.app.main sets MIMALLOC_PURGE_DELAY=-1 (mimalloc reads it when libarrow is
+    # loaded, so it must come first; the measured effect is in docs/performance.md, seventh
+    # round) unless the user set a value; importing the module or the library sets nothing
+    code = (
+        "import os, sys\n"
+        "import giftreview.cli.app as cli\n"
+        "print(os.environ.get('MIMALLOC_PURGE_DELAY'), 'pyarrow' in sys.modules)\n"
+        "try:\n"
+        "    cli.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('MIMALLOC_PURGE_DELAY'), 'pyarrow' in sys.modules)\n"
+    )
+    import os  # local, like _run_python's
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIMALLOC_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.stdout.splitlines()[0] == "None False"
+    assert done.stdout.splitlines()[-1] == "-1 False"
+    mine = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env | {"MIMALLOC_PURGE_DELAY": "250"},
+    )
+    assert mine.stdout.splitlines()[-1] == "250 False"

@@ -308,8 +308,10 @@ def _warning_columns(data: pd.DataFrame, instrument: Instrument) -> list[str]:
 
 # ---- the whole report -------------------------------------------------------------------------
 #: rows read, validated and cleaned at a time (:func:`scan_source`, :func:`validate_source`,
-#: :func:`giftreview.data.clean.clean_wave`): memory grows with the block, not with the file
-BLOCK_ROWS = 100_000
+#: :func:`giftreview.data.clean.clean_wave`): memory grows with the block, not with the file.
+#: The peak of a 1M clean is about proportional to it (100,000: 1.83-1.90 GB; 75,000: 1.52-1.62;
+#: 60,000: 1.43-1.49) and the time is not (docs/performance.md, seventh round)
+BLOCK_ROWS = 60_000
 
 
 def ramped(total: int, rows: int) -> list[int]:
