@@ -183,8 +183,8 @@ def test_the_command_line_skips_rfc3987_syntax_and_notebooks_still_validate():
 
 
 def test_the_command_line_sets_arrows_allocator_before_pyarrow_is_loaded():
-    # giftreview.cli.app.main sets MIMALLOC_PURGE_DELAY=-1 (mimalloc reads it when libarrow is
-    # loaded, so it must come first; the measured effect is in docs/performance.md, seventh
+    # giftreview.cli.app.main sets MIMALLOC_PURGE_DELAY=-1 (mimalloc, inside libarrow, reads it
+    # when it starts, so it must come first; the measured effect is in docs/performance.md, seventh
     # round) unless the user set a value; importing the module or the library sets nothing
     code = (
         "import os, sys\n"

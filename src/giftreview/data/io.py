@@ -273,9 +273,10 @@ class RawSource:
         else:
             blocks = self.stream(rows, only)
         # Arrow's memory is not handed back between blocks (``release_unused``): mimalloc then
-        # reuses it instead of faulting fresh zeroed pages for every block. In six alternating
-        # 1M cleans (60,000-row blocks) that saved 0.7-1.9 s of system time, with the same peak
-        # (1.42-1.52 GB) and no climb from block to block (docs/performance.md, seventh round)
+        # reuses it instead of faulting fresh zeroed pages for every block. In three alternating
+        # pairs of 1M cleans (60,000-row blocks) that saved 1.5-1.7 s of system time, with the
+        # same peak (1.44-1.49 GB) and no climb from block to block (docs/performance.md, seventh
+        # round)
         yield from blocks
 
     def in_memory(self, instrument: Instrument, sheet: str | int | None = None) -> RawSource:
