@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     Likewise Arrow's allocator is told to keep the memory it frees (``MIMALLOC_PURGE_DELAY=-1``,
     unless set already) before pyarrow is loaded (the commands import it when they run). By
     default mimalloc hands freed pages back to the system after a short delay, and a clean of a
-    large file, block after block, then faults in and zeroes fresh pages for every block: in a 1M-row
-    clean 300,000-390,000 page faults against 97,000-100,000, about 1 s less system time and a
-    peak 1.56 against 1.42-1.52 GB (docs/performance.md, seventh round). A command is a batch
+    large file, block after block, then faults in and zeroes fresh pages for every block: in a
+    1M-row clean 300,000-390,000 page faults against 97,000-100,000, about 1 s less system time
+    and a peak 1.56 against 1.42-1.52 GB (docs/performance.md, seventh round). A command is a batch
     process that ends when its work is done, and so are the notebook kernels ``giftreview run``
     starts, which inherit the setting: a 1M-row run took 47.1 and 48.2 s against 69.5 and
     51.4 s with the kernels on the defaults, its largest process peaking at 3.9 against 3.3 GB.
