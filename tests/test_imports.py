@@ -143,12 +143,17 @@ def test_functions_import_package_modules_only_when_a_comment_says_why():
     assert undeclared == []
 
 
-def _run_python(code: str) -> str:
+def _run_python(code: str, env: dict[str, str] | None = None) -> str:
     import subprocess  # local: only these tests start a Python
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
     )
     return done.stdout.strip()
 
@@ -197,20 +202,10 @@ def test_the_command_line_sets_arrows_allocator_before_pyarrow_is_loaded():
         "print(os.environ.get('MIMALLOC_PURGE_DELAY'), 'pyarrow' in sys.modules)\n"
     )
     import os  # local, like _run_python's
-    import subprocess
-    import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIMALLOC_")}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
-    )
-    assert done.stdout.splitlines()[0] == "None False"
-    assert done.stdout.splitlines()[-1] == "-1 False"
-    mine = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env | {"MIMALLOC_PURGE_DELAY": "250"},
-    )
-    assert mine.stdout.splitlines()[-1] == "250 False"
+    lines = _run_python(code, env).splitlines()
+    assert lines[0] == "None False"
+    assert lines[-1] == "-1 False"
+    mine = _run_python(code, env | {"MIMALLOC_PURGE_DELAY": "250"})
+    assert mine.splitlines()[-1] == "250 False"
